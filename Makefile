@@ -1,0 +1,28 @@
+# The quickstart: `make run` starts the hub on the embedded SQLite default,
+# `make test` runs vet and the race-enabled test suite.
+GO       ?= go
+HUB_ADDR ?= 127.0.0.1:8080
+DATA     ?= data
+
+.PHONY: run build test bench fuzz clean
+
+build:
+	$(GO) build -o bin/hub ./hub/cmd/hub
+
+run: build
+	@mkdir -p $(DATA)
+	./bin/hub serve --addr $(HUB_ADDR) --db $(DATA)/hub.db
+
+test:
+	$(GO) vet ./...
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m ./...
+
+# Figures of the issues, one markdown row each (median of several runs).
+bench:
+	@echo "| figure | target | measured | verdict |"
+	@echo "|---|---|---|---|"
+	@$(GO) run ./shared/eventstore/cmd/storebench
+	@if [ -d badges/cmd/badgebench ]; then $(GO) run ./badges/cmd/badgebench; fi
+
+clean:
+	rm -rf bin

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"conference/shared/eventstore/sqlitestore"
+)
+
+func noEnv(string) string { return "" }
+
+// startHub runs the program as `hub serve` on a free port and returns its URL
+// once it prints that it is listening.
+func startHub(t *testing.T, db string) (string, context.CancelFunc, <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--log-level", "warn"}, noEnv, pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatalf("hub printed no address: %v (exit: %v)", err, <-done)
+	}
+	go io.Copy(io.Discard, pr)
+	_, rest, _ := strings.Cut(line, "listening on ")
+	url, _, _ := strings.Cut(rest, " ")
+	return url, cancel, done
+}
+
+func TestServeAnswersHealthzAndStopsGracefully(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "hub.db")
+	url, cancel, done := startHub(t, db)
+	resp, err := http.Get(url + "/healthz")
+	if err != nil {
+		t.Fatalf("GET /healthz: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"status":"ok"`) {
+		t.Fatalf("got %d %s, want 200 with status ok", resp.StatusCode, body)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("hub did not stop after its context was cancelled")
+	}
+	if _, err := os.Stat(db); err != nil {
+		t.Fatalf("database not created: %v", err)
+	}
+}
+
+func TestServeRefusesBadDatabaseWithOneLineError(t *testing.T) {
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "corrupt.db")
+	if err := os.WriteFile(corrupt, []byte(strings.Repeat("this is not sqlite ", 400)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	locked := filepath.Join(dir, "locked.db")
+	holder, err := sqlitestore.Open(context.Background(), locked, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+
+	cases := []struct {
+		name, db string
+		want     error
+	}{
+		{"corrupt file", corrupt, sqlitestore.ErrNotDatabase},
+		{"held by another hub", locked, sqlitestore.ErrLocked},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", tc.db}, noEnv, io.Discard, io.Discard)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), tc.db) {
+				t.Fatalf("error %q must be one line naming the file", err)
+			}
+		})
+	}
+}
+
+func TestUnknownCommandAndBadFlagsAreUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"launch"}, {"serve", "--port", "1"}, {"serve", "--log-level", "loud"}} {
+		err := run(context.Background(), args, noEnv, io.Discard, io.Discard)
+		if exitCode(err) != 2 {
+			t.Errorf("args %q: got %v (exit %d), want a usage error (exit 2)", args, err, exitCode(err))
+		}
+	}
+}
+
+func TestFlagsFallBackToEnvironment(t *testing.T) {
+	env := map[string]string{"HUB_ADDR": "0.0.0.0:9999", "HUB_DB": "/tmp/x.db"}
+	cfg, err := parseServe(nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || cfg.addr != "0.0.0.0:9999" || cfg.db != "/tmp/x.db" {
+		t.Fatalf("got %+v (err %v), want env values", cfg, err)
+	}
+	cfg, _ = parseServe([]string{"--addr", "127.0.0.1:1"}, func(k string) string { return env[k] }, io.Discard)
+	if cfg.addr != "127.0.0.1:1" {
+		t.Fatalf("got %s, want the flag to win over the environment", cfg.addr)
+	}
+}

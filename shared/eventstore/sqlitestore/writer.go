@@ -1,0 +1,608 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"conference/shared/eventstore"
+)
+
+// request is one Commit waiting for the group writer.
+type request struct {
+	ctx   context.Context
+	batch eventstore.Batch
+	done  chan outcome
+}
+
+type outcome struct {
+	res eventstore.Result
+	err error
+}
+
+// errSlowPath aborts the fast path of a group: some request needs its own
+// savepoint (a half-duplicate batch or an unexpected constraint failure).
+var errSlowPath = errors.New("group needs per-request savepoints")
+
+type writeStmts struct {
+	begin, commit, rollback          *sql.Stmt
+	savepoint, release, rollbackTo   *sql.Stmt
+	version, exists, insert, message *sql.Stmt
+	processed, origin, saveOrigin    *sql.Stmt
+	multi                            map[int]*sql.Stmt
+}
+
+func (w *writeStmts) all() []*sql.Stmt {
+	var out []*sql.Stmt
+	for _, s := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.savepoint, w.release, w.rollbackTo,
+		w.version, w.exists, w.insert, w.message, w.processed, w.origin, w.saveOrigin} {
+		if s != nil {
+			out = append(out, s)
+		}
+	}
+	for _, s := range w.multi {
+		out = append(out, s)
+	}
+	return out
+}
+
+// prepare readies the writer's statements once. Transactions are driven by
+// plain BEGIN/COMMIT on the dedicated connection because database/sql would
+// re-prepare connection-bound statements for every *sql.Tx.
+func (s *Store) prepare(ctx context.Context) error {
+	p := func(dst **sql.Stmt, q string) error {
+		st, err := s.wconn.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+		*dst = st
+		return nil
+	}
+	w := &s.stmts
+	w.multi = map[int]*sql.Stmt{}
+	return errors.Join(
+		p(&w.begin, `BEGIN IMMEDIATE`),
+		p(&w.commit, `COMMIT`),
+		p(&w.rollback, `ROLLBACK`),
+		p(&w.savepoint, `SAVEPOINT request`),
+		p(&w.release, `RELEASE request`),
+		p(&w.rollbackTo, `ROLLBACK TO request`),
+		p(&w.version, `SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = ?`),
+		p(&w.exists, `SELECT position, stream_version FROM events WHERE event_id = ?`),
+		p(&w.insert, insertPrefix+`(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (event_id) DO NOTHING`),
+		p(&w.origin, `SELECT last_seq FROM origins WHERE origin = ?`),
+		p(&w.saveOrigin, `INSERT INTO origins (origin, last_seq) VALUES (?, ?)
+			ON CONFLICT (origin) DO UPDATE SET last_seq = excluded.last_seq`),
+		p(&w.message, `INSERT INTO messages (message_id, kind, type, data, correlation_id, causation_id, not_before, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING`),
+		p(&w.processed, `INSERT OR IGNORE INTO processed_messages (handler, message_id, processed_at) VALUES (?, ?, ?)`),
+	)
+}
+
+// Append stores events for one stream; see eventstore.Store.
+func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expected int64, events []eventstore.Event) (eventstore.Result, error) {
+	return s.Commit(ctx, eventstore.Batch{Stream: stream, ExpectedVersion: expected, Events: events})
+}
+
+// Commit hands the batch to the group writer and waits for its own result.
+// If ctx ends while waiting, the batch may still be committed: callers retry
+// with the same event ids, which makes the retry a no-op.
+func (s *Store) Commit(ctx context.Context, b eventstore.Batch) (eventstore.Result, error) {
+	if err := validate(&b); err != nil {
+		return eventstore.Result{}, err
+	}
+	r := &request{ctx: ctx, batch: b, done: make(chan outcome, 1)}
+	select {
+	case s.reqs <- r:
+	case <-s.quit:
+		return eventstore.Result{}, eventstore.ErrClosed
+	case <-ctx.Done():
+		return eventstore.Result{}, ctx.Err()
+	}
+	select {
+	case o := <-r.done:
+		return o.res, o.err
+	case <-ctx.Done():
+		return eventstore.Result{}, ctx.Err()
+	}
+}
+
+func validate(b *eventstore.Batch) error {
+	if len(b.Events) > 0 && (b.Stream.ID == "" || b.Stream.Type == "") {
+		return fmt.Errorf("%w: events need a stream id and type", eventstore.ErrInvalid)
+	}
+	if b.ExpectedVersion < eventstore.AnyVersion {
+		return fmt.Errorf("%w: expected version %d", eventstore.ErrInvalid, b.ExpectedVersion)
+	}
+	for i := range b.Events {
+		e := &b.Events[i]
+		switch {
+		case e.EventID == uuid.Nil:
+			return fmt.Errorf("%w: event %d of %s has no event id", eventstore.ErrInvalid, i, b.Stream.ID)
+		case e.Type == "":
+			return fmt.Errorf("%w: event %d of %s has no type", eventstore.ErrInvalid, i, b.Stream.ID)
+		case e.Schema < 1:
+			return fmt.Errorf("%w: event %s of type %s has schema %d", eventstore.ErrInvalid, e.EventID, e.Type, e.Schema)
+		case e.StreamID != "" && e.StreamID != b.Stream.ID:
+			return fmt.Errorf("%w: event %s belongs to stream %s, not %s", eventstore.ErrInvalid, e.EventID, e.StreamID, b.Stream.ID)
+		case e.Origin != "" && e.OriginSeq < 1:
+			return fmt.Errorf("%w: replicated event %s from %s has origin_seq %d", eventstore.ErrInvalid, e.EventID, e.Origin, e.OriginSeq)
+		case e.Data == nil:
+			e.Data = []byte("{}")
+		}
+	}
+	for i := range b.Outbox {
+		if b.Outbox[i].ID == uuid.Nil || b.Outbox[i].Type == "" {
+			return fmt.Errorf("%w: outbox message %d needs an id and a type", eventstore.ErrInvalid, i)
+		}
+	}
+	return nil
+}
+
+// run is the single writer. It takes one request, then every request already
+// waiting, and commits them in one transaction.
+func (s *Store) run() {
+	defer close(s.stopped)
+	group := make([]*request, 0, s.opts.MaxGroup)
+	busy := false
+	for {
+		select {
+		case r := <-s.reqs:
+			group = s.collect(append(group[:0], r), busy)
+			busy = len(group) > 1
+			s.writeGroup(group)
+		case <-s.quit:
+			return
+		}
+	}
+}
+
+// collect adds every request already waiting. Under load (the previous group
+// had company) it also yields a few times first, so the callers it just
+// answered can submit again and share this transaction instead of forming
+// a half-empty group after it: fewer commits, fewer WAL page writes.
+func (s *Store) collect(group []*request, busy bool) []*request {
+	idle := 0
+	for len(group) < s.opts.MaxGroup {
+		select {
+		case r := <-s.reqs:
+			group = append(group, r)
+			idle = 0
+		default:
+			if !busy || idle >= yieldsPerGroup {
+				return group
+			}
+			idle++
+			runtime.Gosched()
+		}
+	}
+	return group
+}
+
+// yieldsPerGroup bounds the wait for stragglers; a solitary caller never
+// pays it, since busy is false then.
+const yieldsPerGroup = 3
+
+// groupState is what a group may change before it knows it committed. The
+// maps overlay the writer's caches until then.
+type groupState struct {
+	head     int64
+	events   bool
+	message  bool
+	requests int
+	versions map[string]int64 // stream -> version within this group
+	origins  map[string]int64 // origin -> last seq within this group
+}
+
+// row is one event ready to insert, its envelope complete.
+type row struct {
+	e       *eventstore.Event
+	version int64
+}
+
+func (s *Store) writeGroup(group []*request) {
+	ctx := context.Background()
+	live := group[:0:0]
+	for _, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- outcome{err: err}
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	outs := make([]outcome, len(live))
+	st, err := s.tryGroup(ctx, live, outs, false)
+	if errors.Is(err, errSlowPath) {
+		st, err = s.tryGroup(ctx, live, outs, true)
+	}
+	if err != nil {
+		s.log.Error("event store group commit failed", "requests", len(live), "err", err)
+		for _, r := range live {
+			r.done <- outcome{err: fmt.Errorf("commit: %w", err)}
+		}
+		return
+	}
+	st.requests = len(live)
+	s.publish(st)
+	for i, r := range live {
+		r.done <- outs[i]
+	}
+}
+
+// tryGroup runs the whole group in one transaction. The fast path plans every
+// request, then inserts all their events with a few multi-row statements; any
+// surprise (a duplicate id an insert skipped, a constraint failure) aborts it
+// with errSlowPath. The slow path gives each request its own savepoint and
+// inserts row by row, so a bad request fails alone.
+func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, savepoints bool) (groupState, error) {
+	s.notifyMu.Lock()
+	st := groupState{head: s.head, versions: map[string]int64{}, origins: map[string]int64{}}
+	s.notifyMu.Unlock()
+	if _, err := s.stmts.begin.ExecContext(ctx); err != nil {
+		return st, err
+	}
+	var rows []row
+	for i, r := range group {
+		if savepoints {
+			if _, err := s.stmts.savepoint.ExecContext(ctx); err != nil {
+				return st, s.abort(ctx, err)
+			}
+		}
+		before := st.clone()
+		res, planned, err := s.plan(ctx, &st, r.batch)
+		if err == nil && savepoints {
+			if err = s.insertEach(ctx, planned); errors.Is(err, errSlowPath) {
+				// Undo this request's rows before asking whether all its
+				// ids were stored already (an AnyVersion retry).
+				if _, rerr := s.stmts.rollbackTo.ExecContext(ctx); rerr != nil {
+					return st, s.abort(ctx, rerr)
+				}
+				if dup, ok, derr := s.duplicate(ctx, r.batch); derr == nil && ok {
+					st, res, planned, err = before, dup, nil, nil
+				}
+			}
+		}
+		if err == nil {
+			err = s.writeMessages(ctx, &st, r.batch)
+		}
+		switch {
+		case err == nil:
+			rows = append(rows, planned...)
+		case isConflict(err):
+			st = before // plan records nothing before its checks pass
+		case !savepoints:
+			return st, s.abort(ctx, errSlowPath)
+		default:
+			if _, rerr := s.stmts.rollbackTo.ExecContext(ctx); rerr != nil {
+				return st, s.abort(ctx, rerr)
+			}
+			st = before
+			if errors.Is(err, errSlowPath) {
+				err = fmt.Errorf("%w: batch for %s mixes stored and new event ids", eventstore.ErrInvalid, r.batch.Stream.ID)
+			}
+		}
+		if savepoints {
+			if _, err := s.stmts.release.ExecContext(ctx); err != nil {
+				return st, s.abort(ctx, err)
+			}
+		}
+		outs[i] = outcome{res: res, err: err}
+	}
+	if !savepoints {
+		if err := s.insertAll(ctx, rows, st.head); err != nil {
+			return st, s.abort(ctx, errSlowPath)
+		}
+	}
+	if err := s.saveOrigins(ctx, st.origins); err != nil {
+		return st, s.abort(ctx, err)
+	}
+	if _, err := s.stmts.commit.ExecContext(ctx); err != nil {
+		return st, s.abort(ctx, err)
+	}
+	return st, nil
+}
+
+func (g groupState) clone() groupState {
+	c := g
+	c.versions = make(map[string]int64, len(g.versions))
+	for k, v := range g.versions {
+		c.versions[k] = v
+	}
+	c.origins = make(map[string]int64, len(g.origins))
+	for k, v := range g.origins {
+		c.origins[k] = v
+	}
+	return c
+}
+
+func (s *Store) abort(ctx context.Context, cause error) error {
+	if _, err := s.stmts.rollback.ExecContext(ctx); err != nil {
+		return errors.Join(cause, fmt.Errorf("rollback: %w", err))
+	}
+	return cause
+}
+
+func isConflict(err error) bool {
+	var ce *eventstore.ConflictError
+	return errors.As(err, &ce) || errors.Is(err, eventstore.ErrInvalid)
+}
+
+// plan checks one batch against the stream and origin state and completes
+// its envelopes, assigning positions, without writing events. Conflicts and
+// duplicates are found here, before anything is written.
+func (s *Store) plan(ctx context.Context, st *groupState, b eventstore.Batch) (eventstore.Result, []row, error) {
+	var res eventstore.Result
+	if len(b.Events) == 0 {
+		return res, nil, nil
+	}
+	current, err := s.streamVersion(ctx, st, b.Stream.ID)
+	if err != nil {
+		return res, nil, err
+	}
+	if b.ExpectedVersion != eventstore.AnyVersion && b.ExpectedVersion != current {
+		if dup, ok, err := s.duplicate(ctx, b); err != nil || ok {
+			return dup, nil, err
+		}
+		return res, nil, &eventstore.ConflictError{StreamID: b.Stream.ID, Expected: b.ExpectedVersion, Actual: current}
+	}
+	// Replicated events must continue their origin's sequence; one at or
+	// below it is a redelivery, which must be a duplicate by id as well.
+	for i := range b.Events {
+		e := &b.Events[i]
+		if e.Origin == "" {
+			continue
+		}
+		last, err := s.originSeq(ctx, st, e.Origin)
+		if err != nil {
+			return res, nil, err
+		}
+		if e.OriginSeq <= last+int64(i) {
+			if dup, ok, err := s.duplicate(ctx, b); err != nil || ok {
+				return dup, nil, err
+			}
+			return res, nil, fmt.Errorf("%w: event %s from %s reuses origin_seq %d (stored up to %d)", eventstore.ErrInvalid, e.EventID, e.Origin, e.OriginSeq, last)
+		}
+		break
+	}
+	now := s.opts.Now().UnixMilli()
+	rows := make([]row, len(b.Events))
+	envs := append([]eventstore.Event(nil), b.Events...) // the caller's slice stays untouched
+	for i := range envs {
+		e := &envs[i]
+		if e.Origin == "" {
+			last, err := s.originSeq(ctx, st, s.opts.Node)
+			if err != nil {
+				return res, nil, err
+			}
+			e.Origin, e.OriginSeq, e.Seen = s.opts.Node, last+1, s.opts.Seen(st.head)
+		} else if last := st.origins[e.Origin]; i > 0 && e.OriginSeq <= last {
+			return res, nil, fmt.Errorf("%w: events of %s out of origin order in one batch", eventstore.ErrInvalid, e.Origin)
+		}
+		if e.HLC == 0 {
+			e.HLC = s.opts.Clock.Now()
+		}
+		e.StreamID, e.StreamType = b.Stream.ID, b.Stream.Type
+		e.RecordedAt = time.UnixMilli(now)
+		st.head++
+		e.Position = st.head
+		st.origins[e.Origin] = e.OriginSeq
+		rows[i] = row{e: e, version: current + int64(i) + 1}
+	}
+	st.versions[b.Stream.ID] = current + int64(len(b.Events))
+	st.events = true
+	res.Version, res.LastPosition = current+int64(len(b.Events)), st.head
+	return res, rows, nil
+}
+
+// streamVersion reads a stream's version through the group overlay and the
+// writer's cache. The cache is sound because the file lock makes this
+// writer the only one that appends events.
+func (s *Store) streamVersion(ctx context.Context, st *groupState, id string) (int64, error) {
+	if v, ok := st.versions[id]; ok {
+		return v, nil
+	}
+	if v, ok := s.versions[id]; ok {
+		return v, nil
+	}
+	var v int64
+	if err := s.stmts.version.QueryRowContext(ctx, id).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read version of %s: %w", id, err)
+	}
+	st.versions[id] = v
+	return v, nil
+}
+
+func (s *Store) originSeq(ctx context.Context, st *groupState, origin string) (int64, error) {
+	if v, ok := st.origins[origin]; ok {
+		return v, nil
+	}
+	if v, ok := s.origins[origin]; ok {
+		return v, nil
+	}
+	var v int64
+	err := s.stmts.origin.QueryRowContext(ctx, origin).Scan(&v)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("read origin_seq of %s: %w", origin, err)
+	}
+	st.origins[origin] = v
+	return v, nil
+}
+
+func (s *Store) saveOrigins(ctx context.Context, origins map[string]int64) error {
+	for origin, seq := range origins {
+		if _, err := s.stmts.saveOrigin.ExecContext(ctx, origin, seq); err != nil {
+			return fmt.Errorf("save origin_seq of %s: %w", origin, err)
+		}
+	}
+	return nil
+}
+
+func args(r row) []any {
+	e := r.e
+	return []any{e.Position, e.EventID[:], e.StreamID, e.StreamType, r.version, e.Type, e.Schema, e.Data,
+		e.Origin, e.OriginSeq, e.Seen, int64(e.HLC), nullID(e.CorrelationID), nullID(e.CausationID), e.RecordedAt.UnixMilli()}
+}
+
+// insertEach inserts rows one statement each, telling a duplicate id apart.
+func (s *Store) insertEach(ctx context.Context, rows []row) error {
+	for _, r := range rows {
+		res, err := s.stmts.insert.ExecContext(ctx, args(r)...)
+		if err != nil {
+			return fmt.Errorf("insert event %s into %s: %w", r.e.EventID, r.e.StreamID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("%w: event %s already stored", errSlowPath, r.e.EventID)
+		}
+	}
+	return nil
+}
+
+// insertAll inserts rows with multi-row statements of fixed sizes, so a few
+// prepared statements cover any group. Every row must land at its planned
+// position.
+func (s *Store) insertAll(ctx context.Context, rows []row, head int64) error {
+	for len(rows) > 0 {
+		n := chunkSizes[len(chunkSizes)-1]
+		for _, size := range chunkSizes {
+			if len(rows) >= size {
+				n = size
+				break
+			}
+		}
+		stmt, err := s.insertStmt(ctx, n)
+		if err != nil {
+			return err
+		}
+		a := make([]any, 0, n*insertColumns)
+		for _, r := range rows[:n] {
+			a = append(a, args(r)...)
+		}
+		res, err := stmt.ExecContext(ctx, a...)
+		if err != nil {
+			return err
+		}
+		if got, _ := res.RowsAffected(); got != int64(n) {
+			return fmt.Errorf("inserted %d of %d rows", got, n)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// chunkSizes are the multi-row statement sizes, largest first.
+var chunkSizes = []int{128, 32, 8, 1}
+
+const insertColumns = 15
+
+const insertPrefix = `INSERT INTO events (position, event_id, stream_id, stream_type, stream_version, type, schema, data,
+	origin, origin_seq, seen, hlc, correlation_id, causation_id, recorded_at) VALUES `
+
+func (s *Store) insertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
+	if st, ok := s.stmts.multi[n]; ok {
+		return st, nil
+	}
+	var b strings.Builder
+	b.WriteString(insertPrefix)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+	}
+	b.WriteString(" ON CONFLICT (event_id) DO NOTHING")
+	st, err := s.wconn.PrepareContext(ctx, b.String())
+	if err != nil {
+		return nil, fmt.Errorf("prepare %d-row insert: %w", n, err)
+	}
+	s.stmts.multi[n] = st
+	return st, nil
+}
+
+func (s *Store) writeMessages(ctx context.Context, st *groupState, b eventstore.Batch) error {
+	for _, m := range b.Outbox {
+		created := m.CreatedAt
+		if created.IsZero() {
+			created = s.opts.Now()
+		}
+		notBefore := m.NotBefore
+		if notBefore.IsZero() {
+			notBefore = created
+		}
+		if _, err := s.stmts.message.ExecContext(ctx, m.ID[:], string(m.Kind), m.Type, m.Data,
+			nullID(m.CorrelationID), nullID(m.CausationID), notBefore.UnixMilli(), created.UnixMilli()); err != nil {
+			return fmt.Errorf("insert outbox message %s (%s): %w", m.ID, m.Type, err)
+		}
+		st.message = true
+	}
+	if p := b.Processed; p != nil {
+		if _, err := s.stmts.processed.ExecContext(ctx, p.Handler, p.MessageID[:], s.opts.Now().UnixMilli()); err != nil {
+			return fmt.Errorf("mark %s processed by %s: %w", p.MessageID, p.Handler, err)
+		}
+	}
+	return nil
+}
+
+// duplicate reports whether every event of b is already stored in b's stream,
+// and if so the result the original append produced.
+func (s *Store) duplicate(ctx context.Context, b eventstore.Batch) (eventstore.Result, bool, error) {
+	var res eventstore.Result
+	for _, e := range b.Events {
+		var pos, version int64
+		err := s.stmts.exists.QueryRowContext(ctx, e.EventID[:]).Scan(&pos, &version)
+		if errors.Is(err, sql.ErrNoRows) {
+			return res, false, nil
+		}
+		if err != nil {
+			return res, false, fmt.Errorf("look up event %s: %w", e.EventID, err)
+		}
+		res = eventstore.Result{Version: version, LastPosition: pos, Duplicate: true}
+	}
+	return res, true, nil
+}
+
+// maxCachedStreams bounds the version cache; past it the cache starts over,
+// which costs one SELECT per stream to refill.
+const maxCachedStreams = 100_000
+
+// publish makes a committed group visible to waiters and its versions to the
+// writer's caches.
+func (s *Store) publish(st groupState) {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	if len(s.versions) > maxCachedStreams {
+		s.versions = map[string]int64{}
+	}
+	for id, v := range st.versions {
+		s.versions[id] = v
+	}
+	for o, v := range st.origins {
+		s.origins[o] = v
+	}
+	s.groups++
+	s.grouped += int64(st.requests)
+	if st.events {
+		s.head = st.head
+		close(s.appended)
+		s.appended = make(chan struct{})
+	}
+	if st.message {
+		close(s.messaged)
+		s.messaged = make(chan struct{})
+	}
+}
+
+func nullID(id uuid.UUID) any {
+	if id == uuid.Nil {
+		return nil
+	}
+	return id[:]
+}

@@ -1,0 +1,87 @@
+package registrations
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies a domain error so adapters can map it once (HTTP status,
+// sync error kind) without knowing every sentinel.
+type Code string
+
+// Error codes. They survive the wire, so their spelling is stable.
+const (
+	CodeInvalid  Code = "invalid"
+	CodeConflict Code = "conflict"
+	CodeNotFound Code = "not_found"
+)
+
+// Error is a domain error with a stable code and a message safe to show to
+// the person who caused it.
+type Error struct {
+	Code    Code
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// ErrorCode returns the code of the first *Error in err's chain, or "" when
+// err is not a domain error (callers treat that as internal).
+func ErrorCode(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+func invalidf(format string, args ...any) error {
+	return &Error{Code: CodeInvalid, Message: fmt.Sprintf(format, args...)}
+}
+
+func sentinel(code Code, msg string) *Error { return &Error{Code: code, Message: msg} }
+
+// Sentinel errors. Match them with errors.Is; call sites wrap them with
+// context using %w, so ErrorCode still finds the code.
+var (
+	// Order.
+	ErrOrderAlreadyPlaced = sentinel(CodeConflict, "order already placed")
+	ErrOrderNotPlaced     = sentinel(CodeNotFound, "order not placed")
+	ErrOrderClosed        = sentinel(CodeConflict, "order is expired, rejected or cancelled")
+	ErrOrderConfirmed     = sentinel(CodeConflict, "order is already confirmed")
+	ErrSeatsNotReserved   = sentinel(CodeConflict, "order has no reserved seats")
+	ErrNotExpiredYet      = sentinel(CodeConflict, "order reservation has not expired yet")
+
+	// Pricing.
+	ErrPromoUnknown      = sentinel(CodeNotFound, "promo code unknown")
+	ErrPromoExpired      = sentinel(CodeInvalid, "promo code expired")
+	ErrPromoNotYetValid  = sentinel(CodeInvalid, "promo code not valid yet")
+	ErrPromoExhausted    = sentinel(CodeConflict, "promo code has no uses left")
+	ErrCurrencyMismatch  = sentinel(CodeInvalid, "prices use more than one currency")
+	ErrSeatTypeNotPriced = sentinel(CodeInvalid, "seat type has no price")
+
+	// SeatsAvailability.
+	ErrUnknownSeatType      = sentinel(CodeNotFound, "seat type unknown")
+	ErrSeatTypeExists       = sentinel(CodeConflict, "seat type already added")
+	ErrQuotaBelowUsage      = sentinel(CodeConflict, "quota cannot go below reserved, sold and allocated seats")
+	ErrNotEnoughSeats       = sentinel(CodeConflict, "not enough seats available")
+	ErrReservationNotFound  = sentinel(CodeNotFound, "reservation not found")
+	ErrReservationCommitted = sentinel(CodeConflict, "reservation already committed")
+	ErrAllocationExhausted  = sentinel(CodeConflict, "kiosk allocation exhausted")
+	ErrConflictNotFound     = sentinel(CodeNotFound, "seat quota conflict not found")
+	ErrConflictResolved     = sentinel(CodeConflict, "seat quota conflict already resolved")
+
+	// SeatAssignments.
+	ErrAssignmentsExist = sentinel(CodeConflict, "seat assignments already created")
+	ErrNoAssignments    = sentinel(CodeNotFound, "seat assignments not created")
+	ErrUnknownPosition  = sentinel(CodeNotFound, "seat position unknown")
+
+	// Waitlist.
+	ErrAlreadyWaiting        = sentinel(CodeConflict, "already on the waitlist for this seat type")
+	ErrWaitlistEntryNotFound = sentinel(CodeNotFound, "waitlist entry not found")
+	ErrNoOpenOffer           = sentinel(CodeConflict, "waitlist entry has no open offer")
+	ErrOfferExpired          = sentinel(CodeConflict, "waitlist offer expired")
+
+	// Promo code usage.
+	ErrPromoNotRedeemed = sentinel(CodeNotFound, "promo code not redeemed by this order")
+)
