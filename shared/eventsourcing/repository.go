@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -58,7 +60,7 @@ func WithMaxRetries(n int) Option { return func(o *repoOptions) { o.maxRetries =
 
 // NewRepository returns a repository creating empty aggregates with newAggregate.
 func NewRepository[A Aggregate](store eventstore.Store, codec *Registry, newAggregate func() A, opts ...Option) *Repository[A] {
-	o := repoOptions{maxRetries: 5}
+	o := repoOptions{maxRetries: 10}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -182,9 +184,16 @@ func (r *Repository[A]) Update(ctx context.Context, id string, meta Metadata, de
 			return err
 		}
 		err = r.Save(ctx, a, meta)
-		if errors.Is(err, eventstore.ErrConcurrency) && attempt < r.maxRetries {
-			continue
+		if !errors.Is(err, eventstore.ErrConcurrency) || attempt >= r.maxRetries {
+			return err
 		}
-		return err
+		// Writers that collided would collide again if they all retried at
+		// once: spread them with a jittered, growing pause.
+		pause := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (gave up retrying: %v)", err, ctx.Err())
+		case <-time.After(pause):
+		}
 	}
 }
