@@ -1,0 +1,165 @@
+package badges
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/jung-kurt/gofpdf"
+
+	"conference/badges/internal/fonts"
+)
+
+// mmPerPt converts font sizes in points to millimetres.
+const mmPerPt = 25.4 / 72
+
+// run is a stretch of text printed in one font piece.
+type run struct {
+	piece *fonts.Piece
+	text  string
+	bold  bool
+}
+
+// boldStroke is the outline width, as a fraction of the font size, that
+// emboldens text. The embedded fonts are used in one weight, with bold
+// drawn as fill plus stroke: every extra font face a document embeds costs
+// gofpdf about 2 ms, and the CJK font has no bold face anyway.
+const boldStroke = 0.045
+
+// fontBook chooses a font piece per character and records which characters
+// each piece must hold in the document being built.
+type fontBook struct {
+	stack *fonts.Stack
+	used  map[*fonts.Piece]map[rune]bool
+}
+
+func newFontBook() (*fontBook, error) {
+	stack, err := fonts.Sans()
+	if err != nil {
+		return nil, fmt.Errorf("load fonts: %w", err)
+	}
+	return &fontBook{stack: stack, used: map[*fonts.Piece]map[rune]bool{}}, nil
+}
+
+// need records that text will print; the error wraps
+// ErrUnsupportedCharacter when no font has a glyph.
+func (fb *fontBook) need(text string) error {
+	for _, r := range text {
+		p, ok := fb.stack.Lookup(r)
+		if !ok {
+			return fmt.Errorf("%w: no embedded font has %q (U+%04X)", ErrUnsupportedCharacter, r, r)
+		}
+		if fb.used[p] == nil {
+			fb.used[p] = map[rune]bool{}
+		}
+		fb.used[p][r] = true
+	}
+	return nil
+}
+
+// install adds to pdf, for each piece needed, a subset font holding just
+// the characters the document prints. The subsets are cut concurrently:
+// with CJK text a document needs several.
+func (fb *fontBook) install(pdf *gofpdf.Fpdf) error {
+	pieces := make([]*fonts.Piece, 0, len(fb.used))
+	for p := range fb.used {
+		pieces = append(pieces, p)
+	}
+	slices.SortFunc(pieces, func(a, b *fonts.Piece) int { return strings.Compare(a.Name, b.Name) })
+	subsets := make([][]byte, len(pieces))
+	errs := make([]error, len(pieces))
+	var wg sync.WaitGroup
+	for i, p := range pieces {
+		runes := make([]rune, 0, len(fb.used[p]))
+		for r := range fb.used[p] {
+			runes = append(runes, r)
+		}
+		slices.Sort(runes)
+		wg.Go(func() { subsets[i], errs[i] = p.Subset(runes) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for i, p := range pieces {
+		pdf.AddUTF8FontFromBytes(p.Name, "", subsets[i])
+	}
+	return pdf.Error()
+}
+
+// runs splits text into stretches that print in one font piece. Callers
+// have passed the text to need first.
+func (fb *fontBook) runs(text string, bold bool) []run {
+	var out []run
+	start := 0
+	var cur *fonts.Piece
+	for i, r := range text {
+		p, _ := fb.stack.Lookup(r)
+		if p != cur && i > start {
+			out = append(out, run{cur, text[start:i], bold})
+			start = i
+		}
+		cur = p
+	}
+	if start < len(text) {
+		out = append(out, run{cur, text[start:], bold})
+	}
+	return out
+}
+
+// width returns the printed width in mm of runs at size points.
+func width(pdf *gofpdf.Fpdf, runs []run, size float64) float64 {
+	w := 0.0
+	for _, r := range runs {
+		pdf.SetFont(r.piece.Name, "", size)
+		w += pdf.GetStringWidth(r.text)
+	}
+	return w
+}
+
+// write prints runs in the current text colour with the baseline starting
+// at (x, y).
+func write(pdf *gofpdf.Fpdf, runs []run, size, x, y float64) {
+	for _, r := range runs {
+		pdf.SetFont(r.piece.Name, "", size)
+		if r.bold {
+			pdf.SetDrawColor(pdf.GetTextColor())
+			pdf.SetLineWidth(size * mmPerPt * boldStroke)
+			pdf.SetTextRenderingMode(2) // fill, then stroke
+		}
+		pdf.Text(x, y, r.text)
+		if r.bold {
+			pdf.SetTextRenderingMode(0)
+		}
+		x += pdf.GetStringWidth(r.text)
+	}
+}
+
+// fitSize returns the largest size up to max (points) at which runs fit in
+// w millimetres.
+func fitSize(pdf *gofpdf.Fpdf, runs []run, w, max float64) float64 {
+	at1 := width(pdf, runs, 1)
+	if at1 <= 0 {
+		return max
+	}
+	return min(max, w/at1)
+}
+
+// ellipsize shortens text with "…" until it fits w mm at size points; used
+// only for secondary lines (seat types), never for the attendee name.
+func (fb *fontBook) ellipsize(pdf *gofpdf.Fpdf, text string, bold bool, size, w float64) []run {
+	rs := fb.runs(text, bold)
+	if width(pdf, rs, size) <= w {
+		return rs
+	}
+	runes := []rune(text)
+	for n := len(runes) - 1; n > 0; n-- {
+		rs = fb.runs(strings.TrimSpace(string(runes[:n]))+"…", bold)
+		if width(pdf, rs, size) <= w {
+			return rs
+		}
+	}
+	return fb.runs("…", bold)
+}
