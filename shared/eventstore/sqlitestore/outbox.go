@@ -139,3 +139,38 @@ func (s *Store) DeadLetters(ctx context.Context, limit int) ([]eventstore.DeadLe
 	}
 	return out, rows.Err()
 }
+
+// EnqueueTx writes outbox messages inside the caller's transaction, for
+// adapters that change their own tables (conference management's CRUD) and
+// must publish integration events atomically with that change. Call
+// NotifyMessages after the transaction commits to wake the dispatcher.
+func (s *Store) EnqueueTx(ctx context.Context, tx *sql.Tx, msgs ...eventstore.Message) error {
+	now := s.opts.Now()
+	for _, m := range msgs {
+		if m.ID == uuid.Nil || m.Type == "" {
+			return fmt.Errorf("%w: outbox message needs an id and a type", eventstore.ErrInvalid)
+		}
+		created, notBefore := m.CreatedAt, m.NotBefore
+		if created.IsZero() {
+			created = now
+		}
+		if notBefore.IsZero() {
+			notBefore = created
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO messages (message_id, kind, type, data, correlation_id, causation_id, not_before, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING`,
+			m.ID[:], string(m.Kind), m.Type, m.Data, nullID(m.CorrelationID), nullID(m.CausationID),
+			notBefore.UnixMilli(), created.UnixMilli()); err != nil {
+			return fmt.Errorf("enqueue %s (%s): %w", m.ID, m.Type, err)
+		}
+	}
+	return nil
+}
+
+// NotifyMessages wakes dispatchers waiting on MessagesWritten.
+func (s *Store) NotifyMessages() {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	close(s.messaged)
+	s.messaged = make(chan struct{})
+}
