@@ -38,6 +38,9 @@ var (
 	// EventStore: events, snapshots, outbox/message log, processed
 	// messages, dead letters, checkpoints. Both hub and kiosk have it.
 	EventStore = embedded("eventstore", "sqlite/eventstore")
+	// Hub: conference management (organizers, API tokens, conferences,
+	// seat types). Only the hub has it.
+	Hub = embedded("hub", "sqlite/hub")
 )
 
 func embedded(name, dir string) Component {

@@ -1,0 +1,161 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"conference/hub/conferences"
+	"conference/shared/ids"
+)
+
+const seatTypeColumns = `id, conference_id, name, description, price_amount, price_currency, quota,
+	sellable_at_kiosks, sell_past_allocation, kiosk_allocation_size, created_at, updated_at`
+
+func scanSeatType(r scanner) (*conferences.SeatType, error) {
+	var (
+		st                conferences.SeatType
+		kiosks, pastAlloc int
+		created, updated  int64
+	)
+	if err := r.Scan(scanID{&st.ID}, scanID{&st.ConferenceID}, &st.Name, &st.Description, &st.Price.Amount, &st.Price.Currency,
+		&st.Quota, &kiosks, &pastAlloc, &st.OnSite.KioskAllocationSize, &created, &updated); err != nil {
+		return nil, err
+	}
+	st.OnSite.SellableAtKiosks, st.OnSite.SellPastAllocation = kiosks == 1, pastAlloc == 1
+	st.CreatedAt, st.UpdatedAt = fromMS(created), fromMS(updated)
+	return &st, nil
+}
+
+func listSeatTypes(ctx context.Context, q querier, conferenceID uuid.UUID) ([]*conferences.SeatType, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+seatTypeColumns+` FROM seat_types WHERE conference_id = ? ORDER BY created_at, id`, conferenceID[:])
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*conferences.SeatType
+	for rows.Next() {
+		st, err := scanSeatType(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// AddSeatType implements conferences.Service.
+func (s *Service) AddSeatType(ctx context.Context, organizerID, conferenceID uuid.UUID, in conferences.SeatTypeDetails) (*conferences.SeatType, error) {
+	in = in.Normalize()
+	var st *conferences.SeatType
+	err := s.change(ctx, "add seat type", func(tx *sql.Tx) ([]conferences.Event, error) {
+		c, err := ownedConference(ctx, tx, organizerID, conferenceID)
+		if err != nil {
+			return nil, err
+		}
+		if err := in.ValidateFor(c); err != nil {
+			return nil, err
+		}
+		now := fromMS(ms(s.now()))
+		st = &conferences.SeatType{ID: ids.New(), ConferenceID: c.ID, SeatTypeDetails: in, CreatedAt: now, UpdatedAt: now}
+		_, err = tx.ExecContext(ctx, `INSERT INTO seat_types (`+seatTypeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			st.ID[:], st.ConferenceID[:], st.Name, st.Description, st.Price.Amount, st.Price.Currency, st.Quota,
+			boolInt(st.OnSite.SellableAtKiosks), boolInt(st.OnSite.SellPastAllocation), st.OnSite.KioskAllocationSize,
+			ms(st.CreatedAt), ms(st.UpdatedAt))
+		if err != nil {
+			return nil, uniqueViolation(err, "seat type name "+st.Name)
+		}
+		return []conferences.Event{conferences.SeatTypeCreated{SeatTypeInfo: st.Info()}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// UpdateSeatType implements conferences.Service. sold is asked inside the
+// write transaction, so it must only read; the SeatsAvailability aggregate
+// enforces the same rule again when it applies the lowered quota.
+func (s *Service) UpdateSeatType(ctx context.Context, organizerID, conferenceID, seatTypeID uuid.UUID, in conferences.SeatTypeDetails, sold conferences.SoldCounter) (*conferences.SeatType, error) {
+	in = in.Normalize()
+	var st *conferences.SeatType
+	err := s.change(ctx, "update seat type", func(tx *sql.Tx) ([]conferences.Event, error) {
+		c, err := ownedConference(ctx, tx, organizerID, conferenceID)
+		if err != nil {
+			return nil, err
+		}
+		st, err = scanSeatType(tx.QueryRowContext(ctx, `SELECT `+seatTypeColumns+` FROM seat_types WHERE id = ? AND conference_id = ?`,
+			seatTypeID[:], c.ID[:]))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("seat type %s: %w", seatTypeID, conferences.ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read seat type %s: %w", seatTypeID, err)
+		}
+		if err := in.ValidateFor(c); err != nil {
+			return nil, err
+		}
+		previous := st.Quota
+		if in.Quota < previous {
+			if sold == nil {
+				return nil, &conferences.ValidationError{Field: "quota", Message: "cannot be lowered without knowing the seats sold"}
+			}
+			n, err := sold.SeatsSold(ctx, c.ID, st.ID)
+			if err != nil {
+				return nil, fmt.Errorf("count seats sold of %s: %w", st.ID, err)
+			}
+			if in.Quota < n {
+				return nil, fmt.Errorf("%w: %d seats of %q are sold or reserved, quota %d is too low",
+					conferences.ErrQuotaBelowSold, n, st.Name, in.Quota)
+			}
+		}
+		st.SeatTypeDetails = in
+		st.UpdatedAt = fromMS(ms(s.now()))
+		_, err = tx.ExecContext(ctx, `UPDATE seat_types SET name = ?, description = ?, price_amount = ?, price_currency = ?, quota = ?,
+			sellable_at_kiosks = ?, sell_past_allocation = ?, kiosk_allocation_size = ?, updated_at = ? WHERE id = ?`,
+			st.Name, st.Description, st.Price.Amount, st.Price.Currency, st.Quota,
+			boolInt(st.OnSite.SellableAtKiosks), boolInt(st.OnSite.SellPastAllocation), st.OnSite.KioskAllocationSize,
+			ms(st.UpdatedAt), st.ID[:])
+		if err != nil {
+			return nil, uniqueViolation(err, "seat type name "+st.Name)
+		}
+		return []conferences.Event{conferences.SeatTypeUpdated{SeatTypeInfo: st.Info(), PreviousQuota: previous}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// ListSeatTypes implements conferences.Service.
+func (s *Service) ListSeatTypes(ctx context.Context, organizerID, conferenceID uuid.UUID) ([]*conferences.SeatType, error) {
+	c, err := ownedConference(ctx, s.db, organizerID, conferenceID)
+	if err != nil {
+		return nil, fmt.Errorf("list seat types: %w", err)
+	}
+	out, err := listSeatTypes(ctx, s.db, c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list seat types of %s: %w", c.ID, err)
+	}
+	return out, nil
+}
+
+// ListPublishedSeatTypes implements conferences.Service.
+func (s *Service) ListPublishedSeatTypes(ctx context.Context, conferenceID uuid.UUID) ([]*conferences.SeatType, error) {
+	var one int
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM conferences WHERE id = ? AND published = 1`, conferenceID[:]).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("list seat types: conference %s: %w", conferenceID, conferences.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list seat types of %s: %w", conferenceID, err)
+	}
+	out, err := listSeatTypes(ctx, s.db, conferenceID)
+	if err != nil {
+		return nil, fmt.Errorf("list seat types of %s: %w", conferenceID, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,112 @@
+// Package sqlite implements conferences.Service on the hub's SQLite file,
+// next to the event store, so that every change and the integration event
+// it publishes commit in one transaction (the outbox).
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"conference/hub/conferences"
+	"conference/shared/eventstore"
+	"conference/shared/eventstore/sqlitestore"
+	"conference/shared/ids"
+)
+
+// Service is conferences.Service over a *sqlitestore.Store opened with the
+// migrations.Hub component.
+type Service struct {
+	store *sqlitestore.Store
+	db    *sql.DB
+	// Now stamps created_at/updated_at; time.Now when nil.
+	Now func() time.Time
+}
+
+var _ conferences.Service = (*Service)(nil)
+
+// New returns a Service storing its tables in store's database.
+func New(store *sqlitestore.Store) *Service {
+	return &Service{store: store, db: store.DB()}
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// change runs fn in one write transaction and enqueues the events it
+// returns in the same transaction; on any error nothing is written.
+func (s *Service) change(ctx context.Context, op string, fn func(tx *sql.Tx) ([]conferences.Event, error)) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", op, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after commit
+	events, err := fn(tx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	msgs := make([]eventstore.Message, 0, len(events))
+	for _, e := range events {
+		data, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("%s: encode %s: %w", op, e.EventType(), err)
+		}
+		msgs = append(msgs, eventstore.Message{ID: ids.New(), Kind: eventstore.KindEvent, Type: e.EventType(), Data: data})
+	}
+	if len(msgs) > 0 {
+		if err := s.store.EnqueueTx(ctx, tx, msgs...); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: commit: %w", op, err)
+	}
+	if len(msgs) > 0 {
+		s.store.NotifyMessages()
+	}
+	return nil
+}
+
+// uniqueViolation maps a UNIQUE constraint failure onto ErrConflict with a
+// message naming what is taken; other errors pass through.
+func uniqueViolation(err error, what string) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+		return fmt.Errorf("%w: %s is already taken", conferences.ErrConflict, what)
+	}
+	return err
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// scanID reads a 16-byte id column.
+type scanID struct{ id *uuid.UUID }
+
+func (s scanID) Scan(src any) error {
+	b, ok := src.([]byte)
+	if !ok || len(b) != 16 {
+		return fmt.Errorf("id column: want 16 bytes, got %T", src)
+	}
+	copy(s.id[:], b)
+	return nil
+}
