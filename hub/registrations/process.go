@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/google/uuid"
@@ -141,44 +140,26 @@ func (pm *ProcessManager) HandleEvent(ctx context.Context, e eventstore.Event) e
 
 // handle loads the process msg routes to, lets it decide and saves its
 // events with the commands and the processed mark in one batch, retrying
-// from a fresh load on a concurrency conflict. (Repository.Update takes the
-// Metadata before deciding, but the outbox here depends on the decision.)
+// from a fresh load on a concurrency conflict.
 func (pm *ProcessManager) handle(ctx context.Context, msgID uuid.UUID, msg eventsourcing.Event, processed *eventstore.Processed) error {
 	orderID, ok := registrations.RouteToProcess(msg)
 	if !ok {
 		return nil
 	}
-	id := registrations.ProcessStreamID(orderID)
-	for attempt := 0; ; attempt++ {
-		p, err := pm.app.processes.Load(ctx, id)
-		if errors.Is(err, eventsourcing.ErrNotFound) {
-			p = registrations.NewRegistrationProcess()
-			p.SetID(id)
-		} else if err != nil {
-			return err
-		}
+	return pm.app.processes.UpdateWith(ctx, registrations.ProcessStreamID(orderID), func(p *registrations.RegistrationProcess) (eventsourcing.Metadata, error) {
 		cmds, err := p.Handle(msgID, msg, pm.app.now())
 		if err != nil {
-			return err
+			return eventsourcing.Metadata{}, err
 		}
 		outbox, err := pm.app.commands.EncodeAll(cmds, orderID, msgID)
 		if err != nil {
-			return err
+			return eventsourcing.Metadata{}, err
 		}
 		if pm.beforeSave != nil {
 			if err := pm.beforeSave(msgID, cmds); err != nil {
-				return err
+				return eventsourcing.Metadata{}, err
 			}
 		}
-		meta := eventsourcing.Metadata{CorrelationID: orderID, CausationID: msgID, Outbox: outbox, Processed: processed}
-		err = pm.app.processes.Save(ctx, p, meta)
-		if !errors.Is(err, eventstore.ErrConcurrency) || attempt >= 10 {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w (gave up retrying: %v)", err, ctx.Err())
-		case <-time.After(time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))):
-		}
-	}
+		return eventsourcing.Metadata{CorrelationID: orderID, CausationID: msgID, Outbox: outbox, Processed: processed}, nil
+	})
 }

@@ -167,11 +167,18 @@ func (r *Repository[A]) maybeSnapshot(ctx context.Context, a A, before int64) {
 	_ = r.store.SaveSnapshot(ctx, eventstore.Snapshot{StreamID: a.root().id, Version: after, Schema: snap.SnapshotSchema(), Data: data})
 }
 
-// Update loads the aggregate, lets decide change it and saves, retrying from
-// a fresh load when another writer got there first. decide must be free of
-// side effects other than on the aggregate, since it may run more than once.
-// A missing aggregate is handed to decide as a new, empty one with the id set.
+// Update loads the aggregate, lets decide change it and saves with meta,
+// retrying from a fresh load when another writer got there first. decide must
+// be free of side effects other than on the aggregate, since it may run more
+// than once. A missing aggregate is handed to decide as a new, empty one with
+// the id set.
 func (r *Repository[A]) Update(ctx context.Context, id string, meta Metadata, decide func(A) error) error {
+	return r.UpdateWith(ctx, id, func(a A) (Metadata, error) { return meta, decide(a) })
+}
+
+// UpdateWith is Update for callers whose metadata depends on the decision,
+// such as a process manager whose outbox holds the commands it decided on.
+func (r *Repository[A]) UpdateWith(ctx context.Context, id string, decide func(A) (Metadata, error)) error {
 	for attempt := 0; ; attempt++ {
 		a, err := r.Load(ctx, id)
 		if errors.Is(err, ErrNotFound) {
@@ -180,7 +187,8 @@ func (r *Repository[A]) Update(ctx context.Context, id string, meta Metadata, de
 		} else if err != nil {
 			return err
 		}
-		if err := decide(a); err != nil {
+		meta, err := decide(a)
+		if err != nil {
 			return err
 		}
 		err = r.Save(ctx, a, meta)
