@@ -150,17 +150,7 @@ func (s *Store) EnqueueTx(ctx context.Context, tx *sql.Tx, msgs ...eventstore.Me
 		if m.ID == uuid.Nil || m.Type == "" {
 			return fmt.Errorf("%w: outbox message needs an id and a type", eventstore.ErrInvalid)
 		}
-		created, notBefore := m.CreatedAt, m.NotBefore
-		if created.IsZero() {
-			created = now
-		}
-		if notBefore.IsZero() {
-			notBefore = created
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO messages (message_id, kind, type, data, correlation_id, causation_id, not_before, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING`,
-			m.ID[:], string(m.Kind), m.Type, m.Data, nullID(m.CorrelationID), nullID(m.CausationID),
-			notBefore.UnixMilli(), created.UnixMilli()); err != nil {
+		if _, err := tx.ExecContext(ctx, insertMessage, messageArgs(m, now)...); err != nil {
 			return fmt.Errorf("enqueue %s (%s): %w", m.ID, m.Type, err)
 		}
 	}
@@ -173,4 +163,23 @@ func (s *Store) NotifyMessages() {
 	defer s.notifyMu.Unlock()
 	close(s.messaged)
 	s.messaged = make(chan struct{})
+}
+
+// insertMessage is the one outbox insert, for the group writer and EnqueueTx.
+// Writing a message twice is a no-op, so redelivered batches stay idempotent.
+const insertMessage = `INSERT INTO messages (message_id, kind, type, data, correlation_id, causation_id, not_before, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING`
+
+// messageArgs binds m to insertMessage: created defaults to now, and a
+// message with no NotBefore is due when created.
+func messageArgs(m eventstore.Message, now time.Time) []any {
+	created, notBefore := m.CreatedAt, m.NotBefore
+	if created.IsZero() {
+		created = now
+	}
+	if notBefore.IsZero() {
+		notBefore = created
+	}
+	return []any{m.ID[:], string(m.Kind), m.Type, m.Data, nullID(m.CorrelationID), nullID(m.CausationID),
+		notBefore.UnixMilli(), created.UnixMilli()}
 }

@@ -79,8 +79,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		p(&w.origin, `SELECT last_seq FROM origins WHERE origin = ?`),
 		p(&w.saveOrigin, `INSERT INTO origins (origin, last_seq) VALUES (?, ?)
 			ON CONFLICT (origin) DO UPDATE SET last_seq = excluded.last_seq`),
-		p(&w.message, `INSERT INTO messages (message_id, kind, type, data, correlation_id, causation_id, not_before, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING`),
+		p(&w.message, insertMessage),
 		p(&w.processed, `INSERT OR IGNORE INTO processed_messages (handler, message_id, processed_at) VALUES (?, ?, ?)`),
 	)
 }
@@ -529,16 +528,7 @@ func (s *Store) insertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
 
 func (s *Store) writeMessages(ctx context.Context, st *groupState, b eventstore.Batch) error {
 	for _, m := range b.Outbox {
-		created := m.CreatedAt
-		if created.IsZero() {
-			created = s.opts.Now()
-		}
-		notBefore := m.NotBefore
-		if notBefore.IsZero() {
-			notBefore = created
-		}
-		if _, err := s.stmts.message.ExecContext(ctx, m.ID[:], string(m.Kind), m.Type, m.Data,
-			nullID(m.CorrelationID), nullID(m.CausationID), notBefore.UnixMilli(), created.UnixMilli()); err != nil {
+		if _, err := s.stmts.message.ExecContext(ctx, messageArgs(m, s.opts.Now())...); err != nil {
 			return fmt.Errorf("insert outbox message %s (%s): %w", m.ID, m.Type, err)
 		}
 		st.message = true
