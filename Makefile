@@ -4,7 +4,7 @@ GO       ?= go
 HUB_ADDR ?= 127.0.0.1:8080
 DATA     ?= data
 
-.PHONY: run build test bench fuzz clean
+.PHONY: run build test e2e bench fuzz clean
 
 build:
 	$(GO) build -o bin/hub ./hub/cmd/hub
@@ -16,6 +16,11 @@ run: build
 test:
 	$(GO) vet ./...
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m ./...
+
+# Browser tests: headless Chromium against real hub and kiosk processes.
+# Screenshots land in artifacts/e2e.
+e2e:
+	CGO_ENABLED=1 $(GO) test -tags e2e -run E2E -count=1 -timeout 20m ./...
 
 # Figures of the issues, one markdown row each (median of several runs).
 bench:

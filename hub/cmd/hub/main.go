@@ -18,8 +18,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
+	"conference/hub/hubapp"
+	"conference/hub/server"
 	"conference/hub/web"
-	"conference/shared/eventstore/sqlitestore"
 )
 
 func main() {
@@ -96,11 +99,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	store, err := sqlitestore.Open(ctx, cfg.db, sqlitestore.Options{Node: "hub", Logger: log})
+	h, err := hubapp.Open(ctx, hubapp.Config{DB: cfg.db, Logger: log})
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer h.Close()
+	handler, err := server.New(h, func(e *echo.Echo) error { return web.Register(e, h, web.Options{}) })
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
@@ -108,7 +115,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	url := "http://" + ln.Addr().String()
 	log.Info("hub ready", "url", url, "db", cfg.db)
 	fmt.Fprintf(stdout, "hub listening on %s (database %s)\n", url, cfg.db)
-	return web.Serve(ctx, ln, web.NewHandler(web.Deps{Store: store, Logger: log}), cfg.grace, log)
+
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	workers := make(chan error, 1)
+	go func() { workers <- h.Run(ctx) }()
+	serveErr := server.Serve(ctx, ln, handler, cfg.grace, log)
+	stop()
+	return errors.Join(serveErr, <-workers)
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {

@@ -1,6 +1,7 @@
-// Package web is the hub's HTTP adapter: routes, handlers and the server's
-// lifecycle. Handlers call application services; no rule lives here.
-package web
+// Package server is the hub's HTTP server: echo with the middleware every
+// route shares, the health check, the adapters (JSON API, web pages, sync)
+// mounted on it, and a graceful lifecycle.
+package server
 
 import (
 	"context"
@@ -13,23 +14,37 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
-	"conference/shared/eventstore"
+	"conference/hub/hubapp"
 )
 
-// Deps are what the handlers need.
-type Deps struct {
-	Store  eventstore.Store
-	Logger *slog.Logger
-}
+// Mount registers an adapter's routes on the hub's echo.
+type Mount func(e *echo.Echo) error
 
-// NewHandler returns the hub's HTTP handler with every route mounted.
-func NewHandler(d Deps) http.Handler {
+// New returns the hub's HTTP handler: /healthz plus every mount.
+func New(h *hubapp.Hub, mounts ...Mount) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Use(middleware.Recover())
-	e.Use(requestLog(d.Logger))
-	routes(e, d)
-	return e
+	e.Use(requestLog(h.Log))
+	e.GET("/healthz", handleHealth(h))
+	for _, m := range mounts {
+		if err := m(e); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// handleHealth answers 200 while the database answers, which is when the
+// hub can serve.
+func handleHealth(h *hubapp.Hub) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		head, err := h.Store.Head(c.Request().Context())
+		if err != nil {
+			return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "error": err.Error()})
+		}
+		return c.JSON(http.StatusOK, map[string]any{"status": "ok", "log_position": head})
+	}
 }
 
 // Serve answers on ln until ctx ends, then drains in-flight requests for up

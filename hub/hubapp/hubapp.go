@@ -1,0 +1,121 @@
+// Package hubapp composes the hub: one event store, Conference Management,
+// the registrations application layer with its process manager and command
+// bus, payments and read models, and the workers that keep them moving.
+// The HTTP adapters (hub/api, hub/web, sync) are given a *Hub and call its
+// services; hub/cmd/hub and the tests open one the same way.
+package hubapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	confsqlite "conference/hub/conferences/sqlite"
+	registrationsapp "conference/hub/registrations"
+	"conference/shared/eventstore/sqlitestore"
+	"conference/shared/messaging"
+)
+
+// Config says where the hub keeps its data and how it tells time.
+type Config struct {
+	// DB is the SQLite database file; its folder must exist.
+	DB     string
+	Logger *slog.Logger
+	// Now is the clock of the store, the services and the workers; nil is
+	// the wall clock. Tests pass a clock they can advance.
+	Now func() time.Time
+}
+
+// Hub is an open hub. Its fields are the services the adapters call.
+type Hub struct {
+	Store         *sqlitestore.Store
+	Conferences   *confsqlite.Service
+	App           *registrationsapp.App
+	Registrations *registrationsapp.Registrations
+	Bus           *messaging.Bus
+	Log           *slog.Logger
+
+	now     func() time.Time
+	workers []worker
+}
+
+// worker is a long-running loop of the hub, named for the logs.
+type worker struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// Open opens (creating or migrating) the hub database and wires the
+// services. Nothing runs until Run.
+func Open(ctx context.Context, cfg Config) (*Hub, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	store, err := sqlitestore.Open(ctx, cfg.DB, sqlitestore.Options{Node: "hub", Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	h := &Hub{Store: store, Log: cfg.Logger, now: cfg.Now}
+	if err := h.wire(); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return h, nil
+}
+
+func (h *Hub) wire() error {
+	h.Conferences = confsqlite.New(h.Store)
+	h.Conferences.Now = h.now
+	app, err := registrationsapp.New(registrationsapp.Config{
+		Store:       h.Store,
+		Catalog:     &Catalog{Conferences: h.Conferences},
+		Checkpoints: registrationsapp.SQLiteCheckpoints{Store: h.Store},
+		Now:         h.now,
+		Logger:      h.Log,
+	})
+	if err != nil {
+		return fmt.Errorf("wire registrations: %w", err)
+	}
+	h.App, h.Registrations = app, app.Registrations
+	h.Bus = messaging.New(h.Store, messaging.Options{Logger: h.Log, Now: h.now})
+	if err := app.RegisterHandlers(h.Bus); err != nil {
+		return fmt.Errorf("wire registrations: %w", err)
+	}
+	h.workers = append(h.workers,
+		worker{"command bus", h.Bus.Run},
+		worker{"registration process manager", app.Process.Run},
+	)
+	return nil
+}
+
+// Run runs the hub's workers until ctx ends or one of them fails; it
+// returns after every worker has stopped.
+func (h *Hub) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, len(h.workers))
+	for i, w := range h.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.Log.Debug("worker started", "worker", w.name)
+			if err := w.run(ctx); err != nil && ctx.Err() == nil {
+				errs[i] = fmt.Errorf("%s: %w", w.name, err)
+				h.Log.Error("worker stopped", "worker", w.name, "err", err)
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Close closes the store. Call it after Run has returned.
+func (h *Hub) Close() error { return h.Store.Close() }
