@@ -31,6 +31,9 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	if db := os.Getenv(readOnlyChildEnv); db != "" {
+		os.Exit(openAsChild(db))
+	}
 	os.Exit(m.Run())
 }
 
