@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"sync"
@@ -30,7 +31,15 @@ var payload = []byte(`{"order_id":"0192f0a4-7c1e-7d3a-9b1e-5f0c3e2a1b4c","confer
 func main() {
 	runs := flag.Int("runs", 5, "runs per figure; the median is reported")
 	replayChild := flag.String("replay-child", "", "internal: replay this database and exit")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the concurrent-append figure to `file`")
 	flag.Parse()
+	if *cpuProfile != "" {
+		if err := profileAppend(*cpuProfile); err != nil {
+			fmt.Fprintln(os.Stderr, "storebench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *replayChild != "" {
 		if err := replay(*replayChild); err != nil {
 			fmt.Fprintln(os.Stderr, "replay:", err)
@@ -313,4 +322,26 @@ func replay(path string) error {
 		return fmt.Errorf("replayed %d events, want 1,000,000", count)
 	}
 	return nil
+}
+
+// profileAppend profiles one concurrent-append run, to see where an
+// appended event's time goes.
+func profileAppend(path string) error {
+	dir, err := os.MkdirTemp("", "storebench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return err
+	}
+	rate, group, err := concurrentAppend(context.Background(), filepath.Join(dir, "profile.db"), 64, 200_000)
+	pprof.StopCPUProfile()
+	fmt.Fprintf(os.Stderr, "profiled append: %.0f events/s (mean group %.1f)\n", rate, group)
+	return err
 }
