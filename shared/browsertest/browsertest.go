@@ -107,7 +107,7 @@ func (b *Browser) Viewport(width, height int64) {
 func (b *Browser) Screenshot(name string) string {
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 means PNG
 	if err != nil {
 		b.t.Logf("browsertest: screenshot %s: %v", name, err)
 		return ""
