@@ -18,12 +18,16 @@ import (
 type request struct {
 	ctx   context.Context
 	batch eventstore.Batch
+	// chain, when set, replaces batch: batches that commit together, in
+	// order, or not at all (CommitAll).
+	chain []eventstore.Batch
 	done  chan outcome
 }
 
 type outcome struct {
-	res eventstore.Result
-	err error
+	res     eventstore.Result
+	results []eventstore.Result // of a chain
+	err     error
 }
 
 // errSlowPath aborts the fast path of a group: some request needs its own
@@ -215,13 +219,24 @@ func (s *Store) writeGroup(group []*request) {
 		}
 		live = append(live, r)
 	}
+	// A chain must not share its all-or-nothing transaction with requests
+	// that would fail with it; it gets a transaction of its own.
+	single := live[:0:0]
+	for _, r := range live {
+		if r.chain != nil {
+			s.writeChain(ctx, r)
+		} else {
+			single = append(single, r)
+		}
+	}
+	live = single
 	if len(live) == 0 {
 		return
 	}
 	outs := make([]outcome, len(live))
-	st, err := s.tryGroup(ctx, live, outs, false)
+	st, err := s.tryGroup(ctx, live, outs, false, false)
 	if errors.Is(err, errSlowPath) {
-		st, err = s.tryGroup(ctx, live, outs, true)
+		st, err = s.tryGroup(ctx, live, outs, true, false)
 	}
 	if err != nil {
 		s.log.Error("event store group commit failed", "requests", len(live), "err", err)
@@ -242,7 +257,10 @@ func (s *Store) writeGroup(group []*request) {
 // surprise (a duplicate id an insert skipped, a constraint failure) aborts it
 // with errSlowPath. The slow path gives each request its own savepoint and
 // inserts row by row, so a bad request fails alone.
-func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, savepoints bool) (groupState, error) {
+//
+// With allOrNothing, the first request that fails aborts the transaction
+// and its error is returned, so nothing of the group is written.
+func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, savepoints, allOrNothing bool) (groupState, error) {
 	s.notifyMu.Lock()
 	st := groupState{head: s.head, versions: map[string]int64{}, origins: map[string]int64{}}
 	s.notifyMu.Unlock()
@@ -295,6 +313,13 @@ func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, 
 			}
 		}
 		outs[i] = outcome{res: res, err: err}
+	}
+	if allOrNothing {
+		for i, o := range outs {
+			if o.err != nil {
+				return st, s.abort(ctx, fmt.Errorf("batch %d of %d (stream %s): %w", i+1, len(outs), group[i].batch.Stream.ID, o.err))
+			}
+		}
 	}
 	if !savepoints {
 		if err := s.insertAll(ctx, rows, st.head); err != nil {
