@@ -11,7 +11,7 @@ build:
 
 run: build
 	@mkdir -p $(DATA)
-	./bin/hub serve --addr $(HUB_ADDR) --db $(DATA)/hub.db
+	./bin/hub serve --demo --addr $(HUB_ADDR) --db $(DATA)/hub.db
 
 test:
 	$(GO) vet ./...
@@ -27,7 +27,9 @@ bench:
 	@echo "| figure | target | measured | verdict |"
 	@echo "|---|---|---|---|"
 	@$(GO) run ./shared/eventstore/cmd/storebench
-	@if [ -d badges/cmd/badgebench ]; then $(GO) run ./badges/cmd/badgebench; fi
+	@$(GO) run ./badges/cmd/badgebench
+	@$(GO) run ./hub/readmodels/cmd/readbench
+	@$(GO) run ./sync/cmd/catchupbench
 
 clean:
 	rm -rf bin

@@ -41,6 +41,20 @@ var (
 	// Hub: conference management (organizers, API tokens, conferences,
 	// seat types). Only the hub has it.
 	Hub = embedded("hub", "sqlite/hub")
+	// Kiosk: the kiosk's identity, sync progress and walk-up sales in
+	// progress. Only kiosks have it.
+	Kiosk = embedded("kiosk", "sqlite/kiosk")
+	// Payments: the hub's fake payment processor (hub/payments). Only
+	// the hub has it.
+	Payments = embedded("payments", "sqlite/payments")
+	// ReadModels: the hub's read models (hub/readmodels), rebuildable
+	// from the event and message logs. Only the hub has it.
+	ReadModels = embedded("readmodels", "sqlite/readmodels")
+	// Web: the hub web UI's password hashes and sessions.
+	Web = embedded("web", "sqlite/web")
+	// Kiosks: the hub's kiosk registry (hub/kiosks): kiosks, pairing
+	// codes and credential hashes, the hub's signing key. Only the hub.
+	Kiosks = embedded("kiosks", "sqlite/kiosks")
 )
 
 func embedded(name, dir string) Component {

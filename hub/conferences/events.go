@@ -23,6 +23,9 @@ const (
 	TypeConferenceUnpublished = "conferences.ConferenceUnpublished"
 	TypeSeatTypeCreated       = "conferences.SeatTypeCreated"
 	TypeSeatTypeUpdated       = "conferences.SeatTypeUpdated"
+	TypePromoCodeCreated      = "conferences.PromoCodeCreated"
+	TypePromoCodeUpdated      = "conferences.PromoCodeUpdated"
+	TypePromoCodeRemoved      = "conferences.PromoCodeRemoved"
 )
 
 // ConferenceInfo is the state of a conference carried by the created and
@@ -129,3 +132,55 @@ func (SeatTypeCreated) EventType() string { return TypeSeatTypeCreated }
 
 // EventType implements Event.
 func (SeatTypeUpdated) EventType() string { return TypeSeatTypeUpdated }
+
+// PromoCodeInfo is the state of a promo code carried by its events.
+type PromoCodeInfo struct {
+	ConferenceID uuid.UUID                  `json:"conference_id"`
+	PromoCodeID  uuid.UUID                  `json:"promo_code_id"`
+	Code         string                     `json:"code"`
+	Description  string                     `json:"description"`
+	Kind         registrations.DiscountKind `json:"kind"`
+	Percent      int                        `json:"percent,omitempty"`
+	Amount       registrations.Money        `json:"amount"`
+	// SeatType is uuid.Nil for a discount on the whole order.
+	SeatType   uuid.UUID `json:"seat_type"`
+	MaxUses    int       `json:"max_uses"`
+	ValidFrom  time.Time `json:"valid_from"`
+	ValidUntil time.Time `json:"valid_until"`
+}
+
+// Info is p as carried by PromoCodeCreated and PromoCodeUpdated.
+func (p *PromoCode) Info() PromoCodeInfo {
+	return PromoCodeInfo{
+		ConferenceID: p.ConferenceID, PromoCodeID: p.ID, Code: p.Code, Description: p.Description,
+		Kind: p.Kind, Percent: p.Percent, Amount: p.Amount, SeatType: p.SeatType,
+		MaxUses: p.MaxUses, ValidFrom: p.ValidFrom, ValidUntil: p.ValidUntil,
+	}
+}
+
+// PromoCodeCreated is published when an organizer adds a promo code.
+type PromoCodeCreated struct {
+	PromoCodeInfo
+}
+
+// PromoCodeUpdated is published when a promo code's terms change.
+type PromoCodeUpdated struct {
+	PromoCodeInfo
+}
+
+// PromoCodeRemoved is published when a promo code is withdrawn. Orders
+// placed with it keep their discount.
+type PromoCodeRemoved struct {
+	ConferenceID uuid.UUID `json:"conference_id"`
+	PromoCodeID  uuid.UUID `json:"promo_code_id"`
+	Code         string    `json:"code"`
+}
+
+// EventType implements Event.
+func (PromoCodeCreated) EventType() string { return TypePromoCodeCreated }
+
+// EventType implements Event.
+func (PromoCodeUpdated) EventType() string { return TypePromoCodeUpdated }
+
+// EventType implements Event.
+func (PromoCodeRemoved) EventType() string { return TypePromoCodeRemoved }

@@ -36,6 +36,11 @@ type Service interface {
 	// Authenticate returns the organizer a token was issued to, or
 	// ErrUnauthorized.
 	Authenticate(ctx context.Context, token string) (*Organizer, error)
+	// GetOrganizerByEmail returns the organizer with the email (any case);
+	// ErrNotFound if there is none.
+	GetOrganizerByEmail(ctx context.Context, email string) (*Organizer, error)
+	// CountOrganizers is how many organizer accounts exist.
+	CountOrganizers(ctx context.Context) (int, error)
 
 	// CreateConference creates an unpublished conference owned by organizerID.
 	CreateConference(ctx context.Context, organizerID uuid.UUID, in ConferenceDetails) (*Conference, error)
@@ -69,4 +74,20 @@ type Service interface {
 	// ListPublishedSeatTypes returns the seat types of a published
 	// conference, for registrants; ErrNotFound if it is not published.
 	ListPublishedSeatTypes(ctx context.Context, conferenceID uuid.UUID) ([]*SeatType, error)
+
+	// AddPromoCode adds a promo code to one of the organizer's conferences;
+	// ErrConflict if the conference has the code already.
+	AddPromoCode(ctx context.Context, organizerID, conferenceID uuid.UUID, in PromoCodeDetails) (*PromoCode, error)
+	// UpdatePromoCode replaces a promo code's terms; the code itself cannot
+	// change.
+	UpdatePromoCode(ctx context.Context, organizerID, conferenceID, promoCodeID uuid.UUID, in PromoCodeDetails) (*PromoCode, error)
+	// RemovePromoCode withdraws a promo code; orders placed with it keep
+	// their discount.
+	RemovePromoCode(ctx context.Context, organizerID, conferenceID, promoCodeID uuid.UUID) error
+	// ListPromoCodes returns the promo codes of one of the organizer's
+	// conferences, by code.
+	ListPromoCodes(ctx context.Context, organizerID, conferenceID uuid.UUID) ([]*PromoCode, error)
+	// GetPublishedOffering returns what a published conference sells, for
+	// pricing orders; ErrNotFound if it is not published.
+	GetPublishedOffering(ctx context.Context, conferenceID uuid.UUID) (*Offering, error)
 }

@@ -13,10 +13,16 @@ import (
 	"sync"
 	"time"
 
+	"conference/hub/conferences"
 	confsqlite "conference/hub/conferences/sqlite"
+	"conference/hub/kiosks"
+	"conference/hub/payments"
+	"conference/hub/readmodels"
 	registrationsapp "conference/hub/registrations"
+	"conference/migrations"
 	"conference/shared/eventstore/sqlitestore"
 	"conference/shared/messaging"
+	"conference/sync/hubserver"
 )
 
 // Config says where the hub keeps its data and how it tells time.
@@ -27,6 +33,12 @@ type Config struct {
 	// Now is the clock of the store, the services and the workers; nil is
 	// the wall clock. Tests pass a clock they can advance.
 	Now func() time.Time
+	// BusPoll bounds how late a delayed message (a reservation timeout)
+	// is dispatched; zero is the bus's default of one second.
+	BusPoll time.Duration
+	// WaitlistOfferWindow is how long seats offered from a waitlist are
+	// held; zero is registrationsapp.DefaultWaitlistOfferWindow.
+	WaitlistOfferWindow time.Duration
 }
 
 // Hub is an open hub. Its fields are the services the adapters call.
@@ -36,9 +48,23 @@ type Hub struct {
 	App           *registrationsapp.App
 	Registrations *registrationsapp.Registrations
 	Bus           *messaging.Bus
-	Log           *slog.Logger
+	// Payments is the fake payment processor the registrant pays through.
+	Payments *payments.Processor
+	// Reads are the read models, kept current by a worker; Reads.WaitFor
+	// lets a caller read its own writes.
+	Reads *readmodels.Models
+	// Sold counts the seats of a seat type in use (reserved, sold, leased
+	// to kiosks) from SeatsAvailability: pass it to
+	// Conferences.UpdateSeatType so a quota never drops below them.
+	Sold conferences.SoldCounter
+	// Kiosks is the registry of paired kiosks; Sync serves them over
+	// WebSocket (mount it at protocol.Path and protocol.PairPath).
+	Kiosks *kiosks.Registry
+	Sync   *hubserver.Server
+	Log    *slog.Logger
 
 	now     func() time.Time
+	cfg     Config
 	workers []worker
 }
 
@@ -46,6 +72,12 @@ type Hub struct {
 type worker struct {
 	name string
 	run  func(ctx context.Context) error
+}
+
+// Components are the schema parts of the hub database beyond the event
+// store's own.
+func Components() []migrations.Component {
+	return []migrations.Component{migrations.Hub, migrations.Payments, migrations.ReadModels, migrations.Web, migrations.Kiosks}
 }
 
 // Open opens (creating or migrating) the hub database and wires the
@@ -57,11 +89,13 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	store, err := sqlitestore.Open(ctx, cfg.DB, sqlitestore.Options{Node: "hub", Logger: cfg.Logger, Now: cfg.Now})
+	store, err := sqlitestore.Open(ctx, cfg.DB, sqlitestore.Options{
+		Node: "hub", Logger: cfg.Logger, Now: cfg.Now, Components: Components(),
+	})
 	if err != nil {
 		return nil, err
 	}
-	h := &Hub{Store: store, Log: cfg.Logger, now: cfg.Now}
+	h := &Hub{Store: store, Log: cfg.Logger, now: cfg.Now, cfg: cfg}
 	if err := h.wire(); err != nil {
 		store.Close()
 		return nil, err
@@ -72,24 +106,44 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 func (h *Hub) wire() error {
 	h.Conferences = confsqlite.New(h.Store)
 	h.Conferences.Now = h.now
+	h.Payments = payments.New(h.Store, h.now)
 	app, err := registrationsapp.New(registrationsapp.Config{
-		Store:       h.Store,
-		Catalog:     &Catalog{Conferences: h.Conferences},
-		Checkpoints: registrationsapp.SQLiteCheckpoints{Store: h.Store},
-		Now:         h.now,
-		Logger:      h.Log,
+		Store:               h.Store,
+		Catalog:             &Catalog{Conferences: h.Conferences},
+		Payments:            h.Payments,
+		Checkpoints:         registrationsapp.SQLiteCheckpoints{Store: h.Store},
+		Now:                 h.now,
+		Logger:              h.Log,
+		WaitlistOfferWindow: h.cfg.WaitlistOfferWindow,
 	})
 	if err != nil {
 		return fmt.Errorf("wire registrations: %w", err)
 	}
 	h.App, h.Registrations = app, app.Registrations
-	h.Bus = messaging.New(h.Store, messaging.Options{Logger: h.Log, Now: h.now})
+	h.Bus = messaging.New(h.Store, messaging.Options{Logger: h.Log, Now: h.now, Poll: h.cfg.BusPoll})
 	if err := app.RegisterHandlers(h.Bus); err != nil {
 		return fmt.Errorf("wire registrations: %w", err)
+	}
+	h.Sold = conferences.SoldCounterFunc(h.Registrations.SeatsInUse)
+	if err := h.subscribeConferenceEvents(); err != nil {
+		return fmt.Errorf("wire conference integration: %w", err)
+	}
+	if err := h.Bus.Subscribe(subPaymentAccepted, payments.TypePaymentAccepted, h.onPaymentAccepted); err != nil {
+		return fmt.Errorf("wire payments: %w", err)
+	}
+	reads, err := readmodels.New(h.Store, readmodels.Options{Logger: h.Log, Now: h.now})
+	if err != nil {
+		return fmt.Errorf("wire read models: %w", err)
+	}
+	h.Reads = reads
+	if err := h.wireSync(); err != nil {
+		return err
 	}
 	h.workers = append(h.workers,
 		worker{"command bus", h.Bus.Run},
 		worker{"registration process manager", app.Process.Run},
+		worker{"registration policies", app.Policies.Run},
+		worker{"read models", reads.Run},
 	)
 	return nil
 }
@@ -117,5 +171,12 @@ func (h *Hub) Run(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Close closes the store. Call it after Run has returned.
-func (h *Hub) Close() error { return h.Store.Close() }
+// Now is the hub's clock.
+func (h *Hub) Now() time.Time { return h.now() }
+
+// Close ends the kiosks' connections and closes the store. Call it after
+// Run has returned.
+func (h *Hub) Close() error {
+	h.Sync.Close()
+	return h.Store.Close()
+}

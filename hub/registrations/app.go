@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"conference/shared/eventsourcing"
@@ -19,12 +20,19 @@ type Config struct {
 	Catalog  Catalog
 	Payments Payments
 	Notifier Notifier
+	// Refunds gives back what seats taken away by a conflict resolution
+	// cost; nil uses Payments when it implements SeatRefunds, else a
+	// recording fake.
+	Refunds SeatRefunds
 	// Checkpoints keeps the process manager's log position; without it
 	// the position lives in memory and a restart replays the log from the
 	// start, which the processed marks make safe (only slower).
 	Checkpoints Checkpoints
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// WaitlistOfferWindow is how long seats offered from the waitlist are
+	// held; zero is DefaultWaitlistOfferWindow.
+	WaitlistOfferWindow time.Duration
+	Now                 func() time.Time
+	Logger              *slog.Logger
 }
 
 // App is the hub's registrations application layer: the use cases, the
@@ -32,6 +40,9 @@ type Config struct {
 type App struct {
 	Registrations *Registrations
 	Process       *ProcessManager
+	// Policies release promo-code uses and run the waitlist; run it next
+	// to Process.
+	Policies *Policies
 
 	store        eventstore.Store
 	events       *eventsourcing.Registry
@@ -40,6 +51,10 @@ type App struct {
 	availability *eventsourcing.Repository[*registrations.SeatsAvailability]
 	processes    *eventsourcing.Repository[*registrations.RegistrationProcess]
 	promos       *eventsourcing.Repository[*registrations.PromoCodeUsage]
+	waitlists    *eventsourcing.Repository[*registrations.Waitlist]
+	assignments  *eventsourcing.Repository[*registrations.SeatAssignments]
+	offerWindow  time.Duration
+	refunds      SeatRefunds
 	catalog      Catalog
 	payments     Payments
 	notifier     Notifier
@@ -64,6 +79,9 @@ func New(cfg Config) (*App, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.WaitlistOfferWindow <= 0 {
+		cfg.WaitlistOfferWindow = DefaultWaitlistOfferWindow
+	}
 	if cfg.Checkpoints == nil {
 		cfg.Checkpoints = &MemoryCheckpoints{}
 	}
@@ -76,16 +94,24 @@ func New(cfg Config) (*App, error) {
 		orders:   eventsourcing.NewRepository(cfg.Store, events, registrations.NewOrder),
 		availability: eventsourcing.NewRepository(cfg.Store, events, registrations.NewSeatsAvailability,
 			eventsourcing.WithSnapshotEvery(100)),
-		processes: eventsourcing.NewRepository(cfg.Store, events, registrations.NewRegistrationProcess),
-		promos:    eventsourcing.NewRepository(cfg.Store, events, registrations.NewPromoCodeUsage),
-		catalog:   cfg.Catalog,
-		payments:  cfg.Payments,
-		notifier:  cfg.Notifier,
-		now:       cfg.Now,
-		log:       cfg.Logger,
+		processes:   eventsourcing.NewRepository(cfg.Store, events, registrations.NewRegistrationProcess),
+		promos:      eventsourcing.NewRepository(cfg.Store, events, registrations.NewPromoCodeUsage),
+		waitlists:   eventsourcing.NewRepository(cfg.Store, events, registrations.NewWaitlist),
+		assignments: eventsourcing.NewRepository(cfg.Store, events, registrations.NewSeatAssignments),
+		offerWindow: cfg.WaitlistOfferWindow,
+		refunds:     refundsOf(cfg),
+		catalog:     cfg.Catalog,
+		payments:    cfg.Payments,
+		notifier:    cfg.Notifier,
+		now:         cfg.Now,
+		log:         cfg.Logger,
 	}
 	a.Registrations = &Registrations{app: a}
 	a.Process = &ProcessManager{app: a, checkpoints: cfg.Checkpoints, pageSize: 256}
+	a.Policies = newPolicies(a, cfg.Checkpoints)
+	a.commands.Register(WaitlistOfferDue{})
+	a.commands.Register(RefundSeats{})
+	a.commands.Register(WaitlistSeats{})
 	return a, nil
 }
 
@@ -103,17 +129,21 @@ type Checkpoints interface {
 
 // MemoryCheckpoints keeps positions in memory: a restart starts from 0.
 type MemoryCheckpoints struct {
+	mu        sync.Mutex
 	positions map[string]int64
 }
 
 // Load implements Checkpoints.
 func (m *MemoryCheckpoints) Load(_ context.Context, name string) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	return m.positions[name], nil
 }
 
-// Save implements Checkpoints. The ProcessManager calls it from its one
-// goroutine only.
+// Save implements Checkpoints.
 func (m *MemoryCheckpoints) Save(_ context.Context, name string, position int64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.positions == nil {
 		m.positions = map[string]int64{}
 	}

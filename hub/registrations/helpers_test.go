@@ -134,9 +134,11 @@ func (h *hub) settle() {
 	for range 200 {
 		n, err := h.app.Process.Step(ctx)
 		h.must(err)
+		p, err := h.app.Policies.Step(ctx)
+		h.must(err)
 		m, err := h.bus.DispatchDue(ctx)
 		h.must(err)
-		if n == 0 && m == 0 {
+		if n == 0 && p == 0 && m == 0 {
 			return
 		}
 	}

@@ -20,6 +20,26 @@ type Payments interface {
 	Refund(ctx context.Context, cmd registrations.RefundPayment) error
 }
 
+// SeatRefunds is the port through which seats taken away from an order
+// by a conflict resolution are refunded. Such seats were usually paid at a
+// kiosk (cash, card present), so there is no online payment to reverse:
+// the implementation records the refund owed. Delivered at least once; it
+// must be idempotent by RefundID.
+type SeatRefunds interface {
+	RefundSeats(ctx context.Context, cmd RefundSeats) error
+}
+
+// refundsOf picks the SeatRefunds of a configuration.
+func refundsOf(cfg Config) SeatRefunds {
+	if cfg.Refunds != nil {
+		return cfg.Refunds
+	}
+	if r, ok := cfg.Payments.(SeatRefunds); ok {
+		return r
+	}
+	return &RecordingPayments{}
+}
+
 // Notifier tells a registrant that something went differently than they
 // expect (a refund after a late payment). Delivered at least once.
 type Notifier interface {
@@ -78,6 +98,33 @@ type RecordingPayments struct {
 	mu        sync.Mutex
 	initiated []registrations.InitiatePayment
 	refunded  []registrations.RefundPayment
+	seats     map[uuid.UUID]RefundSeats
+	seatOrder []uuid.UUID
+}
+
+// RefundSeats implements SeatRefunds, once per RefundID.
+func (p *RecordingPayments) RefundSeats(_ context.Context, cmd RefundSeats) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.seats == nil {
+		p.seats = map[uuid.UUID]RefundSeats{}
+	}
+	if _, ok := p.seats[cmd.RefundID]; !ok {
+		p.seatOrder = append(p.seatOrder, cmd.RefundID)
+	}
+	p.seats[cmd.RefundID] = cmd
+	return nil
+}
+
+// RefundedSeats lists the seat refunds asked for, in order, one per RefundID.
+func (p *RecordingPayments) RefundedSeats() []RefundSeats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]RefundSeats, 0, len(p.seatOrder))
+	for _, id := range p.seatOrder {
+		out = append(out, p.seats[id])
+	}
+	return out
 }
 
 // Initiate implements Payments.

@@ -11,6 +11,7 @@ import (
 	"conference/shared/eventsourcing"
 	"conference/shared/eventstore"
 	"conference/shared/ids"
+	"conference/shared/messaging"
 	"conference/shared/registrations"
 )
 
@@ -32,16 +33,24 @@ type PlacedOrder struct {
 // limited promo code is redeemed first, so two orders can never both take
 // its last use.
 func (r *Registrations) PlaceOrder(ctx context.Context, conferenceID uuid.UUID, seats registrations.Seats, promo string, now time.Time) (PlacedOrder, error) {
+	placed := PlacedOrder{OrderID: ids.New(), AccessCode: ids.NewAccessCode()}
+	if err := r.placeOrder(ctx, conferenceID, placed, seats, promo, now); err != nil {
+		return PlacedOrder{}, err
+	}
+	return placed, nil
+}
+
+// placeOrder places the order with the ids the caller chose.
+func (r *Registrations) placeOrder(ctx context.Context, conferenceID uuid.UUID, placed PlacedOrder, seats registrations.Seats, promo string, now time.Time) error {
 	offer, err := r.app.catalog.Offer(ctx, conferenceID)
 	if err != nil {
-		return PlacedOrder{}, wrap(err, "place order for conference %s", conferenceID)
+		return wrap(err, "place order for conference %s", conferenceID)
 	}
-	placed := PlacedOrder{OrderID: ids.New(), AccessCode: ids.NewAccessCode()}
 	in := registrations.PricingInput{Prices: offer.Prices}
 	if promo != "" {
 		code, err := registrations.FindPromoCode(offer.PromoCodes, promo)
 		if err != nil {
-			return PlacedOrder{}, wrap(err, "place order")
+			return wrap(err, "place order")
 		}
 		usage := registrations.PromoUsageStreamID(conferenceID, code.Code)
 		err = r.app.promos.Update(ctx, usage, eventsourcing.Metadata{CorrelationID: placed.OrderID}, func(u *registrations.PromoCodeUsage) error {
@@ -52,7 +61,7 @@ func (r *Registrations) PlaceOrder(ctx context.Context, conferenceID uuid.UUID, 
 			return nil
 		})
 		if err != nil {
-			return PlacedOrder{}, wrap(err, "redeem promo code %s", code.Code)
+			return wrap(err, "redeem promo code %s", code.Code)
 		}
 	}
 	err = r.app.orders.Update(ctx, registrations.OrderStreamID(placed.OrderID), eventsourcing.Metadata{CorrelationID: placed.OrderID},
@@ -62,10 +71,7 @@ func (r *Registrations) PlaceOrder(ctx context.Context, conferenceID uuid.UUID, 
 				ReservationWindow: offer.ReservationWindow, AccessCode: placed.AccessCode,
 			}, now)
 		})
-	if err != nil {
-		return PlacedOrder{}, wrap(err, "place order")
-	}
-	return placed, nil
+	return wrap(err, "place order")
 }
 
 // SetRegistrant records the name and email of whoever placed the order.
@@ -109,12 +115,62 @@ func (r *Registrations) CompletePayment(ctx context.Context, orderID, paymentID 
 	return wrap(err, "complete payment %s of order %s", paymentID, orderID)
 }
 
+// SeatQuota is the number of seats a seat type has in total.
+type SeatQuota struct {
+	SeatType uuid.UUID
+	Quota    int
+}
+
 // SetSeatQuota brings a conference's seat type to quota, adding it when
 // new: what Conference Management's "seat type created/updated" asks for.
+// Lowering it below the seats reserved, sold and allocated is refused with
+// registrations.ErrQuotaBelowUsage.
 func (r *Registrations) SetSeatQuota(ctx context.Context, conferenceID, seatType uuid.UUID, quota int) error {
-	err := r.app.availability.Update(ctx, registrations.AvailabilityStreamID(conferenceID), eventsourcing.Metadata{},
-		func(s *registrations.SeatsAvailability) error { return s.SetQuota(conferenceID, seatType, quota) })
+	err := r.updateQuotas(ctx, conferenceID, []SeatQuota{{SeatType: seatType, Quota: quota}}, false)
 	return wrap(err, "set quota of seat type %s", seatType)
+}
+
+// SyncSeatQuotas brings every listed seat type to its quota in one change,
+// skipping (and logging) a lowering the seats in use do not allow: the
+// reconciliation run when a conference is published.
+func (r *Registrations) SyncSeatQuotas(ctx context.Context, conferenceID uuid.UUID, quotas []SeatQuota) error {
+	err := r.updateQuotas(ctx, conferenceID, quotas, true)
+	return wrap(err, "sync seat quotas of conference %s", conferenceID)
+}
+
+func (r *Registrations) updateQuotas(ctx context.Context, conferenceID uuid.UUID, quotas []SeatQuota, skipRefused bool) error {
+	// Called from a bus subscriber, the change carries the message's
+	// processed mark, so a redelivery after a crash is a no-op.
+	meta := eventsourcing.Metadata{Processed: messaging.Processed(ctx)}
+	return r.app.availability.Update(ctx, registrations.AvailabilityStreamID(conferenceID), meta,
+		func(s *registrations.SeatsAvailability) error {
+			for _, q := range quotas {
+				err := s.SetQuota(conferenceID, q.SeatType, q.Quota)
+				if skipRefused && errors.Is(err, registrations.ErrQuotaBelowUsage) {
+					r.app.log.Warn("seat quota not lowered: seats in use", "conference", conferenceID,
+						"seat_type", q.SeatType, "quota", q.Quota, "err", err)
+					continue
+				}
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+}
+
+// SeatsInUse is how many seats of a seat type are reserved, sold or leased
+// to kiosks: the floor for its quota. An unknown conference or seat type
+// has none.
+func (r *Registrations) SeatsInUse(ctx context.Context, conferenceID, seatType uuid.UUID) (int, error) {
+	s, err := r.app.availability.Load(ctx, registrations.AvailabilityStreamID(conferenceID))
+	if errors.Is(err, eventsourcing.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, wrap(err, "count seats in use of %s", seatType)
+	}
+	return s.ReservedCount(seatType) + s.SoldCount(seatType) + s.AllocatedCount(seatType), nil
 }
 
 // OrderView is an order as the registrant sees it.

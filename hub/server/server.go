@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"conference/hub/hubapp"
+	"conference/sync/protocol"
 )
 
 // Mount registers an adapter's routes on the hub's echo.
@@ -27,6 +28,9 @@ func New(h *hubapp.Hub, mounts ...Mount) (*echo.Echo, error) {
 	e.Use(middleware.Recover())
 	e.Use(requestLog(h.Log))
 	e.GET("/healthz", handleHealth(h))
+	// Kiosks: the WebSocket sync endpoint and pairing.
+	e.GET(protocol.Path, echo.WrapHandler(h.Sync))
+	e.POST(protocol.PairPath, echo.WrapHandler(h.Sync))
 	for _, m := range mounts {
 		if err := m(e); err != nil {
 			return nil, err

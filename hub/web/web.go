@@ -1,25 +1,227 @@
 // Package web is the hub's HTML adapter: the organizer back office and the
 // registrant pages. Handlers call the application services of hubapp; no
 // rule lives here.
+//
+// Pages are server-rendered with html/template; every asset (one CSS file,
+// one small script) is embedded and served from /static, so the UI works
+// on a venue network with no internet. Organizers sign in with a password
+// (package accounts); every organizer route looks the conference up
+// through Conference Management with the signed-in organizer as tenant, so
+// another tenant's conference is simply not found.
 package web
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"net/http"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"conference/hub/hubapp"
+	"conference/hub/readmodels"
+	"conference/hub/web/accounts"
 )
 
 // Options configure the pages.
-type Options struct{}
+type Options struct {
+	// SecureCookies marks every cookie Secure even when the request did
+	// not arrive over TLS (behind a TLS-terminating proxy). Requests that
+	// do arrive over TLS always get Secure cookies.
+	SecureCookies bool
+	// SignInRate bounds sign-in attempts per client address and per email
+	// (attempts per minute, with the same burst); 0 means 10.
+	SignInRate int
+	// LookupRate bounds find-my-order attempts per client address per
+	// minute; 0 means 10.
+	LookupRate int
+	// Now is the clock of countdowns and sessions; time.Now when nil.
+	Now func() time.Time
+}
+
+// site is the web UI: its dependencies and its parsed pages.
+type site struct {
+	hub      *hubapp.Hub
+	reads    *readmodels.Models // h.Reads
+	accounts *accounts.Accounts
+	pages    pages
+	opts     Options
+	now      func() time.Time
+
+	signInByIP, signInByEmail, lookups *limiter
+	grants                             *grants
+	badgeJobs                          *badgeJobs
+}
+
+// errNoReads is returned by pages that need read models the hub lacks.
+var errNoReads = errors.New("read models not available")
 
 // Register mounts the pages on e.
-func Register(e *echo.Echo, h *hubapp.Hub, _ Options) error {
-	e.GET("/", func(c echo.Context) error {
-		return c.HTML(http.StatusOK, `<!doctype html><html lang="en"><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Conference hub</title>
-<h1>Conference hub</h1><p>The hub is running.</p><p><a href="/healthz">Health check</a></p></html>`)
-	})
+func Register(e *echo.Echo, h *hubapp.Hub, opts Options) error {
+	s, err := newSite(context.Background(), h, opts)
+	if err != nil {
+		return err
+	}
+	s.routes(e)
 	return nil
+}
+
+func newSite(ctx context.Context, h *hubapp.Hub, opts Options) (*site, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.SignInRate <= 0 {
+		opts.SignInRate = 10
+	}
+	if opts.LookupRate <= 0 {
+		opts.LookupRate = 10
+	}
+	acc, err := accounts.New(ctx, h.Store.DB())
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	acc.Now = opts.Now
+	p, err := loadPages()
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	key, err := acc.Secret(ctx, "order-grants", 32)
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	perMinute := func(n int) *limiter { return newLimiter(n, time.Minute, opts.Now) }
+	return &site{
+		hub: h, reads: h.Reads, accounts: acc, pages: p, opts: opts, now: opts.Now,
+		signInByIP: perMinute(opts.SignInRate), signInByEmail: perMinute(opts.SignInRate),
+		lookups:   perMinute(opts.LookupRate),
+		grants:    &grants{key: key},
+		badgeJobs: newBadgeJobs(),
+	}, nil
+}
+
+// SetPassword gives an organizer a password to sign in to the web UI with;
+// the demo seeding of `hub serve` calls it. It ends the organizer's
+// existing sessions. A password that is too short or too long is refused
+// with an error matching accounts.ErrWeakPassword.
+func SetPassword(ctx context.Context, h *hubapp.Hub, organizerID uuid.UUID, password string) error {
+	acc, err := accounts.New(ctx, h.Store.DB())
+	if err != nil {
+		return err
+	}
+	return acc.SetPassword(ctx, organizerID, password)
+}
+
+// routes mounts every page. Each route gets the web middleware itself
+// rather than through e.Use, so the JSON API and sync endpoints on the
+// same echo keep their own rules (no CSRF cookie, no HTML errors).
+func (s *site) routes(e *echo.Echo) {
+	static, _ := fs.Sub(staticFiles, "static")
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticHandler(static))))
+
+	pub := func(m, path string, h echo.HandlerFunc) { e.Add(m, path, h, s.common, s.csrf, s.session) }
+	org := func(m, path string, h echo.HandlerFunc) {
+		e.Add(m, path, h, s.common, s.csrf, s.session, s.requireOrganizer)
+	}
+	// org pages of one conference: the tenant check runs before the handler.
+	conf := func(m, path string, h echo.HandlerFunc) {
+		e.Add(m, "/org/conferences/:cid"+path, h, s.common, s.csrf, s.session, s.requireOrganizer, s.loadConference)
+	}
+
+	// Registrant pages.
+	pub(http.MethodGet, "/", s.home)
+	pub(http.MethodGet, "/c/:slug", s.conferencePage)
+	pub(http.MethodPost, "/c/:slug", s.placeOrder)
+	pub(http.MethodGet, "/orders/:oid", s.orderPage)
+	pub(http.MethodGet, "/orders/:oid/state", s.orderState)
+	pub(http.MethodPost, "/orders/:oid/registrant", s.setRegistrant)
+	pub(http.MethodPost, "/orders/:oid/pay", s.startPayment)
+	pub(http.MethodGet, "/orders/:oid/attendees", s.attendeesForm)
+	pub(http.MethodPost, "/orders/:oid/attendees", s.assignAttendees)
+	pub(http.MethodGet, "/find", s.findForm)
+	pub(http.MethodPost, "/find", s.findOrder)
+	pub(http.MethodGet, "/pay/:pid", s.paymentPage)
+	pub(http.MethodPost, "/pay/:pid", s.decidePayment)
+
+	// Organizer accounts.
+	pub(http.MethodGet, "/org/signup", s.signUpForm)
+	pub(http.MethodPost, "/org/signup", s.signUp)
+	pub(http.MethodGet, "/org/signin", s.signInForm)
+	pub(http.MethodPost, "/org/signin", s.signIn)
+	pub(http.MethodPost, "/org/signout", s.signOut)
+
+	// Organizer back office.
+	org(http.MethodGet, "/org", s.conferenceList)
+	org(http.MethodGet, "/org/conferences/new", s.newConferenceForm)
+	org(http.MethodPost, "/org/conferences/new", s.createConference)
+	conf(http.MethodGet, "", s.conferenceOverview)
+	conf(http.MethodGet, "/edit", s.editConferenceForm)
+	conf(http.MethodPost, "/edit", s.updateConference)
+	conf(http.MethodPost, "/publish", s.publish)
+	conf(http.MethodPost, "/unpublish", s.unpublish)
+	conf(http.MethodGet, "/seat-types/new", s.newSeatTypeForm)
+	conf(http.MethodPost, "/seat-types/new", s.addSeatType)
+	conf(http.MethodGet, "/seat-types/:sid", s.editSeatTypeForm)
+	conf(http.MethodPost, "/seat-types/:sid", s.updateSeatType)
+	conf(http.MethodGet, "/live", s.liveStream)
+	conf(http.MethodGet, "/orders", s.orderList)
+	conf(http.MethodGet, "/orders/:oid", s.orderDetail)
+	conf(http.MethodPost, "/orders/:oid/cancel", s.cancelOrder)
+	conf(http.MethodGet, "/attendees", s.attendeeList)
+	conf(http.MethodGet, "/attendees.csv", s.attendeesCSV)
+	conf(http.MethodGet, "/waitlist", s.waitlist)
+	conf(http.MethodGet, "/promo-codes", s.promoCodes)
+	conf(http.MethodPost, "/promo-codes", s.addPromoCode)
+	conf(http.MethodPost, "/promo-codes/:pcid/remove", s.removePromoCode)
+	conf(http.MethodGet, "/badges", s.badgesPage)
+	conf(http.MethodPost, "/badges", s.startBadges)
+	conf(http.MethodGet, "/badges/:job", s.badgeJobState)
+	conf(http.MethodGet, "/badges/:job/pdf", s.badgeJobPDF)
+	conf(http.MethodGet, "/kiosks", s.kioskList)
+	conf(http.MethodPost, "/kiosks", s.createKiosk)
+	conf(http.MethodPost, "/kiosks/:kid/revoke", s.revokeKiosk)
+	conf(http.MethodGet, "/conflicts", s.conflictList)
+	conf(http.MethodPost, "/conflicts/:num/resolve", s.resolveConflict)
+}
+
+// common sets the headers every page carries and turns errors a handler
+// returns into pages: nothing a visitor sends yields a bare 500.
+func (s *site) common(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+		err := next(c)
+		if err == nil || c.Response().Committed {
+			return err
+		}
+		if errors.Is(err, errNoReads) {
+			return s.render(c, http.StatusServiceUnavailable, "error", view{Title: "Not available", Data: errorPage{
+				Heading: "Not available yet", Message: "This page needs the hub's read models, which this hub does not run."}})
+		}
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			if he.Code == http.StatusNotFound {
+				return s.notFound(c)
+			}
+			return s.render(c, he.Code, "error", view{Title: http.StatusText(he.Code), Data: errorPage{
+				Heading: http.StatusText(he.Code), Message: fmt.Sprint(he.Message)}})
+		}
+		s.hub.Log.Error("web page failed", "path", c.Request().URL.Path, "err", err)
+		return s.render(c, http.StatusInternalServerError, "error", view{Title: "Something went wrong", Data: errorPage{
+			Heading: "Something went wrong", Message: "The hub could not finish this request. Nothing was changed unless the page says so; please try again.",
+		}})
+	}
+}
+
+func staticHandler(root fs.FS) http.Handler {
+	files := http.FileServerFS(root)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
 }

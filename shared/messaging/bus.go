@@ -5,6 +5,12 @@
 // after a crash is a no-op for the handlers that already ran. A message
 // that keeps failing is dead-lettered with its error instead of looping.
 //
+// Messages are delivered concurrently by a bounded pool of workers, but
+// never two of one lane at once: a lane (by default the message's
+// correlation id, i.e. one order's conversation) gets its messages one
+// after the other, in outbox order. What a round of deliveries achieved
+// (processed marks, dispatched marks) is written in one transaction.
+//
 // Outbox rows are never deleted: together with the event log they are the
 // message log from which read models can be rebuilt.
 package messaging
@@ -17,6 +23,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"conference/shared/eventstore"
 )
 
@@ -26,6 +34,20 @@ type Store interface {
 	// MessagesWritten returns a channel closed at the next commit that
 	// writes outbox messages.
 	MessagesWritten() <-chan struct{}
+}
+
+// DeliveryMarker is implemented by stores that record a round of
+// deliveries in one write (sqlitestore does); the bus falls back to
+// MarkProcessed and MarkDispatched one by one otherwise.
+type DeliveryMarker interface {
+	MarkDelivered(ctx context.Context, processed []eventstore.Processed, dispatched []uuid.UUID) error
+}
+
+// DueTeller is implemented by stores that know when the earliest
+// undispatched message becomes due, so the bus sleeps exactly that long
+// instead of polling.
+type DueTeller interface {
+	NextDue(ctx context.Context) (time.Time, bool, error)
 }
 
 // Handler handles one message. Returning an error schedules a retry.
@@ -41,11 +63,30 @@ type Options struct {
 	// Backoff is the delay before retry number attempt (default
 	// exponential from 100 ms, capped at one minute).
 	Backoff func(attempt int) time.Duration
-	// Poll bounds how long the dispatcher sleeps when nothing wakes it,
-	// which matters only for delayed messages (default one second).
-	Poll   time.Duration
+	// Poll bounds how long the dispatcher sleeps when nothing wakes it
+	// (default one second). Writes to the outbox and due times the store
+	// can tell (DueTeller) wake it earlier.
+	Poll time.Duration
+	// Workers bounds how many handlers run at once (default 64).
+	Workers int
+	// MaxInFlight bounds the messages taken from the outbox and not yet
+	// marked (default 1024).
+	MaxInFlight int
+	// Lane names the sequence a message belongs to: messages of one lane
+	// are delivered one at a time, in outbox order. The default is the
+	// correlation id, and one shared lane for messages without one (such
+	// as another context's integration events, which must apply in order).
+	Lane   func(eventstore.Message) string
 	Logger *slog.Logger
 	Now    func() time.Time
+}
+
+// LaneByCorrelation is the default Options.Lane.
+func LaneByCorrelation(m eventstore.Message) string {
+	if m.CorrelationID == uuid.Nil {
+		return ""
+	}
+	return m.CorrelationID.String()
 }
 
 type subscriber struct {
@@ -60,7 +101,8 @@ type Bus struct {
 	mu       sync.RWMutex
 	commands map[string]Handler
 	events   map[string][]subscriber
-	attempts map[string]int // per message id, in memory, to pace retries
+
+	d dispatch
 }
 
 // New returns a bus reading store's outbox.
@@ -76,13 +118,24 @@ func New(store Store, opts Options) *Bus {
 	if opts.Poll <= 0 {
 		opts.Poll = time.Second
 	}
+	if opts.Workers <= 0 {
+		opts.Workers = 64
+	}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = 1024
+	}
+	if opts.Lane == nil {
+		opts.Lane = LaneByCorrelation
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Bus{store: store, opts: opts, commands: map[string]Handler{}, events: map[string][]subscriber{}, attempts: map[string]int{}}
+	b := &Bus{store: store, opts: opts, commands: map[string]Handler{}, events: map[string][]subscriber{}}
+	b.d.init(opts.Workers)
+	return b
 }
 
 // HandleCommand registers the one handler of a command type.
@@ -119,97 +172,86 @@ func (b *Bus) Send(ctx context.Context, msgs ...eventstore.Message) error {
 	return nil
 }
 
-// Run dispatches until ctx ends. It is the bus's only goroutine; the caller
-// owns it.
-func (b *Bus) Run(ctx context.Context) error {
-	for {
-		wake := b.store.MessagesWritten()
-		n, err := b.DispatchDue(ctx)
-		if err != nil && ctx.Err() == nil {
-			b.opts.Logger.Error("dispatch outbox", "err", err)
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		if n > 0 {
-			continue
-		}
-		timer := time.NewTimer(b.opts.Poll)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return nil
-		case <-wake:
-		case <-timer.C:
-		}
-		timer.Stop()
-	}
+// delivery is what one message's handlers achieved.
+type delivery struct {
+	m eventstore.Message
+	// processed are the marks of the handlers that ran successfully now.
+	processed []eventstore.Processed
+	// handlerErr is what failed handlers returned: the message is retried.
+	handlerErr error
+	// storeErr means the store failed: the message is left pending as it
+	// is, and taken up again by a later round.
+	storeErr error
+	ctx      context.Context
 }
 
-// DispatchDue delivers every message due now, once, and reports how many it
-// tried. Tests and Run call it.
-func (b *Bus) DispatchDue(ctx context.Context) (int, error) {
-	msgs, err := b.store.PendingMessages(ctx, b.opts.Now(), 100)
-	if err != nil {
-		return 0, err
-	}
-	for _, m := range msgs {
-		if ctx.Err() != nil {
-			return 0, ctx.Err()
-		}
-		if err := b.deliver(ctx, m); err != nil {
-			return 0, err
-		}
-	}
-	return len(msgs), nil
-}
-
-// deliver runs every handler of m that has not processed it yet. Only the
-// store failing is an error here; a handler failing is recorded on m.
-func (b *Bus) deliver(ctx context.Context, m eventstore.Message) error {
-	handlerErr := b.runHandlers(ctx, m)
-	if handlerErr == nil {
-		return b.store.MarkDispatched(ctx, m.ID)
-	}
-	b.mu.Lock()
-	b.attempts[m.ID.String()]++
-	attempt := b.attempts[m.ID.String()]
-	b.mu.Unlock()
-	dead, err := b.store.RecordFailure(ctx, m.ID, handlerErr, b.opts.MaxAttempts, b.opts.Now().Add(b.opts.Backoff(attempt)))
-	if err != nil {
-		return err
-	}
-	log := b.opts.Logger.With("message", m.ID, "type", m.Type, "kind", m.Kind, "err", handlerErr)
-	if dead {
-		b.mu.Lock()
-		delete(b.attempts, m.ID.String())
-		b.mu.Unlock()
-		log.Error("message dead-lettered after repeated failures", "attempts", b.opts.MaxAttempts)
-	} else {
-		log.Warn("message handler failed; will retry", "attempt", attempt)
-	}
-	return nil
-}
-
-func (b *Bus) runHandlers(ctx context.Context, m eventstore.Message) error {
+// subscribers returns the handlers of m.
+func (b *Bus) subscribers(m eventstore.Message) []subscriber {
 	b.mu.RLock()
-	var subs []subscriber
+	defer b.mu.RUnlock()
 	if m.Kind == eventstore.KindCommand {
 		if h, ok := b.commands[m.Type]; ok {
-			subs = []subscriber{{name: "command:" + m.Type, h: h}}
+			return []subscriber{{name: "command:" + m.Type, h: h}}
 		}
-	} else {
-		subs = append(subs, b.events[m.Type]...)
+		return nil
 	}
-	b.mu.RUnlock()
+	return append([]subscriber(nil), b.events[m.Type]...)
+}
+
+// ProcessedReader is implemented by stores that read the processed marks
+// of many messages in one query (sqlitestore does); the bus asks
+// IsProcessed message by message otherwise.
+type ProcessedReader interface {
+	ProcessedAmong(ctx context.Context, handler string, ids []uuid.UUID) (map[uuid.UUID]bool, error)
+}
+
+// processedMarks reads which handlers already processed msgs, keyed by
+// message id and handler name; nil when the store cannot tell in bulk.
+func (b *Bus) processedMarks(ctx context.Context, msgs []eventstore.Message) (map[uuid.UUID]map[string]bool, error) {
+	pr, ok := b.store.(ProcessedReader)
+	if !ok || len(msgs) == 0 {
+		return nil, nil
+	}
+	byHandler := map[string][]uuid.UUID{}
+	for _, m := range msgs {
+		for _, s := range b.subscribers(m) {
+			byHandler[s.name] = append(byHandler[s.name], m.ID)
+		}
+	}
+	out := make(map[uuid.UUID]map[string]bool, len(msgs))
+	for _, m := range msgs {
+		out[m.ID] = map[string]bool{}
+	}
+	for name, ids := range byHandler {
+		done, err := pr.ProcessedAmong(ctx, name, ids)
+		if err != nil {
+			return nil, err
+		}
+		for id := range done {
+			out[id][name] = true
+		}
+	}
+	return out, nil
+}
+
+// deliver runs every handler of m that has not processed it yet. known,
+// when not nil, holds the handlers known to have processed m already.
+func (b *Bus) deliver(ctx context.Context, m eventstore.Message, known map[string]bool) delivery {
+	d := delivery{m: m, ctx: ctx}
+	subs := b.subscribers(m)
 	if m.Kind == eventstore.KindCommand && len(subs) == 0 {
-		return fmt.Errorf("%w %s", ErrNoHandler, m.Type)
+		d.handlerErr = fmt.Errorf("%w %s", ErrNoHandler, m.Type)
+		return d
 	}
 	var errs []error
 	for _, s := range subs {
-		done, err := b.store.IsProcessed(ctx, s.name, m.ID)
-		if err != nil {
-			return err
+		done := known[s.name]
+		if known == nil {
+			var err error
+			if done, err = b.store.IsProcessed(ctx, s.name, m.ID); err != nil {
+				d.storeErr = err
+				return d
+			}
 		}
 		if done {
 			continue
@@ -218,18 +260,17 @@ func (b *Bus) runHandlers(ctx context.Context, m eventstore.Message) error {
 			errs = append(errs, fmt.Errorf("%s: %w", s.name, err))
 			continue
 		}
-		// A handler that wrote its effects with the processed mark in the
-		// same batch (see Processed) makes this a no-op.
-		if err := b.store.MarkProcessed(ctx, s.name, m.ID); err != nil {
-			return err
-		}
+		// Written with the round's dispatched marks. A handler that stored
+		// the mark with its effects (see Processed) makes it a no-op.
+		d.processed = append(d.processed, eventstore.Processed{Handler: s.name, MessageID: m.ID})
 	}
-	return errors.Join(errs...)
+	d.handlerErr = errors.Join(errs...)
+	return d
 }
 
 type deliveryKey struct{}
 
-type delivery struct {
+type current struct {
 	handler string
 	msg     eventstore.Message
 }
@@ -237,14 +278,14 @@ type delivery struct {
 // WithDelivery tells handlers (through ctx) which handler and message they
 // run for.
 func WithDelivery(ctx context.Context, handler string, m eventstore.Message) context.Context {
-	return context.WithValue(ctx, deliveryKey{}, delivery{handler: handler, msg: m})
+	return context.WithValue(ctx, deliveryKey{}, current{handler: handler, msg: m})
 }
 
 // Processed returns the processed mark for the message being handled, for a
 // handler to store in the same batch as its effects: then a crash between
 // the handler's commit and the bus's own mark cannot make it run twice.
 func Processed(ctx context.Context) *eventstore.Processed {
-	d, ok := ctx.Value(deliveryKey{}).(delivery)
+	d, ok := ctx.Value(deliveryKey{}).(current)
 	if !ok {
 		return nil
 	}

@@ -1,28 +1,20 @@
 // Command hub runs the central hub: the conference contexts, the organizer
 // and registrant web UI, the JSON API and the sync endpoint for kiosks.
 //
-//	hub serve --addr 127.0.0.1:8080 --db data/hub.db
+//	hub serve --addr 127.0.0.1:8080 --db data/hub.db [--demo]
+//	hub rebuild --db data/hub.db
 package main
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
-
-	"github.com/labstack/echo/v4"
-
-	"conference/hub/hubapp"
-	"conference/hub/server"
-	"conference/hub/web"
 )
 
 func main() {
@@ -47,7 +39,10 @@ func exitCode(err error) int {
 const usage = `usage: hub <command> [flags]
 
 commands:
-  serve    run the hub (flags: --addr, --db, --log-level; env HUB_ADDR, HUB_DB, HUB_LOG_LEVEL)
+  serve    run the hub (flags: --addr, --db, --log-level, --demo;
+           env HUB_ADDR, HUB_DB, HUB_LOG_LEVEL, HUB_DEMO)
+  rebuild  rebuild every read model from the event and message logs, with the
+           hub stopped (flags: --db; env HUB_DB)
 `
 
 // run is the whole program, so tests can start it like the shell does.
@@ -59,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], getenv, stdout, stderr)
+	case "rebuild":
+		return rebuild(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -66,63 +63,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
 	}
-}
-
-type serveConfig struct {
-	addr, db, logLevel string
-	grace              time.Duration
-}
-
-func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
-	var c serveConfig
-	fs := flag.NewFlagSet("hub serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&c.addr, "addr", envOr(getenv, "HUB_ADDR", "127.0.0.1:8080"), "listen address `host:port` (HUB_ADDR)")
-	fs.StringVar(&c.db, "db", envOr(getenv, "HUB_DB", "data/hub.db"), "SQLite database `file` (HUB_DB)")
-	fs.StringVar(&c.logLevel, "log-level", envOr(getenv, "HUB_LOG_LEVEL", "info"), "debug, info, warn or error (HUB_LOG_LEVEL)")
-	fs.DurationVar(&c.grace, "shutdown-grace", 10*time.Second, "how long in-flight requests may finish on shutdown")
-	if err := fs.Parse(args); err != nil {
-		return c, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	}
-	return c, nil
-}
-
-func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := parseServe(args, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	log, err := newLogger(stderr, cfg.logLevel)
-	if err != nil {
-		return err
-	}
-	h, err := hubapp.Open(ctx, hubapp.Config{DB: cfg.db, Logger: log})
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	handler, err := server.New(h, func(e *echo.Echo) error { return web.Register(e, h, web.Options{}) })
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
-	}
-	url := "http://" + ln.Addr().String()
-	log.Info("hub ready", "url", url, "db", cfg.db)
-	fmt.Fprintf(stdout, "hub listening on %s (database %s)\n", url, cfg.db)
-
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	workers := make(chan error, 1)
-	go func() { workers <- h.Run(ctx) }()
-	serveErr := server.Serve(ctx, ln, handler, cfg.grace, log)
-	stop()
-	return errors.Join(serveErr, <-workers)
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {

@@ -73,3 +73,31 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*conferences.
 	o.CreatedAt = fromMS(created)
 	return &o, nil
 }
+
+// GetOrganizerByEmail implements conferences.Service.
+func (s *Service) GetOrganizerByEmail(ctx context.Context, email string) (*conferences.Organizer, error) {
+	email = conferences.NewOrganizer{Email: email}.Normalize().Email
+	var (
+		o       conferences.Organizer
+		created int64
+	)
+	err := s.db.QueryRowContext(ctx, `SELECT id, email, display_name, created_at FROM organizers WHERE email = ?`, email).
+		Scan(scanID{&o.ID}, &o.Email, &o.DisplayName, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("organizer %q: %w", email, conferences.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get organizer %q: %w", email, err)
+	}
+	o.CreatedAt = fromMS(created)
+	return &o, nil
+}
+
+// CountOrganizers implements conferences.Service.
+func (s *Service) CountOrganizers(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM organizers`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count organizers: %w", err)
+	}
+	return n, nil
+}

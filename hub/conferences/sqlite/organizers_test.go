@@ -87,3 +87,21 @@ func TestConferencesNeedAnExistingOrganizer(t *testing.T) {
 		t.Fatalf("got %d messages, want none", got)
 	}
 }
+
+func TestOrganizerIsFoundByEmailInAnyCase(t *testing.T) {
+	ctx := context.Background()
+	f := mustOpen(t)
+	if n, err := f.svc.CountOrganizers(ctx); err != nil || n != 0 {
+		t.Fatalf("got %d, %v, want 0 organizers", n, err)
+	}
+	ann := f.organizer(t, "ann@example.com")
+	got, err := f.svc.GetOrganizerByEmail(ctx, " ANN@example.com ")
+	if err != nil || got.ID != ann.ID {
+		t.Fatalf("got %v, %v, want ann", got, err)
+	}
+	_, err = f.svc.GetOrganizerByEmail(ctx, "bob@example.com")
+	wantErr(t, err, conferences.ErrNotFound)
+	if n, err := f.svc.CountOrganizers(ctx); err != nil || n != 1 {
+		t.Fatalf("got %d, %v, want 1 organizer", n, err)
+	}
+}

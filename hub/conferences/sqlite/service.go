@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -28,7 +29,14 @@ type Service struct {
 	db    *sql.DB
 	// Now stamps created_at/updated_at; time.Now when nil.
 	Now func() time.Time
+
+	version atomic.Int64
 }
+
+// Version counts the changes committed through s. A cache of what s
+// returned is current while Version is what it was when the cache was
+// filled (read Version before reading s).
+func (s *Service) Version() int64 { return s.version.Load() }
 
 var _ conferences.Service = (*Service)(nil)
 
@@ -72,6 +80,7 @@ func (s *Service) change(ctx context.Context, op string, fn func(tx *sql.Tx) ([]
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("%s: commit: %w", op, err)
 	}
+	s.version.Add(1)
 	if len(msgs) > 0 {
 		s.store.NotifyMessages()
 	}

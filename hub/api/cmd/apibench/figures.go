@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+type placedOrder struct {
+	OrderID    string `json:"order_id"`
+	AccessCode string `json:"access_code"`
+}
+
+type orderStatus struct {
+	Status string `json:"status"`
+}
+
+// completeOrder runs one registrant's purchase: place, wait for the
+// reservation, start payment, accept it, wait for confirmation.
+func completeOrder(ctx context.Context, c *client, slug, seatType string, lat *latencies) error {
+	var p placedOrder
+	d, err := c.call(ctx, "POST", "/conferences/"+slug+"/orders", "", "",
+		map[string]any{"seats": []map[string]any{{"seat_type": seatType, "quantity": 1}}}, http.StatusCreated, &p)
+	if err != nil {
+		return err
+	}
+	lat.add("place", d)
+	var o orderStatus
+	if d, err = c.call(ctx, "GET", "/orders/"+p.OrderID+"?wait_while=pending", "", p.AccessCode, nil, http.StatusOK, &o); err != nil {
+		return err
+	}
+	lat.add("wait reserved", d)
+	if o.Status != "reserved" {
+		return fmt.Errorf("order %s is %s, want reserved", p.OrderID, o.Status)
+	}
+	var pay struct {
+		PaymentID string `json:"payment_id"`
+	}
+	if d, err = c.call(ctx, "POST", "/orders/"+p.OrderID+"/payment", "", p.AccessCode, nil, http.StatusOK, &pay); err != nil {
+		return err
+	}
+	lat.add("start payment", d)
+	if d, err = c.call(ctx, "POST", "/payments/"+pay.PaymentID+"/accept", "", "", nil, http.StatusOK, nil); err != nil {
+		return err
+	}
+	lat.add("accept payment", d)
+	if d, err = c.call(ctx, "GET", "/orders/"+p.OrderID+"?wait_while=reserved", "", p.AccessCode, nil, http.StatusOK, &o); err != nil {
+		return err
+	}
+	lat.add("wait confirmed", d)
+	if o.Status != "confirmed" {
+		return fmt.Errorf("order %s is %s, want confirmed", p.OrderID, o.Status)
+	}
+	return nil
+}
+
+// benchOrders: clients complete orders for a fixed time on one hub per run.
+func benchOrders(ctx context.Context, cfg config, dir string, out io.Writer) error {
+	var rates []float64
+	var worst map[string]time.Duration
+	for run := range cfg.runs {
+		hb, err := startHub(ctx, dir)
+		if err != nil {
+			return err
+		}
+		c := newClient(hb.url, cfg.orderClients+4)
+		slug := fmt.Sprintf("orders-%d", run)
+		seatType, err := hb.conference(ctx, c, slug, 1_000_000)
+		if err != nil {
+			hb.stop()
+			return err
+		}
+		lat := newLatencies()
+		var done atomic.Int64
+		var firstErr error
+		var once sync.Once
+		runCtx, cancel := context.WithTimeout(ctx, cfg.duration)
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range cfg.orderClients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for runCtx.Err() == nil {
+					if err := completeOrder(ctx, c, slug, seatType, lat); err != nil {
+						once.Do(func() { firstErr = err; cancel() })
+						return
+					}
+					done.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		elapsed := time.Since(start)
+		cancel()
+		c.close()
+		hb.stop()
+		if firstErr != nil {
+			return firstErr
+		}
+		rates = append(rates, float64(done.Load())/elapsed.Seconds())
+		p := lat.p99()
+		if worst == nil || sumDur(p) > sumDur(worst) {
+			worst = p
+		}
+	}
+	rate := median(rates)
+	var parts []string
+	ok := rate >= 2000
+	kinds := []string{"place", "wait reserved", "start payment", "accept payment", "wait confirmed"}
+	for _, k := range kinds {
+		parts = append(parts, fmt.Sprintf("%s %s", k, fmtMS(worst[k])))
+		ok = ok && worst[k] < 100*time.Millisecond
+	}
+	fmt.Fprintf(out, "| complete orders (place, reserve, pay, confirm) over HTTP, %d concurrent clients | >= 2,000 orders/s; p99 of each request < 100 ms | %.0f orders/s (runs: %s); p99 (worst run): %s | %s |\n",
+		cfg.orderClients, rate, fmtRates(rates), strings.Join(parts, ", "), verdict(ok))
+	return nil
+}
+
+func sumDur(m map[string]time.Duration) time.Duration {
+	var s time.Duration
+	for _, d := range m {
+		s += d
+	}
+	return s
+}
+
+func fmtMS(d time.Duration) string {
+	return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+}
+
+func fmtRates(xs []float64) string {
+	var s []string
+	for _, x := range xs {
+		s = append(s, fmt.Sprintf("%.0f", x))
+	}
+	return strings.Join(s, ", ")
+}
+
+// benchRace: 200 clients each try to buy one of the last 10 seats, several
+// times; every run must reserve exactly 10.
+func benchRace(ctx context.Context, cfg config, dir string, out io.Writer) error {
+	const clients, seats = 200, 10
+	hb, err := startHub(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer hb.stop()
+	c := newClient(hb.url, clients)
+	defer c.close()
+	var counts []string
+	allExact := true
+	for run := range cfg.raceRuns {
+		slug := fmt.Sprintf("race-%d", run)
+		// A bigger seat type of which all but 10 are already sold would
+		// need 990 orders first; a quota of 10 is the same last 10 seats
+		// to the aggregate.
+		seatType, err := hb.conference(ctx, c, slug, seats)
+		if err != nil {
+			return err
+		}
+		statuses := make([]string, clients)
+		errs := make([]error, clients)
+		startGun := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-startGun
+				var p placedOrder
+				if _, errs[i] = c.call(ctx, "POST", "/conferences/"+slug+"/orders", "", "",
+					map[string]any{"seats": []map[string]any{{"seat_type": seatType, "quantity": 1}}}, http.StatusCreated, &p); errs[i] != nil {
+					return
+				}
+				var o orderStatus
+				_, errs[i] = c.call(ctx, "GET", "/orders/"+p.OrderID+"?wait_while=pending&wait=30", "", p.AccessCode, nil, http.StatusOK, &o)
+				statuses[i] = o.Status
+			}()
+		}
+		close(startGun)
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+		reserved := 0
+		for _, s := range statuses {
+			switch s {
+			case "reserved":
+				reserved++
+			case "rejected":
+			default:
+				return fmt.Errorf("an order ended %q, want reserved or rejected", s)
+			}
+		}
+		av, err := hb.h.Registrations.Availability(ctx, mustUUID(conferenceIDOf(ctx, c, hb, slug)))
+		if err != nil {
+			return err
+		}
+		held := av.ReservedCount(mustUUID(seatType)) + av.SoldCount(mustUUID(seatType))
+		counts = append(counts, fmt.Sprintf("%d", reserved))
+		allExact = allExact && reserved == seats && held == seats
+	}
+	fmt.Fprintf(out, "| %d clients racing for the last %d seats of one seat type | exactly %d reserved in every run | reserved per run: %s | %s |\n",
+		clients, seats, seats, strings.Join(counts, ", "), verdict(allExact))
+	return nil
+}
+
+func conferenceIDOf(ctx context.Context, c *client, hb *hub, slug string) string {
+	var pub struct{ ID string }
+	if _, err := c.call(ctx, "GET", "/conferences/"+slug, "", "", nil, http.StatusOK, &pub); err != nil {
+		return ""
+	}
+	return pub.ID
+}
+
+// benchReads: clients read one conference's public availability as fast as
+// they can.
+func benchReads(ctx context.Context, cfg config, dir string, out io.Writer) error {
+	hb, err := startHub(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer hb.stop()
+	c := newClient(hb.url, cfg.readClients)
+	defer c.close()
+	if _, err := hb.conference(ctx, c, "reads", 500); err != nil {
+		return err
+	}
+	var rates []float64
+	var p99s []time.Duration
+	for range cfg.runs {
+		lat := newLatencies()
+		var n atomic.Int64
+		var firstErr error
+		var once sync.Once
+		runCtx, cancel := context.WithTimeout(ctx, cfg.duration)
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range cfg.readClients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var pub struct {
+					SeatTypes []struct{ Remaining int } `json:"seat_types"`
+				}
+				for runCtx.Err() == nil {
+					d, err := c.call(ctx, "GET", "/conferences/reads", "", "", nil, http.StatusOK, &pub)
+					if err == nil && (len(pub.SeatTypes) != 1 || pub.SeatTypes[0].Remaining != 500) {
+						err = fmt.Errorf("availability read %+v, want 500 remaining", pub)
+					}
+					if err != nil {
+						once.Do(func() { firstErr = err; cancel() })
+						return
+					}
+					lat.add("read", d)
+					n.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		elapsed := time.Since(start)
+		cancel()
+		if firstErr != nil {
+			return firstErr
+		}
+		rates = append(rates, float64(n.Load())/elapsed.Seconds())
+		p99s = append(p99s, lat.p99()["read"])
+	}
+	slices.Sort(p99s)
+	rate := median(rates)
+	fmt.Fprintf(out, "| public seat-availability read (GET /conferences/{slug}), %d concurrent clients | >= 20,000 requests/s | %.0f requests/s (runs: %s); p99 %s | %s |\n",
+		cfg.readClients, rate, fmtRates(rates), fmtMS(p99s[len(p99s)/2]), verdict(rate >= 20000))
+	return nil
+}

@@ -1,0 +1,80 @@
+package api_test
+
+import (
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+	"gopkg.in/yaml.v3"
+
+	"conference/hub/api"
+	"conference/hub/hubapp/hubtest"
+)
+
+// document is the part of an OpenAPI document the route check reads.
+type document struct {
+	OpenAPI string                            `yaml:"openapi"`
+	Paths   map[string]map[string]interface{} `yaml:"paths"`
+}
+
+var httpMethods = []string{"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+
+func TestEveryRouteIsDocumentedAndEveryDocumentedRouteExists(t *testing.T) {
+	var doc document
+	if err := yaml.Unmarshal(api.OpenAPI(), &doc); err != nil {
+		t.Fatalf("openapi.yaml does not parse: %v", err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("openapi = %q, want an OpenAPI 3 document", doc.OpenAPI)
+	}
+	documented := map[string]bool{}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			if slices.Contains(httpMethods, method) {
+				documented[strings.ToUpper(method)+" "+path] = true
+			}
+		}
+	}
+
+	h := hubtest.Open(t)
+	e := echo.New()
+	if err := api.Register(e, h, api.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	param := regexp.MustCompile(`:([A-Za-z]+)`)
+	served := map[string]bool{}
+	for _, r := range e.Routes() {
+		if !strings.HasPrefix(r.Path, api.Prefix+"/") || r.Method == echo.RouteNotFound || r.Name == "api.methodNotAllowed" {
+			continue
+		}
+		if strings.HasSuffix(r.Path, "/*") {
+			continue // a group's catch-all, which answers 404
+		}
+		path := param.ReplaceAllString(strings.TrimPrefix(r.Path, api.Prefix), "{$1}")
+		served[r.Method+" "+path] = true
+	}
+	for route := range served {
+		if !documented[route] {
+			t.Errorf("%s is served but not in openapi.yaml", route)
+		}
+	}
+	for route := range documented {
+		if !served[route] {
+			t.Errorf("%s is in openapi.yaml but not served", route)
+		}
+	}
+	if len(served) < 20 {
+		t.Fatalf("only %d routes found: the check is not looking at the API", len(served))
+	}
+}
+
+func TestOpenAPIDocumentIsServed(t *testing.T) {
+	e := newEnv(t, api.Options{})
+	res := e.must(http.StatusOK, req{method: "GET", path: "/openapi.yaml"})
+	if string(res.body) != string(api.OpenAPI()) || !strings.Contains(res.header.Get("Content-Type"), "yaml") {
+		t.Fatalf("served %d bytes as %q, want the embedded document as YAML", len(res.body), res.header.Get("Content-Type"))
+	}
+}

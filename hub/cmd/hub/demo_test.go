@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"conference/shared/eventstore/sqlitestore"
+)
+
+// serveDemo runs `hub serve --demo` and returns the lines it printed
+// before the demo block ended, and a stop function.
+func serveDemo(t *testing.T, db string) ([]string, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--log-level", "warn"},
+			func(k string) string { return map[string]string{"HUB_DEMO": "true"}[k] }, pw, io.Discard)
+		pw.Close()
+	}()
+	var lines []string
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if strings.Contains(sc.Text(), "promo code:") || strings.Contains(sc.Text(), "not seeded") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	stop := func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("hub did not stop")
+		}
+	}
+	return lines, stop
+}
+
+func field(lines []string, label string) string {
+	for _, l := range lines {
+		if _, rest, ok := strings.Cut(l, label); ok {
+			return strings.TrimSpace(rest)
+		}
+	}
+	return ""
+}
+
+func TestServeDemoSeedsAndPrintsHowToUseIt(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "hub.db")
+	lines, stop := serveDemo(t, db)
+	site := field(lines, "registrant site:")
+	signin := field(lines, "organizer sign-in:")
+	apiLine := field(lines, "JSON API:")
+	if !strings.HasSuffix(site, "/c/demo") || !strings.Contains(signin, "demo@example.com") ||
+		!strings.Contains(signin, "password demo-password") || !strings.Contains(apiLine, "/api/v1") {
+		t.Fatalf("got %q, want the site, sign-in and API URLs", lines)
+	}
+	_, token, _ := strings.Cut(apiLine, "Bearer ")
+	token = strings.TrimSuffix(token, ")")
+	base, _, _ := strings.Cut(apiLine, " ")
+
+	resp, err := http.Get(site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: got %d, want 200", site, resp.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+"/organizer/conferences", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"demo"`) {
+		t.Fatalf("GET organizer conferences with the demo token: got %d %s, want the demo conference", resp.StatusCode, body)
+	}
+	stop()
+
+	// A restart keeps the one demo conference and prints a working token again.
+	lines, stop = serveDemo(t, db)
+	defer stop()
+	if field(lines, "registrant site:") == "" {
+		t.Fatalf("got %q after a restart, want the demo printed again", lines)
+	}
+}
+
+func TestRebuildPrintsProgressAndRefusesARunningHub(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "hub.db")
+	_, stop := serveDemo(t, db)
+	err := run(context.Background(), []string{"rebuild", "--db", db}, noEnv, io.Discard, io.Discard)
+	if !errors.Is(err, sqlitestore.ErrLocked) {
+		t.Fatalf("got %v, want ErrLocked while the hub runs", err)
+	}
+	stop()
+
+	var out strings.Builder
+	if err := run(context.Background(), []string{"rebuild", "--db", db}, noEnv, &out, io.Discard); err != nil {
+		t.Fatalf("rebuild: %v", err)
+	}
+	if !strings.Contains(out.String(), "rebuilding read models:") || !strings.Contains(out.String(), "read models rebuilt from") {
+		t.Fatalf("got %q, want progress and a summary", out.String())
+	}
+}
+
+func TestBadDemoEnvironmentIsAUsageError(t *testing.T) {
+	_, err := parseServe(nil, func(k string) string { return map[string]string{"HUB_DEMO": "perhaps"}[k] }, io.Discard)
+	if exitCode(err) != 2 {
+		t.Fatalf("got %v, want a usage error", err)
+	}
+}

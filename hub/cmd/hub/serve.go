@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"conference/hub/api"
+	"conference/hub/hubapp"
+	"conference/hub/server"
+	"conference/hub/web"
+)
+
+// demoPassword is the demo organizer's web sign-in password, printed by
+// `hub serve --demo`.
+const demoPassword = "demo-password"
+
+type serveConfig struct {
+	addr, db, logLevel string
+	grace              time.Duration
+	demo               bool
+}
+
+func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
+	var c serveConfig
+	fs := flag.NewFlagSet("hub serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", envOr(getenv, "HUB_ADDR", "127.0.0.1:8080"), "listen address `host:port` (HUB_ADDR)")
+	fs.StringVar(&c.db, "db", envOr(getenv, "HUB_DB", "data/hub.db"), "SQLite database `file` (HUB_DB)")
+	fs.StringVar(&c.logLevel, "log-level", envOr(getenv, "HUB_LOG_LEVEL", "info"), "debug, info, warn or error (HUB_LOG_LEVEL)")
+	fs.DurationVar(&c.grace, "shutdown-grace", 10*time.Second, "how long in-flight requests may finish on shutdown")
+	demo, err := envBool(getenv, "HUB_DEMO")
+	if err != nil {
+		return c, err
+	}
+	fs.BoolVar(&c.demo, "demo", demo, "seed a demo organizer and conference into an empty database and print how to use them (HUB_DEMO)")
+	if err := fs.Parse(args); err != nil {
+		return c, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return c, nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseServe(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, cfg.logLevel)
+	if err != nil {
+		return err
+	}
+	h, err := hubapp.Open(ctx, hubapp.Config{DB: cfg.db, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	var demo hubapp.Demo
+	if cfg.demo {
+		if demo, err = hubapp.SeedDemo(ctx, h, setDemoPassword); err != nil {
+			return err
+		}
+	}
+	handler, err := server.New(h,
+		func(e *echo.Echo) error { return api.Register(e, h, api.Options{}) },
+		func(e *echo.Echo) error { return web.Register(e, h, web.Options{}) },
+	)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	url := "http://" + ln.Addr().String()
+	log.Info("hub ready", "url", url, "db", cfg.db)
+	fmt.Fprintf(stdout, "hub listening on %s (database %s)\n", url, cfg.db)
+	if cfg.demo {
+		printDemo(stdout, url, demo)
+	}
+
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	workers := make(chan error, 1)
+	go func() { workers <- h.Run(ctx) }()
+	serveErr := server.Serve(ctx, ln, handler, cfg.grace, log)
+	stop()
+	return errors.Join(serveErr, <-workers)
+}
+
+// setDemoPassword gives the demo organizer a password for the web UI.
+func setDemoPassword(ctx context.Context, h *hubapp.Hub, d *hubapp.Demo) error {
+	if err := web.SetPassword(ctx, h, d.OrganizerID, demoPassword); err != nil {
+		return fmt.Errorf("set the demo organizer's password: %w", err)
+	}
+	d.Password = demoPassword
+	return nil
+}
+
+func printDemo(w io.Writer, url string, d hubapp.Demo) {
+	if d.Skipped {
+		fmt.Fprintln(w, "demo: not seeded, the database already has organizers")
+		return
+	}
+	fmt.Fprintf(w, `demo conference seeded:
+  registrant site:   %[1]s/c/%[2]s
+  organizer sign-in: %[1]s/org/signin  (email %[3]s, password %[4]s)
+  JSON API:          %[1]s%[5]s  (Authorization: Bearer %[6]s)
+  promo code:        %[7]s
+`, url, d.Slug, d.Email, d.Password, api.Prefix, d.Token, hubapp.DemoPromo)
+}
+
+// envBool reads a boolean environment variable: empty is false.
+func envBool(getenv func(string) string, key string) (bool, error) {
+	v := strings.TrimSpace(getenv(key))
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%w: %s=%q: want true or false", errUsage, key, v)
+	}
+	return b, nil
+}

@@ -1,0 +1,208 @@
+// Package hubtest opens real hubs for tests: a SQLite file in the test's
+// temporary folder, the workers running until the test ends, and a
+// published conference made through the real services.
+package hubtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"conference/hub/conferences"
+	"conference/hub/hubapp"
+	"conference/shared/registrations"
+)
+
+// Open opens a hub on a fresh database in t.TempDir() with the wall clock,
+// runs its workers and stops and closes it when the test ends.
+func Open(t testing.TB) *hubapp.Hub {
+	t.Helper()
+	return OpenConfig(t, hubapp.Config{})
+}
+
+// OpenConfig is Open with a config: an empty DB is a fresh file in
+// t.TempDir(), a nil Logger discards the logs and a zero BusPoll is 20 ms,
+// so delayed messages follow a test Clock promptly.
+func OpenConfig(t testing.TB, cfg hubapp.Config) *hubapp.Hub {
+	t.Helper()
+	if cfg.DB == "" {
+		cfg.DB = filepath.Join(t.TempDir(), "hub.db")
+	}
+	if cfg.BusPoll == 0 {
+		cfg.BusPoll = 20 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	h, err := hubapp.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("open hub: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("hub workers: %v", err)
+		}
+		if err := h.Close(); err != nil {
+			t.Errorf("close hub: %v", err)
+		}
+	})
+	return h
+}
+
+// Seat types of the fixture conference.
+const (
+	PaidPrice     = 29900 // 299.00 EUR
+	PaidQuota     = 100
+	FreeQuota     = 50
+	WorkshopPrice = 4900 // 49.00 EUR
+	WorkshopQuota = 10
+	Currency      = "EUR"
+)
+
+// Fixture is a published conference and its organizer.
+type Fixture struct {
+	OrganizerID  uuid.UUID
+	Email        string
+	Token        string // API token of the organizer
+	ConferenceID uuid.UUID
+	Slug         string
+	// Paid (PaidPrice, PaidQuota), Free (price 0, FreeQuota) and Workshop
+	// (WorkshopPrice, WorkshopQuota, sellable at kiosks) seat types.
+	Paid, Free, Workshop uuid.UUID
+}
+
+var fixtures atomic.Int64
+
+// PublishedConference creates an organizer with an API token and a
+// published conference with three seat types through h's services, and
+// waits until registrations knows their quotas. Each call makes a new
+// organizer and conference.
+func PublishedConference(t testing.TB, h *hubapp.Hub) Fixture {
+	t.Helper()
+	ctx := context.Background()
+	n := fixtures.Add(1)
+	suffix := fmt.Sprintf("%d-%s", n, strings.ToLower(uuid.NewString()[:8]))
+	org, err := h.Conferences.CreateOrganizer(ctx, conferences.NewOrganizer{
+		Email: "organizer-" + suffix + "@example.com", DisplayName: "Organizer " + suffix,
+	})
+	must(t, "create organizer", err)
+	token, err := h.Conferences.IssueAPIToken(ctx, org.ID)
+	must(t, "issue API token", err)
+	start := time.Now().UTC().Add(60 * 24 * time.Hour).Truncate(time.Hour)
+	c, err := h.Conferences.CreateConference(ctx, org.ID, conferences.ConferenceDetails{
+		Slug: "conf-" + suffix, Name: "Test Conference " + suffix, Tagline: "A conference for tests",
+		Venue: "Lisbon Congress Centre", TimeZone: "Europe/Lisbon",
+		StartsAt: start, EndsAt: start.Add(48 * time.Hour), Currency: Currency,
+	})
+	must(t, "create conference", err)
+	f := Fixture{OrganizerID: org.ID, Email: org.Email, Token: token, ConferenceID: c.ID, Slug: c.Slug}
+	add := func(name string, price int64, quota int, onSite conferences.OnSitePolicy) uuid.UUID {
+		st, err := h.Conferences.AddSeatType(ctx, org.ID, c.ID, conferences.SeatTypeDetails{
+			Name: name, Description: name + " seats", Price: registrations.NewMoney(price, Currency), Quota: quota, OnSite: onSite,
+		})
+		must(t, "add seat type "+name, err)
+		return st.ID
+	}
+	f.Paid = add("Conference pass", PaidPrice, PaidQuota, conferences.OnSitePolicy{})
+	f.Free = add("Community day", 0, FreeQuota, conferences.OnSitePolicy{})
+	f.Workshop = add("Workshop", WorkshopPrice, WorkshopQuota,
+		conferences.OnSitePolicy{SellableAtKiosks: true, SellPastAllocation: true, KioskAllocationSize: 2})
+	_, err = h.Conferences.Publish(ctx, org.ID, c.ID)
+	must(t, "publish", err)
+	WaitForQuotas(t, h, c.ID, map[uuid.UUID]int{f.Paid: PaidQuota, f.Free: FreeQuota, f.Workshop: WorkshopQuota})
+	return f
+}
+
+// WaitForQuotas waits (up to 10 s) until the conference's SeatsAvailability
+// has exactly the given quotas.
+func WaitForQuotas(t testing.TB, h *hubapp.Hub, conferenceID uuid.UUID, quotas map[uuid.UUID]int) {
+	t.Helper()
+	Eventually(t, 10*time.Second, "seat quotas in registrations", func() error {
+		a, err := h.Registrations.Availability(context.Background(), conferenceID)
+		if err != nil {
+			return err
+		}
+		for st, want := range quotas {
+			if got := a.Quota(st); got != want {
+				return fmt.Errorf("seat type %s has quota %d, want %d", st, got, want)
+			}
+		}
+		return nil
+	})
+}
+
+// WaitForOrder waits (up to 10 s) until the order has the status.
+func WaitForOrder(t testing.TB, h *hubapp.Hub, orderID uuid.UUID, status registrations.OrderStatus) {
+	t.Helper()
+	Eventually(t, 10*time.Second, "order "+string(status), func() error {
+		o, err := h.Registrations.GetOrder(context.Background(), orderID)
+		if err != nil {
+			return err
+		}
+		if o.Status != status {
+			return fmt.Errorf("order %s is %q, want %q", orderID, o.Status, status)
+		}
+		return nil
+	})
+}
+
+// Eventually retries check every few milliseconds until it returns nil, and
+// fails the test with its last error after timeout.
+func Eventually(t testing.TB, timeout time.Duration, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func must(t testing.TB, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// Clock is a test clock that only moves when told; pass its Now in
+// hubapp.Config.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a clock at the current wall time.
+func NewClock() *Clock { return &Clock{now: time.Now().UTC().Truncate(time.Millisecond)} }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}

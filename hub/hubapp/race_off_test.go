@@ -1,0 +1,5 @@
+//go:build !race
+
+package hubapp_test
+
+const raceEnabled = false

@@ -1,0 +1,62 @@
+package hubapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"conference/hub/kiosks"
+	"conference/shared/eventsourcing"
+	"conference/sync/digest"
+	"conference/sync/hubserver"
+	"conference/sync/merge"
+	"conference/sync/scope"
+)
+
+// wireSync sets up the kiosk side of the hub: the kiosk registry, the
+// causal merge of uploads, the conference scope of the log that kiosks
+// page through, allocations, and the WebSocket endpoint serving them.
+func (h *Hub) wireSync() error {
+	allocations := merge.NewAllocations(h.Store)
+	reg, err := kiosks.New(h.Store.DB(), kiosks.Config{
+		Conferences: h.Conferences,
+		Now:         h.now,
+		AllocationsOf: func(ctx context.Context, conference uuid.UUID, kioskID string) (map[uuid.UUID]int, error) {
+			held, err := allocations.Held(ctx, kioskID, conference)
+			if errors.Is(err, eventsourcing.ErrNotFound) {
+				return nil, nil // no seat types yet: nothing to hold
+			}
+			if err != nil {
+				return nil, err
+			}
+			out := make(map[uuid.UUID]int, len(held))
+			for _, s := range held {
+				out[s.SeatType] += s.Quantity
+			}
+			return out, nil
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("open kiosk registry: %w", err)
+	}
+	pager := scope.New(h.Store)
+	srv, err := hubserver.New(hubserver.Config{
+		Kiosks: reg, Log: h.Store, Pager: pager, Merger: merge.New(h.Store),
+		Allocations: allocations,
+		Digest: func(ctx context.Context, conference uuid.UUID) (map[string]string, error) {
+			return digest.Compute(ctx, h.Store, conference)
+		},
+		Logger: h.Log,
+	})
+	if err != nil {
+		return fmt.Errorf("start sync server: %w", err)
+	}
+	if err := h.subscribeKioskFeed(); err != nil {
+		return fmt.Errorf("wire kiosk feed: %w", err)
+	}
+	h.Kiosks, h.Sync = reg, srv
+	h.workers = append(h.workers, worker{"sync scope", pager.Run})
+	return nil
+}

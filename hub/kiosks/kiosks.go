@@ -1,0 +1,134 @@
+// Package kiosks is the hub's kiosk registry: the kiosks organizers create
+// for their conferences, pairing (a one-time code exchanged for a device
+// credential and a certificate for the kiosk's badge-signing key), device
+// authentication for the sync transport, revocation, and what the sync
+// server last heard from each kiosk.
+//
+// Secrets never rest in the database: pairing codes and credentials are
+// stored as SHA-256 hashes. Everything an organizer reaches is scoped to
+// the organizer, like hub/conferences: another tenant's kiosk is
+// ErrNotFound, exactly like a missing one.
+package kiosks
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"conference/badges/token"
+	"conference/hub/conferences"
+)
+
+// Errors callers branch on with errors.Is.
+var (
+	// ErrNotFound: no such kiosk or conference for this organizer.
+	ErrNotFound = errors.New("not found")
+	// ErrInvalid: bad input (empty name, malformed public key).
+	ErrInvalid = errors.New("invalid input")
+	// ErrPairingRefused: the code is unknown, expired, already used, or
+	// its kiosk was revoked. One error for all, so a guesser learns nothing.
+	ErrPairingRefused = errors.New("pairing code refused")
+	// ErrUnauthorized: the credential is unknown.
+	ErrUnauthorized = errors.New("unknown kiosk credential")
+	// ErrRevoked: the credential belongs to a revoked kiosk.
+	ErrRevoked = errors.New("kiosk revoked")
+)
+
+// Defaults of Config.
+const (
+	DefaultPairingTTL          = 10 * time.Minute
+	DefaultCertificateValidity = 365 * 24 * time.Hour
+)
+
+// Kiosk is one registered kiosk as the organizer sees it.
+type Kiosk struct {
+	ID           string
+	OrganizerID  uuid.UUID
+	ConferenceID uuid.UUID
+	Name         string
+	CreatedAt    time.Time
+	// PairingExpiresAt is set while a pairing code is outstanding.
+	PairingExpiresAt time.Time
+	PairedAt         time.Time // zero until paired
+	RevokedAt        time.Time // zero unless revoked
+	// What the sync server last heard (zero before the first connection).
+	LastSeen       time.Time
+	DownCheckpoint int64 // hub log position the kiosk has applied
+	UpAcked        int64 // the kiosk's last origin_seq stored at the hub
+	PendingUploads int64 // events the kiosk holds that the hub has not acked
+	Software       string
+	// Allocations are the seats per seat type the kiosk holds, when the
+	// registry was given Config.AllocationsOf.
+	Allocations map[uuid.UUID]int
+}
+
+// Paired reports whether the kiosk exchanged its code for a credential.
+func (k Kiosk) Paired() bool { return !k.PairedAt.IsZero() }
+
+// Revoked reports whether the organizer revoked the kiosk.
+func (k Kiosk) Revoked() bool { return !k.RevokedAt.IsZero() }
+
+// Identity is who an authenticated kiosk is.
+type Identity struct {
+	KioskID      string
+	OrganizerID  uuid.UUID
+	ConferenceID uuid.UUID
+	Name         string
+}
+
+// Conferences are the conferences whose events the kiosk receives.
+func (i Identity) Conferences() []uuid.UUID { return []uuid.UUID{i.ConferenceID} }
+
+// Created is a new kiosk with its pairing code, shown to the organizer once.
+type Created struct {
+	Kiosk       Kiosk
+	PairingCode string
+	ExpiresAt   time.Time
+}
+
+// Pairing is what a kiosk receives for a valid code. Credential is shown
+// this once; the hub keeps only its hash.
+type Pairing struct {
+	Kiosk        Identity
+	Credential   string
+	HubPublicKey ed25519.PublicKey
+	Certificate  token.Certificate
+}
+
+// Presence is what the sync server heard from a connected kiosk.
+type Presence struct {
+	KioskID        string
+	At             time.Time
+	DownCheckpoint int64
+	UpAcked        int64
+	PendingUploads int64
+	Software       string
+}
+
+// ConferenceOwner checks that a conference belongs to an organizer;
+// conferences.Service satisfies it.
+type ConferenceOwner interface {
+	GetConference(ctx context.Context, organizerID, conferenceID uuid.UUID) (*conferences.Conference, error)
+}
+
+// AllocationsFunc reports the seats per seat type a kiosk holds.
+type AllocationsFunc func(ctx context.Context, conferenceID uuid.UUID, kioskID string) (map[uuid.UUID]int, error)
+
+// Config wires a Registry.
+type Config struct {
+	// Conferences checks ownership when creating a kiosk. Required.
+	Conferences ConferenceOwner
+	// AllocationsOf fills Kiosk.Allocations in List (optional: the
+	// allocations live in the registrations domain).
+	AllocationsOf AllocationsFunc
+	// PairingTTL is how long a pairing code works (DefaultPairingTTL).
+	PairingTTL time.Duration
+	// CertificateValidity bounds the kiosk key certificate
+	// (DefaultCertificateValidity).
+	CertificateValidity time.Duration
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}

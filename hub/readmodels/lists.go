@@ -1,0 +1,217 @@
+package readmodels
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"conference/shared/registrations"
+)
+
+// AttendeeView is an assigned seat of a confirmed order.
+type AttendeeView struct {
+	OrderID      uuid.UUID
+	AccessCode   string
+	Position     int
+	SeatType     uuid.UUID
+	SeatTypeName string
+	registrations.Attendee
+}
+
+// Attendees lists the assigned attendees of a conference's confirmed
+// orders, by name, matching query (name, email or company, any part, case
+// insensitive for ASCII; "" for all). limit <= 0 is DefaultLimit, at most
+// MaxLimit.
+func (m *Models) Attendees(ctx context.Context, conferenceID uuid.UUID, query string, limit, offset int) ([]AttendeeView, error) {
+	limit, offset = page(limit, offset)
+	q := `SELECT s.order_id, o.access_code, s.position, s.seat_type, s.name, s.email, s.company, s.role
+		FROM rm_order_seats s JOIN rm_orders o ON o.order_id = s.order_id
+		WHERE s.conference_id = ? AND o.status = 'confirmed' AND s.name <> ''`
+	args := []any{conferenceID[:]}
+	if strings.TrimSpace(query) != "" {
+		p := likePattern(query)
+		q += ` AND (s.name LIKE ? ESCAPE '\' OR s.email LIKE ? ESCAPE '\' OR s.company LIKE ? ESCAPE '\')`
+		args = append(args, p, p, p)
+	}
+	q += ` ORDER BY s.name COLLATE NOCASE, s.order_id, s.position LIMIT ? OFFSET ?`
+	rows, err := m.store.DB().QueryContext(ctx, q, append(args, limit, offset)...)
+	if err != nil {
+		return nil, fmt.Errorf("attendees of %s: %w", conferenceID, err)
+	}
+	defer rows.Close()
+	var out []AttendeeView
+	for rows.Next() {
+		var a AttendeeView
+		if err := rows.Scan(idCol{&a.OrderID}, &a.AccessCode, &a.Position, idCol{&a.SeatType}, &a.Name, &a.Email, &a.Company, &a.Role); err != nil {
+			return nil, fmt.Errorf("attendees of %s: %w", conferenceID, err)
+		}
+		a.SeatTypeName = m.seatTypeName(conferenceID, a.SeatType)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// OrdersFilter narrows the organizer's order list.
+type OrdersFilter struct {
+	// Status keeps orders in that status; "" keeps all.
+	Status registrations.OrderStatus
+	// Query matches the access code, the registrant's email or name (any
+	// part, case insensitive for ASCII); "" matches all.
+	Query         string
+	Limit, Offset int
+}
+
+// Orders lists a conference's orders for the organizer, newest first.
+func (m *Models) Orders(ctx context.Context, conferenceID uuid.UUID, f OrdersFilter) ([]OrderView, error) {
+	limit, offset := page(f.Limit, f.Offset)
+	q := `SELECT ` + orderColumns + ` FROM rm_orders WHERE conference_id = ?`
+	args := []any{conferenceID[:]}
+	if f.Status != "" {
+		q += ` AND status = ?`
+		args = append(args, string(f.Status))
+	}
+	if strings.TrimSpace(f.Query) != "" {
+		p := likePattern(f.Query)
+		q += ` AND (access_code LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\' OR name LIKE ? ESCAPE '\')`
+		args = append(args, likePattern(NormalizeAccessCode(f.Query)), p, p)
+	}
+	q += ` ORDER BY line DESC, order_id LIMIT ? OFFSET ?`
+	rows, err := m.store.DB().QueryContext(ctx, q, append(args, limit, offset)...)
+	if err != nil {
+		return nil, fmt.Errorf("orders of %s: %w", conferenceID, err)
+	}
+	defer rows.Close()
+	var out []OrderView
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, fmt.Errorf("orders of %s: %w", conferenceID, err)
+		}
+		out = append(out, m.orderView(o))
+	}
+	return out, rows.Err()
+}
+
+// WaitlistEntryView is one registrant on a conference's waitlist.
+type WaitlistEntryView struct {
+	EntryID      uuid.UUID
+	SeatType     uuid.UUID
+	SeatTypeName string
+	Quantity     int
+	Name, Email  string
+	Status       registrations.WaitlistStatus
+	// Place is the 1-based place in line among those still waiting for
+	// the seat type; 0 for entries no longer waiting.
+	Place          int
+	OfferedSeats   int
+	OfferExpiresAt time.Time
+	JoinedAt       time.Time
+}
+
+// Waitlist lists a conference's waitlist entries, every status, by seat
+// type and then in line order.
+func (m *Models) Waitlist(ctx context.Context, conferenceID uuid.UUID) ([]WaitlistEntryView, error) {
+	rows, err := m.store.DB().QueryContext(ctx, `SELECT `+waitColumns+` FROM rm_waitlist WHERE conference_id = ?
+		ORDER BY seat_type, line`, conferenceID[:])
+	if err != nil {
+		return nil, fmt.Errorf("waitlist of %s: %w", conferenceID, err)
+	}
+	defer rows.Close()
+	var out []WaitlistEntryView
+	places := map[uuid.UUID]int{}
+	for rows.Next() {
+		w, err := scanWaitEntry(rows)
+		if err != nil {
+			return nil, fmt.Errorf("waitlist of %s: %w", conferenceID, err)
+		}
+		v := WaitlistEntryView{
+			EntryID: w.id, SeatType: w.seatType, SeatTypeName: m.seatTypeName(conferenceID, w.seatType), Quantity: w.quantity,
+			Name: w.name, Email: w.email, Status: w.status, OfferedSeats: w.offered, OfferExpiresAt: w.offerExpiresAt, JoinedAt: w.joinedAt,
+		}
+		if w.status == registrations.WaitlistWaiting {
+			places[w.seatType]++
+			v.Place = places[w.seatType]
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// PromoCodeUseView is how much one promo code of a conference was used.
+type PromoCodeUseView struct {
+	Code string
+	// Uses is how many orders hold a use now (redeemed, not released);
+	// Released how many uses were given back by orders that never
+	// completed.
+	Uses     int
+	Released int
+	// ConfirmedOrders and Discount cover the confirmed orders priced with
+	// the code, walk-up sales included.
+	ConfirmedOrders int
+	Discount        registrations.Money
+}
+
+// PromoCodeUse lists a conference's promo codes that were used, by code.
+func (m *Models) PromoCodeUse(ctx context.Context, conferenceID uuid.UUID) ([]PromoCodeUseView, error) {
+	byCode := map[string]*PromoCodeUseView{}
+	var codes []string
+	get := func(code string) *PromoCodeUseView {
+		v, ok := byCode[code]
+		if !ok {
+			v = &PromoCodeUseView{Code: code}
+			byCode[code] = v
+			codes = append(codes, code)
+		}
+		return v
+	}
+	rows, err := m.store.DB().QueryContext(ctx, `SELECT code, SUM(released = 0), SUM(released = 1) FROM rm_promo_uses
+		WHERE conference_id = ? GROUP BY code`, conferenceID[:])
+	if err != nil {
+		return nil, fmt.Errorf("promo code use of %s: %w", conferenceID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code string
+		var uses, released int
+		if err := rows.Scan(&code, &uses, &released); err != nil {
+			return nil, fmt.Errorf("promo code use of %s: %w", conferenceID, err)
+		}
+		v := get(code)
+		v.Uses, v.Released = uses, released
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("promo code use of %s: %w", conferenceID, err)
+	}
+	orows, err := m.store.DB().QueryContext(ctx, `SELECT promo_code, currency, COUNT(*), SUM(discount_amount) FROM rm_orders
+		WHERE conference_id = ? AND status = 'confirmed' AND promo_code <> '' GROUP BY promo_code, currency`, conferenceID[:])
+	if err != nil {
+		return nil, fmt.Errorf("promo code use of %s: %w", conferenceID, err)
+	}
+	defer orows.Close()
+	for orows.Next() {
+		var code, currency string
+		var n int
+		var discount int64
+		if err := orows.Scan(&code, &currency, &n, &discount); err != nil {
+			return nil, fmt.Errorf("promo code use of %s: %w", conferenceID, err)
+		}
+		v := get(code)
+		v.ConfirmedOrders += n
+		v.Discount = registrations.NewMoney(v.Discount.Amount+discount, currency)
+	}
+	if err := orows.Err(); err != nil {
+		return nil, fmt.Errorf("promo code use of %s: %w", conferenceID, err)
+	}
+	out := make([]PromoCodeUseView, 0, len(codes))
+	slices.Sort(codes)
+	for _, c := range codes {
+		out = append(out, *byCode[c])
+	}
+	return out, nil
+}
+
+func normalizeCode(code string) string { return registrations.NormalizePromoCode(code) }

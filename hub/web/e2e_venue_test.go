@@ -1,0 +1,108 @@
+//go:build e2e
+
+package web
+
+import (
+	"context"
+	"regexp"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+
+	"conference/hub/hubapp/hubtest"
+	"conference/shared/browsertest"
+	"conference/shared/onsite"
+)
+
+// TestE2EVenue walks the organizer's venue pages in a real browser: a
+// registrant names the attendees of their seats; the organizer downloads
+// the badges, creates a kiosk and reads its pairing code, and resolves a
+// seat-quota conflict that offline kiosk sales caused.
+func TestE2EVenue(t *testing.T) {
+	e := startE2E(t)
+	fx := hubtest.PublishedConference(t, e.hub)
+	ctx := context.Background()
+	if err := SetPassword(ctx, e.hub, fx.OrganizerID, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+
+	// A registrant takes two free community-day seats and names who comes.
+	reg := browsertest.New(t)
+	reg.Run("open conference", chromedp.Navigate(e.url+"/c/"+fx.Slug), chromedp.WaitVisible(chromedp.CSS("tbody tr:nth-child(2) input.qty")))
+	reg.Run("order", chromedp.SendKeys(chromedp.CSS("tbody tr:nth-child(2) input.qty"), "2"), chromedp.Click(chromedp.CSS("form button.primary")))
+	waitText(t, reg, "You are registered")
+	reg.Run("name the attendees", chromedp.Click(chromedp.CSS("a[href$='/attendees']")), chromedp.WaitVisible(chromedp.ID("f-name-0")))
+	fill(reg, map[string]string{"f-name-0": "Grace Hopper", "f-email-0": "grace@example.com", "f-company-0": "Navy",
+		"f-name-1": "Linus Pauling", "f-email-1": "linus"})
+	reg.Run("save attendees", chromedp.Click(chromedp.CSS("form button.primary")))
+	waitText(t, reg, "is not a valid address") // the bad email is refused by its field
+	reg.Screenshot("attendees-error")
+	reg.Run("fix email", chromedp.SetValue(chromedp.ID("f-email-1"), "linus@example.com"), chromedp.Click(chromedp.CSS("form button.primary")))
+	waitText(t, reg, "Attendees saved")
+	reg.Screenshot("attendees-saved")
+
+	// The organizer signs in and finds them, then renders the badges.
+	org := browsertest.New(t)
+	org.Run("sign in", chromedp.Navigate(e.url+"/org/signin"), chromedp.WaitVisible(chromedp.ID("f-email")))
+	fill(org, map[string]string{"f-email": fx.Email, "f-password": "correct horse battery"})
+	org.Run("submit sign-in", chromedp.Click(chromedp.CSS("form button.primary")))
+	waitText(t, org, "Your conferences")
+	org.Run("open conference", chromedp.Navigate(e.url+confURL(fx.ConferenceID, "")))
+	org.Run("attendees", chromedp.Click(chromedp.CSS(".subnav a[href$='/attendees']")))
+	waitText(t, org, "Grace Hopper")
+	waitText(t, org, "Linus Pauling")
+	org.Screenshot("attendee-list")
+
+	org.Run("badges", chromedp.Click(chromedp.CSS(".subnav a[href$='/badges']")), chromedp.WaitVisible(chromedp.ID("layout")))
+	org.Run("render badges", chromedp.Click(chromedp.CSS("form[data-badges] button.primary")))
+	waitJS(t, org, "badges rendered", `!document.querySelector('[data-progress-done]').hidden`)
+	org.Screenshot("badges-ready")
+	// Download the PDF as the link would, and check what arrives.
+	waitJS(t, org, "fetch the PDF", `(() => { const a = document.querySelector('[data-progress-done] a');
+		if (!window.__pdf) { window.__pdf = 'pending'; fetch(a.href, {credentials: 'same-origin'}).then(async r => {
+			const b = new Uint8Array(await r.arrayBuffer());
+			window.__pdf = r.status + ' ' + r.headers.get('content-type') + ' ' + String.fromCharCode(...b.slice(0, 5)); }); }
+		return window.__pdf === '200 application/pdf %PDF-'; })()`)
+
+	// A kiosk: created with its one-time pairing code, as text and QR.
+	org.Run("kiosks", chromedp.Click(chromedp.CSS(".subnav a[href$='/kiosks']")), chromedp.WaitVisible(chromedp.ID("f-name")))
+	fill(org, map[string]string{"f-name": "Front desk"})
+	org.Run("create kiosk", chromedp.Click(chromedp.CSS("form button.primary")))
+	waitText(t, org, "Kiosk “Front desk” created")
+	code := browsertest.Get(org, "pairing code", chromedp.Text(chromedp.ID("pairing-code")))
+	if !regexp.MustCompile(`^[A-Z0-9]{4}-[A-Z0-9]{4}$`).MatchString(code) {
+		t.Fatalf("pairing code %q", code)
+	}
+	waitJS(t, org, "QR shown", `document.getElementById('pairing-qr').complete && document.getElementById('pairing-qr').naturalWidth === 264`)
+	org.Screenshot("kiosk-pairing")
+	org.Run("back to kiosks", chromedp.Click(chromedp.CSS("a.button[href$='/kiosks']")))
+	waitText(t, org, "waiting for pairing")
+	org.Screenshot("kiosks")
+
+	// Offline sales past the workshop's quota reach the hub (as sync's
+	// merge records them), with a duplicate check-in.
+	recordOnSiteSale(t, e.hub, fx.ConferenceID, fx.Workshop, "kiosk-east", "Walk-up Wanda", hubtest.WorkshopQuota+2)
+	recordDuplicateCheckIn(t, e.hub, fx.ConferenceID, onsite.Seat{OrderID: orderOf(t, e, fx.ConferenceID, "Grace Hopper")}, "kiosk-west", "kiosk-east")
+	caughtUp(t, e.hub)
+	org.Run("conflicts", chromedp.Click(chromedp.CSS(".subnav a[href$='/conflicts']")))
+	waitText(t, org, "Conflict 1: 2 seats of Workshop over the quota")
+	waitText(t, org, "Walk-up Wanda")
+	waitText(t, org, "kiosk-west")
+	org.Screenshot("conflicts")
+	org.Run("choose refund", chromedp.Click(chromedp.ID("kind-1-refund")), chromedp.Click(chromedp.CSS("#conflict-1 button.primary")))
+	waitText(t, org, "Conflict 1 resolved")
+	waitText(t, org, "seats taken back and refunded")
+	org.Screenshot("conflict-resolved")
+}
+
+// orderOf finds the order of a named attendee through the read models.
+func orderOf(t *testing.T, e *e2eHub, conference uuid.UUID, name string) uuid.UUID {
+	t.Helper()
+	caughtUp(t, e.hub)
+	list, err := e.hub.Reads.Attendees(context.Background(), conference, name, 10, 0)
+	if err != nil || len(list) == 0 {
+		t.Fatalf("attendee %s: %v, %v", name, list, err)
+	}
+	return list[0].OrderID
+}

@@ -1,0 +1,50 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"conference/hub/readmodels"
+)
+
+func (s *site) findForm(c echo.Context) error {
+	return s.render(c, http.StatusOK, "find", view{Title: "Find your order", Section: "find", Data: newForm(nil)})
+}
+
+// findOrder opens an order for the registrant who knows its access code
+// and email. Attempts are rate limited per client address, and a wrong
+// code and a wrong email get the same answer.
+func (s *site) findOrder(c echo.Context) error {
+	f := newForm(formValues(c))
+	code, email := strings.TrimSpace(f.Get("code")), strings.TrimSpace(f.Get("email"))
+	if code == "" {
+		f.Fail("code", "Enter the access code from your confirmation, e.g. K7QM-3XTR.")
+	}
+	if email == "" {
+		f.Fail("email", "Enter the email you gave with the order.")
+	}
+	if !f.OK() {
+		return s.render(c, http.StatusUnprocessableEntity, "find", view{Title: "Find your order", Section: "find", Data: f})
+	}
+	if !s.lookups.Allow(clientAddr(c)) {
+		c.Response().Header().Set("Retry-After", "60")
+		f.Fail("code", "Too many attempts. Wait a minute and try again.")
+		return s.render(c, http.StatusTooManyRequests, "find", view{Title: "Find your order", Section: "find", Data: f})
+	}
+	if s.reads == nil {
+		return errNoReads
+	}
+	o, err := s.reads.OrderByAccessCode(c.Request().Context(), code, email)
+	if errors.Is(err, readmodels.ErrNotFound) {
+		f.Fail("code", "No order has this access code and email. Check both and try again.")
+		return s.render(c, http.StatusNotFound, "find", view{Title: "Find your order", Section: "find", Data: f})
+	}
+	if err != nil {
+		return err
+	}
+	s.grant(c, o.OrderID)
+	return redirect(c, "/orders/"+o.OrderID.String())
+}

@@ -1,0 +1,78 @@
+package kiosk
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"conference/kiosk/readmodel"
+	"conference/shared/eventsourcing"
+	"conference/shared/ids"
+	"conference/shared/onsite"
+)
+
+// Admit is the door's one-tap flow: check the attendee in and, if they have
+// no badge yet, print it, storing both facts in one commit. An attendee
+// already checked in gets a *DuplicateCheckInError and nothing happens.
+// Badge is nil when a badge was printed before (Reprint is for that).
+func (k *Kiosk) Admit(ctx context.Context, seat onsite.Seat, staff string) (readmodel.AttendeeView, *PrintResult, error) {
+	id, err := k.canRecord()
+	if err != nil {
+		return readmodel.AttendeeView{}, nil, err
+	}
+	a, ok := k.model.Attendee(seat)
+	if !ok || !k.serves(a.ConferenceID) {
+		return a, nil, fmt.Errorf("admit %s: %w", seat, ErrAttendeeNotFound)
+	}
+	at, err := k.attendance.Load(ctx, onsite.AttendanceStreamID(seat))
+	if errors.Is(err, eventsourcing.ErrNotFound) {
+		at, err = onsite.NewAttendance(), nil
+	}
+	if err != nil {
+		return a, nil, k.recorded("load attendance", err)
+	}
+	now := k.now()
+	err = at.CheckIn(onsite.CheckIn{ConferenceID: a.ConferenceID, Seat: seat, KioskID: id.KioskID, Staff: staff}, now)
+	var dup *onsite.AlreadyCheckedInError
+	if errors.As(err, &dup) {
+		w := &DuplicateCheckInError{Attendee: a, cause: err}
+		for _, p := range dup.Previous {
+			w.Previous = append(w.Previous, PreviousCheckIn{CheckInRecord: p, Here: p.KioskID == id.KioskID})
+		}
+		return a, nil, w
+	}
+	if err != nil {
+		return a, nil, err
+	}
+	var badge *PrintResult
+	if at.Prints() == 0 {
+		issued := now.Truncate(time.Second)
+		if err := at.PrintBadge(onsite.PrintBadge{ConferenceID: a.ConferenceID, Seat: seat, KioskID: id.KioskID, Staff: staff, IssuedAt: issued}, now); err != nil {
+			return a, nil, err
+		}
+		badge = &PrintResult{IssuedAt: issued}
+		if badge.PDF, badge.HasQR, err = k.render(a, issued); err != nil {
+			return a, nil, err
+		}
+		if k.cfg.Printer != nil {
+			job, err := k.cfg.Printer.Print(ctx, "badge "+a.Name, bytes.NewReader(badge.PDF))
+			if err != nil {
+				return a, nil, fmt.Errorf("print badge of %s: %w", a.Name, err)
+			}
+			badge.JobID, badge.Printed = job, true
+		}
+	}
+	if err := k.recorded("admit", k.attendance.Save(ctx, at, eventsourcing.Metadata{CorrelationID: ids.New()})); err != nil {
+		return a, nil, err
+	}
+	if err := k.catchUp(ctx); err != nil {
+		return a, badge, err
+	}
+	a, _ = k.model.Attendee(seat)
+	if badge != nil {
+		badge.Attendee = a
+	}
+	return a, badge, nil
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"conference/badges"
+	"conference/kiosk"
+)
+
+func init() {
+	commands["serve"] = command{
+		summary: "run the kiosk (flags: --addr, --db, --printer, --log-level; env KIOSK_ADDR, KIOSK_DB, KIOSK_PRINTER, KIOSK_LOG_LEVEL)",
+		run:     serve,
+	}
+}
+
+// MountUI is set by the door-staff UI (package kiosk/web, through a file of
+// this package) to add its routes; until then the kiosk serves /healthz.
+var MountUI func(e *echo.Echo, k *kiosk.Kiosk) error
+
+func serve(ctx context.Context, args []string, e env) error {
+	var db, addr, printer, logLevel string
+	var grace time.Duration
+	fs := flags("serve", e, &db)
+	fs.StringVar(&addr, "addr", envOr(e.getenv, "KIOSK_ADDR", "127.0.0.1:8081"), "listen address `host:port`; the staff UI stays on localhost unless told otherwise (KIOSK_ADDR)")
+	fs.StringVar(&printer, "printer", envOr(e.getenv, "KIOSK_PRINTER", ""), "CUPS `queue` for badges; empty serves PDFs to the browser (KIOSK_PRINTER)")
+	fs.StringVar(&logLevel, "log-level", envOr(e.getenv, "KIOSK_LOG_LEVEL", "info"), "debug, info, warn or error (KIOSK_LOG_LEVEL)")
+	fs.DurationVar(&grace, "shutdown-grace", 10*time.Second, "how long in-flight requests may finish on shutdown")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := newLogger(e.stderr, logLevel)
+	if err != nil {
+		return err
+	}
+	p, _, err := badges.PrinterFor(printer)
+	if err != nil {
+		return fmt.Errorf("%w: --printer: %v", errUsage, err)
+	}
+	k, err := kiosk.Open(ctx, kiosk.Config{Path: db, Printer: p, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer k.Close()
+
+	ec := echo.New()
+	ec.HideBanner, ec.HidePort = true, true
+	ec.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	if MountUI != nil {
+		if err := MountUI(ec, k); err != nil {
+			return fmt.Errorf("mount UI: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	url := "http://" + ln.Addr().String()
+	id, paired := k.Identity()
+	log.Info("kiosk ready", "url", url, "db", db, "kiosk", id.KioskID, "paired", paired)
+	fmt.Fprintf(e.stdout, "kiosk listening on %s (database %s)\n", url, db)
+
+	syncDone := make(chan struct{})
+	syncCtx, stopSync := context.WithCancel(ctx)
+	defer func() { stopSync(); <-syncDone }()
+	go func() {
+		defer close(syncDone)
+		if !paired {
+			log.Warn("kiosk not paired: working offline only (kiosk pair --hub URL --code CODE)")
+			return
+		}
+		// The door keeps working whatever happens to the link: a refusal
+		// (revoked, outdated) is logged and shown offline, not fatal.
+		if err := k.RunSync(syncCtx, kiosk.SyncOptions{Logger: log}); err != nil {
+			log.Error("sync stopped", "hub", id.HubURL, "err", err)
+		}
+	}()
+
+	srv := &http.Server{Handler: ec, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("kiosk shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,12 @@
+package main
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"conference/kiosk"
+	"conference/kiosk/web"
+)
+
+func init() {
+	MountUI = func(e *echo.Echo, k *kiosk.Kiosk) error { return web.Register(e, k, web.Options{}) }
+}

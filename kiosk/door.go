@@ -1,0 +1,331 @@
+package kiosk
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"conference/badges"
+	"conference/badges/token"
+	"conference/kiosk/readmodel"
+	"conference/shared/eventsourcing"
+	"conference/shared/eventstore"
+	"conference/shared/ids"
+	"conference/shared/onsite"
+)
+
+// FindResult answers the search field. A badge scanned into it is
+// verified: Scan is set and Attendees holds its attendee when genuine.
+type FindResult struct {
+	Attendees []readmodel.AttendeeView
+	Scan      *ScanResult
+}
+
+// Find looks attendees up by name (prefix of any word, accents ignored),
+// email, access code, or a scanned badge token.
+func (k *Kiosk) Find(ctx context.Context, query string) (FindResult, error) {
+	query = strings.TrimSpace(query)
+	if looksLikeToken(query) {
+		scan, err := k.VerifyScan(ctx, query)
+		if err != nil {
+			return FindResult{}, err
+		}
+		res := FindResult{Scan: &scan}
+		if scan.OK {
+			res.Attendees = []readmodel.AttendeeView{scan.Attendee}
+		}
+		return res, nil
+	}
+	return FindResult{Attendees: k.model.Find(k.scope(), query, readmodel.DefaultLimit)}, nil
+}
+
+// looksLikeToken tells a scanned badge from typed text: tokens are long
+// runs of the base45 alphabet, which no name, email or access code is.
+func looksLikeToken(s string) bool {
+	if len(s) < 100 {
+		return false
+	}
+	return strings.Trim(s, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:") == ""
+}
+
+// scope is the conference searches are limited to: the one the kiosk
+// serves, or every one when it serves several.
+func (k *Kiosk) scope() uuid.UUID {
+	id, _ := k.Identity()
+	if len(id.Conferences) == 1 {
+		return id.Conferences[0]
+	}
+	return uuid.Nil
+}
+
+func (k *Kiosk) serves(conference uuid.UUID) bool {
+	id, _ := k.Identity()
+	for _, c := range id.Conferences {
+		if c == conference {
+			return true
+		}
+	}
+	return false
+}
+
+// PreviousCheckIn is an earlier check-in named by a duplicate warning.
+type PreviousCheckIn struct {
+	onsite.CheckInRecord
+	Here bool // recorded by this kiosk
+}
+
+// DuplicateCheckInError is CheckIn's warning that the attendee is already
+// in. Nothing was recorded. errors.Is(err, onsite.ErrAlreadyCheckedIn).
+type DuplicateCheckInError struct {
+	Attendee readmodel.AttendeeView
+	Previous []PreviousCheckIn
+	cause    error
+}
+
+func (e *DuplicateCheckInError) Error() string {
+	p := e.Previous[0]
+	where := "at kiosk " + p.KioskID
+	if p.Here {
+		where = "here"
+	}
+	return fmt.Sprintf("%s is already checked in: %s by %s at %s", e.Attendee.Name, where, p.Staff, p.At.Local().Format("15:04 Jan 2"))
+}
+
+func (e *DuplicateCheckInError) Unwrap() error { return e.cause }
+
+// CheckIn records that staff let the attendee in. An attendee already
+// checked in (here, or elsewhere as far as this kiosk knows) gets a
+// *DuplicateCheckInError and nothing is recorded.
+func (k *Kiosk) CheckIn(ctx context.Context, seat onsite.Seat, staff string) (readmodel.AttendeeView, error) {
+	id, err := k.canRecord()
+	if err != nil {
+		return readmodel.AttendeeView{}, err
+	}
+	a, ok := k.model.Attendee(seat)
+	if !ok || !k.serves(a.ConferenceID) {
+		return a, fmt.Errorf("check in %s: %w", seat, ErrAttendeeNotFound)
+	}
+	cmd := onsite.CheckIn{ConferenceID: a.ConferenceID, Seat: seat, KioskID: id.KioskID, Staff: staff}
+	err = k.attendance.Update(ctx, onsite.AttendanceStreamID(seat), eventsourcing.Metadata{CorrelationID: ids.New()},
+		func(at *onsite.Attendance) error { return at.CheckIn(cmd, k.now()) })
+	var dup *onsite.AlreadyCheckedInError
+	if errors.As(err, &dup) {
+		w := &DuplicateCheckInError{Attendee: a, cause: err}
+		for _, p := range dup.Previous {
+			w.Previous = append(w.Previous, PreviousCheckIn{CheckInRecord: p, Here: p.KioskID == id.KioskID})
+		}
+		return a, w
+	}
+	if err := k.recorded("check in", err); err != nil {
+		return a, err
+	}
+	if err := k.catchUp(ctx); err != nil {
+		return a, err
+	}
+	a, _ = k.model.Attendee(seat)
+	return a, nil
+}
+
+// PrintResult is a printed badge. PDF is always set (the browser prints it
+// when no printer is configured); JobID is the print queue's job.
+type PrintResult struct {
+	Attendee readmodel.AttendeeView
+	PDF      []byte
+	JobID    string
+	Printed  bool // sent to the configured printer
+	Reprint  int  // 0 for the first print
+	HasQR    bool // false until the kiosk holds a hub-certified key
+	IssuedAt time.Time
+}
+
+// PrintBadge prints the attendee's first badge; it does not check them in.
+// A badge printed before needs Reprint with a reason.
+func (k *Kiosk) PrintBadge(ctx context.Context, seat onsite.Seat, staff string) (PrintResult, error) {
+	return k.print(ctx, seat, staff, "")
+}
+
+// Reprint prints another badge, recording why (lost, damaged, name fixed).
+func (k *Kiosk) Reprint(ctx context.Context, seat onsite.Seat, staff, reason string) (PrintResult, error) {
+	if strings.TrimSpace(reason) == "" {
+		return PrintResult{}, onsite.ErrReasonRequired
+	}
+	return k.print(ctx, seat, staff, reason)
+}
+
+// PrintWithoutCheckIn is PrintBadge, named for the screen that prints
+// badges ahead of arrival (speakers, staff): printing never checks in.
+func (k *Kiosk) PrintWithoutCheckIn(ctx context.Context, seat onsite.Seat, staff string) (PrintResult, error) {
+	return k.print(ctx, seat, staff, "")
+}
+
+// print decides (reprint rules), renders, prints, then records. A badge
+// that cannot render or print records nothing; one printed but not
+// recorded reports ErrCannotRecord.
+func (k *Kiosk) print(ctx context.Context, seat onsite.Seat, staff, reason string) (PrintResult, error) {
+	id, err := k.canRecord()
+	if err != nil {
+		return PrintResult{}, err
+	}
+	a, ok := k.model.Attendee(seat)
+	if !ok || !k.serves(a.ConferenceID) {
+		return PrintResult{}, fmt.Errorf("print badge of %s: %w", seat, ErrAttendeeNotFound)
+	}
+	now := k.now()
+	issued := now.Truncate(time.Second)
+	at, err := k.attendance.Load(ctx, onsite.AttendanceStreamID(seat))
+	if err != nil && !errors.Is(err, eventsourcing.ErrNotFound) {
+		return PrintResult{}, k.recorded("load attendance", err)
+	}
+	if errors.Is(err, eventsourcing.ErrNotFound) {
+		at = onsite.NewAttendance()
+	}
+	if err := at.PrintBadge(onsite.PrintBadge{ConferenceID: a.ConferenceID, Seat: seat, KioskID: id.KioskID,
+		Staff: staff, Reason: reason, IssuedAt: issued}, now); err != nil {
+		return PrintResult{}, err
+	}
+	res := PrintResult{Attendee: a, Reprint: at.Prints() - 1, IssuedAt: issued}
+	if res.PDF, res.HasQR, err = k.render(a, issued); err != nil {
+		return PrintResult{}, err
+	}
+	if k.cfg.Printer != nil {
+		job, err := k.cfg.Printer.Print(ctx, "badge "+a.Name, bytes.NewReader(res.PDF))
+		if err != nil {
+			return PrintResult{}, fmt.Errorf("print badge of %s: %w", a.Name, err)
+		}
+		res.JobID, res.Printed = job, true
+	}
+	if err := k.recorded("record badge print", k.attendance.Save(ctx, at, eventsourcing.Metadata{CorrelationID: ids.New()})); err != nil {
+		return res, err
+	}
+	if err := k.catchUp(ctx); err != nil {
+		return res, err
+	}
+	res.Attendee, _ = k.model.Attendee(seat)
+	return res, nil
+}
+
+// render draws one badge; the QR carries a token signed with the kiosk's
+// certified key when it has one.
+func (k *Kiosk) render(a readmodel.AttendeeView, issued time.Time) ([]byte, bool, error) {
+	b := badges.Badge{Conference: a.ConferenceName, Name: a.Name, Company: a.Company, Role: a.Role, AccessCode: a.AccessCode}
+	if b.Conference == "" {
+		b.Conference = "Conference"
+	}
+	for _, st := range a.SeatTypes {
+		if st.Name != "" {
+			b.SeatTypes = append(b.SeatTypes, st.Name)
+		}
+	}
+	k.idMu.RLock()
+	signer := k.signer
+	k.idMu.RUnlock()
+	if signer != nil {
+		tok, err := signer.Sign(token.Claims{Conference: a.ConferenceID.String(), Seat: a.Seat.TokenID(), IssuedAt: issued})
+		if err != nil {
+			return nil, false, fmt.Errorf("sign badge token: %w", err)
+		}
+		b.Token = tok
+	}
+	var buf bytes.Buffer
+	if err := badges.RenderOne(context.Background(), &buf, k.cfg.BadgeStyle, b); err != nil {
+		return nil, false, fmt.Errorf("render badge of %q: %w", a.Name, err)
+	}
+	return buf.Bytes(), signer != nil, nil
+}
+
+// ScanResult is the verdict on a scanned badge.
+type ScanResult struct {
+	OK       bool
+	Attendee readmodel.AttendeeView // set when OK
+	Reason   onsite.DenyReason      // set when denied
+	Message  string                 // for the screen
+}
+
+var denyMessages = map[onsite.DenyReason]string{
+	onsite.DenyNotAToken:       "This is not a badge code.",
+	onsite.DenyBadSignature:    "Forged or altered badge: the signature does not match.",
+	onsite.DenyUnknownKey:      "Badge signed by an unknown key.",
+	onsite.DenyNotValidAt:      "Badge signed by a kiosk outside its certificate's validity.",
+	onsite.DenyOtherConference: "This badge is for another conference.",
+	onsite.DenyRevoked:         "This badge was revoked (order cancelled or seat given to someone else).",
+	onsite.DenyUnknownAttendee: "Genuine badge, but the attendee is not in this kiosk's list yet.",
+}
+
+// maxScanLength bounds what a scan may be; a token is about 170 characters.
+const maxScanLength = 1024
+
+// VerifyScan checks a scanned badge offline: signature by the hub or a
+// certified kiosk, this kiosk's conference, not revoked. A denied scan is
+// recorded (ScanDenied, reason only) for audit.
+func (k *Kiosk) VerifyScan(ctx context.Context, text string) (ScanResult, error) {
+	id, err := k.canRecord()
+	if err != nil {
+		return ScanResult{}, err
+	}
+	k.idMu.RLock()
+	verifier := k.verifier
+	k.idMu.RUnlock()
+	text = strings.TrimSpace(text)
+	reason, a := k.judge(verifier, id, text)
+	if reason == "" {
+		return ScanResult{OK: true, Attendee: a}, nil
+	}
+	res := ScanResult{Reason: reason, Message: denyMessages[reason]}
+	conf := k.scope()
+	if conf == uuid.Nil {
+		conf = id.Conferences[0]
+	}
+	e, err := onsite.DenyScan(conf, id.KioskID, reason, k.now())
+	if err != nil {
+		return res, err
+	}
+	name, schema, data, err := k.codec.Encode(e)
+	if err != nil {
+		return res, err
+	}
+	stream := eventstore.Stream{ID: onsite.ScansStreamID(conf, id.KioskID), Type: "onsite.Scans"}
+	_, err = k.store.Append(ctx, stream, eventstore.AnyVersion, []eventstore.Event{{EventID: ids.New(), Type: name, Schema: schema, Data: data}})
+	if err := k.recorded("record denied scan", err); err != nil {
+		return res, err
+	}
+	return res, k.catchUp(ctx)
+}
+
+func (k *Kiosk) judge(v *token.Verifier, id Identity, text string) (onsite.DenyReason, readmodel.AttendeeView) {
+	if len(text) > maxScanLength || text == "" {
+		return onsite.DenyNotAToken, readmodel.AttendeeView{}
+	}
+	if v == nil {
+		return onsite.DenyUnknownKey, readmodel.AttendeeView{}
+	}
+	claims, err := v.Verify(text)
+	switch {
+	case errors.Is(err, token.ErrBadSignature):
+		return onsite.DenyBadSignature, readmodel.AttendeeView{}
+	case errors.Is(err, token.ErrUnknownKey):
+		return onsite.DenyUnknownKey, readmodel.AttendeeView{}
+	case errors.Is(err, token.ErrNotValidAt):
+		return onsite.DenyNotValidAt, readmodel.AttendeeView{}
+	case err != nil:
+		return onsite.DenyNotAToken, readmodel.AttendeeView{}
+	}
+	conf, err := uuid.Parse(claims.Conference)
+	if err != nil || !k.serves(conf) {
+		return onsite.DenyOtherConference, readmodel.AttendeeView{}
+	}
+	a, known, current := k.model.TokenSeat(claims.Seat)
+	switch {
+	case !known:
+		return onsite.DenyUnknownAttendee, a
+	case !current || a.ConferenceID != conf:
+		return onsite.DenyRevoked, a
+	case claims.IssuedAt.Unix() < a.AssignedAt.Unix():
+		return onsite.DenyRevoked, a
+	}
+	return "", a
+}

@@ -1,0 +1,183 @@
+package kiosk
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"conference/badges/token"
+	"conference/shared/eventstore"
+	"conference/sync/kioskclient"
+	"conference/sync/merge"
+)
+
+// Pair exchanges a one-time pairing code for the kiosk's identity: a
+// device credential, the hub's public key and a certificate for a signing
+// key made here (the private half never leaves the kiosk). A PIN already
+// set is kept. The kiosk id takes effect at the next start, since every
+// event the store records carries it.
+func (k *Kiosk) Pair(ctx context.Context, hubURL, code string) (Identity, error) {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return Identity{}, fmt.Errorf("pair: make signing key: %w", err)
+	}
+	resp, err := kioskclient.Pair(ctx, hubURL, code, key.Public().(ed25519.PublicKey))
+	if err != nil {
+		return Identity{}, err
+	}
+	var cert token.Certificate
+	if err := cert.UnmarshalText([]byte(resp.Certificate)); err != nil {
+		return Identity{}, fmt.Errorf("pair: hub sent a bad certificate: %w", err)
+	}
+	id := Identity{
+		KioskID: resp.KioskID, HubURL: hubURL, Conferences: resp.Conferences, Credential: resp.Credential,
+		SigningKey: key, Certificate: &cert, HubPublicKey: ed25519.PublicKey(resp.HubPublicKey),
+	}
+	if old, ok := k.Identity(); ok {
+		id.PINHash = old.PINHash
+	}
+	if err := k.SaveIdentity(ctx, id); err != nil {
+		return Identity{}, err
+	}
+	return id, nil
+}
+
+// ErrSyncNotPossible is returned by RunSync for a kiosk that cannot sync:
+// not paired, or paired while running (restart first).
+var ErrSyncNotPossible = errors.New("kiosk cannot sync")
+
+// SyncOptions tune the link to the hub; the zero value is production's.
+type SyncOptions struct {
+	// TopUpEvery is how often allocations are checked while online (10s).
+	TopUpEvery time.Duration
+	// MinBackoff and MaxBackoff bound reconnect delays (the client's defaults).
+	MinBackoff, MaxBackoff time.Duration
+	Logger                 *slog.Logger
+}
+
+// RunSync keeps the kiosk reconciled with its hub until ctx ends: hub
+// events down (applied in hub order), the kiosk's own events up, the
+// status bar's online flag and pending count, and seat allocations topped
+// up while online. It returns nil when ctx ends, or the hub's permanent
+// refusal (revoked, outdated protocol).
+func (k *Kiosk) RunSync(ctx context.Context, opts SyncOptions) error {
+	id, paired := k.Identity()
+	st, err := k.Status(ctx)
+	if err != nil {
+		return err
+	}
+	if !paired || st.RestartRequired {
+		return fmt.Errorf("%w: paired %v, restart required %v", ErrSyncNotPossible, paired, st.RestartRequired)
+	}
+	if opts.Logger == nil {
+		opts.Logger = k.log
+	}
+	if opts.TopUpEvery <= 0 {
+		opts.TopUpEvery = 10 * time.Second
+	}
+	statuses := make(chan kioskclient.Status, 1)
+	client, err := kioskclient.New(kioskclient.Config{
+		HubURL: id.HubURL, KioskID: id.KioskID, Credential: id.Credential, Store: k.store,
+		Apply: func(ctx context.Context, store eventstore.Store, events []eventstore.Event) error {
+			return merge.ApplyDown(ctx, store, events)
+		},
+		MinBackoff: opts.MinBackoff, MaxBackoff: opts.MaxBackoff,
+		OnStatus: func(s kioskclient.Status) {
+			// Keep only the newest: the status bar wants the present.
+			select {
+			case <-statuses:
+			default:
+			}
+			statuses <- s
+		},
+		Logger: opts.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		k.followSyncStatus(ctx, client, statuses, opts)
+	}()
+	err = client.Run(ctx)
+	cancel()
+	<-done
+	k.SetOnline(false)
+	if ctx.Err() != nil && err == nil {
+		return nil
+	}
+	return err
+}
+
+// followSyncStatus records what the client reports, and tops allocations
+// up while online.
+func (k *Kiosk) followSyncStatus(ctx context.Context, c *kioskclient.Client, statuses <-chan kioskclient.Status, opts SyncOptions) {
+	tick := time.NewTicker(opts.TopUpEvery)
+	defer tick.Stop()
+	online := false
+	// A grant reaches the kiosk's log a moment after the reply; until
+	// then the old allocation must not trigger a second request.
+	granted := map[uuid.UUID]time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case s := <-statuses:
+			k.SetOnline(s.Online)
+			if err := k.SetHubSeen(ctx, s.DownCheckpoint); err != nil && ctx.Err() == nil {
+				opts.Logger.Warn("sync: save hub position", "err", err)
+			}
+			if s.UpAcked > 0 {
+				if err := k.SetAcked(ctx, s.UpAcked); err != nil && ctx.Err() == nil {
+					opts.Logger.Warn("sync: save acknowledgement", "err", err)
+				}
+			}
+			if s.Online && !online {
+				k.topUpAllocations(ctx, c, granted, opts)
+			}
+			online = s.Online
+		case <-tick.C:
+			if online {
+				k.topUpAllocations(ctx, c, granted, opts)
+			}
+		}
+	}
+}
+
+// topUpAllocations asks the hub for seats of every seat type the kiosk
+// sells whose allocation fell below half its configured size, so sales
+// while offline later stay inside an allocation.
+func (k *Kiosk) topUpAllocations(ctx context.Context, c *kioskclient.Client, granted map[uuid.UUID]time.Time, opts SyncOptions) {
+	log := opts.Logger
+	st, err := k.Status(ctx)
+	if err != nil {
+		return
+	}
+	for conference, lines := range st.Allocation {
+		for _, l := range lines {
+			size := l.Policy.KioskAllocationSize
+			if !l.Policy.SellableAtKiosks || size <= 0 || l.AllocationLeft*2 > size {
+				continue
+			}
+			if at, ok := granted[l.SeatType]; ok && k.now().Sub(at) < 3*opts.TopUpEvery {
+				continue
+			}
+			n, err := c.RequestAllocation(ctx, conference, l.SeatType, size-l.AllocationLeft)
+			if err != nil {
+				log.Info("sync: allocation not granted", "seat_type", l.Name, "err", err)
+				continue
+			}
+			granted[l.SeatType] = k.now()
+			log.Info("sync: allocation topped up", "seat_type", l.Name, "granted", n)
+		}
+	}
+}

@@ -1,0 +1,104 @@
+package web
+
+import (
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"conference/kiosk"
+	"conference/kiosk/readmodel"
+	"conference/shared/onsite"
+)
+
+// receipt is the confirmation of an action that printed a badge or sold
+// seats: what was recorded, and the badge PDF when the browser prints it.
+// Actions redirect to it, so reloading never repeats them.
+type receipt struct {
+	ID        string
+	created   time.Time
+	Heading   string
+	Attendee  readmodel.AttendeeView
+	CheckedIn bool
+	Badge     *kiosk.PrintResult
+	Sale      *kiosk.WalkUpResult
+	// Past names the seats sold beyond the allocation.
+	Past string
+	// Warning says what of a recorded sale could not be finished.
+	Warning string
+}
+
+// LastCheckIn is the check-in this action recorded (the attendee's latest).
+func (r *receipt) LastCheckIn() *onsite.CheckInRecord {
+	n := len(r.Attendee.CheckIns)
+	if n == 0 {
+		return nil
+	}
+	return &r.Attendee.CheckIns[n-1]
+}
+
+// Receipts are kept in memory for a while: they hold badge PDFs (personal
+// data) and are only needed right after the action.
+const (
+	receiptTTL  = 30 * time.Minute
+	maxReceipts = 64
+)
+
+type receipts struct {
+	mu    sync.Mutex
+	m     map[string]*receipt
+	order []string
+	now   func() time.Time
+}
+
+func newReceipts(now func() time.Time) *receipts {
+	return &receipts{m: map[string]*receipt{}, now: now}
+}
+
+func (rs *receipts) add(r *receipt) *receipt {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	r.ID, r.created = newToken(), rs.now()
+	rs.m[r.ID] = r
+	rs.order = append(rs.order, r.ID)
+	for len(rs.order) > maxReceipts || (len(rs.order) > 0 && rs.now().Sub(rs.m[rs.order[0]].created) > receiptTTL) {
+		delete(rs.m, rs.order[0])
+		rs.order = rs.order[1:]
+	}
+	return r
+}
+
+func (rs *receipts) get(id string) (*receipt, bool) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	r, ok := rs.m[id]
+	if !ok || rs.now().Sub(r.created) > receiptTTL {
+		return nil, false
+	}
+	return r, true
+}
+
+func (s *site) receiptPage(c echo.Context) error {
+	r, ok := s.receipts.get(c.Param("id"))
+	if !ok {
+		return s.render(c, http.StatusNotFound, "error", view{Title: "Not found", Data: errorData{Heading: "This confirmation is gone",
+			Message: "Confirmations are kept for 30 minutes. What was recorded is on the attendee's page: search for them."}})
+	}
+	return s.render(c, http.StatusOK, "receipt", view{Title: r.Heading, Section: "find", Data: r})
+}
+
+// badgePDF serves a receipt's badge inline, for the browser to show and
+// print when no printer is configured.
+func (s *site) badgePDF(c echo.Context) error {
+	r, ok := s.receipts.get(c.Param("id"))
+	if !ok || r.Badge == nil || len(r.Badge.PDF) == 0 {
+		return echo.NewHTTPError(http.StatusNotFound, "This badge is no longer kept here: print it again from the attendee's page.")
+	}
+	h := c.Response().Header()
+	h.Set("Content-Disposition", `inline; filename="badge.pdf"`)
+	h.Set("Cache-Control", "no-store")
+	// The PDF viewer is the browser's own; the page CSP is not for it.
+	h.Del("Content-Security-Policy")
+	return c.Blob(http.StatusOK, "application/pdf", r.Badge.PDF)
+}

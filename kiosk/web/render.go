@@ -1,0 +1,174 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"conference/kiosk/readmodel"
+	"conference/shared/registrations"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// view is what every page template gets: the layout's needs plus the
+// page's own Data.
+type view struct {
+	Title   string
+	CSRF    string
+	Staff   string // "" on the locked screens
+	Flash   string
+	Section string
+	// Query refills the search field (empty after an action, so the next
+	// scan starts clean).
+	Query string
+	// Status is the status bar; nil on the locked screens.
+	Status *statusView
+	// IdleSeconds and RefreshSeconds drive the page's timers.
+	IdleSeconds, RefreshSeconds int
+	Data                        any
+}
+
+// Locked reports whether the page is one of the locked screens.
+func (v view) Locked() bool { return v.Staff == "" }
+
+// CanAct reports whether actions may be offered: the kiosk can record
+// (or the status could not even be read, in which case the action itself
+// will say).
+func (v view) CanAct() bool { return v.Status == nil || v.Status.CanAct() }
+
+var funcs = template.FuncMap{
+	"money": formatMoney,
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.Local().Format("15:04, Mon 2 Jan")
+	},
+	"plural": func(n int, one, many string) string {
+		if n == 1 {
+			return fmt.Sprintf("%d %s", n, one)
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	},
+	"seat":      func(a readmodel.AttendeeView) string { return a.Seat.String() },
+	"seatNames": seatNames,
+}
+
+// seatNames lists the seat types an attendee holds, by name.
+func seatNames(a readmodel.AttendeeView) string {
+	var names []string
+	for _, st := range a.SeatTypes {
+		if st.Name != "" {
+			names = append(names, st.Name)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// formatMoney renders minor units with two decimals and the currency.
+func formatMoney(m registrations.Money) string {
+	a, sign := m.Amount, ""
+	if a < 0 {
+		sign, a = "-", -a
+	}
+	units := fmt.Sprint(a / 100)
+	var b strings.Builder
+	for i, r := range units {
+		if i > 0 && (len(units)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return strings.TrimSpace(fmt.Sprintf("%s%s.%02d %s", sign, b.String(), a%100, m.Currency))
+}
+
+func minutes(d time.Duration) string {
+	n := int(d.Round(time.Minute) / time.Minute)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d seconds", int(d/time.Second))
+	case n == 1:
+		return "1 minute"
+	}
+	return fmt.Sprintf("%d minutes", n)
+}
+
+func upperFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// pages holds one template set per page: the layout, the shared partials
+// and the page's own "content".
+type pages map[string]*template.Template
+
+func loadPages() (pages, error) {
+	shared, err := template.New("").Funcs(funcs).ParseFS(templateFiles, "templates/_*.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	names, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	p := pages{"_partials": shared}
+	for _, name := range names {
+		base := path.Base(name)
+		if strings.HasPrefix(base, "_") {
+			continue
+		}
+		t, err := shared.Clone()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := t.ParseFS(templateFiles, name); err != nil {
+			return nil, fmt.Errorf("parse %s: %w", name, err)
+		}
+		p[strings.TrimSuffix(base, ".html")] = t
+	}
+	return p, nil
+}
+
+// render draws a page into a buffer first, so a template error becomes a
+// clean error page rather than half a page.
+func (s *site) render(c echo.Context, status int, page string, v view) error {
+	t, ok := s.pages[page]
+	if !ok {
+		return fmt.Errorf("no page %q", page)
+	}
+	v.CSRF = csrfToken(c)
+	v.Staff = staffOf(c)
+	if v.Flash == "" {
+		v.Flash = s.takeFlash(c)
+	}
+	if v.Staff != "" && v.Status == nil {
+		v.Status = s.status(c)
+	}
+	v.IdleSeconds = int(s.opts.IdleLock / time.Second)
+	v.RefreshSeconds = max(1, int(s.opts.StatusRefresh/time.Second))
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		s.log.Error("render kiosk page", "page", page, "err", err)
+		return c.String(http.StatusInternalServerError, "The kiosk could not draw this page. Nothing was recorded unless a page said so.")
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}

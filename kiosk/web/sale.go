@@ -1,0 +1,172 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"conference/kiosk"
+	"conference/kiosk/readmodel"
+	"conference/shared/onsite"
+	"conference/shared/registrations"
+)
+
+// saleLine is a seat type the kiosk sells, as the sale form offers it.
+type saleLine struct {
+	readmodel.InventoryLine
+	Conference string
+	Checked    bool
+}
+
+type saleData struct {
+	Lines  []saleLine
+	Values url.Values
+	Error  string
+	// Refused is set when the kiosk refused the sale (policy, allocation).
+	Refused bool
+}
+
+// Get is what was typed in a field.
+func (d saleData) Get(name string) string { return d.Values.Get(name) }
+
+// Payment reports whether method is the chosen payment.
+func (d saleData) Payment(method string) bool { return d.Values.Get("payment") == method }
+
+// PrintBadge reports whether the badge is to be printed (the default).
+func (d saleData) PrintBadge() bool { return d.Values.Get("print") != "" }
+
+// sellable lists the seat types of the kiosk's conferences sold at kiosks.
+func (s *site) sellable(chosen []string) []saleLine {
+	id, _ := s.k.Identity()
+	var out []saleLine
+	for _, conf := range id.Conferences {
+		info, _ := s.k.Model().Conference(conf)
+		for _, l := range s.k.Model().Inventory(conf) {
+			if l.Policy.SellableAtKiosks {
+				out = append(out, saleLine{InventoryLine: l, Conference: info.Name, Checked: slices.Contains(chosen, l.SeatType.String())})
+			}
+		}
+	}
+	return out
+}
+
+func (s *site) saleForm(c echo.Context) error {
+	d := saleData{Lines: s.sellable(nil), Values: url.Values{"print": {"on"}}}
+	return s.render(c, http.StatusOK, "sale", view{Title: "Walk-up sale", Section: "sale", Data: d})
+}
+
+// sell records a walk-up sale: seats, payment, the attendee named and
+// checked in, and the badge printed, in one flow (kiosk.WalkUpSale).
+func (s *site) sell(c echo.Context) error {
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	chosen := form["seat"]
+	d := saleData{Values: form}
+	refuse := func(status int, msg string) error {
+		d.Lines, d.Error = s.sellable(chosen), msg
+		return s.render(c, status, "sale", view{Title: "Walk-up sale", Section: "sale", Data: d})
+	}
+	req, msg := s.saleRequest(form, staffOf(c))
+	if msg != "" {
+		return refuse(http.StatusUnprocessableEntity, msg)
+	}
+	res, err := s.k.WalkUpSale(c.Request().Context(), req)
+	switch {
+	case err != nil && res.OrderID != uuid.Nil:
+		// The sale itself is stored; a later step failed and the kiosk
+		// finishes it at its next start.
+		r := s.receipts.add(&receipt{Heading: "Sold, not finished", Sale: &res, Attendee: res.Attendee,
+			Warning: "The sale is recorded, but checking the attendee in could not be recorded: " + err.Error() +
+				". The kiosk finishes it when it restarts."})
+		return redirect(c, "/receipts/"+r.ID)
+	case err != nil && registrations.ErrorCode(err) != "":
+		d.Refused = true
+		status := http.StatusUnprocessableEntity
+		if registrations.ErrorCode(err) == registrations.CodeConflict {
+			status = http.StatusConflict
+		}
+		return refuse(status, "Refused: "+domainMessage(err)+" Nothing was sold.")
+	case err != nil:
+		return err
+	}
+	heading := "Sold"
+	if res.Outcome == kiosk.SalePendingHub {
+		heading = "Sold, pending hub confirmation"
+	}
+	r := &receipt{Heading: heading, Sale: &res, Attendee: res.Attendee, CheckedIn: res.Attendee.CheckedIn(), Badge: res.Badge}
+	r.Past = s.pastNames(res.Attendee.ConferenceID, res.PastAllocation)
+	if res.PrintError != nil {
+		r.Warning = "The sale stands and the attendee is checked in, but the badge did not print: " + res.PrintError.Error() +
+			". Print it from the attendee's page."
+	}
+	s.receipts.add(r)
+	return redirect(c, "/receipts/"+r.ID)
+}
+
+// saleRequest reads the sale form. What the core checks (names, emails,
+// policies, allocation) it leaves to the core; it only makes sure the form
+// says something the core can judge.
+func (s *site) saleRequest(form url.Values, staff string) (kiosk.WalkUpRequest, string) {
+	req := kiosk.WalkUpRequest{
+		Name: strings.TrimSpace(form.Get("name")), Email: strings.TrimSpace(form.Get("email")),
+		Company: strings.TrimSpace(form.Get("company")), Role: strings.TrimSpace(form.Get("role")),
+		PaymentRef: strings.TrimSpace(form.Get("payment_ref")), Staff: staff, Print: form.Get("print") != "",
+	}
+	id, _ := s.k.Identity()
+	for _, v := range form["seat"] {
+		st, err := uuid.Parse(v)
+		if err != nil {
+			return req, "Choose seat types from the list."
+		}
+		if slices.ContainsFunc(req.Seats, func(q registrations.SeatQuantity) bool { return q.SeatType == st }) {
+			continue
+		}
+		req.Seats = append(req.Seats, registrations.SeatQuantity{SeatType: st, Quantity: 1})
+		for _, conf := range id.Conferences {
+			if _, ok := s.k.Model().SeatType(conf, st); !ok {
+				continue
+			}
+			if req.ConferenceID != uuid.Nil && req.ConferenceID != conf {
+				return req, "Sell seats of one conference at a time."
+			}
+			req.ConferenceID = conf
+		}
+	}
+	switch m := registrations.PaymentMethod(form.Get("payment")); {
+	case len(req.Seats) == 0:
+		return req, "Choose at least one seat type."
+	case req.Name == "":
+		return req, "Type the attendee's name."
+	case m != registrations.PaymentCash && m != registrations.PaymentCardPresent:
+		return req, "Choose how they paid: cash or card."
+	default:
+		req.Payment = m
+	}
+	for _, f := range []string{req.Name, req.Email, req.Company, req.Role, req.PaymentRef} {
+		if !utf8.ValidString(f) || utf8.RuneCountInString(f) > onsite.MaxTextLength {
+			return req, "A field is too long."
+		}
+	}
+	return req, ""
+}
+
+// pastNames says which seats were sold beyond the allocation.
+func (s *site) pastNames(conf uuid.UUID, past registrations.Seats) string {
+	var parts []string
+	for _, q := range past {
+		name := q.SeatType.String()
+		if l, ok := s.k.Model().SeatType(conf, q.SeatType); ok {
+			name = l.Name
+		}
+		parts = append(parts, fmt.Sprintf("%d × %s", q.Quantity, name))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,72 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"conference/shared/ids"
+)
+
+func TestWalkUpSaleInsideThenPastTheAllocation(t *testing.T) {
+	d := startDesk(t, Options{})
+	d.k.SetOnline(false)
+	c := d.unlocked()
+	c.get("/sale").want(t, http.StatusOK, "Go workshop", "Reception", "1 left in this kiosk", "Cash").lacks(t, "Full pass")
+
+	// Inside the allocation: certain, checked in, badge ready.
+	p := c.post("/sale", saleForm(reception, "Ivo", "cash")).wantRedirect(t, "/receipts/")
+	r := c.follow(p).want(t, http.StatusOK, "Sale certain", "Ivo", "Checked in at", "15.00 EUR", `id="badge-frame"`)
+	if receiptLink.FindString(r.body) == "" {
+		t.Fatal("no badge on the sale receipt")
+	}
+	c.get("/?q=ivo").want(t, http.StatusOK, "1 match", "Checked in")
+	c.get("/status-bar").want(t, http.StatusOK, "Reception: <strong>0</strong> left")
+
+	// Past it, for a seat type sold past allocation: sold, pending the hub.
+	p = c.post("/sale", saleForm(reception, "Jo", "card_present")).wantRedirect(t, "/receipts/")
+	c.follow(p).want(t, http.StatusOK, "Sold, pending hub confirmation", "pending hub confirmation", "1 × Reception")
+	if n := d.ownEvents("registrations.WalkUpOrderPlaced"); n != 2 {
+		t.Fatalf("%d sales recorded, want 2", n)
+	}
+}
+
+func TestWalkUpSaleRefusedChangesNothing(t *testing.T) {
+	d := startDesk(t, Options{})
+	c := d.unlocked()
+	// Use up the workshop allocation (2), then a third is refused: this
+	// seat type is not sold past it.
+	for _, name := range []string{"Ana", "Rui"} {
+		c.post("/sale", saleForm(workshop, name, "cash")).wantRedirect(t, "/receipts/")
+	}
+	c.post("/sale", saleForm(workshop, "Eve", "cash")).want(t, http.StatusConflict,
+		"Refused:", "not sold past it", "Nothing was sold", `value="Eve"`)
+
+	bad := []struct {
+		name   string
+		form   url.Values
+		status int
+		want   string
+	}{
+		{"not sold at kiosks", saleForm(fullPass, "Max", "cash"), http.StatusUnprocessableEntity, "not sold at kiosks"},
+		{"unknown seat type", saleForm(ids.New(), "Max", "cash"), http.StatusUnprocessableEntity, "not sold at kiosks"},
+		{"no seat", url.Values{"name": {"Max"}, "payment": {"cash"}}, http.StatusUnprocessableEntity, "Choose at least one seat type"},
+		{"seat not an id", url.Values{"seat": {"<b>x</b>"}, "name": {"Max"}, "payment": {"cash"}}, http.StatusUnprocessableEntity, "Choose seat types from the list"},
+		{"no name", saleForm(reception, "", "cash"), http.StatusUnprocessableEntity, "Type the attendee"},
+		{"no payment", saleForm(reception, "Max", ""), http.StatusUnprocessableEntity, "cash or card"},
+		{"made-up payment", saleForm(reception, "Max", "bitcoin"), http.StatusUnprocessableEntity, "cash or card"},
+		{"bad email", func() url.Values { v := saleForm(reception, "Max", "cash"); v.Set("email", "not-an-email"); return v }(), http.StatusUnprocessableEntity, "Refused:"},
+		{"long name", saleForm(reception, strings.Repeat("x", 300), "cash"), http.StatusUnprocessableEntity, "too long"},
+	}
+	for _, tc := range bad {
+		p := c.post("/sale", tc.form)
+		if p.status != tc.status {
+			t.Fatalf("%s: status %d, want %d:\n%s", tc.name, p.status, tc.status, excerpt(p.body))
+		}
+		p.want(t, tc.status, tc.want)
+	}
+	if n := d.ownEvents("registrations.WalkUpOrderPlaced"); n != 2 {
+		t.Fatalf("%d sales recorded, want the 2 allowed", n)
+	}
+}

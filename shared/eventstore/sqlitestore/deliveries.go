@@ -1,0 +1,133 @@
+package sqlitestore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"conference/shared/eventstore"
+)
+
+// Bulk variants of the per-message calls, for a dispatcher and log
+// followers that handle many messages at once: every statement costs a
+// parse (statements on the pool are not prepared), and every write
+// transaction takes the database's one write lock, which the group writer
+// needs too.
+
+// idsPerStatement keeps each statement far below SQLite's variable limit.
+const idsPerStatement = 200
+
+// MarkDelivered records, in one transaction, that each handler in processed
+// handled its message and that the dispatched messages are delivered. A
+// dispatcher calls it with what a round of deliveries achieved; marking
+// twice is a no-op.
+func (s *Store) MarkDelivered(ctx context.Context, processed []eventstore.Processed, dispatched []uuid.UUID) error {
+	if len(processed) == 0 && len(dispatched) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("mark %d messages delivered: %w", len(dispatched), err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after commit
+	now := s.opts.Now().UnixMilli()
+	for len(processed) > 0 {
+		n := min(len(processed), idsPerStatement/3)
+		args := make([]any, 0, 3*n)
+		for _, p := range processed[:n] {
+			args = append(args, p.Handler, p.MessageID[:], now)
+		}
+		q := `INSERT OR IGNORE INTO processed_messages (handler, message_id, processed_at) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?,?,?),", n), ",")
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("mark %d messages processed: %w", n, err)
+		}
+		processed = processed[n:]
+	}
+	for len(dispatched) > 0 {
+		n := min(len(dispatched), idsPerStatement)
+		args := make([]any, 0, n+1)
+		args = append(args, now)
+		for _, id := range dispatched[:n] {
+			args = append(args, id[:])
+		}
+		q := `UPDATE messages SET dispatched_at = ? WHERE message_id IN (` + placeholders(n) + `)`
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("mark %d messages dispatched: %w", n, err)
+		}
+		dispatched = dispatched[n:]
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("mark messages delivered: %w", err)
+	}
+	return nil
+}
+
+// ProcessedAmong returns which of ids handler has processed: one query for
+// a page of events instead of one IsProcessed each.
+func (s *Store) ProcessedAmong(ctx context.Context, handler string, ids []uuid.UUID) (map[uuid.UUID]bool, error) {
+	out := make(map[uuid.UUID]bool)
+	for len(ids) > 0 {
+		n := min(len(ids), idsPerStatement)
+		args := make([]any, 0, n+1)
+		args = append(args, handler)
+		for _, id := range ids[:n] {
+			args = append(args, id[:])
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT message_id FROM processed_messages WHERE handler = ? AND message_id IN (`+placeholders(n)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read processed marks of %s: %w", handler, err)
+		}
+		for rows.Next() {
+			var id []byte
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read processed marks of %s: %w", handler, err)
+			}
+			out[optionalID(id)] = true
+		}
+		err = rows.Close()
+		if err == nil {
+			err = rows.Err()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read processed marks of %s: %w", handler, err)
+		}
+		ids = ids[n:]
+	}
+	return out, nil
+}
+
+// ReadStreams returns the whole of several streams in one query, each in
+// version order: a follower loading the aggregates a page of events
+// touches.
+func (s *Store) ReadStreams(ctx context.Context, streamIDs []string) (map[string][]eventstore.Event, error) {
+	out := make(map[string][]eventstore.Event, len(streamIDs))
+	for len(streamIDs) > 0 {
+		n := min(len(streamIDs), idsPerStatement)
+		args := make([]any, n)
+		for i, id := range streamIDs[:n] {
+			args[i] = id
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
+			WHERE stream_id IN (`+placeholders(n)+`) ORDER BY stream_id, stream_version`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read %d streams: %w", n, err)
+		}
+		evs, err := scanEvents(rows, 0)
+		if err != nil {
+			return nil, fmt.Errorf("read %d streams: %w", n, err)
+		}
+		for _, e := range evs {
+			out[e.StreamID] = append(out[e.StreamID], e)
+		}
+		streamIDs = streamIDs[n:]
+	}
+	return out, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}

@@ -1,0 +1,178 @@
+package onsite
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"conference/shared/eventsourcing"
+	"conference/shared/registrations"
+)
+
+var (
+	t0         = time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+	conference = uuid.MustParse("00000000-0000-0000-0000-00000000c0f1")
+	orderA     = uuid.MustParse("00000000-0000-0000-0000-0000000000a1")
+	seatA      = Seat{OrderID: orderA, Position: 1}
+)
+
+func given(events ...eventsourcing.Event) *Attendance {
+	a := NewAttendance()
+	eventsourcing.Replay(a, AttendanceStreamID(seatA), 0, events...)
+	return a
+}
+
+func thenEvents(t *testing.T, a eventsourcing.Aggregate, want ...eventsourcing.Event) {
+	t.Helper()
+	if got := eventsourcing.Changes(a); !reflect.DeepEqual(got, want) {
+		t.Fatalf("recorded:\n got  %+v\n want %+v", got, want)
+	}
+}
+
+func thenRefused(t *testing.T, a eventsourcing.Aggregate, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("error = %v, want %v", err, target)
+	}
+	if n := len(eventsourcing.Changes(a)); n != 0 {
+		t.Fatalf("refused command recorded %d events", n)
+	}
+}
+
+func checkedIn(kiosk, staff string, at time.Time) AttendeeCheckedIn {
+	return AttendeeCheckedIn{ConferenceID: conference, OrderID: orderA, Position: 1, KioskID: kiosk, Staff: staff, At: at}
+}
+
+func TestFirstCheckInIsRecorded(t *testing.T) {
+	a := NewAttendance()
+	if err := a.CheckIn(CheckIn{ConferenceID: conference, Seat: seatA, KioskID: "k1", Staff: " Ana "}, t0); err != nil {
+		t.Fatal(err)
+	}
+	thenEvents(t, a, checkedIn("k1", "Ana", t0))
+	if a.ID() != "attendance-"+orderA.String()+"-1" || !a.CheckedIn() || a.Duplicate() {
+		t.Fatalf("id %q checked in %v duplicate %v", a.ID(), a.CheckedIn(), a.Duplicate())
+	}
+}
+
+func TestCheckInOfAnAttendeeAlreadyCheckedInAnywhereIsRefusedWithWhoWhereWhen(t *testing.T) {
+	for _, kiosk := range []string{"k1", "k2"} { // here, or elsewhere relayed by the hub
+		a := given(checkedIn(kiosk, "Bo", t0))
+		err := a.CheckIn(CheckIn{ConferenceID: conference, Seat: seatA, KioskID: "k1", Staff: "Ana"}, t0.Add(time.Hour))
+		thenRefused(t, a, err, ErrAlreadyCheckedIn)
+		var dup *AlreadyCheckedInError
+		if !errors.As(err, &dup) || dup.Previous[0].KioskID != kiosk || dup.Previous[0].Staff != "Bo" || !dup.Previous[0].At.Equal(t0) {
+			t.Fatalf("warning %+v does not say who, where and when", dup)
+		}
+		if registrations.ErrorCode(err) != registrations.CodeConflict {
+			t.Fatalf("code %q", registrations.ErrorCode(err))
+		}
+	}
+}
+
+func TestConcurrentOfflineCheckInsAreBothKeptAndFlaggedDuplicate(t *testing.T) {
+	a := given(checkedIn("k1", "Ana", t0), checkedIn("k2", "Bo", t0.Add(time.Minute)))
+	if !a.Duplicate() || len(a.CheckIns()) != 2 {
+		t.Fatalf("duplicate %v, %d check-ins", a.Duplicate(), len(a.CheckIns()))
+	}
+}
+
+func TestCheckInNeedsStaffAndIds(t *testing.T) {
+	cases := []CheckIn{
+		{ConferenceID: conference, Seat: seatA, KioskID: "k1"},
+		{ConferenceID: conference, Seat: seatA, Staff: "Ana"},
+		{Seat: seatA, KioskID: "k1", Staff: "Ana"},
+		{ConferenceID: conference, Seat: Seat{OrderID: orderA, Position: -1}, KioskID: "k1", Staff: "Ana"},
+	}
+	for _, c := range cases {
+		a := NewAttendance()
+		err := a.CheckIn(c, t0)
+		if registrations.ErrorCode(err) != registrations.CodeInvalid || len(eventsourcing.Changes(a)) != 0 {
+			t.Fatalf("%+v: err %v", c, err)
+		}
+	}
+}
+
+func TestFirstPrintNeedsNoReasonAndReprintsNeedOne(t *testing.T) {
+	a := NewAttendance()
+	cmd := PrintBadge{ConferenceID: conference, Seat: seatA, KioskID: "k1", Staff: "Ana", IssuedAt: t0}
+	if err := a.PrintBadge(cmd, t0); err != nil {
+		t.Fatal(err)
+	}
+	first := BadgePrinted{ConferenceID: conference, OrderID: orderA, Position: 1, KioskID: "k1", Staff: "Ana", IssuedAt: t0, At: t0}
+	thenEvents(t, a, first)
+
+	a = given(first)
+	thenRefused(t, a, a.PrintBadge(cmd, t0.Add(time.Minute)), ErrReasonRequired)
+
+	cmd.Reason, cmd.IssuedAt = "lost", t0.Add(time.Minute)
+	if err := a.PrintBadge(cmd, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	thenEvents(t, a, BadgePrinted{ConferenceID: conference, OrderID: orderA, Position: 1, KioskID: "k1", Staff: "Ana",
+		Reprint: 1, Reason: "lost", IssuedAt: t0.Add(time.Minute), At: t0.Add(time.Minute)})
+	if a.Prints() != 2 || a.CheckedIn() {
+		t.Fatalf("prints %d, checked in %v: printing must not check in", a.Prints(), a.CheckedIn())
+	}
+}
+
+func TestAttendanceRefusesFactsOfAnotherSeat(t *testing.T) {
+	a := given(checkedIn("k1", "Ana", t0))
+	other := Seat{OrderID: orderA, Position: 2}
+	err := a.PrintBadge(PrintBadge{ConferenceID: conference, Seat: other, KioskID: "k1", Staff: "Ana"}, t0)
+	if registrations.ErrorCode(err) != registrations.CodeInvalid {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestDenyScanKeepsOnlyReasonKioskAndTime(t *testing.T) {
+	e, err := DenyScan(conference, "k1", DenyBadSignature, t0)
+	if err != nil || e != (ScanDenied{ConferenceID: conference, KioskID: "k1", Reason: DenyBadSignature, At: t0}) {
+		t.Fatalf("%+v %v", e, err)
+	}
+	if _, err := DenyScan(conference, "k1", "because", t0); registrations.ErrorCode(err) != registrations.CodeInvalid {
+		t.Fatalf("unknown reason accepted: %v", err)
+	}
+}
+
+func TestEveryEventRoundTripsAndCarriesConferenceID(t *testing.T) {
+	reg := eventsourcing.NewRegistry()
+	RegisterEvents(reg)
+	for _, e := range []eventsourcing.Event{checkedIn("k1", "Ana", t0),
+		BadgePrinted{ConferenceID: conference, OrderID: orderA, Reprint: 2, Reason: "wet", IssuedAt: t0, At: t0},
+		ScanDenied{ConferenceID: conference, KioskID: "k1", Reason: DenyRevoked, At: t0}} {
+		name, schema, data, err := reg.Encode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !containsField(data, `"conference_id":"`+conference.String()+`"`) {
+			t.Fatalf("%s data lacks conference_id: %s", name, data)
+		}
+		back, err := reg.Decode(name, schema, data)
+		if err != nil || !reflect.DeepEqual(back, e) {
+			t.Fatalf("%s round trip: %+v %v", name, back, err)
+		}
+	}
+}
+
+func containsField(data []byte, s string) bool {
+	return strings.Contains(string(data), s)
+}
+
+func TestSeatIDsRoundTripAndTokenIDIsStable(t *testing.T) {
+	got, err := ParseSeat(seatA.String())
+	if err != nil || got != seatA {
+		t.Fatalf("%v %v", got, err)
+	}
+	for _, bad := range []string{"", "x/1", orderA.String() + "/-1", orderA.String(), orderA.String() + "/a"} {
+		if _, err := ParseSeat(bad); err == nil {
+			t.Fatalf("%q parsed", bad)
+		}
+	}
+	if seatA.TokenID() != seatA.TokenID() || seatA.TokenID() == (Seat{OrderID: orderA, Position: 2}).TokenID() {
+		t.Fatal("token ids must be stable and distinct per position")
+	}
+}

@@ -1,0 +1,137 @@
+package onsite
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"conference/shared/eventsourcing"
+)
+
+// Seat identifies an attendee: a position of a confirmed order's seat
+// assignments.
+type Seat struct {
+	OrderID  uuid.UUID `json:"order_id"`
+	Position int       `json:"position"`
+}
+
+// String is "<order id>/<position>", the attendee id shown to staff and
+// used in URLs.
+func (s Seat) String() string { return s.OrderID.String() + "/" + strconv.Itoa(s.Position) }
+
+// TokenID is the seat identifier a badge token carries: a name-based UUID
+// (SHA-1, namespace = order id, name = position) so the token stays as
+// short as a token with plain UUIDs. Hub and kiosks must derive it the same
+// way to recognise each other's badges.
+func (s Seat) TokenID() string {
+	return uuid.NewSHA1(s.OrderID, []byte(strconv.Itoa(s.Position))).String()
+}
+
+// ParseSeat reads the form String writes.
+func ParseSeat(text string) (Seat, error) {
+	for i := len(text) - 1; i >= 0; i-- {
+		if text[i] != '/' {
+			continue
+		}
+		id, err := uuid.Parse(text[:i])
+		if err != nil {
+			break
+		}
+		pos, err := strconv.Atoi(text[i+1:])
+		if err != nil || pos < 0 {
+			break
+		}
+		return Seat{OrderID: id, Position: pos}, nil
+	}
+	return Seat{}, invalidf("attendee id %q is not <order id>/<position>", text)
+}
+
+// AttendanceStreamID is the stream of one seat's Attendance.
+func AttendanceStreamID(s Seat) string {
+	return "attendance-" + s.OrderID.String() + "-" + strconv.Itoa(s.Position)
+}
+
+// ScansStreamID is the stream of a kiosk's denied-scan audit entries for a
+// conference.
+func ScansStreamID(conferenceID uuid.UUID, kioskID string) string {
+	return "scans-" + conferenceID.String() + "-" + kioskID
+}
+
+// AttendeeCheckedIn records an attendee let in at a kiosk by a member of
+// staff.
+type AttendeeCheckedIn struct {
+	ConferenceID uuid.UUID `json:"conference_id"`
+	OrderID      uuid.UUID `json:"order_id"`
+	Position     int       `json:"position"`
+	KioskID      string    `json:"kiosk_id"`
+	Staff        string    `json:"staff"`
+	At           time.Time `json:"at"`
+}
+
+// BadgePrinted records a badge printed for an attendee. Reprint is 0 for
+// the first print and n for the n-th reprint, which carries a Reason.
+// IssuedAt is the issue time signed into the badge's token.
+type BadgePrinted struct {
+	ConferenceID uuid.UUID `json:"conference_id"`
+	OrderID      uuid.UUID `json:"order_id"`
+	Position     int       `json:"position"`
+	KioskID      string    `json:"kiosk_id"`
+	Staff        string    `json:"staff"`
+	Reprint      int       `json:"reprint"`
+	Reason       string    `json:"reason,omitempty"`
+	IssuedAt     time.Time `json:"issued_at"`
+	At           time.Time `json:"at"`
+}
+
+// ScanDenied is the audit entry of a scanned badge that did not verify.
+type ScanDenied struct {
+	ConferenceID uuid.UUID  `json:"conference_id"`
+	KioskID      string     `json:"kiosk_id"`
+	Reason       DenyReason `json:"reason"`
+	At           time.Time  `json:"at"`
+}
+
+// DenyReason says why a scan was denied. The spellings are stable: they
+// are stored and shown to organizers.
+type DenyReason string
+
+// Deny reasons.
+const (
+	DenyNotAToken       DenyReason = "not_a_token"      // not decodable as a badge token
+	DenyBadSignature    DenyReason = "bad_signature"    // forged or altered
+	DenyUnknownKey      DenyReason = "unknown_key"      // signed by a key this kiosk does not trust
+	DenyNotValidAt      DenyReason = "not_valid_at"     // kiosk certificate not valid at issue time
+	DenyOtherConference DenyReason = "other_conference" // genuine, but for another conference
+	DenyRevoked         DenyReason = "revoked"          // seat cancelled, unassigned or reassigned
+	DenyUnknownAttendee DenyReason = "unknown_attendee" // genuine, but the seat is not in the local list
+)
+
+func (r DenyReason) valid() bool {
+	switch r {
+	case DenyNotAToken, DenyBadSignature, DenyUnknownKey, DenyNotValidAt, DenyOtherConference, DenyRevoked, DenyUnknownAttendee:
+		return true
+	}
+	return false
+}
+
+// EventType implements eventsourcing.Event.
+func (AttendeeCheckedIn) EventType() string { return "onsite.AttendeeCheckedIn" }
+
+// EventType implements eventsourcing.Event.
+func (BadgePrinted) EventType() string { return "onsite.BadgePrinted" }
+
+// EventType implements eventsourcing.Event.
+func (ScanDenied) EventType() string { return "onsite.ScanDenied" }
+
+// Events lists one zero value of every event of this package.
+func Events() []eventsourcing.Event {
+	return []eventsourcing.Event{AttendeeCheckedIn{}, BadgePrinted{}, ScanDenied{}}
+}
+
+// RegisterEvents registers every event of this package at schema 1.
+func RegisterEvents(r *eventsourcing.Registry) {
+	for _, e := range Events() {
+		r.Register(e, 1)
+	}
+}

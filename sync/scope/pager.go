@@ -1,0 +1,282 @@
+package scope
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"conference/migrations"
+	"conference/shared/eventstore"
+)
+
+//go:embed schema/*.sql
+var schemaFiles embed.FS
+
+// Schema is the scope index's own migration component. The Pager applies it
+// itself on first use; a binary may also pass it to sqlitestore.Options.
+var Schema = func() migrations.Component {
+	sub, err := fs.Sub(schemaFiles, "schema")
+	if err != nil {
+		panic(err) // only if the embed pattern above is broken
+	}
+	return migrations.Component{Name: "syncscope", FS: sub}
+}()
+
+// ErrInvalid reports a page request that makes no sense.
+var ErrInvalid = errors.New("invalid page request")
+
+// Page sizes: DefaultLimit when the caller gives none, MaxLimit at most.
+const (
+	DefaultLimit = 1000
+	MaxLimit     = 10_000
+)
+
+// checkpointName is the index's row in the event store's checkpoints table.
+const checkpointName = "sync-scope"
+
+// SQLStore is implemented by stores that keep their log in a SQL database
+// the index can live beside (sqlitestore.Store).
+type SQLStore interface {
+	DB() *sql.DB
+}
+
+// Pager pages a hub's log for kiosks. It is safe for concurrent use: many
+// kiosks page at once while one index follows the log.
+type Pager struct {
+	store eventstore.Store
+	db    *sql.DB // nil: the index lives in memory and is rebuilt at start
+	log   *slog.Logger
+	// maxScan bounds how many events one Page call examines, so a kiosk
+	// whose conferences are a small share of the log still gets an answer
+	// (and a next position) quickly.
+	maxScan int
+
+	mu      sync.RWMutex
+	cls     *Classifier
+	indexed int64 // log position the classifier has learned up to
+	loaded  bool
+}
+
+// Option configures a Pager.
+type Option func(*Pager)
+
+// WithLogger sets the logger (slog.Default otherwise).
+func WithLogger(l *slog.Logger) Option { return func(p *Pager) { p.log = l } }
+
+// WithMaxScan bounds the events one Page examines (default 50,000).
+func WithMaxScan(n int) Option { return func(p *Pager) { p.maxScan = n } }
+
+// WithoutPersistence keeps the index in memory only, even on a SQL store.
+func WithoutPersistence() Option { return func(p *Pager) { p.db = nil } }
+
+// New returns a pager over store. The index is loaded (and its schema
+// migrated) lazily, on the first Page or Sync, so New cannot fail.
+func New(store eventstore.Store, opts ...Option) *Pager {
+	p := &Pager{store: store, log: slog.Default(), maxScan: 50_000, cls: NewClassifier()}
+	if s, ok := store.(SQLStore); ok {
+		p.db = s.DB()
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
+}
+
+// Page returns up to limit events of the given conferences with hub log
+// position > after, in log order, and the position to continue from: the
+// last position examined, which may be past the last event returned when
+// events of other conferences followed. An empty page with next == after
+// means the kiosk is at the head.
+func (p *Pager) Page(ctx context.Context, after int64, conferences []uuid.UUID, limit int) ([]eventstore.Event, int64, error) {
+	if after < 0 {
+		return nil, after, fmt.Errorf("%w: position %d is negative", ErrInvalid, after)
+	}
+	if len(conferences) == 0 {
+		return nil, after, fmt.Errorf("%w: no conference asked for", ErrInvalid)
+	}
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	limit = min(limit, MaxLimit)
+	want := make(map[uuid.UUID]bool, len(conferences))
+	for _, c := range conferences {
+		want[c] = true
+	}
+	if _, err := p.Sync(ctx); err != nil {
+		return nil, after, err
+	}
+	var out []eventstore.Event
+	next, scanned := after, 0
+	for len(out) < limit && scanned < p.maxScan {
+		chunk := min(max(limit-len(out), 256), p.maxScan-scanned)
+		evs, err := p.store.ReadLog(ctx, next, chunk)
+		if err != nil {
+			return nil, after, fmt.Errorf("page after %d: %w", next, err)
+		}
+		if len(evs) == 0 {
+			break
+		}
+		if last := evs[len(evs)-1].Position; last > p.indexedPosition() {
+			// Appended since the index last looked: learn their streams first.
+			if _, err := p.Sync(ctx); err != nil {
+				return nil, after, err
+			}
+		}
+		p.mu.RLock()
+		for i := range evs {
+			e := &evs[i]
+			next = e.Position
+			scanned++
+			if c, ok := p.conferenceOf(e); ok && want[c] {
+				out = append(out, *e)
+				if len(out) == limit {
+					break
+				}
+			}
+		}
+		p.mu.RUnlock()
+		if len(evs) < chunk {
+			break
+		}
+	}
+	return out, next, nil
+}
+
+// conferenceOf classifies without learning; the caller holds mu (read).
+func (p *Pager) conferenceOf(e *eventstore.Event) (uuid.UUID, bool) {
+	if id, ok := ConferenceOf(e.Data); ok {
+		return id, true
+	}
+	return p.cls.Stream(e.StreamID)
+}
+
+func (p *Pager) indexedPosition() int64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.indexed
+}
+
+// Sync brings the index up to the log's head and returns the position it
+// covers. The hub calls it (or Run) as events are recorded, so kiosks
+// paging find the index current.
+func (p *Pager) Sync(ctx context.Context) (int64, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.loaded {
+		if err := p.load(ctx); err != nil {
+			return p.indexed, err
+		}
+		p.loaded = true
+	}
+	for {
+		evs, err := p.store.ReadLog(ctx, p.indexed, 4096)
+		if err != nil {
+			return p.indexed, fmt.Errorf("index log after %d: %w", p.indexed, err)
+		}
+		if len(evs) == 0 {
+			return p.indexed, nil
+		}
+		for i := range evs {
+			p.cls.Conference(&evs[i])
+		}
+		last := evs[len(evs)-1].Position
+		learned := p.cls.TakeLearned()
+		if err := p.persist(ctx, learned, last); err != nil {
+			p.cls.learned = append(learned, p.cls.learned...) // retried with the next Sync
+			return p.indexed, err
+		}
+		p.indexed = last
+	}
+}
+
+// Run keeps the index current until ctx ends, waking on appends.
+func (p *Pager) Run(ctx context.Context) error {
+	for {
+		pos, err := p.Sync(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			p.log.Error("sync scope index", "err", err, "position", pos)
+		}
+		if err := p.store.WaitForAppend(ctx, pos); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("wait for events after %d: %w", pos, err)
+		}
+	}
+}
+
+// load reads the persisted index, migrating its schema first.
+func (p *Pager) load(ctx context.Context) error {
+	if p.db == nil {
+		return nil
+	}
+	if err := migrations.Apply(ctx, p.db, Schema); err != nil {
+		return fmt.Errorf("scope index schema: %w", err)
+	}
+	err := p.db.QueryRowContext(ctx, `SELECT position FROM checkpoints WHERE name = ?`, checkpointName).Scan(&p.indexed)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read scope checkpoint: %w", err)
+	}
+	rows, err := p.db.QueryContext(ctx, `SELECT stream_id, conference_id FROM sync_scope_streams`)
+	if err != nil {
+		return fmt.Errorf("read scope index: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var stream, conf string
+		if err := rows.Scan(&stream, &conf); err != nil {
+			return fmt.Errorf("read scope index: %w", err)
+		}
+		id, err := uuid.Parse(conf)
+		if err != nil {
+			return fmt.Errorf("scope index: stream %s has bad conference %q: %w", stream, conf, err)
+		}
+		p.cls.Learn(stream, id)
+	}
+	return rows.Err()
+}
+
+// persist stores newly learned streams and the position they cover in one
+// transaction, so a crash leaves the index consistent with its checkpoint.
+func (p *Pager) persist(ctx context.Context, learned []string, position int64) error {
+	if p.db == nil {
+		return nil
+	}
+	tx, err := p.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("persist scope index: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after commit
+	if len(learned) > 0 {
+		st, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO sync_scope_streams (stream_id, conference_id) VALUES (?, ?)`)
+		if err != nil {
+			return fmt.Errorf("persist scope index: %w", err)
+		}
+		for _, s := range learned {
+			c, _ := p.cls.Stream(s)
+			if _, err := st.ExecContext(ctx, s, c.String()); err != nil {
+				st.Close()
+				return fmt.Errorf("persist scope of stream %s: %w", s, err)
+			}
+		}
+		st.Close()
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (name, position) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET position = excluded.position`, checkpointName, position); err != nil {
+		return fmt.Errorf("persist scope checkpoint: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("persist scope index: %w", err)
+	}
+	return nil
+}
