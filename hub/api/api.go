@@ -63,7 +63,6 @@ type api struct {
 	guesses *limiter
 	reads   reads
 	rm      readModels
-	seats   *seatAssignments
 	watch   *streamWatch
 	slugs   *slugCache
 }
@@ -82,7 +81,6 @@ func Register(e *echo.Echo, h *hubapp.Hub, opts Options) error {
 		return errors.New("api: hub has no read models")
 	}
 	a.reads, a.rm = newReads(h), h.Reads
-	a.seats = newSeatAssignments(h)
 	a.watch = newStreamWatch(h.Store)
 	a.slugs = newSlugCache()
 	a.routes(e)

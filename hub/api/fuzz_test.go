@@ -15,6 +15,7 @@ import (
 
 	"conference/hub/hubapp/hubtest"
 	"conference/hub/readmodels"
+	registrationsapp "conference/hub/registrations"
 	"conference/shared/registrations"
 )
 
@@ -91,11 +92,11 @@ func FuzzAssignSeatsDecoder(f *testing.F) {
 		var in assignSeatsInput
 		err := decodeBody(data, &in)
 		if err == nil {
-			var changes []assignment
+			var changes []registrationsapp.Assignment
 			changes, err = in.changes()
 			for _, ch := range changes {
-				if ch.position < 0 {
-					t.Fatalf("decode %q: accepted position %d", data, ch.position)
+				if ch.Position < 0 {
+					t.Fatalf("decode %q: accepted position %d", data, ch.Position)
 				}
 			}
 		}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,92 +8,32 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
-	"conference/hub/hubapp"
 	registrationsapp "conference/hub/registrations"
-	"conference/shared/eventsourcing"
 	"conference/shared/registrations"
 )
 
-// seatAssignments is the SeatAssignments use case the registrant pages
-// and the API share.
-//
-// It lives here until hub/registrations has one (Registrations.AssignSeats
-// would be its home): it only loads the aggregate, lets it decide and saves
-// it; the rules are SeatAssignments' own.
-type seatAssignments struct {
-	repo *eventsourcing.Repository[*registrations.SeatAssignments]
-}
-
-func newSeatAssignments(h *hubapp.Hub) *seatAssignments {
-	return &seatAssignments{repo: eventsourcing.NewRepository(h.Store, h.App.Events(), registrations.NewSeatAssignments)}
-}
-
-// positions lists the seats of a confirmed order; before the first
-// assignment they are the order's sold seats, all unassigned, numbered as
-// SeatAssignments.Create numbers them.
-func (s *seatAssignments) positions(ctx context.Context, order registrationsapp.OrderView) ([]registrations.SeatPosition, error) {
-	if order.Status != registrations.OrderStatusConfirmed {
-		return nil, errNotConfirmed
-	}
-	agg, err := s.repo.Load(ctx, registrations.AssignmentsStreamID(order.OrderID))
-	if errors.Is(err, eventsourcing.ErrNotFound) {
-		agg = registrations.NewSeatAssignments()
-		if err := agg.Create(order.OrderID, order.ConferenceID, order.Reserved); err != nil {
-			return nil, err
-		}
-		return agg.Positions(), nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return agg.Positions(), nil
-}
-
-// assignment puts an attendee in a position; a nil attendee empties it.
-type assignment struct {
-	position int
-	attendee *registrations.Attendee
-}
-
-// assign applies every assignment to the order's seats in one append: all
-// of them or none.
-func (s *seatAssignments) assign(ctx context.Context, order registrationsapp.OrderView, changes []assignment) error {
-	if order.Status != registrations.OrderStatusConfirmed {
-		return errNotConfirmed
-	}
-	return s.repo.Update(ctx, registrations.AssignmentsStreamID(order.OrderID), eventsourcing.Metadata{CorrelationID: order.OrderID},
-		func(agg *registrations.SeatAssignments) error {
-			if agg.Version() == 0 {
-				if err := agg.Create(order.OrderID, order.ConferenceID, order.Reserved); err != nil {
-					return err
-				}
-			}
-			for i, ch := range changes {
-				var err error
-				if ch.attendee == nil {
-					err = agg.UnassignSeat(ch.position)
-				} else {
-					err = agg.AssignSeat(ch.position, *ch.attendee)
-				}
-				if err != nil {
-					return &fieldError{field: fmt.Sprintf("assignments[%d]", i), err: err}
-				}
-			}
-			return nil
-		})
-}
-
 var errNotConfirmed = apiErr(http.StatusConflict, CodeNotConfirmed, "", "seats can be assigned once the order is confirmed")
 
-// fieldError names the input a domain error is about, keeping the error
-// matchable.
-type fieldError struct {
-	field string
-	err   error
+// seatsError maps the assignment use case's refusals: the order state to
+// errNotConfirmed, a refused change to the field of its index.
+func seatsError(err error) error {
+	if errors.Is(err, registrationsapp.ErrNotConfirmed) {
+		return errNotConfirmed
+	}
+	var ae *registrationsapp.AssignmentError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	out := *toAPIError(ae.Err)
+	field := fmt.Sprintf("assignments[%d]", ae.Index)
+	if out.Status < 500 && (out.Field == "" || out.Field == "position") {
+		if out.Field == "position" {
+			field += ".position"
+		}
+		out.Field = field
+	}
+	return &out
 }
-
-func (e *fieldError) Error() string { return e.field + ": " + e.err.Error() }
-func (e *fieldError) Unwrap() error { return e.err }
 
 // seatJSON is one purchased seat and who sits in it.
 type seatJSON struct {
@@ -104,9 +43,9 @@ type seatJSON struct {
 }
 
 func (a *api) handleGetSeats(c echo.Context) error {
-	positions, err := a.seats.positions(c.Request().Context(), orderOf(c))
+	positions, err := a.h.Registrations.Seats(c.Request().Context(), orderOf(c).OrderID)
 	if err != nil {
-		return err
+		return seatsError(err)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"seats": toSeatsJSON(positions)})
 }
@@ -145,14 +84,14 @@ type attendeeInput struct {
 // of one type anyway.
 const maxAssignments = registrations.MaxSeatsPerLine
 
-func (in assignSeatsInput) changes() ([]assignment, error) {
+func (in assignSeatsInput) changes() ([]registrationsapp.Assignment, error) {
 	if len(in.Assignments) == 0 {
 		return nil, invalid("assignments", "at least one assignment is required")
 	}
 	if len(in.Assignments) > maxAssignments {
 		return nil, invalid("assignments", "at most %d assignments per request", maxAssignments)
 	}
-	out := make([]assignment, 0, len(in.Assignments))
+	out := make([]registrationsapp.Assignment, 0, len(in.Assignments))
 	for i, as := range in.Assignments {
 		if as.Position == nil {
 			return nil, invalid(fmt.Sprintf("assignments[%d].position", i), "is required")
@@ -160,9 +99,9 @@ func (in assignSeatsInput) changes() ([]assignment, error) {
 		if *as.Position < 0 {
 			return nil, invalid(fmt.Sprintf("assignments[%d].position", i), "must not be negative")
 		}
-		ch := assignment{position: *as.Position}
+		ch := registrationsapp.Assignment{Position: *as.Position}
 		if as.Attendee != nil {
-			ch.attendee = &registrations.Attendee{Name: as.Attendee.Name, Email: as.Attendee.Email, Company: as.Attendee.Company, Role: as.Attendee.Role}
+			ch.Attendee = &registrations.Attendee{Name: as.Attendee.Name, Email: as.Attendee.Email, Company: as.Attendee.Company, Role: as.Attendee.Role}
 		}
 		out = append(out, ch)
 	}
@@ -180,29 +119,9 @@ func (a *api) handleAssignSeats(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.seats.assign(ctx, order, changes); err != nil {
-		return withField(err)
-	}
-	positions, err := a.seats.positions(ctx, order)
+	positions, err := a.h.Registrations.AssignSeats(ctx, order.OrderID, changes)
 	if err != nil {
-		return err
+		return seatsError(err)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"seats": toSeatsJSON(positions)})
-}
-
-// withField maps err and names the field a *fieldError points at.
-func withField(err error) error {
-	var fe *fieldError
-	if !errors.As(err, &fe) {
-		return err
-	}
-	ae := *toAPIError(fe.err)
-	if ae.Status < 500 && (ae.Field == "" || ae.Field == "position") {
-		if ae.Field == "position" {
-			ae.Field = fe.field + ".position"
-		} else {
-			ae.Field = fe.field
-		}
-	}
-	return &ae
 }
