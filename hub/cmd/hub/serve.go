@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ type serveConfig struct {
 	addr, db, logLevel string
 	grace              time.Duration
 	demo               bool
+	demoKioskCode      string
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -42,11 +44,16 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return c, err
 	}
 	fs.BoolVar(&c.demo, "demo", demo, "seed a demo organizer and conference into an empty database and print how to use them (HUB_DEMO)")
+	fs.StringVar(&c.demoKioskCode, "demo-kiosk-code", envOr(getenv, "HUB_DEMO_KIOSK_CODE", ""),
+		"with --demo: create a kiosk for the demo conference and write its one-time pairing code to `file` (HUB_DEMO_KIOSK_CODE)")
 	if err := fs.Parse(args); err != nil {
 		return c, fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	if c.demoKioskCode != "" && !c.demo {
+		return c, fmt.Errorf("%w: --demo-kiosk-code needs --demo", errUsage)
 	}
 	return c, nil
 }
@@ -87,6 +94,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fmt.Fprintf(stdout, "hub listening on %s (database %s)\n", url, cfg.db)
 	if cfg.demo {
 		printDemo(stdout, url, demo)
+		if cfg.demoKioskCode != "" && !demo.Skipped {
+			if err := demoKiosk(ctx, h, demo, cfg.demoKioskCode, stdout); err != nil {
+				ln.Close()
+				return err
+			}
+		}
 	}
 
 	ctx, stop := context.WithCancel(ctx)
@@ -118,6 +131,20 @@ func printDemo(w io.Writer, url string, d hubapp.Demo) {
   JSON API:          %[1]s%[5]s  (Authorization: Bearer %[6]s)
   promo code:        %[7]s
 `, url, d.Slug, d.Email, d.Password, api.Prefix, d.Token, hubapp.DemoPromo)
+}
+
+// demoKiosk creates a kiosk for the demo conference and writes its pairing
+// code to path, for `make run` to pair the demo kiosk with.
+func demoKiosk(ctx context.Context, h *hubapp.Hub, d hubapp.Demo, path string, stdout io.Writer) error {
+	k, err := h.Kiosks.CreateKiosk(ctx, d.OrganizerID, d.ConferenceID, "Demo door")
+	if err != nil {
+		return fmt.Errorf("create the demo kiosk: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(k.PairingCode+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write the demo kiosk's pairing code: %w", err)
+	}
+	fmt.Fprintf(stdout, "  kiosk pairing code: %s (valid until %s)\n", k.PairingCode, k.ExpiresAt.Format(time.Kitchen))
+	return nil
 }
 
 // envBool reads a boolean environment variable: empty is false.

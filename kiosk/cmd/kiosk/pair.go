@@ -3,8 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
+
+	"conference/kiosk"
 )
 
 func init() {
@@ -31,7 +36,11 @@ func pair(ctx context.Context, args []string, e env) error {
 	if hub == "" || code == "" {
 		return fmt.Errorf("%w: kiosk pair needs --hub and --code", errUsage)
 	}
-	k, err := quiet(ctx, db)
+	// Pairing is how a new kiosk starts: its database may not exist yet.
+	if err := os.MkdirAll(filepath.Dir(db), 0o755); err != nil {
+		return fmt.Errorf("create the folder of %s: %w", db, err)
+	}
+	k, err := kiosk.Open(ctx, kiosk.Config{Path: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		return err
 	}
