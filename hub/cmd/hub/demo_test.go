@@ -3,15 +3,19 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"conference/hub/hubapp"
 	"conference/shared/eventstore/sqlitestore"
+	"conference/sync/venuefile"
 )
 
 // serveDemo runs `hub serve --demo` and returns the lines it printed
@@ -123,5 +127,61 @@ func TestBadDemoEnvironmentIsAUsageError(t *testing.T) {
 	_, err := parseServe(nil, func(k string) string { return map[string]string{"HUB_DEMO": "perhaps"}[k] }, io.Discard)
 	if exitCode(err) != 2 {
 		t.Fatalf("got %v, want a usage error", err)
+	}
+}
+
+func TestExportWritesAVenueFileAKioskLoads(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "hub.db")
+	lines, stop := serveDemo(t, db)
+	// The seat quotas and the conference's description reach the log
+	// through the bus: wait for them (8 events) before stopping.
+	url := strings.Fields(strings.SplitN(lines[0], "listening on ", 2)[1])[0]
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var health struct {
+			LogPosition int64 `json:"log_position"`
+		}
+		if res, err := http.Get(url + "/healthz"); err == nil {
+			json.NewDecoder(res.Body).Decode(&health)
+			res.Body.Close()
+		}
+		if health.LogPosition >= 8 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo events not in the log after 10 s (position %d)", health.LogPosition)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	out := filepath.Join(dir, "demo.venue")
+	if err := run(context.Background(), []string{"export", "--db", db, "--conference", "nope", "--out", out}, noEnv, io.Discard, io.Discard); err == nil {
+		t.Fatal("exporting an unknown conference succeeded")
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a failed export left %s behind (%v)", out, err)
+	}
+	var stdout strings.Builder
+	if err := run(context.Background(), []string{"export", "--db", db, "--conference", hubapp.DemoSlug, "--out", out}, noEnv, &stdout, io.Discard); err != nil {
+		t.Fatalf("export: %v", err)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	kioskStore, err := sqlitestore.Open(context.Background(), filepath.Join(dir, "kiosk.db"), sqlitestore.Options{Node: "kiosk-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kioskStore.Close()
+	h, err := venuefile.Import(context.Background(), kioskStore, f)
+	if err != nil {
+		t.Fatalf("import the exported file: %v", err)
+	}
+	head, _ := kioskStore.Head(context.Background())
+	if h.HubPosition == 0 || head == 0 {
+		t.Fatalf("imported up to hub position %d, %d events; want the demo conference's events", h.HubPosition, head)
 	}
 }

@@ -39,10 +39,12 @@ func exitCode(err error) int {
 const usage = `usage: hub <command> [flags]
 
 commands:
-  serve    run the hub (flags: --addr, --db, --log-level, --demo;
-           env HUB_ADDR, HUB_DB, HUB_LOG_LEVEL, HUB_DEMO)
+  serve    run the hub (flags: --addr, --db, --log-level, --demo, --demo-kiosk-code;
+           env HUB_ADDR, HUB_DB, HUB_LOG_LEVEL, HUB_DEMO, HUB_DEMO_KIOSK_CODE)
   rebuild  rebuild every read model from the event and message logs, with the
            hub stopped (flags: --db; env HUB_DB)
+  export   write a published conference to a venue file for kiosks without
+           network, with the hub stopped (flags: --conference SLUG, --out FILE, --db)
 `
 
 // run is the whole program, so tests can start it like the shell does.
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args[1:], getenv, stdout, stderr)
 	case "rebuild":
 		return rebuild(ctx, args[1:], getenv, stdout, stderr)
+	case "export":
+		return export(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
