@@ -45,7 +45,10 @@ bench:
 	@$(GO) run ./shared/eventstore/cmd/storebench
 	@$(GO) run ./badges/cmd/badgebench
 	@$(GO) run ./hub/readmodels/cmd/readbench
+	@$(GO) run ./hub/api/cmd/apibench
+	@$(GO) run ./kiosk/cmd/kioskbench
 	@$(GO) run ./sync/cmd/catchupbench
+	@$(GO) run ./sync/cmd/syncbench
 
 clean:
 	rm -rf bin
