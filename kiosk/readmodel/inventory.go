@@ -97,7 +97,7 @@ func (m *Model) SeatType(conference, seatType uuid.UUID) (InventoryLine, bool) {
 
 func (m *Model) line(c *Conference, st SeatType) InventoryLine {
 	return InventoryLine{SeatType: st.ID, Name: st.Name, Price: st.Price, Policy: st.OnSite,
-		AllocationLeft: max(0, c.avail.AllocationOf(m.kioskID, st.ID)), Remaining: c.avail.Remaining(st.ID)}
+		AllocationLeft: max(0, c.avail.AllocationOf(m.kioskID, st.ID)-m.unsettled(c.ID, st.ID)), Remaining: c.avail.Remaining(st.ID)}
 }
 
 // Prices lists the seat prices of a conference, for registrations.Price.

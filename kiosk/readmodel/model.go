@@ -43,7 +43,7 @@ type Model struct {
 	byEmail     map[string][]*Attendee
 	byCode      map[string][]*Attendee
 	names       *nameIndex
-	ownSales    map[uuid.UUID]bool // this kiosk's walk-up orders
+	ownSales    map[uuid.UUID]*ownSale // this kiosk's walk-up orders
 	denied      int
 	checkedIn   int
 	duplicates  int
@@ -87,7 +87,7 @@ func New(kioskID string, codec *eventsourcing.Registry) *Model {
 		conferences: map[uuid.UUID]*Conference{}, orders: map[uuid.UUID]*orderView{},
 		attendance: map[onsite.Seat]*onsite.Attendance{}, attendees: map[onsite.Seat]*Attendee{},
 		byToken: map[string]onsite.Seat{}, byEmail: map[string][]*Attendee{}, byCode: map[string][]*Attendee{},
-		names: newNameIndex(), ownSales: map[uuid.UUID]bool{},
+		names: newNameIndex(), ownSales: map[uuid.UUID]*ownSale{},
 	}
 }
 
@@ -203,9 +203,8 @@ func (m *Model) applyAvailability(ev eventsourcing.Event) {
 	switch e := ev.(type) {
 	case registrations.OnSiteSeatsSold:
 		conf = e.ConferenceID
-		if _, counted := m.conference(conf).avail.SoldTo(e.OrderID); counted && m.ownSales[e.OrderID] {
-			// The hub applied a sale this kiosk already counted.
-			return
+		if m.settleOwnSale(e) {
+			return // a sale this kiosk counted already
 		}
 	default:
 		conf = conferenceOf(ev)
@@ -262,11 +261,7 @@ func (m *Model) applyOrder(ev eventsourcing.Event) {
 	case registrations.WalkUpOrderPlaced:
 		id = e.OrderID
 		if e.KioskID == m.kioskID && m.kioskID != "" {
-			// Count the sale against this kiosk's allocation now, with the
-			// rule the hub will apply when the sale lands. The scratch
-			// changes RecordOnSiteSale queues are never saved.
-			m.ownSales[e.OrderID] = true
-			_ = m.conference(e.ConferenceID).avail.RecordOnSiteSale(e.KioskID, e.OrderID, e.Seats)
+			m.countOwnSale(e)
 		}
 	case registrations.OrderReservationCompleted:
 		id = e.OrderID
