@@ -174,6 +174,8 @@ func (s *site) routes(e *echo.Echo) {
 	conf(http.MethodGet, "/waitlist", s.waitlist)
 	conf(http.MethodGet, "/promo-codes", s.promoCodes)
 	conf(http.MethodPost, "/promo-codes", s.addPromoCode)
+	conf(http.MethodGet, "/promo-codes/:pcid", s.editPromoCode)
+	conf(http.MethodPost, "/promo-codes/:pcid", s.updatePromoCode)
 	conf(http.MethodPost, "/promo-codes/:pcid/remove", s.removePromoCode)
 	conf(http.MethodGet, "/badges", s.badgesPage)
 	conf(http.MethodPost, "/badges", s.startBadges)
