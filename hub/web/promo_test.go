@@ -50,7 +50,7 @@ func TestPromoCodesAreAddedEditedWithErrorsByTheFieldAndWithdrawn(t *testing.T) 
 	other.signUp("Other", "other@example.com")
 	other.get(edit).want(t, http.StatusNotFound)
 	other.post(edit, url.Values{"kind": {"percentage"}, "percent": {"100"}}).want(t, http.StatusNotFound)
-	b.get(promos + "/not-an-id").want(t, http.StatusNotFound)
+	b.get(promos+"/not-an-id").want(t, http.StatusNotFound)
 
 	b.post(edit+"/remove", nil).wantRedirect(t, promos)
 	b.get(promos).want(t, http.StatusOK, "No promo codes yet")
