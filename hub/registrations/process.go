@@ -126,6 +126,18 @@ func (pm *ProcessManager) saveCheckpoint(ctx context.Context, handled int, faile
 	return pm.saved.save(ctx, pm.checkpoints, ProcessHandler, pm.position, failed)
 }
 
+// HubOrigin is the origin of the events the hub records itself.
+const HubOrigin = "hub"
+
+// recordedAtKiosk tells facts a kiosk recorded (a walk-up sale) from the
+// hub's own events. sync/merge applies a kiosk's facts to availability in
+// the kiosk's order as they arrive; the process reacting to them too would
+// apply them a second time, in whatever order the bus delivers, and could
+// turn a sale inside the kiosk's allocation into a conflict.
+func recordedAtKiosk(e eventstore.Event) bool {
+	return e.Origin != "" && e.Origin != HubOrigin
+}
+
 // HandleEvent hands one stored event to its process, if the process
 // consumes it. An event already marked processed is skipped; one the
 // domain refuses (a *registrations.Error) is logged and skipped, since
@@ -138,7 +150,7 @@ func (pm *ProcessManager) HandleEvent(ctx context.Context, e eventstore.Event) e
 	if err != nil {
 		return wrap(err, "decode event %s at %d", e.EventID, e.Position)
 	}
-	if _, ok := registrations.RouteToProcess(ev); !ok {
+	if _, ok := registrations.RouteToProcess(ev); !ok || recordedAtKiosk(e) {
 		return nil
 	}
 	if r, ok := ev.(registrations.SeatsReserved); ok && e.CorrelationID == WaitlistConversation(r.ConferenceID) {
@@ -254,7 +266,7 @@ func (pm *ProcessManager) consumed(ctx context.Context, evs []eventstore.Event) 
 			return nil, wrap(err, "decode event %s at %d", e.EventID, e.Position)
 		}
 		orderID, ok := registrations.RouteToProcess(ev)
-		if !ok {
+		if !ok || recordedAtKiosk(e) {
 			continue
 		}
 		if r, ok := ev.(registrations.SeatsReserved); ok && e.CorrelationID == WaitlistConversation(r.ConferenceID) {

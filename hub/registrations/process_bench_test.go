@@ -2,8 +2,6 @@ package registrationsapp_test
 
 import (
 	"context"
-	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,11 +22,6 @@ import (
 //	go test ./hub/registrations -run '^$' -bench CompleteOrders -cpuprofile cpu.out
 func BenchmarkCompleteOrders(b *testing.B) {
 	h := hubtest.Open(b)
-	if n := os.Getenv("BENCH_READ_CONNS"); n != "" {
-		c, _ := strconv.Atoi(n)
-		h.Store.DB().SetMaxOpenConns(c)
-		h.Store.DB().SetMaxIdleConns(c)
-	}
 	f := hubtest.PublishedConference(b, h)
 	hubtest.WaitForQuotas(b, h, f.ConferenceID, map[uuid.UUID]int{f.Paid: hubtest.PaidQuota})
 	// Enough seats for any b.N.
@@ -58,21 +51,37 @@ func BenchmarkCompleteOrders(b *testing.B) {
 	}
 	wg.Wait()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "orders/s")
+	for i, name := range phaseNames {
+		b.ReportMetric(float64(phases[i].Load())/float64(b.N)/1e6, name+"-ms")
+	}
 	if firstErr != nil {
 		b.Fatal(firstErr)
 	}
 }
 
+var (
+	phaseNames = []string{"place", "reserved", "start", "accept", "confirmed"}
+	phases     [5]atomic.Int64 // nanoseconds spent in each phase, all orders
+)
+
 func completeOrder(h *hubapp.Hub, w *watcher, f hubtest.Fixture) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	t := time.Now()
+	lap := func(i int) {
+		now := time.Now()
+		phases[i].Add(int64(now.Sub(t)))
+		t = now
+	}
 	placed, err := h.Registrations.PlaceOrder(ctx, f.ConferenceID, registrations.Seats{{SeatType: f.Paid, Quantity: 1}}, "", time.Now())
 	if err != nil {
 		return err
 	}
+	lap(0)
 	if err := w.waitWhile(ctx, h, placed.OrderID, registrations.OrderStatusPending); err != nil {
 		return err
 	}
+	lap(1)
 	var payment uuid.UUID
 	for {
 		p, err := h.Payments.Start(ctx, placed.OrderID)
@@ -86,10 +95,14 @@ func completeOrder(h *hubapp.Hub, w *watcher, f hubtest.Fixture) error {
 		case <-time.After(time.Millisecond):
 		}
 	}
+	lap(2)
 	if _, err := h.Payments.Accept(ctx, payment); err != nil {
 		return err
 	}
-	return w.waitWhile(ctx, h, placed.OrderID, registrations.OrderStatusReserved)
+	lap(3)
+	err = w.waitWhile(ctx, h, placed.OrderID, registrations.OrderStatusReserved)
+	lap(4)
+	return err
 }
 
 // watcher wakes the registrants waiting on an order's stream, following the

@@ -100,6 +100,7 @@ type Bus struct {
 	opts     Options
 	mu       sync.RWMutex
 	commands map[string]Handler
+	batches  map[string]*batchRoute
 	events   map[string][]subscriber
 
 	d dispatch
@@ -133,7 +134,7 @@ func New(store Store, opts Options) *Bus {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	b := &Bus{store: store, opts: opts, commands: map[string]Handler{}, events: map[string][]subscriber{}}
+	b := &Bus{store: store, opts: opts, commands: map[string]Handler{}, batches: map[string]*batchRoute{}, events: map[string][]subscriber{}}
 	b.d.init(opts.Workers)
 	return b
 }
@@ -142,7 +143,9 @@ func New(store Store, opts Options) *Bus {
 func (b *Bus) HandleCommand(commandType string, h Handler) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, dup := b.commands[commandType]; dup {
+	_, dup := b.commands[commandType]
+	_, batched := b.batches[commandType]
+	if dup || batched {
 		return fmt.Errorf("command %s already has a handler", commandType)
 	}
 	b.commands[commandType] = h
@@ -192,6 +195,9 @@ func (b *Bus) subscribers(m eventstore.Message) []subscriber {
 	if m.Kind == eventstore.KindCommand {
 		if h, ok := b.commands[m.Type]; ok {
 			return []subscriber{{name: "command:" + m.Type, h: h}}
+		}
+		if _, ok := b.batches[m.Type]; ok {
+			return []subscriber{{name: "command:" + m.Type}} // delivered by deliverBatch
 		}
 		return nil
 	}

@@ -29,7 +29,13 @@ type dispatch struct {
 
 	workers  chan struct{} // one token per running handler
 	progress chan struct{} // capacity 1: a delivery finished
+	released chan struct{} // capacity 1: messages left flight
 	flushMu  sync.Mutex    // one flush at a time
+
+	// Owned by Run: the sequence number up to which the outbox was read,
+	// and whether a message may have gone back behind it.
+	cursor int64
+	rescan bool // guarded by mu
 }
 
 type lane struct {
@@ -50,6 +56,7 @@ func (d *dispatch) init(workers int) {
 	d.idle = sync.NewCond(&d.mu)
 	d.workers = make(chan struct{}, workers)
 	d.progress = make(chan struct{}, 1)
+	d.released = make(chan struct{}, 1)
 }
 
 // take claims the messages not in flight yet and returns them.
@@ -70,7 +77,7 @@ func (b *Bus) take(msgs []eventstore.Message) []eventstore.Message {
 // enqueue hands a claimed message to its lane, starting the lane's
 // goroutine if it is idle.
 func (b *Bus) enqueue(ctx context.Context, m eventstore.Message, known map[string]bool, done func()) {
-	key := b.opts.Lane(m)
+	key := b.laneOf(m)
 	b.d.mu.Lock()
 	l := b.d.lanes[key]
 	start := l == nil
@@ -99,23 +106,39 @@ func (b *Bus) runLane(key string, l *lane) {
 			b.d.mu.Unlock()
 			return
 		}
-		j := l.queue[0]
-		l.queue = l.queue[1:]
+		jobs := l.queue[:1]
+		route := b.batchRouteOf(jobs[0].m)
+		if route != nil {
+			// Every queued command of the same route goes in one batch.
+			n := 1
+			for n < len(l.queue) && n < maxBatch && b.batchRouteOf(l.queue[n].m) == route {
+				n++
+			}
+			jobs = l.queue[:n]
+		}
+		l.queue = l.queue[len(jobs):]
 		b.d.mu.Unlock()
 
 		b.d.workers <- struct{}{}
-		out := b.deliver(j.ctx, j.m, j.known)
+		var outs []delivery
+		if route != nil {
+			outs = b.deliverBatch(route, jobs)
+		} else {
+			outs = []delivery{b.deliver(jobs[0].ctx, jobs[0].m, jobs[0].known)}
+		}
 		<-b.d.workers
 
 		b.d.mu.Lock()
-		b.d.finished = append(b.d.finished, out)
+		b.d.finished = append(b.d.finished, outs...)
 		b.d.mu.Unlock()
 		select {
 		case b.d.progress <- struct{}{}:
 		default:
 		}
-		if j.done != nil {
-			j.done()
+		for _, j := range jobs {
+			if j.done != nil {
+				j.done()
+			}
 		}
 	}
 }
@@ -153,24 +176,33 @@ func (b *Bus) release(msgs []eventstore.Message) {
 }
 
 // Run dispatches until ctx ends. The caller owns it; it returns once the
-// deliveries it started have finished.
+// deliveries it started have finished and their marks are written.
+//
+// Run reads only the messages written since its last read when an outbox
+// write wakes it, and the whole outbox (delayed messages falling due,
+// retries) when it wakes by the clock. A second goroutine, owned by Run,
+// writes the marks of finished deliveries, so a slow write never holds up
+// taking new messages.
 func (b *Bus) Run(ctx context.Context) error {
-	defer b.drain(ctx)
-	var flushed time.Time
+	marks := make(chan struct{})
+	go func() {
+		defer close(marks)
+		b.writeMarks(ctx)
+	}()
+	defer func() {
+		<-marks
+		b.drain(ctx)
+	}()
+	all := true // read the whole outbox next
+	var lastAll time.Time
 	for {
 		wake := b.store.MessagesWritten()
-		finished, flying := b.load()
-		// Marks wait a moment to be written together: a delivery's effects
-		// are committed already, and until its mark is written the message
-		// simply stays in flight.
-		if finished > 0 && (time.Since(flushed) >= flushEvery || flying >= b.opts.MaxInFlight) {
-			if err := b.flush(ctx); err != nil && ctx.Err() == nil {
-				b.opts.Logger.Error("record message deliveries", "err", err)
-			}
-			flushed = time.Now()
-			finished = 0
+		// Delayed messages and retries fall due behind the cursor: read
+		// the whole outbox at least every Poll, busy or not.
+		if all || time.Since(lastAll) >= b.opts.Poll {
+			all, lastAll = true, time.Now()
 		}
-		full, err := b.fill(ctx)
+		full, err := b.fill(ctx, all)
 		if err != nil && ctx.Err() == nil {
 			b.opts.Logger.Error("dispatch outbox", "err", err)
 		}
@@ -180,13 +212,9 @@ func (b *Bus) Run(ctx context.Context) error {
 		if full && err == nil {
 			continue // more is due than one read returned
 		}
-		var sleep time.Duration
-		switch {
-		case finished > 0:
-			sleep = max(time.Millisecond, flushEvery-time.Since(flushed))
-		case flying > 0:
-			sleep = b.opts.Poll // a finishing delivery wakes Run
-		default:
+		all = false
+		sleep := b.opts.Poll
+		if _, flying := b.load(); flying == 0 {
 			sleep = b.sleep(ctx)
 		}
 		timer := time.NewTimer(sleep)
@@ -195,16 +223,45 @@ func (b *Bus) Run(ctx context.Context) error {
 			timer.Stop()
 			return nil
 		case <-wake:
-		case <-b.d.progress:
+		case <-b.d.released:
 		case <-timer.C:
+			all = true
 		}
 		timer.Stop()
 	}
 }
 
 // flushEvery is how long a running bus lets finished deliveries gather
-// before writing their marks in one transaction.
-const flushEvery = 10 * time.Millisecond
+// before writing their marks in one transaction: a delivery's effects are
+// committed already, and until its mark is written the message simply
+// stays in flight.
+const flushEvery = 20 * time.Millisecond
+
+// writeMarks writes the marks of finished deliveries until ctx ends.
+func (b *Bus) writeMarks(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.d.progress:
+		}
+		if err := b.flush(ctx); err != nil && ctx.Err() == nil {
+			b.opts.Logger.Error("record message deliveries", "err", err)
+			b.d.mu.Lock()
+			b.d.rescan = true // a message may be back in the outbox behind the cursor
+			b.d.mu.Unlock()
+		}
+		select {
+		case b.d.released <- struct{}{}:
+		default:
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(flushEvery):
+		}
+	}
+}
 
 // load reports how many deliveries wait for their marks, and how many
 // messages are in flight.
@@ -214,33 +271,82 @@ func (b *Bus) load() (finished, flying int) {
 	return len(b.d.finished), len(b.d.inflight)
 }
 
+// CursorReader is implemented by stores that read the due messages
+// written after a sequence number (sqlitestore does), so a running bus
+// does not read again the messages it has in flight.
+type CursorReader interface {
+	PendingMessagesAfter(ctx context.Context, now time.Time, afterSeq int64, limit int) ([]eventstore.Message, int64, error)
+}
+
 // fill takes due messages into flight up to MaxInFlight and reports
-// whether the outbox may hold more due messages than it took.
-func (b *Bus) fill(ctx context.Context) (bool, error) {
+// whether the outbox may hold more due messages than it took. With all
+// false it reads only past its cursor.
+func (b *Bus) fill(ctx context.Context, all bool) (bool, error) {
 	b.d.mu.Lock()
 	flying := len(b.d.inflight)
+	all = all || b.d.rescan
+	b.d.rescan = false
 	b.d.mu.Unlock()
 	room := b.opts.MaxInFlight - flying
 	if room <= 0 {
-		return false, nil // a finishing delivery wakes Run
+		return false, nil // a flush of finished deliveries wakes Run
 	}
-	// Messages in flight come back from the read too (they are pending
-	// until marked), so read past them.
-	limit := flying + min(room, 256)
-	msgs, err := b.store.PendingMessages(ctx, b.opts.Now(), limit)
+	var (
+		msgs  []eventstore.Message
+		limit int
+		err   error
+	)
+	if cr, ok := b.store.(CursorReader); ok && !all {
+		limit = min(room, 256)
+		var last int64
+		msgs, last, err = cr.PendingMessagesAfter(ctx, b.opts.Now(), b.d.cursor, limit)
+		if err == nil {
+			b.d.cursor = last
+		}
+	} else {
+		// Messages in flight come back from the read too (they are
+		// pending until marked), so read past them.
+		limit = flying + min(room, 256)
+		// Everything up to the head is read now or by the next full read
+		// (when this one is full), so the cursor may move to it.
+		head, headErr := b.headSeq(ctx)
+		msgs, err = b.store.PendingMessages(ctx, b.opts.Now(), limit)
+		if err == nil && headErr == nil {
+			b.d.cursor = max(b.d.cursor, head)
+		}
+	}
 	if err != nil {
+		b.d.mu.Lock()
+		b.d.rescan = true
+		b.d.mu.Unlock()
 		return false, err
 	}
 	taken := b.take(msgs)
 	known, err := b.processedMarks(ctx, taken)
 	if err != nil {
 		b.release(taken)
+		b.d.mu.Lock()
+		b.d.rescan = true
+		b.d.mu.Unlock()
 		return false, err
 	}
 	for _, m := range taken {
 		b.enqueue(ctx, m, known[m.ID], nil)
 	}
 	return len(msgs) == limit, nil
+}
+
+// headSeq is the sequence number of the newest message, where a cursor
+// reading only new messages may start; 0 (start from the beginning) when
+// the store cannot tell.
+func (b *Bus) headSeq(ctx context.Context) (int64, error) {
+	hr, ok := b.store.(interface {
+		MessagesHead(ctx context.Context) (int64, error)
+	})
+	if !ok {
+		return 0, nil
+	}
+	return hr.MessagesHead(ctx)
 }
 
 // sleep is how long Run may sleep: until the next message is due if the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -130,4 +131,55 @@ func (s *Store) ReadStreams(ctx context.Context, streamIDs []string) (map[string
 
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// PendingMessagesAfter returns up to limit undispatched, live messages due
+// at now with a sequence number past afterSeq, in sequence order, and the
+// sequence number of the last one (afterSeq when none). A dispatcher that
+// remembers what it already took reads only the new messages this way;
+// it still needs PendingMessages now and then for the delayed messages
+// and retries that fall due behind its cursor.
+func (s *Store) PendingMessagesAfter(ctx context.Context, now time.Time, afterSeq int64, limit int) ([]eventstore.Message, int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, `+messageColumns+` FROM messages
+		WHERE seq > ? AND dispatched_at IS NULL AND dead = 0 AND not_before <= ? ORDER BY seq LIMIT ?`, afterSeq, now.UnixMilli(), limit)
+	if err != nil {
+		return nil, afterSeq, fmt.Errorf("read pending messages after %d: %w", afterSeq, err)
+	}
+	defer rows.Close()
+	var out []eventstore.Message
+	last := afterSeq
+	for rows.Next() {
+		var (
+			m                 eventstore.Message
+			id, corr, cause   []byte
+			kind              string
+			notBefore, create int64
+		)
+		if err := rows.Scan(&last, &id, &kind, &m.Type, &m.Data, &corr, &cause, &notBefore, &create); err != nil {
+			return nil, afterSeq, fmt.Errorf("scan message: %w", err)
+		}
+		if m.ID, err = uuid.FromBytes(id); err != nil {
+			return nil, afterSeq, fmt.Errorf("message %d has a bad id: %w", last, err)
+		}
+		m.Kind = eventstore.MessageKind(kind)
+		m.CorrelationID, m.CausationID = optionalID(corr), optionalID(cause)
+		m.NotBefore, m.CreatedAt = time.UnixMilli(notBefore), time.UnixMilli(create)
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, afterSeq, fmt.Errorf("read pending messages after %d: %w", afterSeq, err)
+	}
+	return out, last, nil
+}
+
+// CachedVersion is the version of a stream as the writer knows it, without
+// a query; ok is false when the writer has not seen the stream since the
+// store opened. The writer is the only one appending (the file lock sees
+// to that), so a known version is the stream's latest committed one, or
+// at worst just behind a commit being published.
+func (s *Store) CachedVersion(streamID string) (int64, bool) {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	v, ok := s.versions[streamID]
+	return v, ok
 }
