@@ -20,6 +20,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"conference/hub/hubapp"
+	"conference/shared/webui"
 )
 
 // Prefix is where the API is mounted.
@@ -60,7 +61,7 @@ type api struct {
 	h       *hubapp.Hub
 	opts    Options
 	log     *slog.Logger
-	guesses *limiter
+	guesses *webui.Limiter
 	reads   reads
 	rm      readModels
 	watch   *streamWatch
@@ -73,7 +74,7 @@ func Register(e *echo.Echo, h *hubapp.Hub, opts Options) error {
 		return errors.New("api: hub is required")
 	}
 	opts = opts.withDefaults()
-	a := &api{h: h, opts: opts, log: h.Log, guesses: newLimiter(opts.LookupRate, opts.LookupBurst)}
+	a := &api{h: h, opts: opts, log: h.Log, guesses: webui.NewLimiter(opts.LookupRate, opts.LookupBurst, time.Now)}
 	if a.log == nil {
 		a.log = slog.Default()
 	}

@@ -208,7 +208,7 @@ type lookupInput struct {
 // email. Every attempt costs the client IP one guess, right or wrong, and
 // every miss looks the same.
 func (a *api) handleLookupOrder(c echo.Context) error {
-	if !a.guesses.allow(a.clientIP(c)) {
+	if !a.guesses.Allow(a.clientIP(c)) {
 		return errRateLimited
 	}
 	var in lookupInput

@@ -30,7 +30,7 @@ const orderKey = "api.order"
 func (a *api) orderAccess(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ip := a.clientIP(c)
-		if !a.guesses.mayTry(ip) {
+		if !a.guesses.MayTry(ip) {
 			return errRateLimited
 		}
 		id, err := pathID(c, "orderID", "order")
@@ -40,7 +40,7 @@ func (a *api) orderAccess(next echo.HandlerFunc) echo.HandlerFunc {
 		code := c.Request().Header.Get(HeaderAccessCode)
 		view, err := a.h.Registrations.GetOrder(c.Request().Context(), id)
 		if registrations.ErrorCode(err) == registrations.CodeNotFound || (err == nil && !sameCode(view.AccessCode, code)) {
-			a.guesses.failed(ip)
+			a.guesses.Allow(ip) // a wrong code spends a guess
 			return notFound("order")
 		}
 		if err != nil {

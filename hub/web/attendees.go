@@ -57,7 +57,7 @@ func (s *site) confirmedFor(c echo.Context) (registrationsapp.OrderView, bool, e
 		return o, false, err
 	}
 	if o.Status != registrations.OrderStatusConfirmed {
-		s.setFlash(c, "Attendees can be named once the order is confirmed.")
+		s.flash.Set(c, "Attendees can be named once the order is confirmed.")
 		return o, false, redirect(c, "/orders/"+o.OrderID.String())
 	}
 	return o, true, nil
@@ -95,7 +95,7 @@ func (s *site) attendeesUnavailable(c echo.Context, orderID uuid.UUID, err error
 	if !errors.As(err, &de) {
 		return err
 	}
-	s.setFlash(c, capitalize(de.Message)+".")
+	s.flash.Set(c, capitalize(de.Message)+".")
 	return redirect(c, "/orders/"+orderID.String())
 }
 
@@ -139,7 +139,7 @@ func (s *site) assignAttendees(c echo.Context) error {
 		keys = append(keys, k)
 	}
 	if f.OK() && len(changes) == 0 {
-		s.setFlash(c, "Nothing to save.")
+		s.flash.Set(c, "Nothing to save.")
 		return redirect(c, "/orders/"+o.OrderID.String()+"/attendees")
 	}
 	if f.OK() {
@@ -147,7 +147,7 @@ func (s *site) assignAttendees(c echo.Context) error {
 		var ae *registrationsapp.AssignmentError
 		switch {
 		case err == nil:
-			s.setFlash(c, "Attendees saved. Their badges will show these names.")
+			s.flash.Set(c, "Attendees saved. Their badges will show these names.")
 			return redirect(c, "/orders/"+o.OrderID.String())
 		case errors.As(err, &ae) && ae.Index < len(keys) && registrations.ErrorCode(err) == registrations.CodeInvalid:
 			var de *registrations.Error

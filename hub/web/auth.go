@@ -9,6 +9,7 @@ import (
 
 	"conference/hub/conferences"
 	"conference/hub/web/accounts"
+	"conference/shared/webui"
 )
 
 func (s *site) signUpForm(c echo.Context) error {
@@ -58,7 +59,7 @@ func (s *site) signUp(c echo.Context) error {
 	if err := s.startSession(c, o.ID); err != nil {
 		return err
 	}
-	s.setFlash(c, "Welcome, "+o.DisplayName+". Your account is ready: create your first conference.")
+	s.flash.Set(c, "Welcome, "+o.DisplayName+". Your account is ready: create your first conference.")
 	return redirect(c, "/org")
 }
 
@@ -87,7 +88,7 @@ func (s *site) signIn(c echo.Context) error {
 	}
 	// Both limits are spent on every attempt: one address cannot try many
 	// accounts, and many addresses cannot hammer one account.
-	okIP, okEmail := s.signInByIP.Allow(clientAddr(c)), s.signInByEmail.Allow(email)
+	okIP, okEmail := s.signInByIP.Allow(webui.ClientAddr(c)), s.signInByEmail.Allow(email)
 	if !okIP || !okEmail {
 		c.Response().Header().Set("Retry-After", "60")
 		f.Fail("email", "Too many sign-in attempts. Wait a minute and try again.")
@@ -113,8 +114,8 @@ func (s *site) signOut(c echo.Context) error {
 			return err
 		}
 	}
-	s.clearCookie(c, sessionCookie)
-	s.setFlash(c, "You are signed out.")
+	s.cookies.Clear(c, sessionCookie)
+	s.flash.Set(c, "You are signed out.")
 	return redirect(c, "/org/signin")
 }
 
@@ -126,7 +127,7 @@ func (s *site) startSession(c echo.Context, id [16]byte) error {
 	c.SetCookie(s.cookie(c, sessionCookie, token, expires))
 	// A fresh CSRF token with the new session: one planted before sign-in
 	// is worthless afterwards.
-	c.SetCookie(s.cookie(c, csrfCookie, newToken(), expires))
+	c.SetCookie(s.cookie(c, csrfCookie, webui.NewToken(), expires))
 	return nil
 }
 

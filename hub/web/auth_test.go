@@ -15,41 +15,41 @@ import (
 func TestSignUpRefusesBadInputNextToTheFieldAndKeepsWhatWasTyped(t *testing.T) {
 	th := startHub(t, Options{})
 	b := th.browser()
-	p := b.post("/org/signup", url.Values{
+	p := b.Post("/org/signup", url.Values{
 		"display_name": {"Ada Events"}, "email": {"not-an-email"}, "password": {"short"}, "password_again": {"different"},
 	})
-	p.want(t, http.StatusUnprocessableEntity,
+	p.Want(t, http.StatusUnprocessableEntity,
 		`value="Ada Events"`, `value="not-an-email"`,
 		`id="f-password-error"`, "at least 10 characters",
 		`id="f-password-again-error"`, "The two passwords differ",
 		`id="f-email-error"`, "must be an email address", `aria-invalid="true"`)
-	if strings.Contains(p.body, `value="short"`) {
+	if strings.Contains(p.Body, `value="short"`) {
 		t.Fatal("the password was sent back into the form")
 	}
 	// Nothing was saved: the same email can sign up properly.
 	b.signUp("Ada Events", "ada@example.com")
 	// And a second account with that email is refused by the field.
 	other := th.browser()
-	other.post("/org/signup", url.Values{
+	other.Post("/org/signup", url.Values{
 		"display_name": {"Impostor"}, "email": {"ADA@example.com"}, "password": {"0123456789ab"}, "password_again": {"0123456789ab"},
-	}).want(t, http.StatusUnprocessableEntity, `id="f-email-error"`, "exists already")
+	}).Want(t, http.StatusUnprocessableEntity, `id="f-email-error"`, "exists already")
 }
 
 func TestSignInSignOutAndSessionCookie(t *testing.T) {
 	th := startHub(t, Options{})
 	b := th.browser()
 	b.signUp("Grace Conf", "grace@example.com")
-	b.get("/org").want(t, http.StatusOK, "Your conferences", "Grace Conf")
+	b.Get("/org").Want(t, http.StatusOK, "Your conferences", "Grace Conf")
 
-	b.post("/org/signout", nil).wantRedirect(t, "/org/signin")
-	b.get("/org").wantRedirect(t, "/org/signin?next=%2Forg")
+	b.Post("/org/signout", nil).WantRedirect(t, "/org/signin")
+	b.Get("/org").WantRedirect(t, "/org/signin?next=%2Forg")
 
-	b.post("/org/signin", url.Values{"email": {"grace@example.com"}, "password": {"wrong password!"}}).
-		want(t, http.StatusUnauthorized, "The email or the password is wrong", `value="grace@example.com"`)
-	p := b.post("/org/signin", url.Values{"email": {" Grace@Example.com "}, "password": {"correct horse battery"}, "next": {"/org/conferences/new"}})
-	p.wantRedirect(t, "/org/conferences/new")
+	b.Post("/org/signin", url.Values{"email": {"grace@example.com"}, "password": {"wrong password!"}}).
+		Want(t, http.StatusUnauthorized, "The email or the password is wrong", `value="grace@example.com"`)
+	p := b.Post("/org/signin", url.Values{"email": {" Grace@Example.com "}, "password": {"correct horse battery"}, "next": {"/org/conferences/new"}})
+	p.WantRedirect(t, "/org/conferences/new")
 	var session *http.Cookie
-	for _, c := range (&http.Response{Header: p.header}).Cookies() {
+	for _, c := range (&http.Response{Header: p.Header}).Cookies() {
 		if c.Name == sessionCookie {
 			session = c
 		}
@@ -58,8 +58,8 @@ func TestSignInSignOutAndSessionCookie(t *testing.T) {
 		t.Fatalf("session cookie %+v, want HttpOnly, SameSite=Lax, Path=/", session)
 	}
 	// An open redirect through next is refused.
-	b.post("/org/signin", url.Values{"email": {"grace@example.com"}, "password": {"correct horse battery"}, "next": {"//evil.example/"}}).
-		wantRedirect(t, "/org")
+	b.Post("/org/signin", url.Values{"email": {"grace@example.com"}, "password": {"correct horse battery"}, "next": {"//evil.example/"}}).
+		WantRedirect(t, "/org")
 }
 
 func TestSignInIsRateLimitedPerEmailAndPerAddress(t *testing.T) {
@@ -67,36 +67,36 @@ func TestSignInIsRateLimitedPerEmailAndPerAddress(t *testing.T) {
 	b := th.browser()
 	b.signUp("Rate", "rate@example.com")
 	for i := range 3 {
-		b.post("/org/signin", url.Values{"email": {"rate@example.com"}, "password": {"guess number " + string(rune('a'+i))}}).
-			want(t, http.StatusUnauthorized)
+		b.Post("/org/signin", url.Values{"email": {"rate@example.com"}, "password": {"guess number " + string(rune('a'+i))}}).
+			Want(t, http.StatusUnauthorized)
 	}
 	// The right password no longer helps until the minute has passed.
-	p := b.post("/org/signin", url.Values{"email": {"rate@example.com"}, "password": {"correct horse battery"}})
-	p.want(t, http.StatusTooManyRequests, "Too many sign-in attempts")
-	if p.header.Get("Retry-After") == "" {
+	p := b.Post("/org/signin", url.Values{"email": {"rate@example.com"}, "password": {"correct horse battery"}})
+	p.Want(t, http.StatusTooManyRequests, "Too many sign-in attempts")
+	if p.Header.Get("Retry-After") == "" {
 		t.Fatal("no Retry-After header")
 	}
 	// Same address, another account: the address's bucket is empty too.
-	b.post("/org/signin", url.Values{"email": {"someone@example.com"}, "password": {"whatever123"}}).
-		want(t, http.StatusTooManyRequests)
+	b.Post("/org/signin", url.Values{"email": {"someone@example.com"}, "password": {"whatever123"}}).
+		Want(t, http.StatusTooManyRequests)
 }
 
 func TestFormsWithoutTheCSRFTokenAreRefusedAndChangeNothing(t *testing.T) {
 	th := startHub(t, Options{})
 	b := th.browser()
-	b.get("/org/signup")
-	b.postRaw("/org/signup", url.Values{
+	b.Get("/org/signup")
+	b.PostRaw("/org/signup", url.Values{
 		"display_name": {"Mallory"}, "email": {"mallory@example.com"}, "password": {"0123456789ab"}, "password_again": {"0123456789ab"},
 		csrfField: {"forged"},
-	}).want(t, http.StatusForbidden, "did not come from this site")
+	}).Want(t, http.StatusForbidden, "did not come from this site")
 	// A request from another origin is refused even with the right token.
 	req, _ := http.NewRequest(http.MethodPost, th.srv.URL+"/org/signup", strings.NewReader(url.Values{
 		"display_name": {"Mallory"}, "email": {"mallory@example.com"}, "password": {"0123456789ab"},
-		"password_again": {"0123456789ab"}, csrfField: {b.csrf()},
+		"password_again": {"0123456789ab"}, csrfField: {b.CSRF()},
 	}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", "https://evil.example")
-	b.do(req).want(t, http.StatusForbidden)
+	b.Do(req).Want(t, http.StatusForbidden)
 	if _, err := th.hub.Conferences.CreateOrganizer(context.Background(), conferences.NewOrganizer{
 		Email: "mallory@example.com", DisplayName: "Mallory"}); err != nil {
 		t.Fatalf("the refused sign-up created the account: %v", err)
@@ -116,5 +116,5 @@ func TestSetPasswordLetsASeededOrganizerSignIn(t *testing.T) {
 	if err := SetPassword(ctx, th.hub, o.ID, "demo-password"); err != nil {
 		t.Fatal(err)
 	}
-	th.browser().post("/org/signin", url.Values{"email": {"demo@example.com"}, "password": {"demo-password"}}).wantRedirect(t, "/org")
+	th.browser().Post("/org/signin", url.Values{"email": {"demo@example.com"}, "password": {"demo-password"}}).WantRedirect(t, "/org")
 }

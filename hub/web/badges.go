@@ -16,6 +16,7 @@ import (
 	"conference/badges/token"
 	"conference/hub/readmodels"
 	"conference/shared/onsite"
+	"conference/shared/webui"
 )
 
 // badgeJob is one PDF of a conference's badges being rendered in the
@@ -93,7 +94,7 @@ func (b *badgeJobs) start(conferenceID, organizerID uuid.UUID, now time.Time) (*
 			return j, false
 		}
 	}
-	j := &badgeJob{id: newToken(), conferenceID: conferenceID, organizerID: organizerID, started: now}
+	j := &badgeJob{id: webui.NewToken(), conferenceID: conferenceID, organizerID: organizerID, started: now}
 	b.jobs[j.id] = j
 	return j, true
 }

@@ -18,6 +18,7 @@ import (
 	"conference/hub/server"
 	"conference/shared/browsertest"
 	"conference/shared/registrations"
+	"conference/shared/webui/webuitest"
 )
 
 // e2eHub is a real hub (SQLite file in a temp dir, workers running) served
@@ -59,35 +60,6 @@ func startE2E(t *testing.T) *e2eHub {
 	return &e2eHub{hub: h, url: srv.URL, clock: clock}
 }
 
-// waitText waits until the page shows text. It polls rather than using
-// chromedp.Poll, which fails when a click's navigation replaces the page
-// it evaluates in.
-func waitText(t *testing.T, b *browsertest.Browser, text string) {
-	t.Helper()
-	waitJS(t, b, "wait for "+text, fmt.Sprintf("!!document.body && document.body.innerText.includes(%q)", text))
-}
-
-func waitJS(t *testing.T, b *browsertest.Browser, what, expr string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(b.Context(), 2*time.Second)
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
-		cancel()
-		if err == nil && ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			ctx, cancel := context.WithTimeout(b.Context(), 2*time.Second)
-			text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
-			cancel()
-			t.Logf("page text:\n%s", text)
-			t.Fatalf("browser: %s: timed out (last error %v)", what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 func fill(b *browsertest.Browser, values map[string]string) {
 	for id, v := range values {
 		b.Run("fill "+id, chromedp.SendKeys(chromedp.ID(id), v))
@@ -104,37 +76,37 @@ func TestE2EOrganizerPublishesAndRegistrantBuys(t *testing.T) {
 		"f-password": "correct horse battery", "f-password-again": "correct horse battery"})
 	org.Screenshot("signup")
 	org.Run("submit sign-up", chromedp.Click(chromedp.CSS("form button[type=submit]")))
-	waitText(t, org, "Your conferences")
+	webuitest.WaitText(t, org, "Your conferences")
 	org.Run("new conference", chromedp.Click(chromedp.CSS("a.primary[href='/org/conferences/new']")), chromedp.WaitVisible(chromedp.ID("f-name")))
 	fill(org, map[string]string{"f-name": "GopherCon Lisbon", "f-slug": "gophercon-lisbon", "f-venue": "LX Factory",
 		"f-tagline": "Go, by the river"})
 	org.Run("dates", chromedp.SetValue(chromedp.ID("f-starts-at"), "2031-06-10T09:00"), chromedp.SetValue(chromedp.ID("f-ends-at"), "2031-06-11T18:00"))
 	org.Run("save conference", chromedp.Click(chromedp.CSS("form button.primary")))
-	waitText(t, org, "No seat types yet")
+	webuitest.WaitText(t, org, "No seat types yet")
 	for _, st := range []struct{ name, price, quota string }{{"Conference pass", "299", "100"}, {"Workshop", "49.50", "3"}} {
 		org.Run("add seat type", chromedp.Click(chromedp.CSS("a[href$='/seat-types/new']")), chromedp.WaitVisible(chromedp.ID("f-name")))
 		fill(org, map[string]string{"f-name": st.name, "f-price": st.price, "f-quota": st.quota})
 		org.Run("save seat type", chromedp.Click(chromedp.CSS("form button.primary")))
-		waitText(t, org, st.name+" added")
+		webuitest.WaitText(t, org, st.name+" added")
 	}
 	org.Run("publish", chromedp.Click(chromedp.ID("publish")))
-	waitText(t, org, "Published: registrants can now buy seats")
+	webuitest.WaitText(t, org, "Published: registrants can now buy seats")
 	org.Screenshot("conference-overview")
 
 	// A registrant buys, in a browser of their own.
 	reg := browsertest.New(t)
 	reg.Run("home", chromedp.Navigate(e.url+"/"))
-	waitText(t, reg, "GopherCon Lisbon")
+	webuitest.WaitText(t, reg, "GopherCon Lisbon")
 	reg.Screenshot("home")
 	reg.Run("open conference", chromedp.Click(chromedp.CSS("a[href='/c/gophercon-lisbon'].button")))
-	waitText(t, reg, "Reserve seats")
+	webuitest.WaitText(t, reg, "Reserve seats")
 	reg.Screenshot("conference")
 	reg.Run("quantities",
 		chromedp.SendKeys(chromedp.CSS("tr:nth-child(1) input.qty"), "2"),
 		chromedp.SendKeys(chromedp.CSS("tr:nth-child(2) input.qty"), "1"),
 		chromedp.Click(chromedp.CSS("form button.primary")))
-	waitText(t, reg, "Reserved for you")
-	waitText(t, reg, "647.50 EUR")
+	webuitest.WaitText(t, reg, "Reserved for you")
+	webuitest.WaitText(t, reg, "647.50 EUR")
 	left := browsertest.Get(reg, "countdown", chromedp.Text(chromedp.CSS("[data-countdown]")))
 	if !strings.Contains(left, ":") {
 		t.Fatalf("countdown shows %q, want m:ss", left)
@@ -142,17 +114,17 @@ func TestE2EOrganizerPublishesAndRegistrantBuys(t *testing.T) {
 	reg.Screenshot("reservation")
 
 	// The organizer's overview follows without a reload.
-	waitJS(t, org, "live counts", `[...document.querySelectorAll('tr[data-seat-type]')].some(r => r.textContent.includes('Workshop') && r.querySelector('[data-k=reserved]').textContent.trim() === '1')`)
+	webuitest.WaitJS(t, org, "live counts", `[...document.querySelectorAll('tr[data-seat-type]')].some(r => r.textContent.includes('Workshop') && r.querySelector('[data-k=reserved]').textContent.trim() === '1')`)
 	org.Screenshot("live-view")
 
 	fill(reg, map[string]string{"f-name": "Ada Lovelace", "f-email": "ada@example.com"})
 	reg.Run("save details", chromedp.Click(chromedp.CSS("#registrant + form button")))
-	waitText(t, reg, "Thank you, Ada Lovelace")
+	webuitest.WaitText(t, reg, "Thank you, Ada Lovelace")
 	reg.Run("pay", chromedp.Click(chromedp.ID("pay-button")))
-	waitText(t, reg, "FakePay")
+	webuitest.WaitText(t, reg, "FakePay")
 	reg.Screenshot("payment")
 	reg.Run("accept", chromedp.Click(chromedp.ID("accept")))
-	waitText(t, reg, "You are registered")
+	webuitest.WaitText(t, reg, "You are registered")
 	code := browsertest.Get(reg, "access code", chromedp.Text(chromedp.ID("access-code")))
 	reg.Screenshot("confirmation")
 
@@ -161,19 +133,19 @@ func TestE2EOrganizerPublishesAndRegistrantBuys(t *testing.T) {
 	other.Run("find", chromedp.Navigate(e.url+"/find"), chromedp.WaitVisible(chromedp.ID("f-code")))
 	fill(other, map[string]string{"f-code": strings.ToLower(code), "f-email": "ada@example.com"})
 	other.Run("submit find", chromedp.Click(chromedp.CSS("form button.primary")))
-	waitText(t, other, code)
-	waitText(t, other, "You are registered")
+	webuitest.WaitText(t, other, code)
+	webuitest.WaitText(t, other, "You are registered")
 
 	// The organizer sees the order.
 	org.Run("orders", chromedp.Click(chromedp.CSS(".subnav a[href$='/orders']")))
-	waitText(t, org, code)
-	waitText(t, org, "Ada Lovelace")
+	webuitest.WaitText(t, org, code)
+	webuitest.WaitText(t, org, "Ada Lovelace")
 	org.Screenshot("orders")
 
 	// Narrow screen: the pages stay readable on a phone.
 	reg.Viewport(390, 844)
 	reg.Run("phone conference page", chromedp.Navigate(e.url+"/c/gophercon-lisbon"))
-	waitText(t, reg, "Reserve seats")
+	webuitest.WaitText(t, reg, "Reserve seats")
 	reg.Screenshot("conference-phone")
 }
 
@@ -189,17 +161,17 @@ func TestE2ESadPaths(t *testing.T) {
 
 	// Payment rejected: the seats stay held and the registrant may retry.
 	buy(1, "1")
-	waitText(t, b, "Reserved for you")
+	webuitest.WaitText(t, b, "Reserved for you")
 	fill(b, map[string]string{"f-name": "Bob Declined", "f-email": "bob@example.com"})
 	b.Run("save details", chromedp.Click(chromedp.CSS("#registrant + form button")))
 	b.Run("pay", chromedp.WaitVisible(chromedp.ID("pay-button")), chromedp.Click(chromedp.ID("pay-button")))
 	b.Run("decline", chromedp.WaitVisible(chromedp.ID("reject")), chromedp.Click(chromedp.ID("reject")))
-	waitText(t, b, "Your last payment was declined")
+	webuitest.WaitText(t, b, "Your last payment was declined")
 	b.Screenshot("payment-declined")
 
 	// The reservation expires: the page says so without a reload.
 	e.clock.Advance(16 * time.Minute)
-	waitText(t, b, "Your reservation expired")
+	webuitest.WaitText(t, b, "Your reservation expired")
 	b.Screenshot("expired")
 
 	// The workshop sells out between loading the page and submitting.
@@ -212,14 +184,14 @@ func TestE2ESadPaths(t *testing.T) {
 	hubtest.WaitForOrder(t, e.hub, placed.OrderID, registrations.OrderStatusReserved)
 	b.Run("order the workshop", chromedp.SendKeys(chromedp.CSS("tbody tr:nth-child(3) input.qty"), "1"),
 		chromedp.Click(chromedp.CSS("form button.primary")))
-	waitText(t, b, "Sold out. Nothing was reserved")
+	webuitest.WaitText(t, b, "Sold out. Nothing was reserved")
 	b.Screenshot("sold-out")
 
 	// A wrong access code is refused next to the field, keeping what was typed.
 	b.Run("find", chromedp.Navigate(e.url+"/find"), chromedp.WaitVisible(chromedp.ID("f-code")))
 	fill(b, map[string]string{"f-code": "WRNG-CODE", "f-email": "bob@example.com"})
 	b.Run("submit find", chromedp.Click(chromedp.CSS("form button.primary")))
-	waitText(t, b, "No order has this access code and email")
+	webuitest.WaitText(t, b, "No order has this access code and email")
 	if v := browsertest.Get(b, "code kept", chromedp.Value(chromedp.ID("f-code"))); v != "WRNG-CODE" {
 		t.Fatalf("code field holds %q after the error, want what was typed", v)
 	}

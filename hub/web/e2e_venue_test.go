@@ -13,6 +13,7 @@ import (
 	"conference/hub/hubapp/hubtest"
 	"conference/shared/browsertest"
 	"conference/shared/onsite"
+	"conference/shared/webui/webuitest"
 )
 
 // TestE2EVenue walks the organizer's venue pages in a real browser: a
@@ -31,15 +32,15 @@ func TestE2EVenue(t *testing.T) {
 	reg := browsertest.New(t)
 	reg.Run("open conference", chromedp.Navigate(e.url+"/c/"+fx.Slug), chromedp.WaitVisible(chromedp.CSS("tbody tr:nth-child(2) input.qty")))
 	reg.Run("order", chromedp.SendKeys(chromedp.CSS("tbody tr:nth-child(2) input.qty"), "2"), chromedp.Click(chromedp.CSS("form button.primary")))
-	waitText(t, reg, "You are registered")
+	webuitest.WaitText(t, reg, "You are registered")
 	reg.Run("name the attendees", chromedp.Click(chromedp.CSS("a[href$='/attendees']")), chromedp.WaitVisible(chromedp.ID("f-name-0")))
 	fill(reg, map[string]string{"f-name-0": "Grace Hopper", "f-email-0": "grace@example.com", "f-company-0": "Navy",
 		"f-name-1": "Linus Pauling", "f-email-1": "linus"})
 	reg.Run("save attendees", chromedp.Click(chromedp.CSS("form button.primary")))
-	waitText(t, reg, "is not a valid address") // the bad email is refused by its field
+	webuitest.WaitText(t, reg, "is not a valid address") // the bad email is refused by its field
 	reg.Screenshot("attendees-error")
 	reg.Run("fix email", chromedp.SetValue(chromedp.ID("f-email-1"), "linus@example.com"), chromedp.Click(chromedp.CSS("form button.primary")))
-	waitText(t, reg, "Attendees saved")
+	webuitest.WaitText(t, reg, "Attendees saved")
 	reg.Screenshot("attendees-saved")
 
 	// The organizer signs in and finds them, then renders the badges.
@@ -47,19 +48,19 @@ func TestE2EVenue(t *testing.T) {
 	org.Run("sign in", chromedp.Navigate(e.url+"/org/signin"), chromedp.WaitVisible(chromedp.ID("f-email")))
 	fill(org, map[string]string{"f-email": fx.Email, "f-password": "correct horse battery"})
 	org.Run("submit sign-in", chromedp.Click(chromedp.CSS("form button.primary")))
-	waitText(t, org, "Your conferences")
+	webuitest.WaitText(t, org, "Your conferences")
 	org.Run("open conference", chromedp.Navigate(e.url+confURL(fx.ConferenceID, "")))
 	org.Run("attendees", chromedp.Click(chromedp.CSS(".subnav a[href$='/attendees']")))
-	waitText(t, org, "Grace Hopper")
-	waitText(t, org, "Linus Pauling")
+	webuitest.WaitText(t, org, "Grace Hopper")
+	webuitest.WaitText(t, org, "Linus Pauling")
 	org.Screenshot("attendee-list")
 
 	org.Run("badges", chromedp.Click(chromedp.CSS(".subnav a[href$='/badges']")), chromedp.WaitVisible(chromedp.ID("layout")))
 	org.Run("render badges", chromedp.Click(chromedp.CSS("form[data-badges] button.primary")))
-	waitJS(t, org, "badges rendered", `!document.querySelector('[data-progress-done]').hidden`)
+	webuitest.WaitJS(t, org, "badges rendered", `!document.querySelector('[data-progress-done]').hidden`)
 	org.Screenshot("badges-ready")
 	// Download the PDF as the link would, and check what arrives.
-	waitJS(t, org, "fetch the PDF", `(() => { const a = document.querySelector('[data-progress-done] a');
+	webuitest.WaitJS(t, org, "fetch the PDF", `(() => { const a = document.querySelector('[data-progress-done] a');
 		if (!window.__pdf) { window.__pdf = 'pending'; fetch(a.href, {credentials: 'same-origin'}).then(async r => {
 			const b = new Uint8Array(await r.arrayBuffer());
 			window.__pdf = r.status + ' ' + r.headers.get('content-type') + ' ' + String.fromCharCode(...b.slice(0, 5)); }); }
@@ -69,15 +70,15 @@ func TestE2EVenue(t *testing.T) {
 	org.Run("kiosks", chromedp.Click(chromedp.CSS(".subnav a[href$='/kiosks']")), chromedp.WaitVisible(chromedp.ID("f-name")))
 	fill(org, map[string]string{"f-name": "Front desk"})
 	org.Run("create kiosk", chromedp.Click(chromedp.CSS("form button.primary")))
-	waitText(t, org, "Kiosk “Front desk” created")
+	webuitest.WaitText(t, org, "Kiosk “Front desk” created")
 	code := browsertest.Get(org, "pairing code", chromedp.Text(chromedp.ID("pairing-code")))
 	if !regexp.MustCompile(`^[A-Z0-9]{4}-[A-Z0-9]{4}$`).MatchString(code) {
 		t.Fatalf("pairing code %q", code)
 	}
-	waitJS(t, org, "QR shown", `document.getElementById('pairing-qr').complete && document.getElementById('pairing-qr').naturalWidth === 264`)
+	webuitest.WaitJS(t, org, "QR shown", `document.getElementById('pairing-qr').complete && document.getElementById('pairing-qr').naturalWidth === 264`)
 	org.Screenshot("kiosk-pairing")
 	org.Run("back to kiosks", chromedp.Click(chromedp.CSS("a.button[href$='/kiosks']")))
-	waitText(t, org, "waiting for pairing")
+	webuitest.WaitText(t, org, "waiting for pairing")
 	org.Screenshot("kiosks")
 
 	// Offline sales past the workshop's quota reach the hub (as sync's
@@ -86,13 +87,13 @@ func TestE2EVenue(t *testing.T) {
 	recordDuplicateCheckIn(t, e.hub, fx.ConferenceID, onsite.Seat{OrderID: orderOf(t, e, fx.ConferenceID, "Grace Hopper")}, "kiosk-west", "kiosk-east")
 	caughtUp(t, e.hub)
 	org.Run("conflicts", chromedp.Click(chromedp.CSS(".subnav a[href$='/conflicts']")))
-	waitText(t, org, "Conflict 1: 2 seats of Workshop over the quota")
-	waitText(t, org, "Walk-up Wanda")
-	waitText(t, org, "kiosk-west")
+	webuitest.WaitText(t, org, "Conflict 1: 2 seats of Workshop over the quota")
+	webuitest.WaitText(t, org, "Walk-up Wanda")
+	webuitest.WaitText(t, org, "kiosk-west")
 	org.Screenshot("conflicts")
 	org.Run("choose refund", chromedp.Click(chromedp.ID("kind-1-refund")), chromedp.Click(chromedp.CSS("#conflict-1 button.primary")))
-	waitText(t, org, "Conflict 1 resolved")
-	waitText(t, org, "seats taken back and refunded")
+	webuitest.WaitText(t, org, "Conflict 1 resolved")
+	webuitest.WaitText(t, org, "seats taken back and refunded")
 	org.Screenshot("conflict-resolved")
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"conference/hub/readmodels"
+	"conference/shared/webui"
 )
 
 func (s *site) findForm(c echo.Context) error {
@@ -29,7 +30,7 @@ func (s *site) findOrder(c echo.Context) error {
 	if !f.OK() {
 		return s.render(c, http.StatusUnprocessableEntity, "find", view{Title: "Find your order", Section: "find", Data: f})
 	}
-	if !s.lookups.Allow(clientAddr(c)) {
+	if !s.lookups.Allow(webui.ClientAddr(c)) {
 		c.Response().Header().Set("Retry-After", "60")
 		f.Fail("code", "Too many attempts. Wait a minute and try again.")
 		return s.render(c, http.StatusTooManyRequests, "find", view{Title: "Find your order", Section: "find", Data: f})

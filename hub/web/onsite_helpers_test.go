@@ -33,7 +33,7 @@ func (th *testHub) venue(t testing.TB, name, slug string) venue {
 	v.conf = v.org.createConference(name, slug)
 	v.org.addSeatType(v.conf, "Workshop", "0", "2")
 	v.org.addSeatType(v.conf, "Main hall", "50", "10")
-	v.org.post(confURL(v.conf, "/publish"), nil).wantRedirect(t, confURL(v.conf, ""))
+	v.org.Post(confURL(v.conf, "/publish"), nil).WantRedirect(t, confURL(v.conf, ""))
 	sts := th.seatTypes(v.conf, th.conference(v.conf))
 	v.workshop, v.mainHall = sts["Workshop"], sts["Main hall"]
 	hubtest.WaitForQuotas(t, th.hub, v.conf, map[uuid.UUID]int{v.workshop: 2, v.mainHall: 10})
@@ -45,7 +45,7 @@ func (th *testHub) venue(t testing.TB, name, slug string) venue {
 func (th *testHub) confirmedOrder(t testing.TB, v venue, slug string, n int) (*browser, uuid.UUID) {
 	t.Helper()
 	reg := th.browser()
-	id := orderID(t, reg.post("/c/"+slug, url.Values{"qty_" + v.workshop.String(): {fmt.Sprint(n)}}))
+	id := orderID(t, reg.Post("/c/"+slug, url.Values{"qty_" + v.workshop.String(): {fmt.Sprint(n)}}))
 	reg.waitStatus(id, registrations.OrderStatusConfirmed)
 	return reg, id
 }

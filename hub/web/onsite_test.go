@@ -27,6 +27,7 @@ import (
 	"conference/hub/payments"
 	"conference/shared/onsite"
 	"conference/shared/registrations"
+	"conference/shared/webui/webuitest"
 )
 
 func TestAttendeesAreNamedListedExportedAndBadged(t *testing.T) {
@@ -34,52 +35,52 @@ func TestAttendeesAreNamedListedExportedAndBadged(t *testing.T) {
 	v := th.venue(t, "Venue Summit", "venue-summit")
 	reg, order := th.confirmedOrder(t, v, "venue-summit", 2)
 	form := "/orders/" + order.String() + "/attendees"
-	reg.get(form).want(t, http.StatusOK, `id="f-name-0"`, `id="f-email-1"`, "Seat 2 · Workshop")
+	reg.Get(form).Want(t, http.StatusOK, `id="f-name-0"`, `id="f-email-1"`, "Seat 2 · Workshop")
 
 	// Bad input: the message by the field, what was typed kept, nothing saved.
-	reg.post(form, url.Values{"name_0": {"Ann Lee"}, "email_0": {"ann"}, "name_1": {"Bo Berg"}, "email_1": {"bo@example.com"}}).
-		want(t, http.StatusUnprocessableEntity, `id="f-email-0-error"`, `value="Ann Lee"`, `value="bo@example.com"`)
-	reg.post(form, url.Values{"name_1": {"Bo"}, "company_0": {"Acme"}}).
-		want(t, http.StatusUnprocessableEntity, `id="f-email-1-error"`, `value="Bo"`, `id="f-name-0-error"`, `value="Acme"`)
+	reg.Post(form, url.Values{"name_0": {"Ann Lee"}, "email_0": {"ann"}, "name_1": {"Bo Berg"}, "email_1": {"bo@example.com"}}).
+		Want(t, http.StatusUnprocessableEntity, `id="f-email-0-error"`, `value="Ann Lee"`, `value="bo@example.com"`)
+	reg.Post(form, url.Values{"name_1": {"Bo"}, "company_0": {"Acme"}}).
+		Want(t, http.StatusUnprocessableEntity, `id="f-email-1-error"`, `value="Bo"`, `id="f-name-0-error"`, `value="Acme"`)
 	seats, err := th.hub.Registrations.Seats(context.Background(), order)
 	if err != nil || !seats[0].Attendee.IsZero() || !seats[1].Attendee.IsZero() {
 		t.Fatalf("seats after a refused form: %+v, %v", seats, err)
 	}
 	// Another browser cannot name this order's attendees.
-	th.browser().post(form, url.Values{"name_0": {"Mallory"}, "email_0": {"m@example.com"}}).want(t, http.StatusNotFound)
+	th.browser().Post(form, url.Values{"name_0": {"Mallory"}, "email_0": {"m@example.com"}}).Want(t, http.StatusNotFound)
 
-	reg.post(form, url.Values{
+	reg.Post(form, url.Values{
 		"name_0": {"=1+2 Evil"}, "email_0": {"evil@example.com"},
 		"name_1": {"Ada Lovelace"}, "email_1": {"ada@example.com"}, "company_1": {"@Analytical Engines"}, "role_1": {"Engineer"},
-	}).wantRedirect(t, "/orders/"+order.String())
-	reg.get(form).want(t, http.StatusOK, `value="Ada Lovelace"`, `value="@Analytical Engines"`)
+	}).WantRedirect(t, "/orders/"+order.String())
+	reg.Get(form).Want(t, http.StatusOK, `value="Ada Lovelace"`, `value="@Analytical Engines"`)
 	// Clearing a seat's fields empties it; naming it again works.
-	reg.post(form, url.Values{"name_1": {"Ada Lovelace"}, "email_1": {"ada@example.com"}, "company_1": {"@Analytical Engines"}, "role_1": {"Engineer"}}).
-		wantRedirect(t, "/orders/"+order.String())
+	reg.Post(form, url.Values{"name_1": {"Ada Lovelace"}, "email_1": {"ada@example.com"}, "company_1": {"@Analytical Engines"}, "role_1": {"Engineer"}}).
+		WantRedirect(t, "/orders/"+order.String())
 	if seats, _ := th.hub.Registrations.Seats(context.Background(), order); !seats[0].Attendee.IsZero() || seats[1].Attendee.Name != "Ada Lovelace" {
 		t.Fatalf("seats after clearing the first: %+v", seats)
 	}
-	reg.post(form, url.Values{"name_0": {"=1+2 Evil"}, "email_0": {"evil@example.com"}, "name_1": {"Ada Lovelace"}, "email_1": {"ada@example.com"},
-		"company_1": {"@Analytical Engines"}, "role_1": {"Engineer"}}).wantRedirect(t, "/orders/"+order.String())
+	reg.Post(form, url.Values{"name_0": {"=1+2 Evil"}, "email_0": {"evil@example.com"}, "name_1": {"Ada Lovelace"}, "email_1": {"ada@example.com"},
+		"company_1": {"@Analytical Engines"}, "role_1": {"Engineer"}}).WantRedirect(t, "/orders/"+order.String())
 	caughtUp(t, th.hub)
 
 	// The organizer sees them on the order and in the attendee list.
-	v.org.get(confURL(v.conf, "/orders/"+order.String())).want(t, http.StatusOK, "Ada Lovelace", "=1&#43;2 Evil")
-	v.org.get(confURL(v.conf, "/attendees")).want(t, http.StatusOK, "Ada Lovelace", "ada@example.com", "Export CSV")
-	v.org.get(confURL(v.conf, "/attendees?q=lovelace")).want(t, http.StatusOK, "Ada Lovelace")
-	if p := v.org.get(confURL(v.conf, "/attendees?q=lovelace")); strings.Contains(p.body, "evil@example.com") {
+	v.org.Get(confURL(v.conf, "/orders/"+order.String())).Want(t, http.StatusOK, "Ada Lovelace", "=1&#43;2 Evil")
+	v.org.Get(confURL(v.conf, "/attendees")).Want(t, http.StatusOK, "Ada Lovelace", "ada@example.com", "Export CSV")
+	v.org.Get(confURL(v.conf, "/attendees?q=lovelace")).Want(t, http.StatusOK, "Ada Lovelace")
+	if p := v.org.Get(confURL(v.conf, "/attendees?q=lovelace")); strings.Contains(p.Body, "evil@example.com") {
 		t.Fatal("search for lovelace lists the other attendee")
 	}
 
 	// CSV export: every attendee, formula characters neutralised.
-	p := v.org.get(confURL(v.conf, "/attendees.csv"))
-	p.want(t, http.StatusOK)
-	if ct := p.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") || !strings.Contains(p.header.Get("Content-Disposition"), "venue-summit-attendees.csv") {
-		t.Fatalf("CSV headers: %q, %q", ct, p.header.Get("Content-Disposition"))
+	p := v.org.Get(confURL(v.conf, "/attendees.csv"))
+	p.Want(t, http.StatusOK)
+	if ct := p.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") || !strings.Contains(p.Header.Get("Content-Disposition"), "venue-summit-attendees.csv") {
+		t.Fatalf("CSV headers: %q, %q", ct, p.Header.Get("Content-Disposition"))
 	}
-	rows, err := csv.NewReader(strings.NewReader(p.body)).ReadAll()
+	rows, err := csv.NewReader(strings.NewReader(p.Body)).ReadAll()
 	if err != nil {
-		t.Fatalf("CSV: %v\n%s", err, p.body)
+		t.Fatalf("CSV: %v\n%s", err, p.Body)
 	}
 	if len(rows) != 3 || rows[0][0] != "name" {
 		t.Fatalf("CSV rows: %q", rows)
@@ -97,7 +98,7 @@ func TestAttendeesAreNamedListedExportedAndBadged(t *testing.T) {
 
 	// Badges: the page has a progress indicator; the job renders in the
 	// background and the PDF names every attendee.
-	v.org.get(confURL(v.conf, "/badges")).want(t, http.StatusOK, "data-progress", "<progress", "2 attendees")
+	v.org.Get(confURL(v.conf, "/badges")).Want(t, http.StatusOK, "data-progress", "<progress", "2 attendees")
 	pdf := v.org.badgesPDF(t, v)
 	text := pdfText(t, pdf)
 	for _, want := range []string{"Ada Lovelace", "=1+2 Evil", "Venue Summit", "Analytical Engines"} {
@@ -148,21 +149,21 @@ func TestAttendeesAreNamedListedExportedAndBadged(t *testing.T) {
 func (b *browser) badgesPDF(t testing.TB, v venue) []byte {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, b.th.srv.URL+confURL(v.conf, "/badges"),
-		strings.NewReader(url.Values{"layout": {"a4-sheet"}, csrfField: {b.csrf()}}.Encode()))
+		strings.NewReader(url.Values{"layout": {"a4-sheet"}, csrfField: {b.CSRF()}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	p := b.do(req)
-	p.want(t, http.StatusAccepted)
+	p := b.Do(req)
+	p.Want(t, http.StatusAccepted)
 	var started struct{ State string }
-	if err := json.Unmarshal([]byte(p.body), &started); err != nil || started.State == "" {
-		t.Fatalf("badge job: %s, %v", p.body, err)
+	if err := json.Unmarshal([]byte(p.Body), &started); err != nil || started.State == "" {
+		t.Fatalf("badge job: %s, %v", p.Body, err)
 	}
 	var st badgeJobState
 	hubtest.Eventually(t, 30*time.Second, "badges rendered", func() error {
 		req, _ := http.NewRequest(http.MethodGet, b.th.srv.URL+started.State, nil)
 		req.Header.Set("Accept", "application/json")
-		p := b.do(req)
-		if err := json.Unmarshal([]byte(p.body), &st); err != nil {
+		p := b.Do(req)
+		if err := json.Unmarshal([]byte(p.Body), &st); err != nil {
 			return err
 		}
 		if st.Error != "" {
@@ -176,12 +177,12 @@ func (b *browser) badgesPDF(t testing.TB, v venue) []byte {
 	if st.Done != st.Total || st.Total == 0 || st.PDF == "" {
 		t.Fatalf("finished job state: %+v", st)
 	}
-	p = b.get(st.PDF)
-	p.want(t, http.StatusOK)
-	if ct := p.header.Get("Content-Type"); ct != "application/pdf" || !strings.HasPrefix(p.body, "%PDF-") {
-		t.Fatalf("badges download: %q, starts %q", ct, p.body[:min(len(p.body), 8)])
+	p = b.Get(st.PDF)
+	p.Want(t, http.StatusOK)
+	if ct := p.Header.Get("Content-Type"); ct != "application/pdf" || !strings.HasPrefix(p.Body, "%PDF-") {
+		t.Fatalf("badges download: %q, starts %q", ct, p.Body[:min(len(p.Body), 8)])
 	}
-	return []byte(p.body)
+	return []byte(p.Body)
 }
 
 func pdfText(t testing.TB, pdf []byte) string {
@@ -209,19 +210,19 @@ func TestKioskIsCreatedWithAPairingCodeListedAndRevoked(t *testing.T) {
 	th := startHub(t, Options{})
 	v := th.venue(t, "Kiosk Conf", "kiosk-conf")
 	kioskPage := confURL(v.conf, "/kiosks")
-	v.org.get(kioskPage).want(t, http.StatusOK, "No kiosks yet", `id="f-name"`)
-	v.org.post(kioskPage, url.Values{"name": {"  "}}).want(t, http.StatusUnprocessableEntity, `id="f-name-error"`)
-	v.org.post(kioskPage, url.Values{"name": {strings.Repeat("k", 101)}}).want(t, http.StatusUnprocessableEntity, `id="f-name-error"`)
+	v.org.Get(kioskPage).Want(t, http.StatusOK, "No kiosks yet", `id="f-name"`)
+	v.org.Post(kioskPage, url.Values{"name": {"  "}}).Want(t, http.StatusUnprocessableEntity, `id="f-name-error"`)
+	v.org.Post(kioskPage, url.Values{"name": {strings.Repeat("k", 101)}}).Want(t, http.StatusUnprocessableEntity, `id="f-name-error"`)
 	if list, _ := th.hub.Kiosks.List(context.Background(), th.conference(v.conf), v.conf); len(list) != 0 {
 		t.Fatalf("refused forms created kiosks: %+v", list)
 	}
 
-	p := v.org.post(kioskPage, url.Values{"name": {"Front <desk>"}})
-	p.want(t, http.StatusCreated, "Front &lt;desk&gt;", "kiosk pair --hub http://", `id="pairing-qr"`)
-	m := pairingCodeRE.FindStringSubmatch(p.body)
-	q := qrRE.FindStringSubmatch(p.body)
+	p := v.org.Post(kioskPage, url.Values{"name": {"Front <desk>"}})
+	p.Want(t, http.StatusCreated, "Front &lt;desk&gt;", "kiosk pair --hub http://", `id="pairing-qr"`)
+	m := pairingCodeRE.FindStringSubmatch(p.Body)
+	q := qrRE.FindStringSubmatch(p.Body)
 	if m == nil || q == nil {
-		t.Fatalf("no pairing code or QR:\n%s", excerpt(p.body))
+		t.Fatalf("no pairing code or QR:\n%s", webuitest.Excerpt(p.Body))
 	}
 	raw, err := base64.StdEncoding.DecodeString(html.UnescapeString(q[1]))
 	if err != nil {
@@ -231,7 +232,7 @@ func TestKioskIsCreatedWithAPairingCodeListedAndRevoked(t *testing.T) {
 	if err != nil || img.Bounds().Dx() != 264 {
 		t.Fatalf("QR image: %v, %v", img, err)
 	}
-	if !strings.Contains(p.body, "--code "+m[1]) {
+	if !strings.Contains(p.Body, "--code "+m[1]) {
 		t.Fatal("the pairing command does not carry the code")
 	}
 
@@ -244,17 +245,17 @@ func TestKioskIsCreatedWithAPairingCodeListedAndRevoked(t *testing.T) {
 	if _, err := th.hub.Kiosks.Pair(context.Background(), m[1], pub); !errors.Is(err, kiosks.ErrPairingRefused) {
 		t.Fatalf("second pairing: %v", err)
 	}
-	v.org.get(kioskPage).want(t, http.StatusOK, "Front &lt;desk&gt;", "paired", pairing.Kiosk.KioskID, "never")
+	v.org.Get(kioskPage).Want(t, http.StatusOK, "Front &lt;desk&gt;", "paired", pairing.Kiosk.KioskID, "never")
 
 	// Revoking needs the form's CSRF token, then refuses the kiosk.
 	revoke := confURL(v.conf, "/kiosks/"+pairing.Kiosk.KioskID+"/revoke")
-	v.org.postRaw(revoke, url.Values{}).want(t, http.StatusForbidden)
-	v.org.post(revoke, nil).wantRedirect(t, kioskPage)
-	v.org.get(kioskPage).want(t, http.StatusOK, "revoked")
+	v.org.PostRaw(revoke, url.Values{}).Want(t, http.StatusForbidden)
+	v.org.Post(revoke, nil).WantRedirect(t, kioskPage)
+	v.org.Get(kioskPage).Want(t, http.StatusOK, "revoked")
 	if _, err := th.hub.Kiosks.Authenticate(context.Background(), pairing.Credential); !errors.Is(err, kiosks.ErrRevoked) {
 		t.Fatalf("revoked kiosk authenticates: %v", err)
 	}
-	v.org.post(confURL(v.conf, "/kiosks/no-such-kiosk/revoke"), nil).want(t, http.StatusNotFound)
+	v.org.Post(confURL(v.conf, "/kiosks/no-such-kiosk/revoke"), nil).Want(t, http.StatusNotFound)
 
 	// A kiosk of another of the organizer's conferences is not this
 	// conference's.
@@ -263,7 +264,7 @@ func TestKioskIsCreatedWithAPairingCodeListedAndRevoked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v.org.post(confURL(v.conf, "/kiosks/"+created.Kiosk.ID+"/revoke"), nil).want(t, http.StatusNotFound)
+	v.org.Post(confURL(v.conf, "/kiosks/"+created.Kiosk.ID+"/revoke"), nil).Want(t, http.StatusNotFound)
 	if k, _ := th.hub.Kiosks.Get(context.Background(), th.conference(v.conf), created.Kiosk.ID); k.Revoked() {
 		t.Fatal("a kiosk was revoked through another conference's page")
 	}
@@ -278,37 +279,37 @@ func TestSeatConflictsAndDuplicateCheckInsAreListedAndResolved(t *testing.T) {
 	recordDuplicateCheckIn(t, th.hub, v.conf, onsite.Seat{OrderID: order, Position: 0}, "kiosk-b", "kiosk-a")
 	caughtUp(t, th.hub)
 	page := confURL(v.conf, "/conflicts")
-	v.org.get(page).want(t, http.StatusOK, "Conflict 1: 1 seat of Workshop over the quota", "Wendy Walker", "kiosk-a",
+	v.org.Get(page).Want(t, http.StatusOK, "Conflict 1: 1 seat of Workshop over the quota", "Wendy Walker", "kiosk-a",
 		"Duplicate check-ins", "kiosk-b", `action="`+page+`/1/resolve"`)
 
 	// Bad choices come back by their field, the conflict still open.
-	v.org.post(page+"/1/resolve", url.Values{"note": {"hm"}}).want(t, http.StatusUnprocessableEntity, `id="kind-1-error"`, `value="hm"`)
-	v.org.post(page+"/1/resolve", url.Values{"kind": {"move_seats"}}).want(t, http.StatusUnprocessableEntity, `id="to-1-error"`)
-	v.org.post(page+"/1/resolve", url.Values{"kind": {"move_seats"}, "to_seat_type": {v.workshop.String()}}).
-		want(t, http.StatusUnprocessableEntity, `id="to-1-error"`)
-	v.org.post(page+"/99/resolve", url.Values{"kind": {"refund"}}).want(t, http.StatusNotFound)
-	v.org.post(page+"/x/resolve", url.Values{"kind": {"refund"}}).want(t, http.StatusNotFound)
+	v.org.Post(page+"/1/resolve", url.Values{"note": {"hm"}}).Want(t, http.StatusUnprocessableEntity, `id="kind-1-error"`, `value="hm"`)
+	v.org.Post(page+"/1/resolve", url.Values{"kind": {"move_seats"}}).Want(t, http.StatusUnprocessableEntity, `id="to-1-error"`)
+	v.org.Post(page+"/1/resolve", url.Values{"kind": {"move_seats"}, "to_seat_type": {v.workshop.String()}}).
+		Want(t, http.StatusUnprocessableEntity, `id="to-1-error"`)
+	v.org.Post(page+"/99/resolve", url.Values{"kind": {"refund"}}).Want(t, http.StatusNotFound)
+	v.org.Post(page+"/x/resolve", url.Values{"kind": {"refund"}}).Want(t, http.StatusNotFound)
 	if open := th.availability(t, v).OpenConflicts(); len(open) != 1 {
 		t.Fatalf("open conflicts after refused resolutions: %+v", open)
 	}
 
 	// Raising the quota resolves it, in Conference Management too.
-	v.org.post(page+"/1/resolve", url.Values{"kind": {"raise_quota"}, "note": {"bigger room"}}).wantRedirect(t, page)
-	v.org.get(page).want(t, http.StatusOK, "Conflict 1 resolved", "quota raised by 1", "bigger room")
+	v.org.Post(page+"/1/resolve", url.Values{"kind": {"raise_quota"}, "note": {"bigger room"}}).WantRedirect(t, page)
+	v.org.Get(page).Want(t, http.StatusOK, "Conflict 1 resolved", "quota raised by 1", "bigger room")
 	if q := th.availability(t, v).Quota(v.workshop); q != 3 {
 		t.Fatalf("workshop quota after raising: %d", q)
 	}
 	if sts, _ := th.hub.Conferences.ListSeatTypes(ctx, th.conference(v.conf), v.conf); sts[0].Name != "Workshop" || sts[0].Quota != 3 {
 		t.Fatalf("conference management's workshop: %+v", sts[0])
 	}
-	v.org.post(page+"/1/resolve", url.Values{"kind": {"refund"}}).wantRedirect(t, page)
-	v.org.get(page).want(t, http.StatusOK, "Conflict 1 was already resolved")
+	v.org.Post(page+"/1/resolve", url.Values{"kind": {"refund"}}).WantRedirect(t, page)
+	v.org.Get(page).Want(t, http.StatusOK, "Conflict 1 was already resolved")
 
 	// A second overflow, refunded: the refund is recorded with the order.
 	second := recordOnSiteSale(t, th.hub, v.conf, v.workshop, "kiosk-a", "Walt Second", 1)
 	caughtUp(t, th.hub)
-	v.org.get(page).want(t, http.StatusOK, "Conflict 2")
-	v.org.post(page+"/2/resolve", url.Values{"kind": {"refund"}}).wantRedirect(t, page)
+	v.org.Get(page).Want(t, http.StatusOK, "Conflict 2")
+	v.org.Post(page+"/2/resolve", url.Values{"kind": {"refund"}}).WantRedirect(t, page)
 	hubtest.Eventually(t, 10*time.Second, "refund recorded", func() error {
 		pays, err := th.hub.Payments.ForOrder(ctx, second)
 		if err != nil || len(pays) != 1 || pays[0].Status != payments.StatusRefunded || pays[0].Amount != registrations.NewMoney(2500, "EUR") {
@@ -316,7 +317,7 @@ func TestSeatConflictsAndDuplicateCheckInsAreListedAndResolved(t *testing.T) {
 		}
 		return nil
 	})
-	v.org.get(confURL(v.conf, "/orders/"+second.String())).want(t, http.StatusOK, "refunded", "seat quota conflict 2")
+	v.org.Get(confURL(v.conf, "/orders/"+second.String())).Want(t, http.StatusOK, "refunded", "seat quota conflict 2")
 	if pays, _ := th.hub.Payments.ForOrder(ctx, walkUp); len(pays) != 0 {
 		t.Fatalf("the raised-quota order was refunded: %+v", pays)
 	}

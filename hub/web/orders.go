@@ -155,7 +155,7 @@ func (s *site) setRegistrant(c echo.Context) error {
 		err = s.hub.Registrations.SetRegistrant(ctx, o.OrderID, name, email)
 		switch {
 		case err == nil:
-			s.setFlash(c, "Thank you, "+name+".")
+			s.flash.Set(c, "Thank you, "+name+".")
 			return redirect(c, "/orders/"+o.OrderID.String()+"#pay")
 		case errors.Is(err, registrations.ErrOrderClosed):
 			f.Fail("name", "This order is closed: it expired or was cancelled.")
@@ -189,17 +189,17 @@ func (s *site) startPayment(c echo.Context) error {
 	back := "/orders/" + o.OrderID.String()
 	switch {
 	case o.Status != registrations.OrderStatusReserved || !o.PaymentPending:
-		s.setFlash(c, "This order has nothing to pay now.")
+		s.flash.Set(c, "This order has nothing to pay now.")
 		return redirect(c, back)
 	case o.Name == "" || o.Email == "":
-		s.setFlash(c, "Enter your name and email first.")
+		s.flash.Set(c, "Enter your name and email first.")
 		return redirect(c, back+"#registrant")
 	}
 	pay, err := s.hub.Payments.Start(c.Request().Context(), o.OrderID)
 	if errors.Is(err, payments.ErrNotFound) {
 		// The process asks Payments right after reserving; this is the
 		// moment in between.
-		s.setFlash(c, "The payment is being prepared. Try again in a moment.")
+		s.flash.Set(c, "The payment is being prepared. Try again in a moment.")
 		return redirect(c, back)
 	}
 	if err != nil {
@@ -251,18 +251,18 @@ func (s *site) decidePayment(c echo.Context) error {
 	case "accept":
 		_, err = s.hub.Payments.Accept(ctx, pay.ID)
 		if err == nil {
-			s.setFlash(c, "Payment accepted. Confirming your order…")
+			s.flash.Set(c, "Payment accepted. Confirming your order…")
 		}
 	case "reject":
 		_, err = s.hub.Payments.Reject(ctx, pay.ID)
 		if err == nil {
-			s.setFlash(c, "The payment was declined. Your seats stay reserved until the time runs out: you can try again.")
+			s.flash.Set(c, "The payment was declined. Your seats stay reserved until the time runs out: you can try again.")
 		}
 	default:
 		return echo.NewHTTPError(http.StatusBadRequest, "Choose to accept or to decline the payment.")
 	}
 	if errors.Is(err, payments.ErrConflict) {
-		s.setFlash(c, "This payment was already "+string(pay.Status)+".")
+		s.flash.Set(c, "This payment was already "+string(pay.Status)+".")
 		return redirect(c, back)
 	}
 	if err != nil {

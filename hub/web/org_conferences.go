@@ -42,7 +42,7 @@ func (s *site) createConference(c echo.Context) error {
 	if f.OK() {
 		conf, err := s.hub.Conferences.CreateConference(c.Request().Context(), organizerOf(c).ID, in)
 		if err == nil {
-			s.setFlash(c, "Conference created. Add its seat types, then publish it.")
+			s.flash.Set(c, "Conference created. Add its seat types, then publish it.")
 			return redirect(c, confURL(conf.ID, ""))
 		}
 		if !conferenceError(f, err) {
@@ -71,7 +71,7 @@ func (s *site) updateConference(c echo.Context) error {
 	if f.OK() {
 		_, err := s.hub.Conferences.UpdateConference(c.Request().Context(), organizerOf(c).ID, conf.ID, in)
 		if err == nil {
-			s.setFlash(c, "Changes saved.")
+			s.flash.Set(c, "Changes saved.")
 			return redirect(c, confURL(conf.ID, ""))
 		}
 		if !conferenceError(f, err) {
@@ -139,7 +139,7 @@ func (s *site) publish(c echo.Context) error {
 	if _, err := s.hub.Conferences.Publish(c.Request().Context(), organizerOf(c).ID, conf.ID); err != nil {
 		return err
 	}
-	s.setFlash(c, "Published: registrants can now buy seats at /c/"+conf.Slug+".")
+	s.flash.Set(c, "Published: registrants can now buy seats at /c/"+conf.Slug+".")
 	return redirect(c, confURL(conf.ID, ""))
 }
 
@@ -148,7 +148,7 @@ func (s *site) unpublish(c echo.Context) error {
 	if _, err := s.hub.Conferences.Unpublish(c.Request().Context(), organizerOf(c).ID, conf.ID); err != nil {
 		return err
 	}
-	s.setFlash(c, "Unpublished: the conference is hidden from registrants. Existing orders stay valid.")
+	s.flash.Set(c, "Unpublished: the conference is hidden from registrants. Existing orders stay valid.")
 	return redirect(c, confURL(conf.ID, ""))
 }
 
@@ -191,7 +191,7 @@ func (s *site) addSeatType(c echo.Context) error {
 	if f.OK() {
 		_, err := s.hub.Conferences.AddSeatType(c.Request().Context(), organizerOf(c).ID, conf.ID, in)
 		if err == nil {
-			s.setFlash(c, "Seat type "+in.Name+" added.")
+			s.flash.Set(c, "Seat type "+in.Name+" added.")
 			return redirect(c, confURL(conf.ID, ""))
 		}
 		if !seatTypeError(f, err, 0) {
@@ -255,7 +255,7 @@ func (s *site) updateSeatType(c echo.Context) error {
 	if f.OK() {
 		_, err := s.hub.Conferences.UpdateSeatType(ctx, organizerOf(c).ID, conf.ID, st.ID, in, s.hub.Sold)
 		if err == nil {
-			s.setFlash(c, "Seat type "+in.Name+" saved.")
+			s.flash.Set(c, "Seat type "+in.Name+" saved.")
 			return redirect(c, confURL(conf.ID, ""))
 		}
 		if !seatTypeError(f, err, sold) {

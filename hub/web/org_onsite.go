@@ -164,7 +164,7 @@ func (s *site) revokeKiosk(c echo.Context) error {
 		}
 		return err
 	}
-	s.setFlash(c, "Kiosk “"+k.Name+"” revoked: it is disconnected and refused from now on. What it recorded and sent stays.")
+	s.flash.Set(c, "Kiosk “"+k.Name+"” revoked: it is disconnected and refused from now on. What it recorded and sent stays.")
 	return redirect(c, confURL(conferenceOf(c).ID, "/kiosks"))
 }
 
@@ -263,11 +263,11 @@ func (s *site) resolveConflict(c echo.Context) error {
 	_, err = s.hub.ResolveSeatConflict(ctx, organizerOf(c).ID, conf.ID, number, res)
 	switch {
 	case err == nil:
-		s.setFlash(c, fmt.Sprintf("Conflict %d resolved. Kiosks receive the resolution when they sync.", number))
+		s.flash.Set(c, fmt.Sprintf("Conflict %d resolved. Kiosks receive the resolution when they sync.", number))
 	case errors.Is(err, registrations.ErrConflictNotFound), errors.Is(err, conferences.ErrNotFound):
 		return s.notFound(c)
 	case errors.Is(err, registrations.ErrConflictResolved):
-		s.setFlash(c, fmt.Sprintf("Conflict %d was already resolved.", number))
+		s.flash.Set(c, fmt.Sprintf("Conflict %d was already resolved.", number))
 	case errors.Is(err, registrations.ErrNotEnoughSeats):
 		f.Fail("to_seat_type", "That seat type has not enough free seats for them. Raise its quota first, or choose another resolution.")
 		return s.renderConflicts(c, http.StatusUnprocessableEntity, number, f)

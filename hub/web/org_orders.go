@@ -123,11 +123,11 @@ func (s *site) cancelOrder(c echo.Context) error {
 	err = s.hub.Registrations.CancelOrder(c.Request().Context(), o.OrderID, reason)
 	switch {
 	case err == nil:
-		s.setFlash(c, "Order cancelled. Its seats go back on sale and any payment is refunded.")
+		s.flash.Set(c, "Order cancelled. Its seats go back on sale and any payment is refunded.")
 	case registrations.ErrorCode(err) != "":
 		var de *registrations.Error
 		errors.As(err, &de)
-		s.setFlash(c, "The order was not cancelled: "+de.Message+".")
+		s.flash.Set(c, "The order was not cancelled: "+de.Message+".")
 	default:
 		return err
 	}

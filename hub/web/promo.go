@@ -70,7 +70,7 @@ func (s *site) addPromoCode(c echo.Context) error {
 	if f.OK() {
 		_, err := s.hub.Conferences.AddPromoCode(c.Request().Context(), organizerOf(c).ID, conf.ID, d)
 		if err == nil {
-			s.setFlash(c, "Promo code "+registrations.NormalizePromoCode(d.Code)+" added.")
+			s.flash.Set(c, "Promo code "+registrations.NormalizePromoCode(d.Code)+" added.")
 			return redirect(c, confURL(conf.ID, "/promo-codes"))
 		}
 		if err := promoSaveError(f, err); err != nil {
@@ -157,7 +157,7 @@ func (s *site) updatePromoCode(c echo.Context) error {
 	if f.OK() {
 		_, err := s.hub.Conferences.UpdatePromoCode(c.Request().Context(), organizerOf(c).ID, conf.ID, pc.ID, d)
 		if err == nil {
-			s.setFlash(c, "Promo code "+pc.Code+" saved.")
+			s.flash.Set(c, "Promo code "+pc.Code+" saved.")
 			return redirect(c, confURL(conf.ID, "/promo-codes"))
 		}
 		if err := promoSaveError(f, err); err != nil {
@@ -251,6 +251,6 @@ func (s *site) removePromoCode(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.setFlash(c, "Promo code withdrawn. Orders placed with it keep their discount.")
+	s.flash.Set(c, "Promo code withdrawn. Orders placed with it keep their discount.")
 	return redirect(c, confURL(conf.ID, "/promo-codes"))
 }

@@ -1,14 +1,11 @@
 package web
 
 import (
-	"bytes"
 	"embed"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 	"time"
 
@@ -16,6 +13,7 @@ import (
 
 	"conference/hub/conferences"
 	"conference/shared/registrations"
+	"conference/shared/webui"
 )
 
 //go:embed templates/*.html
@@ -160,58 +158,17 @@ func formatAmount(a int64) string {
 	return fmt.Sprintf("%s%s.%02d", sign, b.String(), a%100)
 }
 
-// pages holds one template set per page: the layout, the shared partials
-// and the page's own "content".
-type pages map[string]*template.Template
-
-func loadPages() (pages, error) {
-	shared, err := template.New("").Funcs(funcs).ParseFS(templateFiles, "templates/_*.html")
-	if err != nil {
-		return nil, fmt.Errorf("parse layout: %w", err)
-	}
-	names, err := fs.Glob(templateFiles, "templates/*.html")
-	if err != nil {
-		return nil, err
-	}
-	p := pages{}
-	for _, name := range names {
-		base := path.Base(name)
-		if strings.HasPrefix(base, "_") {
-			continue
-		}
-		t, err := shared.Clone()
-		if err != nil {
-			return nil, err
-		}
-		if _, err := t.ParseFS(templateFiles, name); err != nil {
-			return nil, fmt.Errorf("parse %s: %w", name, err)
-		}
-		p[strings.TrimSuffix(base, ".html")] = t
-	}
-	return p, nil
-}
-
-// render draws a page into a buffer first, so a template error becomes a
-// clean 500 rather than half a page.
+// render fills in what the layout needs and draws the page; a template
+// error comes back as an error, with nothing sent.
 func (s *site) render(c echo.Context, status int, page string, v view) error {
-	t, ok := s.pages[page]
-	if !ok {
-		return fmt.Errorf("no page %q", page)
-	}
 	if v.Organizer == nil {
 		v.Organizer = organizerOf(c)
 	}
-	v.CSRF = csrfToken(c)
+	v.CSRF = webui.CSRFToken(c)
 	if v.Flash == "" {
-		v.Flash = takeFlash(c)
+		v.Flash = s.flash.Take(c)
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
-		return fmt.Errorf("render %s: %w", page, err)
-	}
-	h := c.Response().Header()
-	h.Set("Cache-Control", "no-store")
-	return c.HTMLBlob(status, buf.Bytes())
+	return s.pages.Render(c, status, page, v)
 }
 
 // notFound renders the not-found page; tenancy checks end here too, so

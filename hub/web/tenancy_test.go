@@ -11,6 +11,7 @@ import (
 
 	"conference/hub/hubapp/hubtest"
 	"conference/shared/registrations"
+	"conference/shared/webui"
 )
 
 // TestTenancyWalk visits every organizer route with the ids of another
@@ -24,14 +25,14 @@ func TestTenancyWalk(t *testing.T) {
 	const secretName = "Owner Secret Summit"
 	conf := owner.createConference(secretName, "owner-secret")
 	owner.addSeatType(conf, "Owner Seat", "10", "20")
-	owner.post(confURL(conf, "/publish"), nil).wantRedirect(t, confURL(conf, ""))
+	owner.Post(confURL(conf, "/publish"), nil).WantRedirect(t, confURL(conf, ""))
 	st := th.seatTypes(conf, th.conference(conf))["Owner Seat"]
 	hubtest.WaitForQuotas(t, th.hub, conf, map[uuid.UUID]int{st: 20})
 
 	reg := th.browser()
-	order := orderID(t, reg.post("/c/owner-secret", url.Values{"qty_" + st.String(): {"1"}}))
+	order := orderID(t, reg.Post("/c/owner-secret", url.Values{"qty_" + st.String(): {"1"}}))
 	reg.waitStatus(order, registrations.OrderStatusReserved)
-	reg.post("/orders/"+order.String()+"/registrant", url.Values{"name": {"Registrant Person"}, "email": {"reg@example.com"}})
+	reg.Post("/orders/"+order.String()+"/registrant", url.Values{"name": {"Registrant Person"}, "email": {"reg@example.com"}})
 	payPage := reg.pay(order)
 	o, err := th.hub.Registrations.GetOrder(context.Background(), order)
 	if err != nil {
@@ -55,10 +56,10 @@ func TestTenancyWalk(t *testing.T) {
 	other.signUp("Other Org", "other@example.com")
 	other.createConference("Other Conf", "other-conf")
 	anon := th.browser()
-	anon.get("/")
+	anon.Get("/")
 
 	ids := strings.NewReplacer(":cid", conf.String(), ":sid", st.String(), ":oid", order.String(),
-		":job", newToken(), ":pid", strings.TrimPrefix(payPage, "/pay/"), ":slug", "owner-secret",
+		":job", webui.NewToken(), ":pid", strings.TrimPrefix(payPage, "/pay/"), ":slug", "owner-secret",
 		":kid", kiosk.Kiosk.ID, ":num", "1")
 	walked := 0
 	for _, r := range th.echo.Routes() {
@@ -75,23 +76,23 @@ func TestTenancyWalk(t *testing.T) {
 		}{{"second organizer", other}, {"anonymous", anon}} {
 			var p page
 			if r.Method == http.MethodGet {
-				p = who.b.get(path)
+				p = who.b.Get(path)
 			} else {
-				p = who.b.post(path, url.Values{"decision": {"accept"}, "reason": {"hijack"}, "name": {"X"}, "quota": {"0"}, "price": {"0"}, "layout": {"a4-sheet"},
+				p = who.b.Post(path, url.Values{"decision": {"accept"}, "reason": {"hijack"}, "name": {"X"}, "quota": {"0"}, "price": {"0"}, "layout": {"a4-sheet"},
 					"kind": {"refund"}, "email_0": {"x@example.com"}, "name_0": {"X"}})
 			}
 			for _, s := range secrets {
-				if strings.Contains(p.body, s) {
+				if strings.Contains(p.Body, s) {
 					t.Errorf("%s %s as %s: the page shows the other tenant's %q", r.Method, r.Path, who.name, s)
 				}
 			}
 			switch {
-			case p.status == http.StatusNotFound:
-			case org && who.name == "anonymous" && p.status == http.StatusSeeOther && strings.HasPrefix(p.location, "/org/signin"):
-			case !strings.Contains(r.Path, ":") && who.name == "second organizer" && p.status < 500:
+			case p.Status == http.StatusNotFound:
+			case org && who.name == "anonymous" && p.Status == http.StatusSeeOther && strings.HasPrefix(p.Location, "/org/signin"):
+			case !strings.Contains(r.Path, ":") && who.name == "second organizer" && p.Status < 500:
 				// Their own pages (/org, new conference): fine, checked above.
 			default:
-				t.Errorf("%s %s as %s: status %d location %q, want 404 or a redirect to sign in", r.Method, r.Path, who.name, p.status, p.location)
+				t.Errorf("%s %s as %s: status %d location %q, want 404 or a redirect to sign in", r.Method, r.Path, who.name, p.Status, p.Location)
 			}
 		}
 	}

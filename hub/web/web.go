@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 	"conference/hub/hubapp"
 	"conference/hub/readmodels"
 	"conference/hub/web/accounts"
+	"conference/shared/webui"
 )
 
 // Options configure the pages.
@@ -47,11 +47,14 @@ type site struct {
 	hub      *hubapp.Hub
 	reads    *readmodels.Models // h.Reads
 	accounts *accounts.Accounts
-	pages    pages
+	pages    *webui.Pages
 	opts     Options
 	now      func() time.Time
+	cookies  webui.Cookies
+	flash    webui.Flash
+	csrf     webui.CSRF
 
-	signInByIP, signInByEmail, lookups *limiter
+	signInByIP, signInByEmail, lookups *webui.Limiter
 	grants                             *grants
 	badgeJobs                          *badgeJobs
 }
@@ -65,8 +68,7 @@ func Register(e *echo.Echo, h *hubapp.Hub, opts Options) error {
 	if err != nil {
 		return err
 	}
-	s.routes(e)
-	return nil
+	return s.routes(e)
 }
 
 func newSite(ctx context.Context, h *hubapp.Hub, opts Options) (*site, error) {
@@ -84,7 +86,7 @@ func newSite(ctx context.Context, h *hubapp.Hub, opts Options) (*site, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	acc.Now = opts.Now
-	p, err := loadPages()
+	p, err := webui.LoadPages(templateFiles, "templates", funcs)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
@@ -92,9 +94,14 @@ func newSite(ctx context.Context, h *hubapp.Hub, opts Options) (*site, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	perMinute := func(n int) *limiter { return newLimiter(n, time.Minute, opts.Now) }
+	perMinute := func(n int) *webui.Limiter { return webui.PerMinute(n, opts.Now) }
+	cookies := webui.Cookies{SameSite: http.SameSiteLaxMode, Secure: opts.SecureCookies}
 	return &site{
 		hub: h, reads: h.Reads, accounts: acc, pages: p, opts: opts, now: opts.Now,
+		cookies: cookies,
+		flash:   webui.Flash{Cookie: flashCookie, Cookies: cookies},
+		csrf: webui.CSRF{Cookie: csrfCookie, Cookies: cookies, Header: "X-CSRF-Token",
+			Expired: "The form had expired or did not come from this site. Go back, reload the page and send it again."},
 		signInByIP: perMinute(opts.SignInRate), signInByEmail: perMinute(opts.SignInRate),
 		lookups:   perMinute(opts.LookupRate),
 		grants:    &grants{key: key},
@@ -117,17 +124,21 @@ func SetPassword(ctx context.Context, h *hubapp.Hub, organizerID uuid.UUID, pass
 // routes mounts every page. Each route gets the web middleware itself
 // rather than through e.Use, so the JSON API and sync endpoints on the
 // same echo keep their own rules (no CSRF cookie, no HTML errors).
-func (s *site) routes(e *echo.Echo) {
-	static, _ := fs.Sub(staticFiles, "static")
-	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticHandler(static))))
-
-	pub := func(m, path string, h echo.HandlerFunc) { e.Add(m, path, h, s.common, s.csrf, s.session) }
+func (s *site) routes(e *echo.Echo) error {
+	if err := webui.MountStatic(e, staticFiles, "static"); err != nil {
+		return fmt.Errorf("web: %w", err)
+	}
+	common := webui.Common(webui.Headers{
+		FrameOptions: "DENY",
+		CSP:          "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+	}, s.errorPage)
+	pub := func(m, path string, h echo.HandlerFunc) { e.Add(m, path, h, common, s.csrf.Middleware, s.session) }
 	org := func(m, path string, h echo.HandlerFunc) {
-		e.Add(m, path, h, s.common, s.csrf, s.session, s.requireOrganizer)
+		e.Add(m, path, h, common, s.csrf.Middleware, s.session, s.requireOrganizer)
 	}
 	// org pages of one conference: the tenant check runs before the handler.
 	conf := func(m, path string, h echo.HandlerFunc) {
-		e.Add(m, "/org/conferences/:cid"+path, h, s.common, s.csrf, s.session, s.requireOrganizer, s.loadConference)
+		e.Add(m, "/org/conferences/:cid"+path, h, common, s.csrf.Middleware, s.session, s.requireOrganizer, s.loadConference)
 	}
 
 	// Registrant pages.
@@ -186,44 +197,26 @@ func (s *site) routes(e *echo.Echo) {
 	conf(http.MethodPost, "/kiosks/:kid/revoke", s.revokeKiosk)
 	conf(http.MethodGet, "/conflicts", s.conflictList)
 	conf(http.MethodPost, "/conflicts/:num/resolve", s.resolveConflict)
+	return nil
 }
 
-// common sets the headers every page carries and turns errors a handler
-// returns into pages: nothing a visitor sends yields a bare 500.
-func (s *site) common(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
-		err := next(c)
-		if err == nil || c.Response().Committed {
-			return err
-		}
-		if errors.Is(err, errNoReads) {
-			return s.render(c, http.StatusServiceUnavailable, "error", view{Title: "Not available", Data: errorPage{
-				Heading: "Not available yet", Message: "This page needs the hub's read models, which this hub does not run."}})
-		}
-		var he *echo.HTTPError
-		if errors.As(err, &he) {
-			if he.Code == http.StatusNotFound {
-				return s.notFound(c)
-			}
-			return s.render(c, he.Code, "error", view{Title: http.StatusText(he.Code), Data: errorPage{
-				Heading: http.StatusText(he.Code), Message: fmt.Sprint(he.Message)}})
-		}
-		s.hub.Log.Error("web page failed", "path", c.Request().URL.Path, "err", err)
-		return s.render(c, http.StatusInternalServerError, "error", view{Title: "Something went wrong", Data: errorPage{
-			Heading: "Something went wrong", Message: "The hub could not finish this request. Nothing was changed unless the page says so; please try again.",
-		}})
+// errorPage answers an error a handler returned as a page (webui.Common):
+// nothing a visitor sends yields a bare 500.
+func (s *site) errorPage(c echo.Context, err error) error {
+	if errors.Is(err, errNoReads) {
+		return s.render(c, http.StatusServiceUnavailable, "error", view{Title: "Not available", Data: errorPage{
+			Heading: "Not available yet", Message: "This page needs the hub's read models, which this hub does not run."}})
 	}
-}
-
-func staticHandler(root fs.FS) http.Handler {
-	files := http.FileServerFS(root)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		files.ServeHTTP(w, r)
-	})
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		if he.Code == http.StatusNotFound {
+			return s.notFound(c)
+		}
+		return s.render(c, he.Code, "error", view{Title: http.StatusText(he.Code), Data: errorPage{
+			Heading: http.StatusText(he.Code), Message: fmt.Sprint(he.Message)}})
+	}
+	s.hub.Log.Error("web page failed", "path", c.Request().URL.Path, "err", err)
+	return s.render(c, http.StatusInternalServerError, "error", view{Title: "Something went wrong", Data: errorPage{
+		Heading: "Something went wrong", Message: "The hub could not finish this request. Nothing was changed unless the page says so; please try again.",
+	}})
 }

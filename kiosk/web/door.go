@@ -221,7 +221,7 @@ func (s *site) checkIn(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.setFlash(c, checkedInMessage(a))
+	s.flash.Set(c, checkedInMessage(a))
 	return redirect(c, attendeeURL(seat)+"?done=check-in")
 }
 
@@ -248,7 +248,7 @@ func (s *site) admit(c echo.Context) error {
 		return err
 	}
 	if badge == nil {
-		s.setFlash(c, checkedInMessage(a)+" Their badge was printed before: reprint it below if they need one.")
+		s.flash.Set(c, checkedInMessage(a)+" Their badge was printed before: reprint it below if they need one.")
 		return redirect(c, attendeeURL(seat)+"?done=check-in")
 	}
 	r := s.receipts.add(&receipt{Heading: "Checked in, badge printed", Attendee: a, CheckedIn: true, Badge: badge})

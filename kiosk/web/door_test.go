@@ -16,6 +16,7 @@ import (
 	"conference/badges"
 	"conference/badges/token"
 	"conference/shared/onsite"
+	"conference/shared/webui/webuitest"
 )
 
 func TestFindByNamePrefixAccentsEmailAndAccessCode(t *testing.T) {
@@ -30,18 +31,18 @@ func TestFindByNamePrefixAccentsEmailAndAccessCode(t *testing.T) {
 		"berg":           "Bo Berg",
 		"BO@example.org": "Bo Berg",
 	} {
-		c.get("/?q="+url.QueryEscape(q)).want(t, http.StatusOK, "1 match for", want)
+		c.Get("/?q="+url.QueryEscape(q)).Want(t, http.StatusOK, "1 match for", want)
 	}
 	// The access code finds every attendee of the order, typed in any case.
 	code := strings.ToLower(strings.ReplaceAll(d.annO.AccessCode, "-", ""))
-	c.get("/?q="+url.QueryEscape(code)).want(t, http.StatusOK, "2 matches", "Ângela Ødegård-Lee", "Bo Berg")
-	c.get("/?q=nobody").want(t, http.StatusOK, "Nobody matches")
+	c.Get("/?q="+url.QueryEscape(code)).Want(t, http.StatusOK, "2 matches", "Ângela Ødegård-Lee", "Bo Berg")
+	c.Get("/?q=nobody").Want(t, http.StatusOK, "Nobody matches")
 
 	// The search field's submit opens a single match directly, and lists several.
-	c.post("/find", url.Values{"q": {"bo berg"}}).wantRedirect(t, attendeeURL(seatOf(d.annO, 1)))
-	c.post("/find", url.Values{"q": {d.annO.AccessCode}}).wantRedirect(t, "/?q=")
-	c.post("/find", url.Values{"q": {"  "}}).wantRedirect(t, "/")
-	c.post("/find", url.Values{"q": {strings.Repeat("a", 2000)}}).want(t, http.StatusUnprocessableEntity, "too long")
+	c.Post("/find", url.Values{"q": {"bo berg"}}).WantRedirect(t, attendeeURL(seatOf(d.annO, 1)))
+	c.Post("/find", url.Values{"q": {d.annO.AccessCode}}).WantRedirect(t, "/?q=")
+	c.Post("/find", url.Values{"q": {"  "}}).WantRedirect(t, "/")
+	c.Post("/find", url.Values{"q": {strings.Repeat("a", 2000)}}).Want(t, http.StatusUnprocessableEntity, "too long")
 	if n := d.ownEvents("onsite.ScanDenied"); n != 0 {
 		t.Fatalf("searches recorded %d denied scans", n)
 	}
@@ -51,18 +52,18 @@ func TestCheckInThenDuplicateWarningHereAndElsewhere(t *testing.T) {
 	d := startDesk(t, Options{})
 	c := d.unlocked()
 	ang := attendeeURL(seatOf(d.annO, 0))
-	c.get(ang).want(t, http.StatusOK, "Not checked in yet", `id="check-in"`, `id="admit"`)
+	c.Get(ang).Want(t, http.StatusOK, "Not checked in yet", `id="check-in"`, `id="admit"`)
 
-	p := c.post(ang+"/check-in", nil).wantRedirect(t, ang)
-	c.follow(p).want(t, http.StatusOK, "Checked in: Ângela Ødegård-Lee", "by Rita", "<strong>Here</strong>").lacks(t, "Already checked in")
-	c.get(ang).want(t, http.StatusOK, "Already checked in", "<strong>Here</strong>", "by Rita")
+	p := c.Post(ang+"/check-in", nil).WantRedirect(t, ang)
+	c.Follow(p).Want(t, http.StatusOK, "Checked in: Ângela Ødegård-Lee", "by Rita", "<strong>Here</strong>").Lacks(t, "Already checked in")
+	c.Get(ang).Want(t, http.StatusOK, "Already checked in", "<strong>Here</strong>", "by Rita")
 	if n := d.ownEvents("onsite.AttendeeCheckedIn"); n != 1 {
 		t.Fatalf("%d check-ins recorded, want 1", n)
 	}
 
 	// A second check-in (a stale page, another tab) is refused with the warning.
-	c.post(ang+"/check-in", nil).want(t, http.StatusConflict, "Already checked in: not recorded again", "<strong>Here</strong>", "by Rita")
-	c.post(ang+"/admit", nil).want(t, http.StatusConflict, "Already checked in: not recorded again")
+	c.Post(ang+"/check-in", nil).Want(t, http.StatusConflict, "Already checked in: not recorded again", "<strong>Here</strong>", "by Rita")
+	c.Post(ang+"/admit", nil).Want(t, http.StatusConflict, "Already checked in: not recorded again")
 	if n := d.ownEvents("onsite.AttendeeCheckedIn"); n != 1 {
 		t.Fatalf("%d check-ins recorded after the duplicate, want 1", n)
 	}
@@ -70,52 +71,52 @@ func TestCheckInThenDuplicateWarningHereAndElsewhere(t *testing.T) {
 	// Checked in at another kiosk: the page warns before anyone taps.
 	bo := seatOf(d.annO, 1)
 	d.checkInElsewhere(bo, "k2", "Sam")
-	page := c.get(attendeeURL(bo)).want(t, http.StatusOK, "Already checked in", "<strong>Elsewhere</strong>, at kiosk k2", "by Sam")
-	page.lacks(t, `id="check-in"`, `id="admit"`)
-	c.post(attendeeURL(bo)+"/check-in", nil).want(t, http.StatusConflict, "at kiosk k2")
+	page := c.Get(attendeeURL(bo)).Want(t, http.StatusOK, "Already checked in", "<strong>Elsewhere</strong>, at kiosk k2", "by Sam")
+	page.Lacks(t, `id="check-in"`, `id="admit"`)
+	c.Post(attendeeURL(bo)+"/check-in", nil).Want(t, http.StatusConflict, "at kiosk k2")
 }
 
 func TestAdmitPrintsTheBadgeForTheBrowserInline(t *testing.T) {
 	d := startDesk(t, Options{})
 	c := d.unlocked()
 	ang := attendeeURL(seatOf(d.annO, 0))
-	p := c.post(ang+"/admit", nil).wantRedirect(t, "/receipts/")
-	r := c.follow(p).want(t, http.StatusOK, "Checked in, badge printed", "No printer is set up here", `id="badge-frame"`, "by Rita")
-	link := receiptLink.FindString(r.body)
+	p := c.Post(ang+"/admit", nil).WantRedirect(t, "/receipts/")
+	r := c.Follow(p).Want(t, http.StatusOK, "Checked in, badge printed", "No printer is set up here", `id="badge-frame"`, "by Rita")
+	link := receiptLink.FindString(r.Body)
 	if link == "" {
-		t.Fatalf("no badge link on the receipt:\n%s", excerpt(r.body))
+		t.Fatalf("no badge link on the receipt:\n%s", webuitest.Excerpt(r.Body))
 	}
-	pdf := c.get(link)
-	if pdf.status != http.StatusOK || pdf.header.Get("Content-Type") != "application/pdf" ||
-		!strings.HasPrefix(pdf.header.Get("Content-Disposition"), "inline") || !strings.HasPrefix(pdf.body, "%PDF") {
-		t.Fatalf("badge PDF: status %d, type %q, disposition %q, starts %q", pdf.status, pdf.header.Get("Content-Type"),
-			pdf.header.Get("Content-Disposition"), pdf.body[:min(8, len(pdf.body))])
+	pdf := c.Get(link)
+	if pdf.Status != http.StatusOK || pdf.Header.Get("Content-Type") != "application/pdf" ||
+		!strings.HasPrefix(pdf.Header.Get("Content-Disposition"), "inline") || !strings.HasPrefix(pdf.Body, "%PDF") {
+		t.Fatalf("badge PDF: status %d, type %q, disposition %q, starts %q", pdf.Status, pdf.Header.Get("Content-Type"),
+			pdf.Header.Get("Content-Disposition"), pdf.Body[:min(8, len(pdf.Body))])
 	}
 	// Someone else's browser (locked) cannot fetch it.
 	other := d.client()
-	other.get(link).wantRedirect(t, "/unlock")
+	other.Get(link).WantRedirect(t, "/unlock")
 	if d.ownEvents("onsite.BadgePrinted") != 1 || d.ownEvents("onsite.AttendeeCheckedIn") != 1 {
 		t.Fatal("admit did not record one check-in and one print")
 	}
 	// Printing again needs a reprint with a reason.
-	c.post(ang+"/print", nil).want(t, http.StatusConflict, "choose a reason and reprint")
-	c.post(ang+"/reprint", url.Values{"reason": {"other"}, "reason_other": {"  "}}).want(t, http.StatusUnprocessableEntity, "Say why")
-	c.post(ang+"/reprint", url.Values{"reason_other": {strings.Repeat("x", 300)}}).want(t, http.StatusUnprocessableEntity, "too long")
+	c.Post(ang+"/print", nil).Want(t, http.StatusConflict, "choose a reason and reprint")
+	c.Post(ang+"/reprint", url.Values{"reason": {"other"}, "reason_other": {"  "}}).Want(t, http.StatusUnprocessableEntity, "Say why")
+	c.Post(ang+"/reprint", url.Values{"reason_other": {strings.Repeat("x", 300)}}).Want(t, http.StatusUnprocessableEntity, "too long")
 	if n := d.ownEvents("onsite.BadgePrinted"); n != 1 {
 		t.Fatalf("%d prints recorded after refused reprints, want 1", n)
 	}
-	p = c.post(ang+"/reprint", url.Values{"reason": {"lost"}}).wantRedirect(t, "/receipts/")
-	c.follow(p).want(t, http.StatusOK, "Badge reprinted", "(reprint 1)")
-	c.get(ang).want(t, http.StatusOK, `id="prints">2<`)
+	p = c.Post(ang+"/reprint", url.Values{"reason": {"lost"}}).WantRedirect(t, "/receipts/")
+	c.Follow(p).Want(t, http.StatusOK, "Badge reprinted", "(reprint 1)")
+	c.Get(ang).Want(t, http.StatusOK, `id="prints">2<`)
 }
 
 func TestPrintWithoutCheckingIn(t *testing.T) {
 	d := startDesk(t, Options{})
 	c := d.unlocked()
 	bo := attendeeURL(seatOf(d.annO, 1))
-	p := c.post(bo+"/print", nil).wantRedirect(t, "/receipts/")
-	c.follow(p).want(t, http.StatusOK, "Badge printed (not checked in)").lacks(t, "Checked in at")
-	c.get(bo).want(t, http.StatusOK, "Not checked in yet", `id="check-in"`).lacks(t, `id="admit"`)
+	p := c.Post(bo+"/print", nil).WantRedirect(t, "/receipts/")
+	c.Follow(p).Want(t, http.StatusOK, "Badge printed (not checked in)").Lacks(t, "Checked in at")
+	c.Get(bo).Want(t, http.StatusOK, "Not checked in yet", `id="check-in"`).Lacks(t, `id="admit"`)
 	if d.ownEvents("onsite.AttendeeCheckedIn") != 0 {
 		t.Fatal("printing checked the attendee in")
 	}
@@ -150,14 +151,14 @@ func TestBadgeSentToAConfiguredPrinter(t *testing.T) {
 	pr := &printer{}
 	d := startDeskPrinter(t, Options{}, pr)
 	c := d.unlocked()
-	p := c.post(attendeeURL(seatOf(d.annO, 0))+"/admit", nil).wantRedirect(t, "/receipts/")
-	c.follow(p).want(t, http.StatusOK, "Sent to the printer (job badges-1)").lacks(t, "badge-frame")
+	p := c.Post(attendeeURL(seatOf(d.annO, 0))+"/admit", nil).WantRedirect(t, "/receipts/")
+	c.Follow(p).Want(t, http.StatusOK, "Sent to the printer (job badges-1)").Lacks(t, "badge-frame")
 	if n := pr.count(); n != 1 {
 		t.Fatalf("%d print jobs, want 1", n)
 	}
 	// A printer that fails: nothing recorded, and the page says so.
 	pr.breakDown()
-	c.post(attendeeURL(seatOf(d.annO, 1))+"/admit", nil).want(t, http.StatusBadGateway, "The printer refused the badge", "printer on fire", "Nothing was recorded")
+	c.Post(attendeeURL(seatOf(d.annO, 1))+"/admit", nil).Want(t, http.StatusBadGateway, "The printer refused the badge", "printer on fire", "Nothing was recorded")
 	if d.ownEvents("onsite.AttendeeCheckedIn") != 1 {
 		t.Fatal("a failed print recorded the check-in")
 	}
@@ -198,8 +199,8 @@ func TestScannedBadgesAreVerifiedOffline(t *testing.T) {
 	genuine := d.token(t, confID.String(), seatOf(d.annO, 0))
 
 	// A genuine badge scanned into the search field opens the attendee.
-	c.post("/find", url.Values{"q": {genuine}}).want(t, http.StatusOK, "Valid badge", "Ângela Ødegård-Lee", `id="admit"`)
-	c.post("/scan", url.Values{"code": {genuine}}).want(t, http.StatusOK, "Valid badge", "Ângela Ødegård-Lee")
+	c.Post("/find", url.Values{"q": {genuine}}).Want(t, http.StatusOK, "Valid badge", "Ângela Ødegård-Lee", `id="admit"`)
+	c.Post("/scan", url.Values{"code": {genuine}}).Want(t, http.StatusOK, "Valid badge", "Ângela Ødegård-Lee")
 	if n := d.ownEvents("onsite.ScanDenied"); n != 0 {
 		t.Fatalf("a genuine badge recorded %d denied scans", n)
 	}
@@ -211,19 +212,19 @@ func TestScannedBadgesAreVerifiedOffline(t *testing.T) {
 		{"empty", "", "This is not a badge code"},
 	}
 	for i, tc := range cases {
-		c.post("/scan", url.Values{"code": {tc.scan}}).want(t, http.StatusOK, "Badge refused", tc.want, "Recorded as a denied scan").
-			lacks(t, "Ângela", `id="admit"`)
+		c.Post("/scan", url.Values{"code": {tc.scan}}).Want(t, http.StatusOK, "Badge refused", tc.want, "Recorded as a denied scan").
+			Lacks(t, "Ângela", `id="admit"`)
 		if n := d.ownEvents("onsite.ScanDenied"); n != i+1 {
 			t.Fatalf("%s: %d denied scans recorded, want %d", tc.name, n, i+1)
 		}
 	}
 	// The search field verifies what looks like a token too.
-	c.post("/find", url.Values{"q": {d.forge(t, genuine)}}).want(t, http.StatusOK, "Forged or altered badge")
+	c.Post("/find", url.Values{"q": {d.forge(t, genuine)}}).Want(t, http.StatusOK, "Forged or altered badge")
 
 	// A badge whose seat went to someone else is revoked.
 	must(t, d.hub.Reassign(d.ctx, d.annO.ID, 1, fullPass, bo, mallory))
 	must(t, d.k.Refresh(d.ctx))
-	c.post("/scan", url.Values{"code": {d.token(t, confID.String(), seatOf(d.annO, 1))}}).want(t, http.StatusOK, "revoked")
+	c.Post("/scan", url.Values{"code": {d.token(t, confID.String(), seatOf(d.annO, 1))}}).Want(t, http.StatusOK, "revoked")
 
 	// Nothing but denied scans was recorded.
 	evs, err := d.k.OwnEventsAfter(d.ctx, 0, 100)
@@ -239,11 +240,11 @@ func TestAttendeeTextIsEscaped(t *testing.T) {
 	d := startDesk(t, Options{})
 	c := d.unlocked()
 	for _, p := range []page{
-		c.get("/?q=mallory").want(t, http.StatusOK, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Mallory"),
-		c.get(attendeeURL(seatOf(d.mallory, 0))).want(t, http.StatusOK, "&lt;script&gt;", "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;"),
-		c.get("/?q="+url.QueryEscape(`<script>alert(1)</script>`)).want(t, http.StatusOK, "&lt;script&gt;alert(1)&lt;/script&gt;"),
+		c.Get("/?q=mallory").Want(t, http.StatusOK, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Mallory"),
+		c.Get(attendeeURL(seatOf(d.mallory, 0))).Want(t, http.StatusOK, "&lt;script&gt;", "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;"),
+		c.Get("/?q="+url.QueryEscape(`<script>alert(1)</script>`)).Want(t, http.StatusOK, "&lt;script&gt;alert(1)&lt;/script&gt;"),
 	} {
-		p.lacks(t, `<script>alert`, `<img src=x`)
+		p.Lacks(t, `<script>alert`, `<img src=x`)
 	}
 }
 
@@ -252,11 +253,11 @@ func TestBadAttendeeAddressesAreNotFound(t *testing.T) {
 	c := d.unlocked()
 	for _, path := range []string{"/attendees/nope/0", "/attendees/" + d.annO.ID.String() + "/-1",
 		"/attendees/" + d.annO.ID.String() + "/7", "/attendees/" + confID.String() + "/0"} {
-		c.get(path).want(t, http.StatusNotFound, "No such attendee")
-		c.post(path+"/check-in", nil).want(t, http.StatusNotFound, "No such attendee")
+		c.Get(path).Want(t, http.StatusNotFound, "No such attendee")
+		c.Post(path+"/check-in", nil).Want(t, http.StatusNotFound, "No such attendee")
 	}
-	c.get("/receipts/nope").want(t, http.StatusNotFound, "gone")
-	c.get("/receipts/nope/badge.pdf").want(t, http.StatusNotFound)
+	c.Get("/receipts/nope").Want(t, http.StatusNotFound, "gone")
+	c.Get("/receipts/nope/badge.pdf").Want(t, http.StatusNotFound)
 	if d.ownEvents("onsite.AttendeeCheckedIn") != 0 {
 		t.Fatal("a bad address recorded a check-in")
 	}
@@ -266,18 +267,18 @@ func TestAKioskThatCannotRecordSaysSoAndClaimsNothing(t *testing.T) {
 	d := startDesk(t, Options{})
 	c := d.unlocked()
 	ang := attendeeURL(seatOf(d.annO, 0))
-	c.get(ang).want(t, http.StatusOK, `id="admit"`).lacks(t, "cannot record")
+	c.Get(ang).Want(t, http.StatusOK, `id="admit"`).Lacks(t, "cannot record")
 	must(t, d.k.Store().Close()) // stands in for a disk that refuses writes
 
-	c.post(ang+"/check-in", nil).want(t, http.StatusServiceUnavailable, "The kiosk cannot record", "Nothing of this action was recorded").
-		lacks(t, "Checked in:")
-	c.post(ang+"/admit", nil).want(t, http.StatusServiceUnavailable, "The kiosk cannot record")
-	c.post("/sale", saleForm(reception, "Ivo", "cash")).want(t, http.StatusServiceUnavailable, "The kiosk cannot record")
+	c.Post(ang+"/check-in", nil).Want(t, http.StatusServiceUnavailable, "The kiosk cannot record", "Nothing of this action was recorded").
+		Lacks(t, "Checked in:")
+	c.Post(ang+"/admit", nil).Want(t, http.StatusServiceUnavailable, "The kiosk cannot record")
+	c.Post("/sale", saleForm(reception, "Ivo", "cash")).Want(t, http.StatusServiceUnavailable, "The kiosk cannot record")
 	// Every page now says so and offers no action.
-	p := c.get(ang).want(t, http.StatusOK, "cannot", "Actions are switched off")
-	p.lacks(t, `id="admit"`, `id="check-in"`, "Checked in:")
-	c.get("/sale").want(t, http.StatusOK, "Sales are switched off").lacks(t, `id="sell"`)
-	c.get("/status-bar").want(t, http.StatusOK, "data-cannot-record")
+	p := c.Get(ang).Want(t, http.StatusOK, "cannot", "Actions are switched off")
+	p.Lacks(t, `id="admit"`, `id="check-in"`, "Checked in:")
+	c.Get("/sale").Want(t, http.StatusOK, "Sales are switched off").Lacks(t, `id="sell"`)
+	c.Get("/status-bar").Want(t, http.StatusOK, "data-cannot-record")
 	if a, _ := d.k.Model().Attendee(seatOf(d.annO, 0)); a.CheckedIn() {
 		t.Fatal("an unrecorded check-in shows as done")
 	}
@@ -292,12 +293,12 @@ func TestAFullDiskIsShownOnEveryPage(t *testing.T) {
 	_, err := d.k.Store().DB().Exec(`CREATE TRIGGER disk_full BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`)
 	must(t, err)
 
-	c.post(ang+"/admit", nil).want(t, http.StatusServiceUnavailable, "The kiosk cannot record").lacks(t, "badge-frame")
-	c.get(ang).want(t, http.StatusOK, "This kiosk cannot record.", "disk is full", "Actions are switched off").
-		lacks(t, `id="admit"`, "Already checked in")
-	c.get("/").want(t, http.StatusOK, "This kiosk cannot record.")
-	c.post("/sale", saleForm(reception, "Ivo", "cash")).want(t, http.StatusServiceUnavailable, "The kiosk cannot record")
-	c.get("/?q=ivo").want(t, http.StatusOK, "Nobody matches")
+	c.Post(ang+"/admit", nil).Want(t, http.StatusServiceUnavailable, "The kiosk cannot record").Lacks(t, "badge-frame")
+	c.Get(ang).Want(t, http.StatusOK, "This kiosk cannot record.", "disk is full", "Actions are switched off").
+		Lacks(t, `id="admit"`, "Already checked in")
+	c.Get("/").Want(t, http.StatusOK, "This kiosk cannot record.")
+	c.Post("/sale", saleForm(reception, "Ivo", "cash")).Want(t, http.StatusServiceUnavailable, "The kiosk cannot record")
+	c.Get("/?q=ivo").Want(t, http.StatusOK, "Nobody matches")
 	if a, _ := d.k.Model().Attendee(seatOf(d.annO, 0)); a.CheckedIn() || a.Prints != 0 {
 		t.Fatal("an unrecorded admit shows as done")
 	}
@@ -305,5 +306,5 @@ func TestAFullDiskIsShownOnEveryPage(t *testing.T) {
 	// Space freed: the next action records and the banner goes.
 	_, err = d.k.Store().DB().Exec(`DROP TRIGGER disk_full`)
 	must(t, err)
-	c.follow(c.post(ang+"/check-in", nil)).want(t, http.StatusOK, "Checked in: ").lacks(t, "cannot record")
+	c.Follow(c.Post(ang+"/check-in", nil)).Want(t, http.StatusOK, "Checked in: ").Lacks(t, "cannot record")
 }

@@ -3,7 +3,6 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -13,41 +12,13 @@ import (
 
 	"conference/kiosk/kiosktest"
 	"conference/shared/browsertest"
+	"conference/shared/webui/webuitest"
 )
 
 // The door-staff flows in headless Chromium against a real kiosk (SQLite
 // file, read models following the log) serving the UI on loopback. A USB
 // barcode scanner is a keyboard: it is played by key events sent to
 // whatever has focus, never by filling a chosen field.
-
-// waitText waits until the page shows text. It polls rather than using
-// chromedp.Poll, which fails when a navigation replaces the page it
-// evaluates in.
-func waitText(t *testing.T, b *browsertest.Browser, text string) {
-	t.Helper()
-	waitJS(t, b, "wait for "+text, fmt.Sprintf("!!document.body && document.body.innerText.includes(%q)", text))
-}
-
-func waitJS(t *testing.T, b *browsertest.Browser, what, expr string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(b.Context(), 2*time.Second)
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
-		cancel()
-		if err == nil && ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			ctx, cancel := context.WithTimeout(b.Context(), 2*time.Second)
-			text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
-			cancel()
-			t.Logf("page text:\n%s", text)
-			t.Fatalf("browser: %s: timed out (last error %v)", what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
 
 // unlockIn opens the kiosk and unlocks it with the PIN pad.
 func unlockIn(t *testing.T, d *desk, b *browsertest.Browser) {
@@ -59,11 +30,16 @@ func unlockIn(t *testing.T, d *desk, b *browsertest.Browser) {
 	}
 	b.Screenshot("unlock")
 	b.Run("unlock", chromedp.Click(chromedp.ID("unlock")))
-	waitText(t, b, "Find an attendee")
+	webuitest.WaitText(t, b, "Find an attendee")
 }
 
 // scan plays the barcode scanner: keys, then Enter, into the focused field.
-func scan(b *browsertest.Browser, text string) {
+// A scanner types at once, but a test must not type into a page whose
+// script (which sends stray keys to the search field) has not run yet: on
+// a loaded machine the first keys were lost that way.
+func scan(t *testing.T, b *browsertest.Browser, text string) {
+	t.Helper()
+	webuitest.WaitJS(t, b, "page ready for a scan", `document.readyState === "complete"`)
 	b.Run("scan "+text[:min(12, len(text))], chromedp.KeyEvent(text+"\r"))
 }
 
@@ -75,24 +51,24 @@ func TestE2EFindCheckInPrintAndDuplicateWarning(t *testing.T) {
 	b.Screenshot("door")
 
 	// An access code, typed or scanned into the focused search field, lists the order's attendees.
-	scan(b, strings.ToLower(d.annO.AccessCode))
-	waitText(t, b, "2 matches")
+	scan(t, b, strings.ToLower(d.annO.AccessCode))
+	webuitest.WaitText(t, b, "2 matches")
 	b.Screenshot("results")
 	b.Run("open Ângela", chromedp.Click(chromedp.CSS(`a.result[href$="/0"]`)))
-	waitText(t, b, "Not checked in yet")
+	webuitest.WaitText(t, b, "Not checked in yet")
 	b.Screenshot("attendee")
 
 	// One tap: checked in and the badge shown for the browser to print.
 	b.Run("check in and print", chromedp.Click(chromedp.ID("admit")))
-	waitText(t, b, "Checked in, badge printed")
-	waitText(t, b, "by Rita")
-	waitJS(t, b, "badge PDF frame", `!!document.querySelector('#badge-frame[src$="badge.pdf"]')`)
+	webuitest.WaitText(t, b, "Checked in, badge printed")
+	webuitest.WaitText(t, b, "by Rita")
+	webuitest.WaitJS(t, b, "badge PDF frame", `!!document.querySelector('#badge-frame[src$="badge.pdf"]')`)
 	b.Screenshot("receipt-badge")
 
 	// Found again by name, accents left out: the page warns before anyone taps.
-	scan(b, "angela odegard")
-	waitText(t, b, "Already checked in")
-	waitText(t, b, "Here")
+	scan(t, b, "angela odegard")
+	webuitest.WaitText(t, b, "Already checked in")
+	webuitest.WaitText(t, b, "Here")
 	if n := browsertest.Get(b, "check-in buttons", chromedp.Evaluate[int](`document.querySelectorAll("#check-in, #admit").length`)); n != 0 {
 		t.Fatalf("%d check-in buttons on a checked-in attendee", n)
 	}
@@ -100,11 +76,11 @@ func TestE2EFindCheckInPrintAndDuplicateWarning(t *testing.T) {
 
 	// Bo's page is open when another door checks him in: tapping warns, records nothing.
 	b.Run("open Bo", chromedp.Navigate(d.srv.URL+attendeeURL(seatOf(d.annO, 1))))
-	waitText(t, b, "Not checked in yet")
+	webuitest.WaitText(t, b, "Not checked in yet")
 	d.checkInElsewhere(seatOf(d.annO, 1), "k2", "Sam")
 	b.Run("check in", chromedp.Click(chromedp.ID("check-in")))
-	waitText(t, b, "Already checked in: not recorded again")
-	waitText(t, b, "at kiosk k2")
+	webuitest.WaitText(t, b, "Already checked in: not recorded again")
+	webuitest.WaitText(t, b, "at kiosk k2")
 	b.Screenshot("duplicate-warning")
 	if n := d.ownEvents("onsite.AttendeeCheckedIn"); n != 1 {
 		t.Fatalf("%d check-ins recorded, want 1", n)
@@ -112,13 +88,13 @@ func TestE2EFindCheckInPrintAndDuplicateWarning(t *testing.T) {
 
 	// Print without checking in, then a reprint with a reason.
 	b.Run("open Mallory", chromedp.Navigate(d.srv.URL+attendeeURL(seatOf(d.mallory, 0))))
-	waitText(t, b, "Not checked in yet")
+	webuitest.WaitText(t, b, "Not checked in yet")
 	b.Run("print only", chromedp.Click(chromedp.ID("print-only")))
-	waitText(t, b, "Badge printed (not checked in)")
+	webuitest.WaitText(t, b, "Badge printed (not checked in)")
 	b.Run("back to attendee", chromedp.Navigate(d.srv.URL+attendeeURL(seatOf(d.mallory, 0))))
-	waitText(t, b, "Reprint the badge")
+	webuitest.WaitText(t, b, "Reprint the badge")
 	b.Run("reason", chromedp.Click(chromedp.CSS(`input[name=reason][value=damaged]`)), chromedp.Click(chromedp.ID("reprint")))
-	waitText(t, b, "Badge reprinted")
+	webuitest.WaitText(t, b, "Badge reprinted")
 	b.Screenshot("reprint")
 }
 
@@ -129,22 +105,22 @@ func TestE2EScannedBadgeVerifiedOffline(t *testing.T) {
 	unlockIn(t, d, b)
 	genuine := d.token(t, confID.String(), seatOf(d.annO, 0))
 
-	scan(b, genuine)
-	waitText(t, b, "Valid badge")
-	waitText(t, b, "Ângela Ødegård-Lee")
+	scan(t, b, genuine)
+	webuitest.WaitText(t, b, "Valid badge")
+	webuitest.WaitText(t, b, "Ângela Ødegård-Lee")
 	b.Screenshot("valid-badge")
 
 	// After a tap on the page, focus is on no field: the scan still lands in the search field.
 	b.Run("tap the page", chromedp.Click(chromedp.ID("attendee-name")))
-	scan(b, d.forge(t, genuine))
-	waitText(t, b, "Badge refused")
-	waitText(t, b, "Forged or altered badge")
+	scan(t, b, d.forge(t, genuine))
+	webuitest.WaitText(t, b, "Badge refused")
+	webuitest.WaitText(t, b, "Forged or altered badge")
 	b.Screenshot("forged-badge")
 
-	scan(b, d.token(t, otherConf.String(), seatOf(d.annO, 0)))
-	waitText(t, b, "another conference")
-	scan(b, "HELLO")
-	waitText(t, b, "This is not a badge code")
+	scan(t, b, d.token(t, otherConf.String(), seatOf(d.annO, 0)))
+	webuitest.WaitText(t, b, "another conference")
+	scan(t, b, "HELLO")
+	webuitest.WaitText(t, b, "This is not a badge code")
 	b.Screenshot("not-a-badge")
 	if n := d.ownEvents("onsite.ScanDenied"); n != 3 {
 		t.Fatalf("%d denied scans recorded, want 3", n)
@@ -169,13 +145,13 @@ func TestE2EWalkUpSaleInsideAndPastAllocation(t *testing.T) {
 	}
 
 	sell("Ivo", "pay-cash")
-	waitText(t, b, "Sale certain")
-	waitText(t, b, "Checked in at")
-	waitText(t, b, "Reception: 0 left")
+	webuitest.WaitText(t, b, "Sale certain")
+	webuitest.WaitText(t, b, "Checked in at")
+	webuitest.WaitText(t, b, "Reception: 0 left")
 	b.Screenshot("sale-certain")
 
 	sell("Jo", "pay-card")
-	waitText(t, b, "Sold past this kiosk's allocation: pending hub confirmation")
+	webuitest.WaitText(t, b, "Sold past this kiosk's allocation: pending hub confirmation")
 	b.Screenshot("sale-pending-hub")
 
 	// The workshop is not sold past its allocation: the third is refused, with the reason.
@@ -185,11 +161,11 @@ func TestE2EWalkUpSaleInsideAndPastAllocation(t *testing.T) {
 		b.Run("attendee", chromedp.SendKeys(chromedp.ID("f-name"), name), chromedp.Click(chromedp.ID("pay-cash")),
 			chromedp.Click(chromedp.ID("sell")))
 		if i < 2 {
-			waitText(t, b, "Sale certain")
+			webuitest.WaitText(t, b, "Sale certain")
 		}
 	}
-	waitText(t, b, "Refused:")
-	waitText(t, b, "Nothing was sold")
+	webuitest.WaitText(t, b, "Refused:")
+	webuitest.WaitText(t, b, "Nothing was sold")
 	b.Screenshot("sale-refused")
 	if n := d.ownEvents("registrations.WalkUpOrderPlaced"); n != 4 {
 		t.Fatalf("%d sales recorded, want 4", n)
@@ -200,17 +176,17 @@ func TestE2EOfflineBannerAndIdleLock(t *testing.T) {
 	d := startDesk(t, Options{StatusRefresh: time.Second, IdleLock: 6 * time.Second, Now: time.Now})
 	b := browsertest.New(t)
 	unlockIn(t, d, b)
-	waitText(t, b, "Online")
+	webuitest.WaitText(t, b, "Online")
 	if n := browsertest.Get(b, "banner", chromedp.Evaluate[int](`document.querySelectorAll("#offline-banner").length`)); n != 0 {
 		t.Fatal("offline banner while online")
 	}
 	// The link drops: the banner appears without a reload.
 	d.k.SetOnline(false)
-	waitJS(t, b, "offline banner", `!!document.querySelector("#offline-banner")`)
-	waitText(t, b, "Offline")
+	webuitest.WaitJS(t, b, "offline banner", `!!document.querySelector("#offline-banner")`)
+	webuitest.WaitText(t, b, "Offline")
 	b.Screenshot("offline-banner")
 
 	// Left alone, the screen locks itself.
-	waitText(t, b, "Locked after 6 seconds without use")
+	webuitest.WaitText(t, b, "Locked after 6 seconds without use")
 	b.Screenshot("idle-locked")
 }

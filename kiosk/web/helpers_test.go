@@ -5,13 +5,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +22,7 @@ import (
 	"conference/kiosk/kiosktest"
 	"conference/shared/onsite"
 	"conference/shared/registrations"
+	"conference/shared/webui/webuitest"
 )
 
 var (
@@ -41,25 +40,12 @@ const kioskID = "k1"
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// clock is a settable time source shared by kiosk, UI and test.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // desk is a paired kiosk on a real SQLite file, fed by a stand-in hub,
 // with the door-staff UI served on loopback.
 type desk struct {
 	t       testing.TB
 	ctx     context.Context
-	clock   *clock
+	clock   *webuitest.Clock
 	keys    kiosktest.Keys
 	k       *kiosk.Kiosk
 	hub     *kiosktest.Hub
@@ -76,7 +62,7 @@ func startDesk(t testing.TB, opts Options) *desk {
 // startDeskPrinter is startDesk with a print queue (nil: the browser prints).
 func startDeskPrinter(t testing.TB, opts Options, p badges.Printer) *desk {
 	t.Helper()
-	d := &desk{t: t, ctx: context.Background(), clock: &clock{now: time.Now().UTC().Truncate(time.Second)}}
+	d := &desk{t: t, ctx: context.Background(), clock: webuitest.NewClock(time.Now().UTC().Truncate(time.Second))}
 	path := filepath.Join(t.TempDir(), "kiosk.db")
 	var err error
 	if d.keys, err = kiosktest.NewKeys(kioskID, d.clock.Now()); err != nil {
@@ -146,131 +132,23 @@ func (d *desk) ownEvents(typ string) int {
 	return n
 }
 
-// client is a browser stand-in: its own cookies, no redirect following.
+// client is a webuitest.Browser on the kiosk's pages.
 type client struct {
-	t  testing.TB
-	d  *desk
-	hc *http.Client
+	*webuitest.Browser
+	d *desk
 }
 
 func (d *desk) client() *client {
-	jar, _ := cookiejar.New(nil)
-	return &client{t: d.t, d: d, hc: &http.Client{Jar: jar, Timeout: 15 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &client{Browser: webuitest.NewBrowser(d.t, d.srv.URL, csrfCookie, "/unlock"), d: d}
 }
 
-type page struct {
-	status   int
-	location string
-	body     string
-	header   http.Header
-}
-
-func (c *client) do(req *http.Request) page {
-	c.t.Helper()
-	res, err := c.hc.Do(req)
-	if err != nil {
-		c.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	return page{status: res.StatusCode, location: res.Header.Get("Location"), body: string(body), header: res.Header}
-}
-
-func (c *client) get(path string) page {
-	c.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, c.d.srv.URL+path, nil)
-	return c.do(req)
-}
-
-// follow GETs where a redirect points.
-func (c *client) follow(p page) page {
-	c.t.Helper()
-	if p.location == "" {
-		c.t.Fatalf("no redirect (status %d):\n%s", p.status, excerpt(p.body))
-	}
-	return c.get(p.location)
-}
-
-func (c *client) cookie(name string) string {
-	u, _ := url.Parse(c.d.srv.URL)
-	for _, ck := range c.hc.Jar.Cookies(u) {
-		if ck.Name == name {
-			return ck.Value
-		}
-	}
-	return ""
-}
-
-// post sends a form with the CSRF token, as the page would.
-func (c *client) post(path string, form url.Values) page {
-	c.t.Helper()
-	if c.cookie(csrfCookie) == "" {
-		c.get("/unlock")
-	}
-	v := url.Values{}
-	for k, vs := range form {
-		v[k] = vs
-	}
-	v.Set(csrfField, c.cookie(csrfCookie))
-	return c.postRaw(path, v)
-}
-
-func (c *client) postRaw(path string, form url.Values) page {
-	c.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, c.d.srv.URL+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return c.do(req)
-}
+type page = webuitest.Page
 
 // unlocked returns a client unlocked as staff "Rita".
 func (d *desk) unlocked() *client {
 	c := d.client()
-	c.post("/unlock", url.Values{"staff": {"Rita"}, "pin": {kiosktest.PIN}}).wantRedirect(d.t, "/")
+	c.Post("/unlock", url.Values{"staff": {"Rita"}, "pin": {kiosktest.PIN}}).WantRedirect(d.t, "/")
 	return c
-}
-
-func (p page) want(t testing.TB, status int, contains ...string) page {
-	t.Helper()
-	if p.status != status {
-		t.Fatalf("status %d, want %d; location %q; body:\n%s", p.status, status, p.location, excerpt(p.body))
-	}
-	for _, s := range contains {
-		if !strings.Contains(p.body, s) {
-			t.Fatalf("page lacks %q; body:\n%s", s, excerpt(p.body))
-		}
-	}
-	return p
-}
-
-func (p page) lacks(t testing.TB, texts ...string) {
-	t.Helper()
-	for _, s := range texts {
-		if strings.Contains(p.body, s) {
-			t.Fatalf("page has %q; body:\n%s", s, excerpt(p.body))
-		}
-	}
-}
-
-func (p page) wantRedirect(t testing.TB, prefix string) page {
-	t.Helper()
-	if p.status != http.StatusSeeOther && p.status != http.StatusFound {
-		t.Fatalf("status %d, want a redirect to %s; body:\n%s", p.status, prefix, excerpt(p.body))
-	}
-	if !strings.HasPrefix(p.location, prefix) {
-		t.Fatalf("redirect to %q, want %s...", p.location, prefix)
-	}
-	return p
-}
-
-func excerpt(s string) string {
-	if i := strings.Index(s, `<main`); i >= 0 {
-		s = s[i:]
-	}
-	if len(s) > 4000 {
-		s = s[:4000] + "…"
-	}
-	return s
 }
 
 var receiptLink = regexp.MustCompile(`/receipts/[A-Za-z0-9_-]+/badge\.pdf`)

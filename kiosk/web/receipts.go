@@ -10,6 +10,7 @@ import (
 	"conference/kiosk"
 	"conference/kiosk/readmodel"
 	"conference/shared/onsite"
+	"conference/shared/webui"
 )
 
 // receipt is the confirmation of an action that printed a badge or sold
@@ -59,7 +60,7 @@ func newReceipts(now func() time.Time) *receipts {
 func (rs *receipts) add(r *receipt) *receipt {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	r.ID, r.created = newToken(), rs.now()
+	r.ID, r.created = webui.NewToken(), rs.now()
 	rs.m[r.ID] = r
 	rs.order = append(rs.order, r.ID)
 	for len(rs.order) > maxReceipts || (len(rs.order) > 0 && rs.now().Sub(rs.m[rs.order[0]].created) > receiptTTL) {

@@ -1,13 +1,10 @@
 package web
 
 import (
-	"bytes"
 	"embed"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"net/http"
-	"path"
 	"strings"
 	"time"
 	"unicode"
@@ -17,6 +14,7 @@ import (
 
 	"conference/kiosk/readmodel"
 	"conference/shared/registrations"
+	"conference/shared/webui"
 )
 
 //go:embed templates/*.html
@@ -116,59 +114,23 @@ func upperFirst(s string) string {
 	return string(unicode.ToUpper(r)) + s[n:]
 }
 
-// pages holds one template set per page: the layout, the shared partials
-// and the page's own "content".
-type pages map[string]*template.Template
-
-func loadPages() (pages, error) {
-	shared, err := template.New("").Funcs(funcs).ParseFS(templateFiles, "templates/_*.html")
-	if err != nil {
-		return nil, fmt.Errorf("parse layout: %w", err)
-	}
-	names, err := fs.Glob(templateFiles, "templates/*.html")
-	if err != nil {
-		return nil, err
-	}
-	p := pages{"_partials": shared}
-	for _, name := range names {
-		base := path.Base(name)
-		if strings.HasPrefix(base, "_") {
-			continue
-		}
-		t, err := shared.Clone()
-		if err != nil {
-			return nil, err
-		}
-		if _, err := t.ParseFS(templateFiles, name); err != nil {
-			return nil, fmt.Errorf("parse %s: %w", name, err)
-		}
-		p[strings.TrimSuffix(base, ".html")] = t
-	}
-	return p, nil
-}
-
-// render draws a page into a buffer first, so a template error becomes a
-// clean error page rather than half a page.
+// render fills in what the layout needs and draws the page. A template
+// error is logged and answered with a plain 500: the error page would go
+// through the same templates.
 func (s *site) render(c echo.Context, status int, page string, v view) error {
-	t, ok := s.pages[page]
-	if !ok {
-		return fmt.Errorf("no page %q", page)
-	}
-	v.CSRF = csrfToken(c)
+	v.CSRF = webui.CSRFToken(c)
 	v.Staff = staffOf(c)
 	if v.Flash == "" {
-		v.Flash = s.takeFlash(c)
+		v.Flash = s.flash.Take(c)
 	}
 	if v.Staff != "" && v.Status == nil {
 		v.Status = s.status(c)
 	}
 	v.IdleSeconds = int(s.opts.IdleLock / time.Second)
 	v.RefreshSeconds = max(1, int(s.opts.StatusRefresh/time.Second))
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+	if err := s.pages.Render(c, status, page, v); err != nil {
 		s.log.Error("render kiosk page", "page", page, "err", err)
 		return c.String(http.StatusInternalServerError, "The kiosk could not draw this page. Nothing was recorded unless a page said so.")
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.HTMLBlob(status, buf.Bytes())
+	return nil
 }

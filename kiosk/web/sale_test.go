@@ -7,26 +7,27 @@ import (
 	"testing"
 
 	"conference/shared/ids"
+	"conference/shared/webui/webuitest"
 )
 
 func TestWalkUpSaleInsideThenPastTheAllocation(t *testing.T) {
 	d := startDesk(t, Options{})
 	d.k.SetOnline(false)
 	c := d.unlocked()
-	c.get("/sale").want(t, http.StatusOK, "Go workshop", "Reception", "1 left in this kiosk", "Cash").lacks(t, "Full pass")
+	c.Get("/sale").Want(t, http.StatusOK, "Go workshop", "Reception", "1 left in this kiosk", "Cash").Lacks(t, "Full pass")
 
 	// Inside the allocation: certain, checked in, badge ready.
-	p := c.post("/sale", saleForm(reception, "Ivo", "cash")).wantRedirect(t, "/receipts/")
-	r := c.follow(p).want(t, http.StatusOK, "Sale certain", "Ivo", "Checked in at", "15.00 EUR", `id="badge-frame"`)
-	if receiptLink.FindString(r.body) == "" {
+	p := c.Post("/sale", saleForm(reception, "Ivo", "cash")).WantRedirect(t, "/receipts/")
+	r := c.Follow(p).Want(t, http.StatusOK, "Sale certain", "Ivo", "Checked in at", "15.00 EUR", `id="badge-frame"`)
+	if receiptLink.FindString(r.Body) == "" {
 		t.Fatal("no badge on the sale receipt")
 	}
-	c.get("/?q=ivo").want(t, http.StatusOK, "1 match", "Checked in")
-	c.get("/status-bar").want(t, http.StatusOK, "Reception: <strong>0</strong> left")
+	c.Get("/?q=ivo").Want(t, http.StatusOK, "1 match", "Checked in")
+	c.Get("/status-bar").Want(t, http.StatusOK, "Reception: <strong>0</strong> left")
 
 	// Past it, for a seat type sold past allocation: sold, pending the hub.
-	p = c.post("/sale", saleForm(reception, "Jo", "card_present")).wantRedirect(t, "/receipts/")
-	c.follow(p).want(t, http.StatusOK, "Sold, pending hub confirmation", "pending hub confirmation", "1 × Reception")
+	p = c.Post("/sale", saleForm(reception, "Jo", "card_present")).WantRedirect(t, "/receipts/")
+	c.Follow(p).Want(t, http.StatusOK, "Sold, pending hub confirmation", "pending hub confirmation", "1 × Reception")
 	if n := d.ownEvents("registrations.WalkUpOrderPlaced"); n != 2 {
 		t.Fatalf("%d sales recorded, want 2", n)
 	}
@@ -38,9 +39,9 @@ func TestWalkUpSaleRefusedChangesNothing(t *testing.T) {
 	// Use up the workshop allocation (2), then a third is refused: this
 	// seat type is not sold past it.
 	for _, name := range []string{"Ana", "Rui"} {
-		c.post("/sale", saleForm(workshop, name, "cash")).wantRedirect(t, "/receipts/")
+		c.Post("/sale", saleForm(workshop, name, "cash")).WantRedirect(t, "/receipts/")
 	}
-	c.post("/sale", saleForm(workshop, "Eve", "cash")).want(t, http.StatusConflict,
+	c.Post("/sale", saleForm(workshop, "Eve", "cash")).Want(t, http.StatusConflict,
 		"Refused:", "not sold past it", "Nothing was sold", `value="Eve"`)
 
 	bad := []struct {
@@ -60,11 +61,11 @@ func TestWalkUpSaleRefusedChangesNothing(t *testing.T) {
 		{"long name", saleForm(reception, strings.Repeat("x", 300), "cash"), http.StatusUnprocessableEntity, "too long"},
 	}
 	for _, tc := range bad {
-		p := c.post("/sale", tc.form)
-		if p.status != tc.status {
-			t.Fatalf("%s: status %d, want %d:\n%s", tc.name, p.status, tc.status, excerpt(p.body))
+		p := c.Post("/sale", tc.form)
+		if p.Status != tc.status {
+			t.Fatalf("%s: status %d, want %d:\n%s", tc.name, p.Status, tc.status, webuitest.Excerpt(p.Body))
 		}
-		p.want(t, tc.status, tc.want)
+		p.Want(t, tc.status, tc.want)
 	}
 	if n := d.ownEvents("registrations.WalkUpOrderPlaced"); n != 2 {
 		t.Fatalf("%d sales recorded, want the 2 allowed", n)

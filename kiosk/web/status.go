@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"net/http"
 	"slices"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"conference/kiosk"
+	"conference/shared/webui"
 )
 
 // statusView is the status bar: what staff need to trust the screen.
@@ -56,13 +56,10 @@ func (s *site) status(c echo.Context) *statusView {
 // statusBar answers the page's periodic refresh with the bar and banners
 // alone, rendered by the same template as the full page.
 func (s *site) statusBar(c echo.Context) error {
-	t := s.pages["_partials"]
-	var buf bytes.Buffer
-	v := view{Staff: staffOf(c), CSRF: csrfToken(c), Status: s.status(c)}
-	if err := t.ExecuteTemplate(&buf, "statusbar", v); err != nil {
+	v := view{Staff: staffOf(c), CSRF: webui.CSRFToken(c), Status: s.status(c)}
+	if err := s.pages.RenderPartial(c, http.StatusOK, "statusbar", v); err != nil {
 		s.log.Error("render status bar", "err", err)
 		return c.NoContent(http.StatusInternalServerError)
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.HTMLBlob(http.StatusOK, buf.Bytes())
+	return nil
 }

@@ -18,7 +18,6 @@ package web
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -30,6 +29,7 @@ import (
 	"conference/badges"
 	"conference/kiosk"
 	"conference/shared/registrations"
+	"conference/shared/webui"
 )
 
 // Options configure the UI.
@@ -58,10 +58,13 @@ type site struct {
 	opts     Options
 	now      func() time.Time
 	log      *slog.Logger
-	pages    pages
+	pages    *webui.Pages
+	cookies  webui.Cookies
+	flash    webui.Flash
+	csrf     webui.CSRF
 	sessions *sessions
-	pinByIP  *limiter
-	pinAll   *limiter
+	pinByIP  *webui.Limiter
+	pinAll   *webui.Limiter
 	receipts *receipts
 }
 
@@ -72,8 +75,7 @@ func Register(e *echo.Echo, k *kiosk.Kiosk, opts Options) error {
 	if err != nil {
 		return err
 	}
-	s.routes(e)
-	return nil
+	return s.routes(e)
 }
 
 func newSite(k *kiosk.Kiosk, opts Options) (*site, error) {
@@ -95,28 +97,38 @@ func newSite(k *kiosk.Kiosk, opts Options) (*site, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	p, err := loadPages()
+	p, err := webui.LoadPages(templateFiles, "templates", funcs)
 	if err != nil {
 		return nil, fmt.Errorf("kiosk web: %w", err)
 	}
+	// SameSite=Strict: the staff UI is never reached from another site, so
+	// no cross-site request carries its cookies.
+	cookies := webui.Cookies{SameSite: http.SameSiteStrictMode, Secure: opts.SecureCookies}
 	return &site{
 		k: k, opts: opts, now: opts.Now, log: opts.Logger, pages: p,
+		cookies:  cookies,
+		flash:    webui.Flash{Cookie: flashCookie, Cookies: cookies},
+		csrf:     webui.CSRF{Cookie: csrfCookie, Cookies: cookies, Expired: "The form had expired. Go back, reload the page and try again. Nothing was recorded."},
 		sessions: newSessions(opts.IdleLock, opts.Now),
-		pinByIP:  newLimiter(opts.PINRate, time.Minute, opts.Now),
-		pinAll:   newLimiter(4*opts.PINRate, time.Minute, opts.Now),
+		pinByIP:  webui.PerMinute(opts.PINRate, opts.Now),
+		pinAll:   webui.PerMinute(4*opts.PINRate, opts.Now),
 		receipts: newReceipts(opts.Now),
 	}, nil
 }
 
 // routes mounts every page; each route carries the middleware it needs.
-func (s *site) routes(e *echo.Echo) {
-	static, _ := fs.Sub(staticFiles, "static")
-	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticHandler(static))))
-
+func (s *site) routes(e *echo.Echo) error {
+	if err := webui.MountStatic(e, staticFiles, "static"); err != nil {
+		return fmt.Errorf("kiosk web: %w", err)
+	}
 	limit := middleware.BodyLimit("64K")
-	open := func(m, path string, h echo.HandlerFunc) { e.Add(m, path, h, limit, s.common, s.csrf) }
+	common := webui.Common(webui.Headers{
+		FrameOptions: "SAMEORIGIN",
+		CSP:          "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-src 'self'; object-src 'self'; frame-ancestors 'self'; form-action 'self'",
+	}, s.errorPage)
+	open := func(m, path string, h echo.HandlerFunc) { e.Add(m, path, h, limit, common, s.csrf.Middleware) }
 	staff := func(m, path string, h echo.HandlerFunc) {
-		e.Add(m, path, h, limit, s.common, s.csrf, s.requireStaff(true))
+		e.Add(m, path, h, limit, common, s.csrf.Middleware, s.requireStaff(true))
 	}
 
 	open(http.MethodGet, "/unlock", s.unlockForm)
@@ -124,7 +136,7 @@ func (s *site) routes(e *echo.Echo) {
 	open(http.MethodPost, "/lock", s.lock)
 	// The status bar refreshes itself; that is not staff activity, so it
 	// does not keep an idle screen unlocked.
-	e.Add(http.MethodGet, "/status-bar", s.statusBar, s.common, s.csrf, s.requireStaff(false))
+	e.Add(http.MethodGet, "/status-bar", s.statusBar, common, s.csrf.Middleware, s.requireStaff(false))
 
 	staff(http.MethodGet, "/", s.findPage)
 	staff(http.MethodPost, "/find", s.find)
@@ -139,23 +151,7 @@ func (s *site) routes(e *echo.Echo) {
 	staff(http.MethodGet, "/receipts/:id/badge.pdf", s.badgePDF)
 	staff(http.MethodGet, "/sale", s.saleForm)
 	staff(http.MethodPost, "/sale", s.sell)
-}
-
-// common sets the headers every page carries and turns the errors a
-// handler returns into pages: nothing staff do yields a bare 500.
-func (s *site) common(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "SAMEORIGIN")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-src 'self'; object-src 'self'; frame-ancestors 'self'; form-action 'self'")
-		err := next(c)
-		if err == nil || c.Response().Committed {
-			return err
-		}
-		return s.errorPage(c, err)
-	}
+	return nil
 }
 
 // errorPage explains an error that reached the top. What it says about
@@ -211,13 +207,4 @@ func domainMessage(err error) string {
 type errorData struct {
 	Heading, Message string
 	Bad              bool
-}
-
-func staticHandler(root fs.FS) http.Handler {
-	files := http.FileServerFS(root)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		files.ServeHTTP(w, r)
-	})
 }
