@@ -36,7 +36,7 @@ test:
 # Browser tests: headless Chromium against real hub and kiosk processes.
 # Screenshots land in artifacts/e2e.
 e2e:
-	CGO_ENABLED=1 $(GO) test -tags e2e -run E2E -count=1 -timeout 20m ./...
+	CGO_ENABLED=1 $(GO) test -tags e2e -run E2E -count=1 -p 1 -timeout 20m ./...
 
 # Figures of the issues, one markdown row each (median of several runs).
 bench:

@@ -90,6 +90,12 @@ func (k *Kiosk) WalkUpSale(ctx context.Context, req WalkUpRequest) (WalkUpResult
 
 	k.saleMu.Lock()
 	defer k.saleMu.Unlock()
+	// Decide on a model holding every sale already recorded: one whose
+	// flow failed before its catch-up below is in the log, and must hold
+	// its seats before this sale may call itself certain.
+	if err := k.catchUp(ctx); err != nil {
+		return WalkUpResult{}, k.recorded("read the kiosk's log", err)
+	}
 	outcome, past, err := k.decide(req)
 	if err != nil {
 		return WalkUpResult{}, err

@@ -17,10 +17,11 @@ type InventoryLine struct {
 	Price    registrations.Money
 	Policy   conferences.OnSitePolicy
 	// AllocationLeft is how many seats this kiosk may still sell with no
-	// risk: its lease from the hub minus its own sales since.
+	// risk: its lease as the hub's events say, minus every seat of its own
+	// sales the hub has not applied yet.
 	AllocationLeft int
 	// Remaining is what the kiosk's (possibly stale) copy of availability
-	// says is free beyond all allocations.
+	// says is free beyond all allocations and this kiosk's pending sales.
 	Remaining int
 }
 
@@ -97,7 +98,7 @@ func (m *Model) SeatType(conference, seatType uuid.UUID) (InventoryLine, bool) {
 
 func (m *Model) line(c *Conference, st SeatType) InventoryLine {
 	return InventoryLine{SeatType: st.ID, Name: st.Name, Price: st.Price, Policy: st.OnSite,
-		AllocationLeft: max(0, c.avail.AllocationOf(m.kioskID, st.ID)-m.unsettled(c.ID, st.ID)), Remaining: c.avail.Remaining(st.ID)}
+		AllocationLeft: m.allocationLeft(c, st.ID), Remaining: m.remaining(c, st.ID)}
 }
 
 // Prices lists the seat prices of a conference, for registrations.Price.

@@ -43,7 +43,8 @@ type Model struct {
 	byEmail     map[string][]*Attendee
 	byCode      map[string][]*Attendee
 	names       *nameIndex
-	ownSales    map[uuid.UUID]*ownSale // this kiosk's walk-up orders
+	ownSales    map[uuid.UUID]*ownSale          // this kiosk's walk-up sales the hub has not applied
+	pending     map[uuid.UUID]map[uuid.UUID]int // their seats, per conference and seat type
 	denied      int
 	checkedIn   int
 	duplicates  int
@@ -56,9 +57,9 @@ type Conference struct {
 	Name      string
 	Currency  string
 	SeatTypes map[uuid.UUID]SeatType
-	// avail is the hub's SeatsAvailability plus this kiosk's own walk-up
-	// sales the hub has not applied yet, so the allocation left is right
-	// while offline.
+	// avail is the hub's SeatsAvailability as the hub's events received
+	// so far make it; this kiosk's sales the hub has not applied yet are
+	// held apart (see ownsales.go).
 	avail *registrations.SeatsAvailability
 }
 
@@ -87,7 +88,7 @@ func New(kioskID string, codec *eventsourcing.Registry) *Model {
 		conferences: map[uuid.UUID]*Conference{}, orders: map[uuid.UUID]*orderView{},
 		attendance: map[onsite.Seat]*onsite.Attendance{}, attendees: map[onsite.Seat]*Attendee{},
 		byToken: map[string]onsite.Seat{}, byEmail: map[string][]*Attendee{}, byCode: map[string][]*Attendee{},
-		names: newNameIndex(), ownSales: map[uuid.UUID]*ownSale{},
+		names: newNameIndex(), ownSales: map[uuid.UUID]*ownSale{}, pending: map[uuid.UUID]map[uuid.UUID]int{},
 	}
 }
 
@@ -203,9 +204,7 @@ func (m *Model) applyAvailability(ev eventsourcing.Event) {
 	switch e := ev.(type) {
 	case registrations.OnSiteSeatsSold:
 		conf = e.ConferenceID
-		if m.settleOwnSale(e) {
-			return // a sale this kiosk counted already
-		}
+		m.settleOwnSale(e)
 	default:
 		conf = conferenceOf(ev)
 	}

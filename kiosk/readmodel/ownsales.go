@@ -6,67 +6,87 @@ import (
 	"conference/shared/registrations"
 )
 
-// ownSale is one of this kiosk's walk-up sales as the kiosk counted it
-// before the hub applied it. from is what the local count took out of the
-// allocation; the hub may split the sale differently (a grant still on its
-// way here when the kiosk sold), and the hub's split is the one that holds.
+// The kiosk's allocation left is a promise: a sale inside it must be
+// inside the kiosk's allocation at the hub when the sale lands there, or
+// "certain" is a lie and the hub may raise a conflict. The hub applies this
+// kiosk's sales in the kiosk's order, each after every hub event the
+// kiosk had seen when it sold, interleaved with hub events the kiosk had
+// not seen yet (grants on their way, the hub's own record of earlier
+// sales). Each sale takes min(quantity, allocation) there, so the
+// allocation the hub holds for a sale is at least
+//
+//	max(0, A - sum of the quantities of this kiosk's sales the hub has not applied)
+//
+// where A is the allocation the hub's events received so far say the
+// kiosk has: grants only add to it, and an earlier sale never takes more
+// than its quantity, whatever the order. That bound is what the kiosk may
+// call its own. Counting a sale into a local allocation at the moment it
+// is made instead, and correcting the count when the hub's split arrives,
+// drifts: a correction can drive the local count below zero, and the next
+// sale then counts from it as if nothing were owed, making up a seat (the
+// sync chaos test, seed 3).
+//
+// So Conference.avail holds the hub's events only, and a sale of this
+// kiosk is pending from its WalkUpOrderPlaced until the hub's
+// OnSiteSeatsSold for it arrives.
+
+// ownSale is one of this kiosk's walk-up sales the hub has not applied yet.
 type ownSale struct {
 	conference uuid.UUID
 	seats      registrations.Seats
-	from       map[uuid.UUID]int
-	applied    bool // the hub's OnSiteSeatsSold arrived
 }
 
-// countOwnSale counts a sale of this kiosk against its allocation now,
-// with the rule the hub will apply when the sale lands. The scratch
-// changes RecordOnSiteSale queues are never saved.
+// countOwnSale holds a sale of this kiosk against its allocation until the
+// hub applies it. A sale the hub's rule refuses to apply (a sale of
+// nothing) is never applied there, so it holds nothing here either.
 func (m *Model) countOwnSale(e registrations.WalkUpOrderPlaced) {
-	avail := m.conference(e.ConferenceID).avail
-	s := &ownSale{conference: e.ConferenceID, seats: e.Seats.Normalize(), from: map[uuid.UUID]int{}}
-	for _, q := range s.seats {
-		s.from[q.SeatType] = max(0, min(q.Quantity, avail.AllocationOf(m.kioskID, q.SeatType)))
+	if _, ok := m.ownSales[e.OrderID]; ok {
+		return
 	}
-	if avail.RecordOnSiteSale(e.KioskID, e.OrderID, e.Seats) != nil {
-		return // a sale of nothing: the hub's event, if any, counts it
+	if registrations.NewSeatsAvailability().RecordOnSiteSale(e.KioskID, e.OrderID, e.Seats) != nil {
+		return
 	}
+	s := &ownSale{conference: e.ConferenceID, seats: e.Seats.Normalize()}
 	m.ownSales[e.OrderID] = s
+	m.addPending(s, 1)
 }
 
-// settleOwnSale brings the hub's split of a sale this kiosk counted
-// already into the allocation: what the hub took from it beyond the local
-// count is gone from it too. It reports false for any other sale.
-func (m *Model) settleOwnSale(e registrations.OnSiteSeatsSold) bool {
+// settleOwnSale releases what a sale of this kiosk held once the hub's
+// OnSiteSeatsSold for it arrives: from then on the hub's event, applied to
+// availability like any other, counts it with the hub's split.
+func (m *Model) settleOwnSale(e registrations.OnSiteSeatsSold) {
 	s, ok := m.ownSales[e.OrderID]
-	if !ok || s.applied {
-		return ok
+	if !ok {
+		return
 	}
-	s.applied = true
-	avail := m.conference(s.conference).avail
-	hubFrom := map[uuid.UUID]int{}
-	for _, q := range e.FromAllocation {
-		hubFrom[q.SeatType] += q.Quantity
+	delete(m.ownSales, e.OrderID)
+	m.addPending(s, -1)
+}
+
+func (m *Model) addPending(s *ownSale, sign int) {
+	byType := m.pending[s.conference]
+	if byType == nil {
+		byType = map[uuid.UUID]int{}
+		m.pending[s.conference] = byType
 	}
 	for _, q := range s.seats {
-		switch d := hubFrom[q.SeatType] - s.from[q.SeatType]; {
-		case d > 0:
-			avail.Apply(registrations.SeatAllocationReturned{ConferenceID: s.conference, KioskID: m.kioskID, SeatType: q.SeatType, Quantity: d})
-		case d < 0:
-			avail.Apply(registrations.SeatAllocationGranted{ConferenceID: s.conference, KioskID: m.kioskID, SeatType: q.SeatType, Quantity: -d})
+		byType[q.SeatType] += sign * q.Quantity
+		if byType[q.SeatType] == 0 {
+			delete(byType, q.SeatType)
 		}
 	}
-	return true
 }
 
-// unsettled is how many seats of a seat type this kiosk sold past its
-// allocation that the hub has not applied yet. Until it does, a grant
-// arriving meanwhile may be what the hub covers them with, so those seats
-// are held against the allocation: "certain" must stay certain.
-func (m *Model) unsettled(conference, seatType uuid.UUID) int {
-	n := 0
-	for _, s := range m.ownSales {
-		if !s.applied && s.conference == conference {
-			n += s.seats.Get(seatType) - s.from[seatType]
-		}
-	}
-	return n
+// allocationLeft is the bound above: the seats of a seat type this kiosk
+// may sell with no risk.
+func (m *Model) allocationLeft(c *Conference, seatType uuid.UUID) int {
+	return max(0, c.avail.AllocationOf(m.kioskID, seatType)-m.pending[c.ID][seatType])
+}
+
+// remaining is what the kiosk's copy of availability says is free beyond
+// all allocations, less what this kiosk's pending sales take past its own
+// allocation.
+func (m *Model) remaining(c *Conference, seatType uuid.UUID) int {
+	past := max(0, m.pending[c.ID][seatType]-max(0, c.avail.AllocationOf(m.kioskID, seatType)))
+	return max(0, c.avail.Remaining(seatType)-past)
 }

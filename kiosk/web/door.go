@@ -57,7 +57,8 @@ func (s *site) scope() uuid.UUID {
 // find is the search field's submit: a scanned badge is verified on the
 // spot; a search with one match opens the attendee; otherwise the results.
 func (s *site) find(c echo.Context) error {
-	q := strings.TrimSpace(c.FormValue("q"))
+	raw := c.FormValue("q") // kept whole for k.Find: spaces belong to badge tokens
+	q := strings.TrimSpace(raw)
 	if q == "" {
 		return redirect(c, "/")
 	}
@@ -65,7 +66,7 @@ func (s *site) find(c echo.Context) error {
 		d := findData{Query: q, Error: "That is too long to be a name, email, access code or badge."}
 		return s.render(c, http.StatusUnprocessableEntity, "find", view{Title: "Find", Section: "find", Data: d})
 	}
-	res, err := s.k.Find(c.Request().Context(), q)
+	res, err := s.k.Find(c.Request().Context(), raw)
 	if err != nil {
 		return err
 	}

@@ -308,3 +308,4 @@ func TestAFullDiskIsShownOnEveryPage(t *testing.T) {
 	must(t, err)
 	c.Follow(c.Post(ang+"/check-in", nil)).Want(t, http.StatusOK, "Checked in: ").Lacks(t, "cannot record")
 }
+

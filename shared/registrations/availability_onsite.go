@@ -80,7 +80,7 @@ func (a *SeatsAvailability) RecordOnSiteSale(kioskID string, orderID uuid.UUID, 
 	seats = seats.Normalize()
 	from, past, over := map[uuid.UUID]int{}, map[uuid.UUID]int{}, map[uuid.UUID]int{}
 	for _, q := range seats {
-		f := min(q.Quantity, a.AllocationOf(kioskID, q.SeatType))
+		f := min(q.Quantity, max(0, a.AllocationOf(kioskID, q.SeatType))) // never below zero: a negative "from" would create seats
 		p := q.Quantity - f
 		from[q.SeatType], past[q.SeatType] = f, p
 		over[q.SeatType] = max(0, p-a.s.SeatTypes[q.SeatType].remaining())
