@@ -308,4 +308,3 @@ func TestAFullDiskIsShownOnEveryPage(t *testing.T) {
 	must(t, err)
 	c.Follow(c.Post(ang+"/check-in", nil)).Want(t, http.StatusOK, "Checked in: ").Lacks(t, "cannot record")
 }
-
