@@ -202,17 +202,24 @@ func (s *site) addSeatType(c echo.Context) error {
 }
 
 func (s *site) seatType(c echo.Context) (*conferences.SeatType, error) {
-	id, err := uuid.Parse(c.Param("sid"))
+	return ofConference(c, "sid", s.hub.Conferences.ListSeatTypes, func(st *conferences.SeatType) uuid.UUID { return st.ID })
+}
+
+// ofConference finds the item of the path's conference whose id is the
+// path parameter param, among what list returns for the signed-in
+// organizer; nil for a malformed or unknown id (another tenant's too).
+func ofConference[T any](c echo.Context, param string, list func(ctx context.Context, organizerID, conferenceID uuid.UUID) ([]*T, error), idOf func(*T) uuid.UUID) (*T, error) {
+	id, err := uuid.Parse(c.Param(param))
 	if err != nil {
 		return nil, nil
 	}
-	list, err := s.hub.Conferences.ListSeatTypes(c.Request().Context(), organizerOf(c).ID, conferenceOf(c).ID)
+	items, err := list(c.Request().Context(), organizerOf(c).ID, conferenceOf(c).ID)
 	if err != nil {
 		return nil, err
 	}
-	for _, st := range list {
-		if st.ID == id {
-			return st, nil
+	for _, it := range items {
+		if idOf(it) == id {
+			return it, nil
 		}
 	}
 	return nil, nil

@@ -91,20 +91,7 @@ type promoEditPage struct {
 // promoCodeOf finds one of the conference's promo codes by the :pcid in
 // the path; nil when there is none (another tenant's ids included).
 func (s *site) promoCodeOf(c echo.Context) (*conferences.PromoCode, error) {
-	id, err := uuid.Parse(c.Param("pcid"))
-	if err != nil {
-		return nil, nil
-	}
-	codes, err := s.hub.Conferences.ListPromoCodes(c.Request().Context(), organizerOf(c).ID, conferenceOf(c).ID)
-	if err != nil {
-		return nil, err
-	}
-	for _, pc := range codes {
-		if pc.ID == id {
-			return pc, nil
-		}
-	}
-	return nil, nil
+	return ofConference(c, "pcid", s.hub.Conferences.ListPromoCodes, func(pc *conferences.PromoCode) uuid.UUID { return pc.ID })
 }
 
 func (s *site) editPromoCode(c echo.Context) error {
