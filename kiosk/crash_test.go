@@ -1,16 +1,14 @@
 package kiosk_test
 
 import (
-	"bufio"
+	"conference/shared/crashtest"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -124,48 +122,7 @@ func registrationsAttendee(name string) registrations.Attendee {
 
 func runKioskAndKill(t *testing.T, db string, after time.Duration) []string {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+db)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	acks := make(chan []string)
-	first := make(chan struct{})
-	go func() {
-		var got []string
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if len(got) == 0 {
-				close(first)
-			}
-			if a, ok := strings.CutPrefix(sc.Text(), "ack "); ok {
-				got = append(got, a)
-			}
-		}
-		acks <- got
-	}()
-	select {
-	case <-first:
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("child never acknowledged an action: %s", stderr.String())
-	}
-	time.Sleep(after)
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	got := <-acks
-	err = cmd.Wait()
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
-		t.Fatalf("child exited on its own (%v): %s", err, stderr.String())
-	}
-	return got
+	return crashtest.RunAndKill(t, crashtest.Child{Env: crashChildEnv, Value: db, Ready: 60 * time.Second}, after)
 }
 
 // verifyAfterCrash restarts the kiosk (which finishes interrupted sales)

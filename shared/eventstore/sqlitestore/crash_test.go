@@ -1,17 +1,14 @@
 package sqlitestore_test
 
 import (
-	"bufio"
+	"conference/shared/crashtest"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -113,48 +110,7 @@ func TestSIGKILLWhileAppendingLeavesWholeBatchesOnly(t *testing.T) {
 
 func runAndKill(t *testing.T, db string, after time.Duration) []string {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+db)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	acks := make(chan []string)
-	first := make(chan struct{})
-	go func() {
-		var got []string
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if len(got) == 0 {
-				close(first)
-			}
-			if b, ok := strings.CutPrefix(sc.Text(), "ack "); ok {
-				got = append(got, b)
-			}
-		}
-		acks <- got
-	}()
-	select {
-	case <-first:
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("child never appended: %s", stderr.String())
-	}
-	time.Sleep(after)
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	got := <-acks
-	err = cmd.Wait()
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
-		t.Fatalf("child exited on its own (%v): %s", err, stderr.String())
-	}
-	return got
+	return crashtest.RunAndKill(t, crashtest.Child{Env: crashChildEnv, Value: db, Ready: 30 * time.Second}, after)
 }
 
 func (v *crashVerifier) verify(t *testing.T, db string, acked []string, kill int) {
