@@ -4,22 +4,31 @@ package web
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
 	"conference/hub/hubapp/hubtest"
+	"conference/hub/kiosks"
 	"conference/shared/browsertest"
 	"conference/shared/onsite"
 	"conference/shared/webui/webuitest"
+	"conference/sync/protocol"
 )
 
 // TestE2EVenue walks the organizer's venue pages in a real browser: a
 // registrant names the attendees of their seats; the organizer downloads
-// the badges, creates a kiosk and reads its pairing code, and resolves a
-// seat-quota conflict that offline kiosk sales caused.
+// the badges, creates a kiosk and reads its pairing code, sees what the
+// hub heard from the kiosk once it paired and synced (last seen, pending
+// uploads, seats held), revokes it through the confirm dialog, reads the
+// duplicate check-ins and resolves a seat-quota conflict that offline
+// kiosk sales caused.
 func TestE2EVenue(t *testing.T) {
 	e := startE2E(t)
 	fx := hubtest.PublishedConference(t, e.hub)
@@ -79,17 +88,73 @@ func TestE2EVenue(t *testing.T) {
 	org.Screenshot("kiosk-pairing")
 	org.Run("back to kiosks", chromedp.Click(chromedp.CSS("a.button[href$='/kiosks']")))
 	webuitest.WaitText(t, org, "waiting for pairing")
+
+	// The kiosk pairs over HTTP with the code shown, syncs over WebSocket,
+	// uploads a check-in (Grace's seat) and takes an allocation of workshop
+	// seats; the list shows what the hub heard from it.
+	k := pairKiosk(t, e.url, code)
+	grace := orderOf(t, e, fx.ConferenceID, "Grace Hopper")
+	k.checkIn(t, fx.ConferenceID, onsite.Seat{OrderID: grace})
+	k.waitSynced(t)
+	granted, err := k.client.RequestAllocation(ctx, fx.ConferenceID, fx.Workshop, 2)
+	if err != nil || granted != 2 {
+		t.Fatalf("allocation: granted %d, %v", granted, err)
+	}
+	k.waitSynced(t)
+	hubtest.Eventually(t, 15*time.Second, "presence recorded", func() error {
+		got, err := e.hub.Kiosks.Get(ctx, fx.OrganizerID, k.id)
+		if err != nil || got.LastSeen.IsZero() || got.UpAcked < 1 || got.PendingUploads != 0 || got.Allocations[fx.Workshop] != 2 {
+			return fmt.Errorf("kiosk %+v, %v", got, err)
+		}
+		return nil
+	})
+	row := "tr[data-kiosk='" + k.id + "']"
+	org.Run("reload kiosks", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(row)))
+	cells := browsertest.Get(org, "kiosk row", chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll("`+row+` td")].map(td => td.innerText.trim())`))
+	if len(cells) != 5 || cells[0] != "paired" || cells[1] == "never" || !strings.Contains(cells[1], "kiosk e2e") ||
+		cells[2] != "0" || cells[3] != "2 × Workshop" {
+		t.Fatalf("kiosk row cells (status, last seen, pending uploads, seats held, actions): %q", cells)
+	}
 	org.Screenshot("kiosks")
 
+	// Revoke through the button's confirm dialog: the kiosk is cut off at
+	// once and refused from then on.
+	confirms := acceptDialogs(org)
+	org.Run("revoke", chromedp.Click(chromedp.CSS(row+" button.danger")))
+	webuitest.WaitText(t, org, "Kiosk “Front desk” revoked")
+	if msgs, err := confirms.seen(); err != nil || len(msgs) != 1 || !strings.HasPrefix(msgs[0], "Revoke Front desk?") {
+		t.Fatalf("confirm dialogs: %q, %v", msgs, err)
+	}
+	status := browsertest.Get(org, "revoked row", chromedp.Evaluate[string](
+		`(() => { const r = document.querySelector("`+row+`"); return r.querySelector("td").innerText.trim() + "|" + r.querySelectorAll("button").length; })()`))
+	if status != "revoked|0" {
+		t.Fatalf("revoked kiosk row: status|buttons = %q", status)
+	}
+	org.Screenshot("kiosk-revoked")
+	var refused *protocol.Error
+	if err := k.stopped(t, 5*time.Second); !errors.As(err, &refused) || refused.Code != protocol.CodeRevoked {
+		t.Fatalf("revoked kiosk's sync ended with %v, want %s", err, protocol.CodeRevoked)
+	}
+	if _, err := e.hub.Kiosks.Authenticate(ctx, k.credential); !errors.Is(err, kiosks.ErrRevoked) {
+		t.Fatalf("revoked kiosk authenticates: %v", err)
+	}
+
 	// Offline sales past the workshop's quota reach the hub (as sync's
-	// merge records them), with a duplicate check-in.
-	recordOnSiteSale(t, e.hub, fx.ConferenceID, fx.Workshop, "kiosk-east", "Walk-up Wanda", hubtest.WorkshopQuota+2)
-	recordDuplicateCheckIn(t, e.hub, fx.ConferenceID, onsite.Seat{OrderID: orderOf(t, e, fx.ConferenceID, "Grace Hopper")}, "kiosk-west", "kiosk-east")
+	// merge records them): the kiosk's allocation left 8 seats, so 10 sold
+	// overflow by 2. Front desk and kiosk-west both checked Grace in.
+	recordOnSiteSale(t, e.hub, fx.ConferenceID, fx.Workshop, "kiosk-east", "Walk-up Wanda", hubtest.WorkshopQuota)
+	recordDuplicateCheckIn(t, e.hub, fx.ConferenceID, onsite.Seat{OrderID: grace}, k.id, "kiosk-west")
 	caughtUp(t, e.hub)
 	org.Run("conflicts", chromedp.Click(chromedp.CSS(".subnav a[href$='/conflicts']")))
 	webuitest.WaitText(t, org, "Conflict 1: 2 seats of Workshop over the quota")
 	webuitest.WaitText(t, org, "Walk-up Wanda")
-	webuitest.WaitText(t, org, "kiosk-west")
+	dup := browsertest.Get(org, "duplicate check-ins", chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll("table.list tbody tr")].map(r => r.innerText.replace(/\s+/g, " ").trim())`))
+	if len(dup) != 1 || !strings.Contains(dup[0], "Grace Hopper") || !strings.Contains(dup[0], "seat 1") ||
+		!strings.Contains(dup[0], "Front desk kiosk-west") {
+		t.Fatalf("duplicate check-ins rows: %q", dup)
+	}
 	org.Screenshot("conflicts")
 	org.Run("choose refund", chromedp.Click(chromedp.ID("kind-1-refund")), chromedp.Click(chromedp.CSS("#conflict-1 button.primary")))
 	webuitest.WaitText(t, org, "Conflict 1 resolved")
