@@ -3,7 +3,11 @@
 package web
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,17 +17,18 @@ import (
 	"conference/kiosk/kiosktest"
 	"conference/shared/browsertest"
 	"conference/shared/webui/webuitest"
+	"conference/sync/hubserver/hubservertest"
 )
 
-// The door-staff flows in headless Chromium against a real kiosk (SQLite
-// file, read models following the log) serving the UI on loopback. A USB
-// barcode scanner is a keyboard: it is played by key events sent to
-// whatever has focus, never by filling a chosen field.
+// The door-staff flows in headless Chromium against a real `kiosk serve`
+// process (e2e_process_test.go) on a SQLite file written with the
+// kiosktest fixtures. A USB barcode scanner is a keyboard: it is played by
+// key events sent to whatever has focus, never by filling a chosen field.
 
 // unlockIn opens the kiosk and unlocks it with the PIN pad.
-func unlockIn(t *testing.T, d *desk, b *browsertest.Browser) {
+func unlockIn(t *testing.T, v *venue, b *browsertest.Browser) {
 	t.Helper()
-	b.Run("open kiosk", chromedp.Navigate(d.srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("pin")))
+	b.Run("open kiosk", chromedp.Navigate(v.url+"/"), chromedp.WaitVisible(chromedp.ID("pin")))
 	b.Run("name", chromedp.SendKeys(chromedp.ID("staff-name"), "Rita"))
 	for _, digit := range kiosktest.PIN {
 		b.Run("pin pad", chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-key="%c"]`, digit))))
@@ -44,14 +49,14 @@ func scan(t *testing.T, b *browsertest.Browser, text string) {
 }
 
 func TestE2EFindCheckInPrintAndDuplicateWarning(t *testing.T) {
-	d := startDesk(t, Options{})
+	v := newVenue(t)
 	b := browsertest.New(t)
 	b.Viewport(1280, 800) // a kiosk touch screen
-	unlockIn(t, d, b)
+	unlockIn(t, v, b)
 	b.Screenshot("door")
 
 	// An access code, typed or scanned into the focused search field, lists the order's attendees.
-	scan(t, b, strings.ToLower(d.annO.AccessCode))
+	scan(t, b, strings.ToLower(v.annO.AccessCode))
 	webuitest.WaitText(t, b, "2 matches")
 	b.Screenshot("results")
 	b.Run("open Ângela", chromedp.Click(chromedp.CSS(`a.result[href$="/0"]`)))
@@ -75,35 +80,53 @@ func TestE2EFindCheckInPrintAndDuplicateWarning(t *testing.T) {
 	b.Screenshot("already-checked-in")
 
 	// Bo's page is open when another door checks him in: tapping warns, records nothing.
-	b.Run("open Bo", chromedp.Navigate(d.srv.URL+attendeeURL(seatOf(d.annO, 1))))
+	b.Run("open Bo", chromedp.Navigate(v.url+attendeeURL(seatOf(v.annO, 1))))
 	webuitest.WaitText(t, b, "Not checked in yet")
-	d.checkInElsewhere(seatOf(d.annO, 1), "k2", "Sam")
+	v.checkInElsewhere(seatOf(v.annO, 1), "k2", "Sam")
+	// The restarted kiosk asks for the PIN again; staff unlock it from
+	// another screen, and Bo's page is still the one that was open.
+	relock(t, v, b)
 	b.Run("check in", chromedp.Click(chromedp.ID("check-in")))
 	webuitest.WaitText(t, b, "Already checked in: not recorded again")
 	webuitest.WaitText(t, b, "at kiosk k2")
 	b.Screenshot("duplicate-warning")
-	if n := d.ownEvents("onsite.AttendeeCheckedIn"); n != 1 {
-		t.Fatalf("%d check-ins recorded, want 1", n)
-	}
 
 	// Print without checking in, then a reprint with a reason.
-	b.Run("open Mallory", chromedp.Navigate(d.srv.URL+attendeeURL(seatOf(d.mallory, 0))))
+	b.Run("open Mallory", chromedp.Navigate(v.url+attendeeURL(seatOf(v.mallory, 0))))
 	webuitest.WaitText(t, b, "Not checked in yet")
 	b.Run("print only", chromedp.Click(chromedp.ID("print-only")))
 	webuitest.WaitText(t, b, "Badge printed (not checked in)")
-	b.Run("back to attendee", chromedp.Navigate(d.srv.URL+attendeeURL(seatOf(d.mallory, 0))))
+	b.Run("back to attendee", chromedp.Navigate(v.url+attendeeURL(seatOf(v.mallory, 0))))
 	webuitest.WaitText(t, b, "Reprint the badge")
 	b.Run("reason", chromedp.Click(chromedp.CSS(`input[name=reason][value=damaged]`)), chromedp.Click(chromedp.ID("reprint")))
 	webuitest.WaitText(t, b, "Badge reprinted")
 	b.Screenshot("reprint")
+	if n := v.ownEvents("onsite.AttendeeCheckedIn"); n != 1 {
+		t.Fatalf("%d check-ins recorded, want 1", n)
+	}
+}
+
+// relock checks that the restarted kiosk locked the screen, then unlocks
+// it with a request from the open page, which stays on screen.
+func relock(t *testing.T, v *venue, b *browsertest.Browser) {
+	t.Helper()
+	locked := browsertest.Get(b, "restarted kiosk locked", chromedp.Evaluate[bool](`fetch("/", {redirect: "manual"}).then(r => r.type === "opaqueredirect")`, chromedp.EvalAwaitPromise))
+	if !locked {
+		t.Fatal("the restarted kiosk kept the staff session")
+	}
+	unlocked := browsertest.Get(b, "unlock again", chromedp.Evaluate[bool](fmt.Sprintf(`fetch("/unlock", {method: "POST", redirect: "manual",
+		body: new URLSearchParams({_csrf: document.querySelector("input[name=_csrf]").value, staff: "Rita", pin: %q})}).then(r => r.type === "opaqueredirect")`, kiosktest.PIN), chromedp.EvalAwaitPromise))
+	if !unlocked {
+		t.Fatal("unlock after restart refused")
+	}
 }
 
 func TestE2EScannedBadgeVerifiedOffline(t *testing.T) {
-	d := startDesk(t, Options{})
-	d.k.SetOnline(false)
+	v := newVenue(t) // hub-less: offline
 	b := browsertest.New(t)
-	unlockIn(t, d, b)
-	genuine := d.token(t, confID.String(), seatOf(d.annO, 0))
+	unlockIn(t, v, b)
+	d := v.desk()
+	genuine := d.token(t, confID.String(), seatOf(v.annO, 0))
 
 	scan(t, b, genuine)
 	webuitest.WaitText(t, b, "Valid badge")
@@ -117,24 +140,25 @@ func TestE2EScannedBadgeVerifiedOffline(t *testing.T) {
 	webuitest.WaitText(t, b, "Forged or altered badge")
 	b.Screenshot("forged-badge")
 
-	scan(t, b, d.token(t, otherConf.String(), seatOf(d.annO, 0)))
+	scan(t, b, d.token(t, otherConf.String(), seatOf(v.annO, 0)))
 	webuitest.WaitText(t, b, "another conference")
 	scan(t, b, "HELLO")
 	webuitest.WaitText(t, b, "This is not a badge code")
 	b.Screenshot("not-a-badge")
-	if n := d.ownEvents("onsite.ScanDenied"); n != 3 {
+	// Checked while the kiosk was offline: its status says so.
+	webuitest.WaitJS(t, b, "offline banner", `!!document.querySelector("#offline-banner")`)
+	if n := v.ownEvents("onsite.ScanDenied"); n != 3 {
 		t.Fatalf("%d denied scans recorded, want 3", n)
 	}
 }
 
 func TestE2EWalkUpSaleInsideAndPastAllocation(t *testing.T) {
-	d := startDesk(t, Options{})
-	d.k.SetOnline(false)
+	v := newVenue(t) // hub-less: offline
 	b := browsertest.New(t)
-	unlockIn(t, d, b)
+	unlockIn(t, v, b)
 
 	sell := func(name, payment string) {
-		b.Run("open sale", chromedp.Navigate(d.srv.URL+"/sale"), chromedp.WaitVisible(chromedp.ID("f-name")))
+		b.Run("open sale", chromedp.Navigate(v.url+"/sale"), chromedp.WaitVisible(chromedp.ID("f-name")))
 		b.Run("choose reception", chromedp.Click(chromedp.CSS(fmt.Sprintf(`input[name=seat][value="%s"]`, reception))))
 		b.Run("attendee", chromedp.SendKeys(chromedp.ID("f-name"), name),
 			chromedp.SendKeys(chromedp.ID("f-email"), strings.ToLower(name)+"@example.org"),
@@ -156,7 +180,7 @@ func TestE2EWalkUpSaleInsideAndPastAllocation(t *testing.T) {
 
 	// The workshop is not sold past its allocation: the third is refused, with the reason.
 	for i, name := range []string{"Ana", "Rui", "Eve"} {
-		b.Run("open sale", chromedp.Navigate(d.srv.URL+"/sale"), chromedp.WaitVisible(chromedp.ID("f-name")))
+		b.Run("open sale", chromedp.Navigate(v.url+"/sale"), chromedp.WaitVisible(chromedp.ID("f-name")))
 		b.Run("choose workshop", chromedp.Click(chromedp.CSS(fmt.Sprintf(`input[name=seat][value="%s"]`, workshop))))
 		b.Run("attendee", chromedp.SendKeys(chromedp.ID("f-name"), name), chromedp.Click(chromedp.ID("pay-cash")),
 			chromedp.Click(chromedp.ID("sell")))
@@ -167,26 +191,39 @@ func TestE2EWalkUpSaleInsideAndPastAllocation(t *testing.T) {
 	webuitest.WaitText(t, b, "Refused:")
 	webuitest.WaitText(t, b, "Nothing was sold")
 	b.Screenshot("sale-refused")
-	if n := d.ownEvents("registrations.WalkUpOrderPlaced"); n != 4 {
+	if n := v.ownEvents("registrations.WalkUpOrderPlaced"); n != 4 {
 		t.Fatalf("%d sales recorded, want 4", n)
 	}
 }
 
 func TestE2EOfflineBannerAndIdleLock(t *testing.T) {
-	d := startDesk(t, Options{StatusRefresh: time.Second, IdleLock: 6 * time.Second, Now: time.Now})
+	// A kiosk paired with a real hub sync endpoint by `kiosk pair`.
+	h := hubservertest.Start(t, hubservertest.Options{})
+	created := h.NewKiosk(t, "Door 1")
+	v := &venue{t: t, ctx: context.Background(), db: filepath.Join(t.TempDir(), "kiosk.db"), flags: []string{"--idle-lock", "12s"}}
+	pair := exec.Command(kioskBinary(t), "pair", "--db", v.db, "--hub", h.URL, "--code", created.PairingCode)
+	pair.Env = append(os.Environ(), "KIOSK_PIN="+kiosktest.PIN)
+	if out, err := pair.CombinedOutput(); err != nil {
+		t.Fatalf("kiosk pair: %v\n%s", err, out)
+	}
+	v.start()
+	hubservertest.Eventually(t, 20*time.Second, "the kiosk to connect", func() bool { return len(h.Server.Online()) == 1 })
+
 	b := browsertest.New(t)
-	unlockIn(t, d, b)
+	unlockIn(t, v, b)
 	webuitest.WaitText(t, b, "Online")
 	if n := browsertest.Get(b, "banner", chromedp.Evaluate[int](`document.querySelectorAll("#offline-banner").length`)); n != 0 {
 		t.Fatal("offline banner while online")
 	}
-	// The link drops: the banner appears without a reload.
-	d.k.SetOnline(false)
+	// The hub goes away: the banner appears without a reload.
+	must(t, h.Server.Close())
+	h.HTTP.Close()
 	webuitest.WaitJS(t, b, "offline banner", `!!document.querySelector("#offline-banner")`)
 	webuitest.WaitText(t, b, "Offline")
 	b.Screenshot("offline-banner")
 
 	// Left alone, the screen locks itself.
-	webuitest.WaitText(t, b, "Locked after 6 seconds without use")
+	webuitest.WaitText(t, b, "Locked after 12 seconds without use")
 	b.Screenshot("idle-locked")
+	v.stop()
 }

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -51,17 +54,15 @@ func paired(t *testing.T) string {
 	return db
 }
 
-func TestServeAnswersHealthzAndStopsGracefully(t *testing.T) {
-	db := paired(t)
+// startServe runs `kiosk serve` in-process with env until stop is called;
+// stop reports what serve returned.
+func startServe(t *testing.T, env map[string]string) (url string, stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errs syncBuffer
 	done := make(chan error, 1)
-	env := func(k string) string {
-		return map[string]string{"KIOSK_DB": db, "KIOSK_ADDR": "127.0.0.1:0", "KIOSK_LOG_LEVEL": "warn"}[k]
-	}
-	go func() { done <- run(ctx, []string{"serve"}, env, &out, &errs) }()
+	go func() { done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, &out, &errs) }()
 	re := regexp.MustCompile(`listening on (http://\S+)`)
-	var url string
 	for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if m := re.FindStringSubmatch(out.String()); m != nil {
 			url = m[1]
@@ -71,6 +72,26 @@ func TestServeAnswersHealthzAndStopsGracefully(t *testing.T) {
 		cancel()
 		t.Fatalf("kiosk did not start: %s %s", out.String(), errs.String())
 	}
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(15 * time.Second):
+			return errors.New("serve did not stop")
+		}
+	}
+	t.Cleanup(func() { stop() })
+	return url, stop
+}
+
+func TestServeAnswersHealthzAndStopsGracefully(t *testing.T) {
+	url, stop := startServe(t, map[string]string{"KIOSK_DB": paired(t), "KIOSK_ADDR": "127.0.0.1:0", "KIOSK_LOG_LEVEL": "warn"})
 	if !strings.HasPrefix(url, "http://127.0.0.1:") {
 		t.Fatalf("kiosk listens on %s, want localhost", url)
 	}
@@ -82,19 +103,54 @@ func TestServeAnswersHealthzAndStopsGracefully(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("healthz %d", resp.StatusCode)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve returned %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop")
+	if err := stop(); err != nil {
+		t.Fatalf("serve returned %v", err)
 	}
 }
 
+// The idle lock reaches the staff UI: a screen unlocked with the PIN is
+// locked again once left alone for --idle-lock (here from KIOSK_IDLE_LOCK).
+func TestServeIdleLockLocksAnUnusedScreen(t *testing.T) {
+	url, stop := startServe(t, map[string]string{"KIOSK_DB": paired(t), "KIOSK_ADDR": "127.0.0.1:0",
+		"KIOSK_LOG_LEVEL": "warn", "KIOSK_IDLE_LOCK": "1s"})
+	jar, err := cookiejar.New(nil)
+	must(t, err)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(path string) *http.Response {
+		t.Helper()
+		resp, err := c.Get(url + path)
+		must(t, err)
+		resp.Body.Close()
+		return resp
+	}
+	resp, err := c.Get(url + "/unlock")
+	must(t, err)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF field on the unlock page:\n%s", page)
+	}
+	resp, err = c.PostForm(url+"/unlock", neturl.Values{"_csrf": {string(m[1])}, "staff": {"Rita"}, "pin": {kiosktest.PIN}})
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Fatalf("unlock: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp := get("/"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("unlocked screen: %d", resp.StatusCode)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if resp := get("/"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/unlock") {
+		t.Fatalf("screen left alone past --idle-lock: %d to %q, want the PIN pad", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	must(t, stop())
+}
+
 func TestBadCommandLinesAreUsageErrors(t *testing.T) {
-	for _, args := range [][]string{nil, {"fly"}, {"serve", "--nope"}, {"export-log", "--db", "x.db"}, {"load"}, {"status", "extra"}} {
+	for _, args := range [][]string{nil, {"fly"}, {"serve", "--nope"}, {"export-log", "--db", "x.db"}, {"load"}, {"status", "extra"},
+		{"serve", "--idle-lock", "soon"}, {"serve", "--idle-lock", "0s"}, {"serve", "--idle-lock", "-5m"}} {
 		err := run(context.Background(), args, noEnv, &bytes.Buffer{}, &bytes.Buffer{})
 		if !errors.Is(err, errUsage) || exitCode(err) != 2 {
 			t.Errorf("%q: %v", args, err)

@@ -16,21 +16,28 @@ import (
 
 func init() {
 	commands["serve"] = command{
-		summary: "run the kiosk (flags: --addr, --db, --printer, --log-level; env KIOSK_ADDR, KIOSK_DB, KIOSK_PRINTER, KIOSK_LOG_LEVEL)",
+		summary: "run the kiosk (flags: --addr, --db, --printer, --idle-lock, --log-level; env KIOSK_ADDR, KIOSK_DB, KIOSK_PRINTER, KIOSK_IDLE_LOCK, KIOSK_LOG_LEVEL)",
 		run:     serve,
 	}
 }
 
 // MountUI is set by the door-staff UI (package kiosk/web, through a file of
 // this package) to add its routes; until then the kiosk serves /healthz.
-var MountUI func(e *echo.Echo, k *kiosk.Kiosk) error
+var MountUI func(e *echo.Echo, k *kiosk.Kiosk, ui uiOptions) error
+
+// uiOptions are the serve flags meant for the door-staff UI.
+type uiOptions struct {
+	// IdleLock locks an unused screen after this long.
+	IdleLock time.Duration
+}
 
 func serve(ctx context.Context, args []string, e env) error {
-	var db, addr, printer, logLevel string
+	var db, addr, printer, logLevel, idleLock string
 	var grace time.Duration
 	fs := flags("serve", e, &db)
 	fs.StringVar(&addr, "addr", envOr(e.getenv, "KIOSK_ADDR", "127.0.0.1:8081"), "listen address `host:port`; the staff UI stays on localhost unless told otherwise (KIOSK_ADDR)")
 	fs.StringVar(&printer, "printer", envOr(e.getenv, "KIOSK_PRINTER", ""), "CUPS `queue` for badges; empty serves PDFs to the browser (KIOSK_PRINTER)")
+	fs.StringVar(&idleLock, "idle-lock", envOr(e.getenv, "KIOSK_IDLE_LOCK", "5m"), "lock the staff screen after this `duration` without use, at least 1s (KIOSK_IDLE_LOCK)")
 	fs.StringVar(&logLevel, "log-level", envOr(e.getenv, "KIOSK_LOG_LEVEL", "info"), "debug, info, warn or error (KIOSK_LOG_LEVEL)")
 	fs.DurationVar(&grace, "shutdown-grace", 10*time.Second, "how long in-flight requests may finish on shutdown")
 	if err := parse(fs, args); err != nil {
@@ -39,6 +46,10 @@ func serve(ctx context.Context, args []string, e env) error {
 	log, err := newLogger(e.stderr, logLevel)
 	if err != nil {
 		return err
+	}
+	ui := uiOptions{}
+	if ui.IdleLock, err = time.ParseDuration(idleLock); err != nil || ui.IdleLock < time.Second {
+		return fmt.Errorf("%w: --idle-lock %q: want a duration of at least 1s, e.g. 5m", errUsage, idleLock)
 	}
 	p, _, err := badges.PrinterFor(printer)
 	if err != nil {
@@ -54,7 +65,7 @@ func serve(ctx context.Context, args []string, e env) error {
 	ec.HideBanner, ec.HidePort = true, true
 	ec.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	if MountUI != nil {
-		if err := MountUI(ec, k); err != nil {
+		if err := MountUI(ec, k, ui); err != nil {
 			return fmt.Errorf("mount UI: %w", err)
 		}
 	}

@@ -8,5 +8,7 @@ import (
 )
 
 func init() {
-	MountUI = func(e *echo.Echo, k *kiosk.Kiosk) error { return web.Register(e, k, web.Options{}) }
+	MountUI = func(e *echo.Echo, k *kiosk.Kiosk, ui uiOptions) error {
+		return web.Register(e, k, web.Options{IdleLock: ui.IdleLock})
+	}
 }
