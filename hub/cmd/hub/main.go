@@ -39,8 +39,9 @@ func exitCode(err error) int {
 const usage = `usage: hub <command> [flags]
 
 commands:
-  serve    run the hub (flags: --addr, --db, --log-level, --demo, --demo-kiosk-code;
-           env HUB_ADDR, HUB_DB, HUB_LOG_LEVEL, HUB_DEMO, HUB_DEMO_KIOSK_CODE)
+  serve    run the hub (flags: --addr, --db, --log-level, --secure-cookies, --demo,
+           --demo-kiosk-code; env HUB_ADDR, HUB_DB, HUB_LOG_LEVEL, HUB_SECURE_COOKIES,
+           HUB_DEMO, HUB_DEMO_KIOSK_CODE)
   rebuild  rebuild every read model from the event and message logs, with the
            hub stopped (flags: --db; env HUB_DB)
   export   write a published conference to a venue file for kiosks without

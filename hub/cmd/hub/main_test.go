@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -17,15 +18,16 @@ import (
 
 func noEnv(string) string { return "" }
 
-// startHub runs the program as `hub serve` on a free port and returns its URL
-// once it prints that it is listening.
-func startHub(t *testing.T, db string) (string, context.CancelFunc, <-chan error) {
+// startHub runs the program as `hub serve` on a free port, with extra flags,
+// and returns its URL once it prints that it is listening.
+func startHub(t *testing.T, db string, extra ...string) (string, context.CancelFunc, <-chan error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--log-level", "warn"}, extra...)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--log-level", "warn"}, noEnv, pw, io.Discard)
+		done <- run(ctx, args, noEnv, pw, io.Discard)
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
@@ -106,6 +108,77 @@ func TestUnknownCommandAndBadFlagsAreUsageErrors(t *testing.T) {
 		if exitCode(err) != 2 {
 			t.Errorf("args %q: got %v (exit %d), want a usage error (exit 2)", args, err, exitCode(err))
 		}
+	}
+}
+
+func TestSecureCookiesFlagMarksTheWebUIsCookiesSecure(t *testing.T) {
+	cases := []struct {
+		name       string
+		flags      []string
+		wantSecure bool
+	}{
+		{"without the flag", nil, false},
+		{"with --secure-cookies", []string{"--secure-cookies"}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			url, cancel, done := startHub(t, filepath.Join(t.TempDir(), "hub.db"), tc.flags...)
+			defer func() { cancel(); <-done }()
+			// Given a hub on plain HTTP, when a browser opens the sign-in
+			// page, then the session's CSRF cookie is Secure exactly when
+			// the flag says so.
+			resp, err := http.Get(url + "/org/signin")
+			if err != nil {
+				t.Fatalf("GET /org/signin: %v", err)
+			}
+			resp.Body.Close()
+			cookies := resp.Cookies()
+			if resp.StatusCode != http.StatusOK || len(cookies) == 0 {
+				t.Fatalf("got %d with %d cookies, want 200 with the CSRF cookie", resp.StatusCode, len(cookies))
+			}
+			for _, ck := range cookies {
+				if ck.Secure != tc.wantSecure || !ck.HttpOnly {
+					t.Errorf("cookie %s: Secure %v HttpOnly %v, want Secure %v and HttpOnly", ck.Name, ck.Secure, ck.HttpOnly, tc.wantSecure)
+				}
+			}
+		})
+	}
+}
+
+func TestSecureCookiesParsesFromEnvironment(t *testing.T) {
+	cases := []struct {
+		env  string
+		args []string
+		want bool
+	}{
+		{"", nil, false},
+		{"true", nil, true},
+		{"1", nil, true},
+		{"false", nil, false},
+		{"true", []string{"--secure-cookies=false"}, false}, // the flag wins
+		{"", []string{"--secure-cookies"}, true},
+	}
+	for _, tc := range cases {
+		getenv := func(k string) string {
+			if k == "HUB_SECURE_COOKIES" {
+				return tc.env
+			}
+			return ""
+		}
+		cfg, err := parseServe(tc.args, getenv, io.Discard)
+		if err != nil || cfg.secureCookies != tc.want {
+			t.Errorf("HUB_SECURE_COOKIES=%q args %q: got %v (err %v), want %v", tc.env, tc.args, cfg.secureCookies, err, tc.want)
+		}
+	}
+	// A value that is not a boolean is a usage error, not a silent "off".
+	_, err := parseServe(nil, func(k string) string {
+		if k == "HUB_SECURE_COOKIES" {
+			return "yes please"
+		}
+		return ""
+	}, io.Discard)
+	if exitCode(err) != 2 || !strings.Contains(fmt.Sprint(err), "HUB_SECURE_COOKIES") {
+		t.Fatalf("HUB_SECURE_COOKIES=\"yes please\": got %v, want a usage error naming the variable", err)
 	}
 }
 

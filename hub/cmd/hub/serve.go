@@ -29,6 +29,9 @@ type serveConfig struct {
 	grace              time.Duration
 	demo               bool
 	demoKioskCode      string
+	// secureCookies marks the web UI's cookies Secure on plain HTTP too:
+	// behind a TLS-terminating proxy the hub itself never sees TLS.
+	secureCookies bool
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -43,6 +46,12 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if err != nil {
 		return c, err
 	}
+	secure, err := envBool(getenv, "HUB_SECURE_COOKIES")
+	if err != nil {
+		return c, err
+	}
+	fs.BoolVar(&c.secureCookies, "secure-cookies", secure,
+		"mark the web UI's cookies Secure even on plain HTTP: set it when browsers reach the hub over HTTPS through a TLS-terminating proxy (HUB_SECURE_COOKIES)")
 	fs.BoolVar(&c.demo, "demo", demo, "seed a demo organizer and conference into an empty database and print how to use them (HUB_DEMO)")
 	fs.StringVar(&c.demoKioskCode, "demo-kiosk-code", envOr(getenv, "HUB_DEMO_KIOSK_CODE", ""),
 		"with --demo: create a kiosk for the demo conference and write its one-time pairing code to `file` (HUB_DEMO_KIOSK_CODE)")
@@ -80,7 +89,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	handler, err := server.New(h,
 		func(e *echo.Echo) error { return api.Register(e, h, api.Options{}) },
-		func(e *echo.Echo) error { return web.Register(e, h, web.Options{}) },
+		func(e *echo.Echo) error { return web.Register(e, h, web.Options{SecureCookies: cfg.secureCookies}) },
 	)
 	if err != nil {
 		return err
@@ -90,7 +99,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
 	url := "http://" + ln.Addr().String()
-	log.Info("hub ready", "url", url, "db", cfg.db)
+	log.Info("hub ready", "url", url, "db", cfg.db, "secure_cookies", cfg.secureCookies)
 	fmt.Fprintf(stdout, "hub listening on %s (database %s)\n", url, cfg.db)
 	if cfg.demo {
 		printDemo(stdout, url, demo)
