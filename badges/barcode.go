@@ -117,10 +117,15 @@ func drawBars(pdf *gofpdf.Fpdf, code barcode.Barcode, x, y, module, height float
 
 // encodedBarcodes holds the barcodes of each badge in a list, encoded on
 // all CPUs while the document is being built: QR encoding is the largest
-// part of drawing a badge.
+// part of drawing a badge. Workers stay at most lookahead badges ahead of
+// drawing, and drawn badges' barcodes are let go, so memory does not grow
+// with the list.
 type encodedBarcodes struct {
 	items []encodedItem
+	ahead chan struct{} // one token per badge encoded but not yet drawn
 }
+
+const lookahead = 64
 
 type encodedItem struct {
 	ready chan struct{}
@@ -132,7 +137,7 @@ type encodedItem struct {
 // encodeBarcodes starts encoding the barcodes of list in the background.
 // Workers stop when ctx is done.
 func encodeBarcodes(ctx context.Context, list []Badge) *encodedBarcodes {
-	e := &encodedBarcodes{items: make([]encodedItem, len(list))}
+	e := &encodedBarcodes{items: make([]encodedItem, len(list)), ahead: make(chan struct{}, lookahead)}
 	for i := range e.items {
 		e.items[i].ready = make(chan struct{})
 	}
@@ -140,6 +145,11 @@ func encodeBarcodes(ctx context.Context, list []Badge) *encodedBarcodes {
 	for range min(runtime.GOMAXPROCS(0), len(list)) {
 		go func() {
 			for {
+				select {
+				case e.ahead <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
 				i := int(next.Add(1) - 1)
 				if i >= len(list) || ctx.Err() != nil {
 					return
@@ -158,12 +168,16 @@ func encodeBarcodes(ctx context.Context, list []Badge) *encodedBarcodes {
 	return e
 }
 
-// get waits for the barcodes of badge i.
+// get waits for the barcodes of badge i. Each badge's barcodes are got
+// once, in order.
 func (e *encodedBarcodes) get(ctx context.Context, i int) (qr, bars barcode.Barcode, err error) {
 	it := &e.items[i]
 	select {
 	case <-it.ready:
-		return it.qr, it.bars, it.err
+		qr, bars, err = it.qr, it.bars, it.err
+		it.qr, it.bars = nil, nil
+		<-e.ahead
+		return qr, bars, err
 	case <-ctx.Done():
 		return nil, nil, ctx.Err()
 	}

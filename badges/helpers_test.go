@@ -73,19 +73,26 @@ func pdfText(t *testing.T, pdf []byte) string {
 
 // scanPDF rasterises the PDF at dpi, as a printer would, and returns what a
 // barcode scanner reads from it, one entry per symbol. symbology is a zbar
-// name such as "qrcode" or "code128".
-func scanPDF(t *testing.T, pdfPath string, dpi int, symbology string) []string {
+// name such as "qrcode" or "code128". With pages, only those pages are
+// scanned.
+func scanPDF(t *testing.T, pdfPath string, dpi int, symbology string, pages ...int) []string {
 	t.Helper()
 	requireTool(t, "pdftoppm")
 	requireTool(t, "zbarimg")
 	dir := t.TempDir()
-	run(t, "pdftoppm", "-r", strconv.Itoa(dpi), "-gray", "-png", pdfPath, filepath.Join(dir, "page"))
-	pages, _ := filepath.Glob(filepath.Join(dir, "page*.png"))
 	if len(pages) == 0 {
+		run(t, "pdftoppm", "-r", strconv.Itoa(dpi), "-gray", "-png", pdfPath, filepath.Join(dir, "page"))
+	}
+	for _, p := range pages {
+		n := strconv.Itoa(p)
+		run(t, "pdftoppm", "-r", strconv.Itoa(dpi), "-gray", "-png", "-f", n, "-l", n, pdfPath, filepath.Join(dir, "page"))
+	}
+	images, _ := filepath.Glob(filepath.Join(dir, "page*.png"))
+	if len(images) == 0 {
 		t.Fatal("pdftoppm produced no pages")
 	}
 	var out []string
-	for _, p := range pages {
+	for _, p := range images {
 		cmd := exec.Command("zbarimg", "-q", "--raw", "-Sdisable", "-S"+symbology+".enable", p)
 		b, err := cmd.Output()
 		if err != nil && len(b) == 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -274,6 +275,44 @@ func TestConcurrentRendersDoNotInterfere(t *testing.T) {
 	for range names {
 		if err := <-errs; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// A list longer than one chunk comes out as one document: every badge, in
+// order, across the chunk boundaries, and the QR codes of the last chunk
+// scan and verify like the first's.
+func TestLongBatchIsOneDocumentWithEveryBadgeInOrder(t *testing.T) {
+	signer, verifier := keys(t)
+	list := signedList(t, 130, signer) // three chunks on A4 sheets
+	for i := range list {
+		list[i].Name = fmt.Sprintf("Attendee %03d %s", i, list[i].Name)
+	}
+	pdf := render(t, badges.Style{Layout: badges.LayoutA4Sheet}, list)
+	if n := pageCount(pdf); n != 17 {
+		t.Fatalf("130 badges at 8 per A4 page: %d pages, want 17", n)
+	}
+	// Long names wrap: compare with the line breaks folded.
+	text := strings.Join(strings.Fields(pdfText(t, pdf)), " ")
+	at := 0
+	for _, b := range list {
+		i := strings.Index(text[at:], b.Name)
+		if i < 0 {
+			t.Fatalf("%q is missing, or out of order, after byte %d of the text", b.Name, at)
+		}
+		at += i + len(b.Name)
+	}
+	path := writeTemp(t, "batch.pdf", pdf)
+	scanned := scanPDF(t, path, 150, "qrcode", 17)
+	if len(scanned) != 2 {
+		t.Fatalf("scanned %d QR codes on the last page, want 2", len(scanned))
+	}
+	for _, s := range scanned {
+		if s != list[128].Token && s != list[129].Token {
+			t.Errorf("last page holds %q, not the last two badges' tokens", s)
+		}
+		if _, err := verifier.Verify(s); err != nil {
+			t.Errorf("token from the last page does not verify: %v", err)
 		}
 	}
 }
