@@ -23,6 +23,7 @@ import (
 	"conference/shared/eventstore/sqlitestore"
 	"conference/shared/messaging"
 	"conference/sync/hubserver"
+	"conference/sync/merge"
 )
 
 // Config says where the hub keeps its data and how it tells time.
@@ -66,6 +67,8 @@ type Hub struct {
 	now     func() time.Time
 	cfg     Config
 	workers []worker
+	// allocations are the kiosks' seat leases (CloseOnSiteSales).
+	allocations *merge.Allocations
 }
 
 // worker is a long-running loop of the hub, named for the logs.

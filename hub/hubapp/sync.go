@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"conference/hub/conferences"
 	"conference/hub/kiosks"
 	"conference/shared/eventsourcing"
 	"conference/sync/digest"
@@ -20,6 +21,7 @@ import (
 // page through, allocations, and the WebSocket endpoint serving them.
 func (h *Hub) wireSync() error {
 	allocations := merge.NewAllocations(h.Store)
+	h.allocations = allocations
 	reg, err := kiosks.New(h.Store.DB(), kiosks.Config{
 		Conferences: h.Conferences,
 		Now:         h.now,
@@ -44,7 +46,7 @@ func (h *Hub) wireSync() error {
 	pager := scope.New(h.Store)
 	srv, err := hubserver.New(hubserver.Config{
 		Kiosks: reg, Log: h.Store, Pager: pager, Merger: merge.New(h.Store),
-		Allocations: allocations,
+		Allocations: policyAllocations{h: h, Allocations: allocations},
 		Digest: func(ctx context.Context, conference uuid.UUID) (map[string]string, error) {
 			return digest.Compute(ctx, h.Store, conference)
 		},
@@ -55,6 +57,9 @@ func (h *Hub) wireSync() error {
 	}
 	if err := h.subscribeKioskFeed(); err != nil {
 		return fmt.Errorf("wire kiosk feed: %w", err)
+	}
+	if err := h.Bus.Subscribe(subOnSitePolicy, conferences.TypeSeatTypeUpdated, h.onSeatTypePolicy); err != nil {
+		return fmt.Errorf("wire on-site policy: %w", err)
 	}
 	h.Kiosks, h.Sync = reg, srv
 	h.workers = append(h.workers, worker{"sync scope", pager.Run})

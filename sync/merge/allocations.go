@@ -86,6 +86,28 @@ func (a *Allocations) Held(ctx context.Context, kioskID string, conference uuid.
 // (SeatsAvailability.SettleOnSiteSale), raising a conflict if the seats
 // were sold again meanwhile.
 func (a *Allocations) CloseOnSiteSales(ctx context.Context, conference uuid.UUID, kioskID string) (map[string]registrations.Seats, error) {
+	return a.takeBack(ctx, conference, func(k string, _ uuid.UUID) bool { return kioskID == "" || k == kioskID })
+}
+
+// CloseSeatType takes back every kiosk's unsold allocation of one seat
+// type, in one save, as when its on-site policy stops kiosks selling it,
+// and reports what came back per kiosk. Closing a seat type nobody holds
+// records nothing. Offline sales from the lease stand, as for
+// CloseOnSiteSales.
+func (a *Allocations) CloseSeatType(ctx context.Context, conference, seatType uuid.UUID) (map[string]registrations.Seats, error) {
+	if seatType == uuid.Nil {
+		return nil, fmt.Errorf("%w: seat type id is required", ErrInvalid)
+	}
+	back, err := a.takeBack(ctx, conference, func(_ string, st uuid.UUID) bool { return st == seatType })
+	if err != nil {
+		return nil, fmt.Errorf("seat type %s: %w", seatType, err)
+	}
+	return back, nil
+}
+
+// takeBack returns the leases picked by take, kiosks in id order so every
+// node that replays the events sees the same sequence.
+func (a *Allocations) takeBack(ctx context.Context, conference uuid.UUID, take func(kioskID string, seatType uuid.UUID) bool) (map[string]registrations.Seats, error) {
 	if conference == uuid.Nil {
 		return nil, fmt.Errorf("%w: conference id is required", ErrInvalid)
 	}
@@ -96,14 +118,12 @@ func (a *Allocations) CloseOnSiteSales(ctx context.Context, conference uuid.UUID
 			held := s.Allocations()
 			kiosks := make([]string, 0, len(held))
 			for k := range held {
-				if kioskID == "" || k == kioskID {
-					kiosks = append(kiosks, k)
-				}
+				kiosks = append(kiosks, k)
 			}
 			slices.Sort(kiosks)
 			for _, k := range kiosks {
 				for _, q := range held[k] {
-					if q.Quantity <= 0 {
+					if q.Quantity <= 0 || !take(k, q.SeatType) {
 						continue
 					}
 					if err := s.ReturnAllocation(k, q.SeatType, q.Quantity); err != nil {
