@@ -3,9 +3,11 @@ package web
 import (
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -55,7 +57,14 @@ type orderDetail struct {
 	Payments []payments.Payment
 	Seats    []readmodels.SeatPosition
 	Closed   bool
+	// Cancel is the cancel form: a refused reason comes back in it with
+	// its message.
+	Cancel *form
 }
+
+// maxCancelReason bounds the reason kept with a cancelled order, in
+// characters, like the field's maxlength.
+const maxCancelReason = 500
 
 // conferenceOrder loads :oid and checks it belongs to the conference that
 // loadConference already checked belongs to the organizer.
@@ -79,9 +88,15 @@ func (s *site) orderDetail(c echo.Context) error {
 	if !ok || err != nil {
 		return err
 	}
+	return s.renderOrgOrder(c, http.StatusOK, o, newForm(nil))
+}
+
+// renderOrgOrder draws the organizer's page of one order, with cancel as its
+// cancel form.
+func (s *site) renderOrgOrder(c echo.Context, status int, o registrationsapp.OrderView, cancel *form) error {
 	ctx := c.Request().Context()
 	conf := conferenceOf(c)
-	d := orderDetail{Order: o}
+	d := orderDetail{Order: o, Cancel: cancel}
 	_, _, names := s.seatNames(ctx, conf.ID)
 	if sts, err := s.hub.Conferences.ListSeatTypes(ctx, conf.OrganizerID, conf.ID); err == nil {
 		for _, st := range sts {
@@ -91,6 +106,7 @@ func (s *site) orderDetail(c echo.Context) error {
 	for _, l := range o.Quote.Lines {
 		d.Lines = append(d.Lines, orderLine{Name: names[l.SeatType], Quantity: l.Quantity, Unit: l.UnitPrice, Total: l.Total})
 	}
+	var err error
 	if d.Payments, err = s.hub.Payments.ForOrder(ctx, o.OrderID); err != nil {
 		return err
 	}
@@ -105,7 +121,7 @@ func (s *site) orderDetail(c echo.Context) error {
 	case registrations.OrderStatusExpired, registrations.OrderStatusRejected, registrations.OrderStatusCancelled:
 		d.Closed = true
 	}
-	return s.render(c, http.StatusOK, "org_order", view{Title: "Order " + o.AccessCode, Section: "orders", Conference: conf, Data: d})
+	return s.render(c, status, "org_order", view{Title: "Order " + o.AccessCode, Section: "orders", Conference: conf, Data: d})
 }
 
 func (s *site) cancelOrder(c echo.Context) error {
@@ -113,12 +129,15 @@ func (s *site) cancelOrder(c echo.Context) error {
 	if !ok || err != nil {
 		return err
 	}
-	reason := strings.TrimSpace(c.FormValue("reason"))
+	f := newForm(formValues(c))
+	reason := strings.TrimSpace(f.Get("reason"))
+	if n := utf8.RuneCountInString(reason); n > maxCancelReason {
+		// Cutting it would keep a reason the organizer never wrote.
+		f.Fail("reason", fmt.Sprintf("Reason must be at most %d characters; this one has %d. Shorten it; the order was not cancelled.", maxCancelReason, n))
+		return s.renderOrgOrder(c, http.StatusUnprocessableEntity, o, f)
+	}
 	if reason == "" {
 		reason = "cancelled by the organizer"
-	}
-	if len(reason) > 500 {
-		reason = reason[:500]
 	}
 	err = s.hub.Registrations.CancelOrder(c.Request().Context(), o.OrderID, reason)
 	switch {
