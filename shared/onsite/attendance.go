@@ -59,6 +59,8 @@ type Attendance struct {
 	seat         Seat
 	checkIns     []CheckInRecord
 	prints       int
+	issued       map[printKey]bool // every print recorded
+	failed       map[printKey]bool // those the printer refused
 	lastIssued   time.Time
 }
 
@@ -148,6 +150,52 @@ func (a *Attendance) PrintBadge(cmd PrintBadge, now time.Time) error {
 	return nil
 }
 
+// printKey names one print: the kiosk that recorded it and its count.
+type printKey struct {
+	kiosk   string
+	reprint int
+}
+
+// PrintFailure is the printer refusing a badge this kiosk recorded.
+type PrintFailure struct {
+	ConferenceID uuid.UUID
+	Seat         Seat
+	KioskID      string
+	Staff        string
+	// Reprint is the failed print's BadgePrinted.Reprint.
+	Reprint int
+	// Error is what the printer said.
+	Error string
+}
+
+// RecordPrintFailure records BadgePrintFailed for a print recorded before.
+// A print that is unknown, or already marked failed, is refused: the log
+// must not say a badge failed twice, or failed without being printed.
+func (a *Attendance) RecordPrintFailure(cmd PrintFailure, now time.Time) error {
+	c, err := CheckIn{ConferenceID: cmd.ConferenceID, Seat: cmd.Seat, KioskID: cmd.KioskID, Staff: cmd.Staff}.validate()
+	if err != nil {
+		return err
+	}
+	if err := a.sameSeat(cmd.ConferenceID, cmd.Seat); err != nil {
+		return err
+	}
+	if !a.issued[printKey{cmd.KioskID, cmd.Reprint}] {
+		return invalidf("badge print %d of %s was never recorded at kiosk %s", cmd.Reprint, cmd.Seat, cmd.KioskID)
+	}
+	if a.failed[printKey{cmd.KioskID, cmd.Reprint}] {
+		return invalidf("badge print %d of %s is already recorded as failed", cmd.Reprint, cmd.Seat)
+	}
+	msg := strings.ToValidUTF8(strings.TrimSpace(cmd.Error), "?")
+	if r := []rune(msg); len(r) > MaxTextLength {
+		msg = string(r[:MaxTextLength])
+	}
+	a.Record(a, BadgePrintFailed{
+		ConferenceID: cmd.ConferenceID, OrderID: cmd.Seat.OrderID, Position: cmd.Seat.Position,
+		KioskID: cmd.KioskID, Staff: c.Staff, Reprint: cmd.Reprint, Error: msg, At: now.UTC(),
+	})
+	return nil
+}
+
 func (a *Attendance) sameSeat(conferenceID uuid.UUID, s Seat) error {
 	if a.seat.OrderID != uuid.Nil && (a.seat != s || a.conferenceID != conferenceID) {
 		return invalidf("attendance of %s cannot record facts of %s", a.seat, s)
@@ -170,9 +218,18 @@ func (a *Attendance) Apply(e eventsourcing.Event) {
 	case BadgePrinted:
 		a.conferenceID, a.seat = e.ConferenceID, Seat{OrderID: e.OrderID, Position: e.Position}
 		a.prints++
+		if a.issued == nil {
+			a.issued = map[printKey]bool{}
+		}
+		a.issued[printKey{e.KioskID, e.Reprint}] = true
 		if e.IssuedAt.After(a.lastIssued) {
 			a.lastIssued = e.IssuedAt
 		}
+	case BadgePrintFailed:
+		if a.failed == nil {
+			a.failed = map[printKey]bool{}
+		}
+		a.failed[printKey{e.KioskID, e.Reprint}] = true
 	}
 }
 
@@ -186,8 +243,12 @@ func (a *Attendance) CheckIns() []CheckInRecord { return append([]CheckInRecord(
 // only happens when kiosks were offline from each other.
 func (a *Attendance) Duplicate() bool { return len(a.checkIns) > 1 }
 
-// Prints is how many badges were printed for the seat.
+// Prints is how many badges were issued for the seat, including prints
+// the printer then refused: each needs a reason to be followed by another.
 func (a *Attendance) Prints() int { return a.prints }
+
+// FailedPrints is how many of those prints the printer refused.
+func (a *Attendance) FailedPrints() int { return len(a.failed) }
 
 // DenyScan returns the audit entry of a denied scan.
 func DenyScan(conferenceID uuid.UUID, kioskID string, reason DenyReason, now time.Time) (ScanDenied, error) {

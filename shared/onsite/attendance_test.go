@@ -143,6 +143,7 @@ func TestEveryEventRoundTripsAndCarriesConferenceID(t *testing.T) {
 	RegisterEvents(reg)
 	for _, e := range []eventsourcing.Event{checkedIn("k1", "Ana", t0),
 		BadgePrinted{ConferenceID: conference, OrderID: orderA, Reprint: 2, Reason: "wet", IssuedAt: t0, At: t0},
+		BadgePrintFailed{ConferenceID: conference, OrderID: orderA, KioskID: "k1", Staff: "Ana", Reprint: 2, Error: "jam", At: t0},
 		ScanDenied{ConferenceID: conference, KioskID: "k1", Reason: DenyRevoked, At: t0}} {
 		name, schema, data, err := reg.Encode(e)
 		if err != nil {
@@ -174,5 +175,44 @@ func TestSeatIDsRoundTripAndTokenIDIsStable(t *testing.T) {
 	}
 	if seatA.TokenID() != seatA.TokenID() || seatA.TokenID() == (Seat{OrderID: orderA, Position: 2}).TokenID() {
 		t.Fatal("token ids must be stable and distinct per position")
+	}
+}
+
+func TestAPrintThePrinterRefusedIsMarkedOnceAndTheNextIsAReprint(t *testing.T) {
+	printed := BadgePrinted{ConferenceID: conference, OrderID: orderA, Position: 1, KioskID: "k1", Staff: "Ana", IssuedAt: t0, At: t0}
+	fail := PrintFailure{ConferenceID: conference, Seat: seatA, KioskID: "k1", Staff: "Ana", Reprint: 0, Error: " paper out "}
+
+	// Given a recorded print, when the printer refuses it, then the failure names that print.
+	a := given(printed)
+	if err := a.RecordPrintFailure(fail, t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	failed := BadgePrintFailed{ConferenceID: conference, OrderID: orderA, Position: 1, KioskID: "k1", Staff: "Ana",
+		Reprint: 0, Error: "paper out", At: t0.Add(time.Second)}
+	thenEvents(t, a, failed)
+
+	// The failed print still counts: another badge is a reprint with a reason.
+	a = given(printed, failed)
+	if a.Prints() != 1 || a.FailedPrints() != 1 {
+		t.Fatalf("prints %d, failed %d; want 1 and 1", a.Prints(), a.FailedPrints())
+	}
+	thenRefused(t, a, a.PrintBadge(PrintBadge{ConferenceID: conference, Seat: seatA, KioskID: "k1", Staff: "Ana"}, t0), ErrReasonRequired)
+
+	// A print cannot fail twice, nor fail without having been recorded (here or at that kiosk).
+	for name, tc := range map[string]struct {
+		given []eventsourcing.Event
+		cmd   PrintFailure
+	}{
+		"twice":         {[]eventsourcing.Event{printed, failed}, fail},
+		"never printed": {nil, fail},
+		"other print":   {[]eventsourcing.Event{printed}, PrintFailure{ConferenceID: conference, Seat: seatA, KioskID: "k1", Staff: "Ana", Reprint: 1}},
+		"other kiosk's": {[]eventsourcing.Event{printed}, PrintFailure{ConferenceID: conference, Seat: seatA, KioskID: "k2", Staff: "Ana"}},
+		"without staff": {[]eventsourcing.Event{printed}, PrintFailure{ConferenceID: conference, Seat: seatA, KioskID: "k1"}},
+	} {
+		a := given(tc.given...)
+		err := a.RecordPrintFailure(tc.cmd, t0)
+		if registrations.ErrorCode(err) != registrations.CodeInvalid || len(eventsourcing.Changes(a)) != 0 {
+			t.Fatalf("%s: err %v, %d events recorded; want refused, none", name, err, len(eventsourcing.Changes(a)))
+		}
 	}
 }

@@ -27,6 +27,10 @@
 //   - The first badge print needs no reason; every later print is a reprint
 //     and needs one (lost, damaged, name corrected...). BadgePrinted
 //     carries the reprint count. Printing does not require a check-in.
+//   - A print is recorded before the badge goes to the printer, so nothing
+//     is printed that the log does not hold. When the printer then refuses
+//     it, BadgePrintFailed says so; the print still counts (its token was
+//     issued), and the next one is a reprint ("printer jam").
 //   - ScanDenied is the audit entry of a badge scan that failed
 //     verification; it holds the reason and the kiosk, no personal data.
 //

@@ -84,6 +84,23 @@ type BadgePrinted struct {
 	At           time.Time `json:"at"`
 }
 
+// BadgePrintFailed records that the printer refused a badge recorded by
+// BadgePrinted: the badge was issued (its token signed, the print counted)
+// but never came out. Reprint names the print that failed; Error is the
+// printer's message, for the organizer and support. Kiosks record the print
+// before sending it, so a print the store refused never reaches paper, and
+// this event keeps the log from claiming a badge nobody holds.
+type BadgePrintFailed struct {
+	ConferenceID uuid.UUID `json:"conference_id"`
+	OrderID      uuid.UUID `json:"order_id"`
+	Position     int       `json:"position"`
+	KioskID      string    `json:"kiosk_id"`
+	Staff        string    `json:"staff"`
+	Reprint      int       `json:"reprint"`
+	Error        string    `json:"error"`
+	At           time.Time `json:"at"`
+}
+
 // ScanDenied is the audit entry of a scanned badge that did not verify.
 type ScanDenied struct {
 	ConferenceID uuid.UUID  `json:"conference_id"`
@@ -122,11 +139,14 @@ func (AttendeeCheckedIn) EventType() string { return "onsite.AttendeeCheckedIn" 
 func (BadgePrinted) EventType() string { return "onsite.BadgePrinted" }
 
 // EventType implements eventsourcing.Event.
+func (BadgePrintFailed) EventType() string { return "onsite.BadgePrintFailed" }
+
+// EventType implements eventsourcing.Event.
 func (ScanDenied) EventType() string { return "onsite.ScanDenied" }
 
 // Events lists one zero value of every event of this package.
 func Events() []eventsourcing.Event {
-	return []eventsourcing.Event{AttendeeCheckedIn{}, BadgePrinted{}, ScanDenied{}}
+	return []eventsourcing.Event{AttendeeCheckedIn{}, BadgePrinted{}, BadgePrintFailed{}, ScanDenied{}}
 }
 
 // RegisterEvents registers every event of this package at schema 1.
