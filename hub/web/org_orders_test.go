@@ -179,3 +179,60 @@ func TestCancellingAFreeOrderFreesItsSeatsWithoutAPayment(t *testing.T) {
 	// The seats really are for sale again.
 	th.confirmedOrder(t, v, "free-cancel", 2)
 }
+
+// rowOf is the table row of a page that shows text, "" if none does.
+func rowOf(body, text string) string {
+	for _, row := range strings.Split(body, "<tr")[1:] {
+		row, _, _ = strings.Cut(row, "</tr>")
+		if strings.Contains(row, text) {
+			return row
+		}
+	}
+	return ""
+}
+
+func TestWaitlistListsWhoWaitsInLineAndTheirOffers(t *testing.T) {
+	th := startHub(t, Options{})
+	ctx := context.Background()
+	v := th.venue(t, "Waitlist Conf", "waitlist-conf")
+	page := confURL(v.conf, "/waitlist")
+	v.org.Get(page).Want(t, http.StatusOK, "Nobody is waiting.")
+
+	// Given the workshop sold out and two registrants in line for it...
+	_, order := th.confirmedOrder(t, v, "waitlist-conf", 2)
+	if _, err := th.hub.Registrations.JoinWaitlist(ctx, v.conf, v.workshop, 2, "Ann First", "ann@example.com"); err != nil {
+		t.Fatalf("join waitlist: %v", err)
+	}
+	if _, err := th.hub.Registrations.JoinWaitlist(ctx, v.conf, v.workshop, 1, "Bo Second", "bo@example.com"); err != nil {
+		t.Fatalf("join waitlist: %v", err)
+	}
+	caughtUp(t, th.hub)
+	// ...the organizer sees both, in line order, with what they wait for.
+	p := v.org.Get(page).Want(t, http.StatusOK, "Ann First", "ann@example.com", "Bo Second", "bo@example.com").Lacks(t, "Nobody is waiting.")
+	ann, bo := rowOf(p.Body, "Ann First"), rowOf(p.Body, "Bo Second")
+	for _, want := range []string{"Workshop", `<td class="num">1</td>`, `<td class="num">2</td>`, "waiting"} {
+		if !strings.Contains(ann, want) {
+			t.Fatalf("Ann's row lacks %q: %s", want, ann)
+		}
+	}
+	if !strings.Contains(bo, `<td class="num">2</td><th`) || !strings.Contains(bo, "waiting") {
+		t.Fatalf("Bo's row is not second in line: %s", bo)
+	}
+	if strings.Index(p.Body, "Ann First") > strings.Index(p.Body, "Bo Second") {
+		t.Fatal("the line is not in the order people joined")
+	}
+
+	// When the order is cancelled, the first in line is offered its seats
+	// and the second moves up.
+	v.org.Post(confURL(v.conf, "/orders/"+order.String()+"/cancel"), nil).WantRedirect(t, confURL(v.conf, "/orders/"))
+	hubtest.Eventually(t, 10*time.Second, "offer shown", func() error {
+		p := v.org.Get(page)
+		if ann := rowOf(p.Body, "Ann First"); !strings.Contains(ann, "offered") || !strings.Contains(ann, "(2 offered until") {
+			return fmt.Errorf("Ann's row: %s", ann)
+		}
+		if bo := rowOf(p.Body, "Bo Second"); !strings.Contains(bo, `<td class="num">1</td><th`) {
+			return fmt.Errorf("Bo's row: %s", bo)
+		}
+		return nil
+	})
+}
