@@ -298,10 +298,13 @@ func seatTypeError(f *form, err error, sold int) bool {
 	var ve *conferences.ValidationError
 	switch {
 	case errors.As(err, &ve):
+		// The domain names nested fields (price.amount,
+		// on_site.kiosk_allocation_size); the form's fields are flat.
 		field := ve.Field
 		if strings.HasPrefix(field, "price.") {
 			field = "price"
 		}
+		field = strings.TrimPrefix(field, "on_site.")
 		f.Fail(field, capitalize(fieldLabel(ve.Field))+" "+ve.Message+".")
 		return true
 	case errors.Is(err, conferences.ErrQuotaBelowSold):

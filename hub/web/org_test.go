@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"conference/hub/conferences"
 	"conference/hub/hubapp/hubtest"
 	"conference/shared/webui/webuitest"
 )
@@ -104,5 +106,100 @@ func TestHTMLIsEscapedEverywhere(t *testing.T) {
 		if !strings.Contains(pg.Body, "&lt;script&gt;") {
 			t.Fatalf("page does not show the escaped name:\n%s", webuitest.Excerpt(pg.Body))
 		}
+	}
+}
+
+func TestSeatTypeOnSitePolicyIsSavedShownAndRefusedByTheField(t *testing.T) {
+	th := startHub(t, Options{})
+	b := th.browser()
+	b.signUp("Org", "org@example.com")
+	conf := b.createConference("Policy Conf", "policy-conf")
+	org := th.conference(conf)
+	newST := confURL(conf, "/seat-types/new")
+	saved := func() map[string]conferences.OnSitePolicy {
+		t.Helper()
+		list, err := th.hub.Conferences.ListSeatTypes(context.Background(), org, conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]conferences.OnSitePolicy{}
+		for _, st := range list {
+			out[st.Name] = st.OnSite
+		}
+		return out
+	}
+
+	// Bad values come back by their field, with what was typed, and save
+	// nothing.
+	cases := []struct {
+		name     string
+		form     url.Values
+		field    string
+		contains string
+	}{
+		{"allocation not a number", url.Values{"sellable_at_kiosks": {"on"}, "kiosk_allocation_size": {"three"}},
+			"kiosk-allocation-size", "whole number"},
+		{"allocation negative", url.Values{"sellable_at_kiosks": {"on"}, "kiosk_allocation_size": {"-1"}},
+			"kiosk-allocation-size", "whole number"},
+		{"allocation past the quota", url.Values{"sellable_at_kiosks": {"on"}, "kiosk_allocation_size": {"21"}},
+			"kiosk-allocation-size", "must not exceed the quota"},
+		{"allocation for a seat type kiosks do not sell", url.Values{"kiosk_allocation_size": {"2"}},
+			"kiosk-allocation-size", "unless the seat type is sellable at kiosks"},
+		{"selling past the allocation without kiosk sales", url.Values{"sell_past_allocation": {"on"}},
+			"sell-past-allocation", "requires the seat type to be sellable at kiosks"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			form := url.Values{"name": {"Workshop"}, "price": {"10"}, "quota": {"20"}}
+			for k, v := range tc.form {
+				form[k] = v
+			}
+			p := b.Post(newST, form).Want(t, http.StatusUnprocessableEntity, `id="f-`+tc.field+`-error"`, tc.contains)
+			if v := tc.form.Get("kiosk_allocation_size"); v != "" && !strings.Contains(p.Body, `value="`+v+`"`) {
+				t.Fatalf("the allocation typed (%q) is not kept", v)
+			}
+			if got := saved(); len(got) != 0 {
+				t.Fatalf("a refused form saved seat types: %+v", got)
+			}
+		})
+	}
+
+	// A good policy is saved, shown on the overview and in the edit form.
+	b.Post(newST, url.Values{"name": {"Workshop"}, "price": {"10"}, "quota": {"20"},
+		"sellable_at_kiosks": {"on"}, "kiosk_allocation_size": {"3"}, "sell_past_allocation": {"on"}}).
+		WantRedirect(t, confURL(conf, ""))
+	b.addSeatType(conf, "Main hall", "50", "100")
+	want := conferences.OnSitePolicy{SellableAtKiosks: true, SellPastAllocation: true, KioskAllocationSize: 3}
+	if got := saved(); got["Workshop"] != want || got["Main hall"] != (conferences.OnSitePolicy{}) {
+		t.Fatalf("saved policies: %+v, want the workshop's %+v and none for the main hall", got, want)
+	}
+	st := th.seatTypes(conf, org)
+	overview := b.Get(confURL(conf, "")).Want(t, http.StatusOK)
+	if !strings.Contains(rowOf(overview.Body, "Workshop"), `class="tag">kiosks<`) || strings.Contains(rowOf(overview.Body, "Main hall"), "kiosks") {
+		t.Fatal("the overview does not tag exactly the seat type kiosks sell")
+	}
+	edit := confURL(conf, "/seat-types/"+st["Workshop"].String())
+	p := b.Get(edit).Want(t, http.StatusOK, `id="f-kiosk-allocation-size" name="kiosk_allocation_size" value="3"`)
+	for _, box := range []string{"f-sellable-at-kiosks", "f-sell-past-allocation"} {
+		if !regexp.MustCompile(`id="` + box + `"[^>]* checked`).MatchString(p.Body) {
+			t.Fatalf("edit form: %s is not ticked", box)
+		}
+	}
+
+	// A bad edit is refused by its field and keeps the saved policy.
+	b.Post(edit, url.Values{"name": {"Workshop"}, "price": {"10"}, "quota": {"20"}, "sellable_at_kiosks": {"on"}, "kiosk_allocation_size": {"50"}}).
+		Want(t, http.StatusUnprocessableEntity, `id="f-kiosk-allocation-size-error"`, `value="50"`)
+	if got := saved()["Workshop"]; got != want {
+		t.Fatalf("policy after a refused edit: %+v", got)
+	}
+	// Unticking the boxes (a browser sends nothing for them) clears the
+	// policy.
+	b.Post(edit, url.Values{"name": {"Workshop"}, "price": {"10"}, "quota": {"20"}, "kiosk_allocation_size": {"0"}}).
+		WantRedirect(t, confURL(conf, ""))
+	if got := saved()["Workshop"]; got != (conferences.OnSitePolicy{}) {
+		t.Fatalf("policy after unticking: %+v", got)
+	}
+	if regexp.MustCompile(`id="f-sellable-at-kiosks"[^>]* checked`).MatchString(b.Get(edit).Body) {
+		t.Fatal("edit form still ticks sellable at kiosks")
 	}
 }
