@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"conference/badges/token"
 	"conference/hub/hubapp/hubtest"
 	"conference/hub/kiosks"
@@ -326,4 +328,48 @@ func TestSeatConflictsAndDuplicateCheckInsAreListedAndResolved(t *testing.T) {
 func (th *testHub) availability(t testing.TB, v venue) *registrations.SeatsAvailability {
 	t.Helper()
 	return th.availabilityOf(t, v.conf)
+}
+
+func TestMovingConflictSeatsToAnotherSeatTypeMovesThem(t *testing.T) {
+	th := startHub(t, Options{})
+	ctx := context.Background()
+	v := th.venue(t, "Move Conf", "move-conf")
+	// Given a full workshop, a balcony with no seats, and a walk-up sale of
+	// two workshop seats past the quota...
+	v.org.addSeatType(v.conf, "Balcony", "0", "0")
+	balcony := th.seatTypes(v.conf, th.conference(v.conf))["Balcony"]
+	hubtest.WaitForQuotas(t, th.hub, v.conf, map[uuid.UUID]int{balcony: 0})
+	th.confirmedOrder(t, v, "move-conf", 2)
+	walkUp := recordOnSiteSale(t, th.hub, v.conf, v.workshop, "kiosk-a", "Wendy Walker", 2)
+	caughtUp(t, th.hub)
+	page := confURL(v.conf, "/conflicts")
+	v.org.Get(page).Want(t, http.StatusOK, "Conflict 1: 2 seats of Workshop over the quota")
+
+	// ...moving them where there is no room is refused by the field...
+	v.org.Post(page+"/1/resolve", url.Values{"kind": {"move_seats"}, "to_seat_type": {balcony.String()}}).
+		Want(t, http.StatusUnprocessableEntity, `id="to-1-error"`, "not enough free seats")
+	if a := th.availability(t, v); len(a.OpenConflicts()) != 1 || a.SoldCount(v.workshop) != 4 {
+		t.Fatalf("after a refused move: %d open conflicts, %d workshop seats sold", len(a.OpenConflicts()), a.SoldCount(v.workshop))
+	}
+
+	// ...and moving them to the main hall takes them off the workshop and
+	// onto the main hall, for the walk-up order too.
+	v.org.Post(page+"/1/resolve", url.Values{"kind": {"move_seats"}, "to_seat_type": {v.mainHall.String()}, "note": {"room swap"}}).
+		WantRedirect(t, page)
+	v.org.Get(page).Want(t, http.StatusOK, "Conflict 1 resolved", "seats moved to Main hall", "room swap")
+	a := th.availability(t, v)
+	if len(a.OpenConflicts()) != 0 || a.SoldCount(v.workshop) != 2 || a.SoldCount(v.mainHall) != 2 || a.Overbooked(v.workshop) != 0 {
+		t.Fatalf("after the move: %d open, workshop sold %d (overbooked %d), main hall sold %d; want 0, 2 (0), 2",
+			len(a.OpenConflicts()), a.SoldCount(v.workshop), a.Overbooked(v.workshop), a.SoldCount(v.mainHall))
+	}
+	if seats, ok := a.SoldTo(walkUp); !ok || len(seats) != 1 || seats[0].SeatType != v.mainHall || seats[0].Quantity != 2 {
+		t.Fatalf("walk-up order's seats after the move: %+v (%v), want 2 of Main hall", seats, ok)
+	}
+	if free := v.org.seatCount(v.conf, v.mainHall, "free"); free != 8 {
+		t.Fatalf("main hall free on the overview: %d, want 8", free)
+	}
+	// A move keeps the sale: nothing is refunded.
+	if pays, _ := th.hub.Payments.ForOrder(ctx, walkUp); len(pays) != 0 {
+		t.Fatalf("a moved order was refunded: %+v", pays)
+	}
 }
