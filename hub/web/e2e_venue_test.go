@@ -27,8 +27,8 @@ import (
 // the badges, creates a kiosk and reads its pairing code, sees what the
 // hub heard from the kiosk once it paired and synced (last seen, pending
 // uploads, seats held), revokes it through the confirm dialog, reads the
-// duplicate check-ins and resolves a seat-quota conflict that offline
-// kiosk sales caused.
+// duplicate check-ins, resolves a seat-quota conflict that offline kiosk
+// sales caused, and closes on-site sales of the workshop.
 func TestE2EVenue(t *testing.T) {
 	e := startE2E(t)
 	fx := hubtest.PublishedConference(t, e.hub)
@@ -160,6 +160,27 @@ func TestE2EVenue(t *testing.T) {
 	webuitest.WaitText(t, org, "Conflict 1 resolved")
 	webuitest.WaitText(t, org, "seats taken back and refunded")
 	org.Screenshot("conflict-resolved")
+
+	// The organizer closes on-site sales of the workshop: the two seats
+	// the revoked kiosk still holds come back, and kiosks stop selling it.
+	seatRow := "tr[data-seat-type='" + fx.Workshop.String() + "']"
+	org.Run("kiosks again", chromedp.Click(chromedp.CSS(".subnav a[href$='/kiosks']")), chromedp.WaitVisible(chromedp.CSS(seatRow)))
+	held := browsertest.Get(org, "on-site sales row", chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll("`+seatRow+` td")].map(td => td.innerText.trim())`))
+	if len(held) != 3 || held[0] != "open" || held[1] != "2" {
+		t.Fatalf("on-site sales row cells (sales, seats held, actions): %q", held)
+	}
+	org.Run("close on-site sales", chromedp.Click(chromedp.CSS(seatRow+" button.danger")))
+	webuitest.WaitText(t, org, "On-site sales of “Workshop” closed")
+	webuitest.WaitText(t, org, "2 unsold leased seats are back on sale")
+	if msgs, err := confirms.seen(); err != nil || len(msgs) != 2 || !strings.HasPrefix(msgs[1], "Close on-site sales of Workshop?") {
+		t.Fatalf("confirm dialogs: %q, %v", msgs, err)
+	}
+	if cells := browsertest.Get(org, "kiosk row after closing", chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll("`+row+` td")].map(td => td.innerText.trim())`)); len(cells) != 5 || cells[3] != "none" {
+		t.Fatalf("revoked kiosk still holds seats after closing on-site sales: %q", cells)
+	}
+	org.Screenshot("on-site-sales-closed")
 }
 
 // orderOf finds the order of a named attendee through the read models.

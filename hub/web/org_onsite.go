@@ -40,8 +40,18 @@ type allocationLine struct {
 	Quantity int
 }
 
+// onSiteSales is one seat type in the kiosks page's on-site sales list.
+type onSiteSales struct {
+	ID       uuid.UUID
+	Name     string
+	Sellable bool
+	// Leased is how many seats the conference's kiosks hold unsold.
+	Leased int
+}
+
 type kiosksPage struct {
 	Kiosks []kioskRow
+	OnSite []onSiteSales
 	Form   *form
 	Now    time.Time
 }
@@ -59,14 +69,25 @@ func (s *site) renderKiosks(c echo.Context, status int, f *form) error {
 	}
 	names := s.seatTypeNames(ctx, conf)
 	p := kiosksPage{Form: f, Now: s.now()}
+	leased := map[uuid.UUID]int{}
 	for _, k := range list {
 		row := kioskRow{Kiosk: k}
 		for st, n := range k.Allocations {
 			if n != 0 {
 				row.Allocations = append(row.Allocations, allocationLine{Name: names[st], Quantity: n})
+				leased[st] += n
 			}
 		}
 		p.Kiosks = append(p.Kiosks, row)
+	}
+	sts, err := s.hub.Conferences.ListSeatTypes(ctx, conf.OrganizerID, conf.ID)
+	if err != nil {
+		return err
+	}
+	for _, st := range sts {
+		if st.OnSite.SellableAtKiosks || leased[st.ID] > 0 {
+			p.OnSite = append(p.OnSite, onSiteSales{ID: st.ID, Name: st.Name, Sellable: st.OnSite.SellableAtKiosks, Leased: leased[st.ID]})
+		}
 	}
 	return s.render(c, status, "org_kiosks", view{Title: "Kiosks · " + conf.Name, Section: "kiosks", Conference: conf, Data: p})
 }
@@ -166,6 +187,27 @@ func (s *site) revokeKiosk(c echo.Context) error {
 	}
 	s.flash.Set(c, "Kiosk “"+k.Name+"” revoked: it is disconnected and refused from now on. What it recorded and sent stays.")
 	return redirect(c, confURL(conferenceOf(c).ID, "/kiosks"))
+}
+
+// closeOnSiteSales stops the conference's kiosks selling a seat type and
+// takes their unsold leases back (hubapp.Hub.CloseOnSiteSales); both are
+// events the kiosks receive when they sync.
+func (s *site) closeOnSiteSales(c echo.Context) error {
+	conf := conferenceOf(c)
+	id, err := uuid.Parse(c.Param("sid"))
+	if err != nil {
+		return s.notFound(c)
+	}
+	closed, err := s.hub.CloseOnSiteSales(c.Request().Context(), organizerOf(c).ID, conf.ID, id)
+	switch {
+	case errors.Is(err, conferences.ErrNotFound):
+		return s.notFound(c)
+	case err != nil:
+		return err
+	}
+	s.flash.Set(c, fmt.Sprintf("On-site sales of “%s” closed: kiosks stop selling it as soon as they sync, and %d unsold leased seats are back on sale. Seats kiosks already sold stand.",
+		closed.SeatType.Name, closed.Total()))
+	return redirect(c, confURL(conf.ID, "/kiosks"))
 }
 
 // resolutionKinds are the resolutions offered, in the order shown.
