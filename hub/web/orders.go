@@ -36,6 +36,14 @@ type orderLine struct {
 	Total    registrations.Money
 }
 
+// quoteLine is the row of a quote's line on an order page. It shows the
+// line before any discount: the discount row below the lines takes off
+// every discount (per seat type and order-wide), so the rows add up to
+// the total as the reader sums them.
+func quoteLine(name string, l registrations.OrderLine) orderLine {
+	return orderLine{Name: name, Quantity: l.Quantity, Unit: l.UnitPrice, Total: l.Subtotal}
+}
+
 // seatNames names the conference and its seat types for an order page,
 // from the read models (which keep unpublished conferences too) or, on a
 // hub without them, from what is on sale.
@@ -78,7 +86,7 @@ func (s *site) orderView(ctx context.Context, o registrationsapp.OrderView) (*or
 		return "Seat"
 	}
 	for _, l := range o.Quote.Lines {
-		p.Lines = append(p.Lines, orderLine{Name: name(l.SeatType), Quantity: l.Quantity, Unit: l.UnitPrice, Total: l.Total})
+		p.Lines = append(p.Lines, quoteLine(name(l.SeatType), l))
 	}
 	if o.Partial {
 		for _, q := range o.Requested {

@@ -104,7 +104,7 @@ func (s *site) renderOrgOrder(c echo.Context, status int, o registrationsapp.Ord
 		}
 	}
 	for _, l := range o.Quote.Lines {
-		d.Lines = append(d.Lines, orderLine{Name: names[l.SeatType], Quantity: l.Quantity, Unit: l.UnitPrice, Total: l.Total})
+		d.Lines = append(d.Lines, quoteLine(names[l.SeatType], l))
 	}
 	var err error
 	if d.Payments, err = s.hub.Payments.ForOrder(ctx, o.OrderID); err != nil {

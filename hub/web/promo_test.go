@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"conference/shared/registrations"
 )
 
 func TestPromoCodesAreAddedEditedWithErrorsByTheFieldAndWithdrawn(t *testing.T) {
@@ -54,4 +56,50 @@ func TestPromoCodesAreAddedEditedWithErrorsByTheFieldAndWithdrawn(t *testing.T) 
 
 	b.Post(edit+"/remove", nil).WantRedirect(t, promos)
 	b.Get(promos).Want(t, http.StatusOK, "No promo codes yet")
+}
+
+func TestAValidPromoCodeDiscountsTheOrderTheRegistrantPays(t *testing.T) {
+	th := startHub(t, Options{})
+	ctx := context.Background()
+	v := th.venue(t, "Promo Conf", "promo-conf")
+	promos := confURL(v.conf, "/promo-codes")
+	// Given 20 % off the main hall (50.00 EUR a seat), five uses...
+	v.org.Post(promos, url.Values{"code": {"early"}, "kind": {"percentage"}, "percent": {"20"}, "max_uses": {"5"},
+		"seat_type": {v.mainHall.String()}}).WantRedirect(t, promos)
+
+	// ...when a registrant orders two main hall seats and a free workshop
+	// seat with the code as they typed it...
+	reg := th.browser()
+	reg.Get("/c/promo-conf").Want(t, http.StatusOK, `id="f-promo"`)
+	id := orderID(t, reg.Post("/c/promo-conf", url.Values{
+		"qty_" + v.mainHall.String(): {"2"}, "qty_" + v.workshop.String(): {"1"}, "promo": {" early "}}))
+	reg.waitStatus(id, registrations.OrderStatusReserved)
+
+	// ...then the order shows the lines before the discount, the discount
+	// row and the discounted total (the rows add up: 100 + 0 − 20 = 80),
+	// and that total is what the payment asks and takes.
+	caughtUp(t, th.hub)
+	order := "/orders/" + id.String()
+	mainHall := `<th scope="row">Main hall</th><td class="num">2</td><td class="num">50.00 EUR</td><td class="num">100.00 EUR</td>`
+	reg.Get(order).Want(t, http.StatusOK, mainHall,
+		`<th scope="row">Workshop</th><td class="num">1</td><td class="num">0.00 EUR</td><td class="num">0.00 EUR</td>`,
+		`Discount (EARLY)</th><td class="num">−20.00 EUR</td>`, `<strong>80.00 EUR</strong>`)
+	reg.Post(order+"/registrant", url.Values{"name": {"Ada Lovelace"}, "email": {"ada@example.com"}}).WantRedirect(t, order)
+	reg.Get(order).Want(t, http.StatusOK, `id="pay-button">Pay 80.00 EUR`)
+	pay := reg.pay(id)
+	reg.Get(pay).Want(t, http.StatusOK, "Pay 80.00 EUR")
+	reg.Post(pay, url.Values{"decision": {"accept"}}).WantRedirect(t, order)
+	reg.waitStatus(id, registrations.OrderStatusConfirmed)
+	reg.Get(order).Want(t, http.StatusOK, "You are registered", `Discount (EARLY)`, `<strong>80.00 EUR</strong>`)
+	pays, err := th.hub.Payments.ForOrder(ctx, id)
+	if err != nil || len(pays) != 1 || pays[0].Amount != registrations.NewMoney(8000, "EUR") {
+		t.Fatalf("payments: %+v, %v; want one of 80.00 EUR", pays, err)
+	}
+
+	// The organizer sees the same discount and one use of the code.
+	v.org.Get(confURL(v.conf, "/orders/"+id.String())).Want(t, http.StatusOK, mainHall, "Discount (EARLY)", "−20.00 EUR", "<strong>80.00 EUR</strong>")
+	caughtUp(t, th.hub)
+	if row := rowOf(v.org.Get(promos).Body, "EARLY"); !strings.Contains(row, `<td class="num">1 of 5</td>`) {
+		t.Fatalf("promo list row: %s; want 1 of 5 uses", row)
+	}
 }
