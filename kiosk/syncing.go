@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"conference/badges/token"
+	"conference/kiosk/readmodel"
 	"conference/shared/eventstore"
 	"conference/sync/kioskclient"
 	"conference/sync/merge"
@@ -124,9 +125,9 @@ func (k *Kiosk) followSyncStatus(ctx context.Context, c *kioskclient.Client, sta
 	tick := time.NewTicker(opts.TopUpEvery)
 	defer tick.Stop()
 	online := false
-	// A grant reaches the kiosk's log a moment after the reply; until
-	// then the old allocation must not trigger a second request.
-	granted := map[uuid.UUID]time.Time{}
+	// A grant or a return reaches the kiosk's log a moment after the
+	// reply; until then the old allocation must not trigger a second one.
+	asked := map[uuid.UUID]time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -142,21 +143,24 @@ func (k *Kiosk) followSyncStatus(ctx context.Context, c *kioskclient.Client, sta
 				}
 			}
 			if s.Online && !online {
-				k.topUpAllocations(ctx, c, granted, opts)
+				k.topUpAllocations(ctx, c, asked, opts)
 			}
 			online = s.Online
 		case <-tick.C:
 			if online {
-				k.topUpAllocations(ctx, c, granted, opts)
+				k.topUpAllocations(ctx, c, asked, opts)
 			}
 		}
 	}
 }
 
-// topUpAllocations asks the hub for seats of every seat type the kiosk
-// sells whose allocation fell below half its configured size, so sales
-// while offline later stay inside an allocation.
-func (k *Kiosk) topUpAllocations(ctx context.Context, c *kioskclient.Client, granted map[uuid.UUID]time.Time, opts SyncOptions) {
+// topUpAllocations keeps the kiosk's leases in step with the seat types'
+// policies: it asks the hub for seats of every seat type the kiosk sells
+// whose allocation fell below half its configured size, so sales while
+// offline later stay inside an allocation, and gives back what is left of
+// the lease of a seat type kiosks no longer sell (the organizer closed
+// on-site sales), so those seats go back on sale online.
+func (k *Kiosk) topUpAllocations(ctx context.Context, c *kioskclient.Client, asked map[uuid.UUID]time.Time, opts SyncOptions) {
 	log := opts.Logger
 	st, err := k.Status(ctx)
 	if err != nil {
@@ -164,11 +168,17 @@ func (k *Kiosk) topUpAllocations(ctx context.Context, c *kioskclient.Client, gra
 	}
 	for conference, lines := range st.Allocation {
 		for _, l := range lines {
-			size := l.Policy.KioskAllocationSize
-			if !l.Policy.SellableAtKiosks || size <= 0 || l.AllocationLeft*2 > size {
+			if at, ok := asked[l.SeatType]; ok && k.now().Sub(at) < 3*opts.TopUpEvery {
 				continue
 			}
-			if at, ok := granted[l.SeatType]; ok && k.now().Sub(at) < 3*opts.TopUpEvery {
+			if !l.Policy.SellableAtKiosks {
+				if k.returnLease(ctx, c, conference, l, opts) {
+					asked[l.SeatType] = k.now()
+				}
+				continue
+			}
+			size := l.Policy.KioskAllocationSize
+			if size <= 0 || l.AllocationLeft*2 > size {
 				continue
 			}
 			n, err := c.RequestAllocation(ctx, conference, l.SeatType, size-l.AllocationLeft)
@@ -176,8 +186,26 @@ func (k *Kiosk) topUpAllocations(ctx context.Context, c *kioskclient.Client, gra
 				log.Info("sync: allocation not granted", "seat_type", l.Name, "err", err)
 				continue
 			}
-			granted[l.SeatType] = k.now()
+			asked[l.SeatType] = k.now()
 			log.Info("sync: allocation topped up", "seat_type", l.Name, "granted", n)
 		}
 	}
+}
+
+// returnLease gives back the unsold seats the kiosk holds of a seat type
+// it may no longer sell. AllocationLeft already leaves out the kiosk's own
+// sales the hub has not applied, so it never exceeds what the hub holds
+// for the kiosk. The hub usually takes the lease back itself when the
+// organizer closes on-site sales; a refusal then only means it came first.
+// It reports whether it asked the hub.
+func (k *Kiosk) returnLease(ctx context.Context, c *kioskclient.Client, conference uuid.UUID, l readmodel.InventoryLine, opts SyncOptions) bool {
+	if l.AllocationLeft <= 0 {
+		return false
+	}
+	if err := c.ReturnAllocation(ctx, conference, l.SeatType, l.AllocationLeft); err != nil {
+		opts.Logger.Info("sync: unsold lease not returned", "seat_type", l.Name, "seats", l.AllocationLeft, "err", err)
+		return true
+	}
+	opts.Logger.Info("sync: unsold lease returned: seat type no longer sold at kiosks", "seat_type", l.Name, "seats", l.AllocationLeft)
+	return true
 }

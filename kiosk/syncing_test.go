@@ -2,17 +2,28 @@ package kiosk_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"conference/hub/conferences"
 	"conference/hub/hubapp/hubtest"
 	"conference/hub/server"
 	"conference/kiosk"
+	"conference/kiosk/readmodel"
+	"conference/shared/eventsourcing"
+	"conference/shared/eventstore"
 	"conference/shared/registrations"
 	"conference/sync/digest"
+	"conference/sync/hubserver/hubservertest"
+	"conference/sync/merge"
 )
 
 // TestPairedKioskSyncsWithARealHub runs the whole link over loopback: a
@@ -123,4 +134,155 @@ func TestPairedKioskSyncsWithARealHub(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("revoked kiosk still syncing after 5 s")
 	}
+}
+
+// venueKiosk pairs a kiosk with a hub sync endpoint over HTTP, reopens it
+// under its kiosk id and keeps it syncing until the test ends.
+func venueKiosk(t *testing.T, h *hubservertest.Hub) (*kiosk.Kiosk, string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	path := filepath.Join(t.TempDir(), "kiosk.db")
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	k, err := kiosk.Open(ctx, kiosk.Config{Path: path, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := k.Pair(ctx, h.URL, h.NewKiosk(t, "Door 1").PairingCode)
+	if err != nil {
+		t.Fatalf("pair: %v", err)
+	}
+	k.Close()
+	if k, err = kiosk.Open(ctx, kiosk.Config{Path: path, Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	synced := make(chan error, 1)
+	go func() {
+		synced <- k.RunSync(ctx, kiosk.SyncOptions{TopUpEvery: 50 * time.Millisecond, MinBackoff: 10 * time.Millisecond})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-synced; err != nil {
+			t.Errorf("sync: %v", err)
+		}
+		k.Close()
+	})
+	return k, id.KioskID
+}
+
+// workshopLine is the kiosk's walk-up line of the workshop.
+func workshopLine(ctx context.Context, k *kiosk.Kiosk, h *hubservertest.Hub) (readmodel.InventoryLine, error) {
+	st, err := k.Status(ctx)
+	if err != nil {
+		return readmodel.InventoryLine{}, err
+	}
+	for _, l := range st.Allocation[h.Conference.ID] {
+		if l.SeatType == h.Conference.Workshop {
+			return l, nil
+		}
+	}
+	return readmodel.InventoryLine{}, fmt.Errorf("no workshop line in %+v", st.Allocation)
+}
+
+func hubAvailability(t *testing.T, h *hubservertest.Hub) *registrations.SeatsAvailability {
+	t.Helper()
+	a, err := eventsourcing.NewRepository(h.Store, merge.Registry(), registrations.NewSeatsAvailability).
+		Load(context.Background(), registrations.AvailabilityStreamID(h.Conference.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func sellWorkshop(ctx context.Context, k *kiosk.Kiosk, h *hubservertest.Hub, n int, name string) (kiosk.WalkUpResult, error) {
+	return k.WalkUpSale(ctx, kiosk.WalkUpRequest{
+		ConferenceID: h.Conference.ID, Seats: registrations.Seats{{SeatType: h.Conference.Workshop, Quantity: n}},
+		Name: name, Payment: registrations.PaymentCash, Staff: "Ana",
+	})
+}
+
+func TestTheKioskIsToppedUpAgainAfterSellingItsAllocationDown(t *testing.T) {
+	ctx := context.Background()
+	h := hubservertest.Start(t, hubservertest.Options{})
+	h.Describe(t, conferences.OnSitePolicy{SellableAtKiosks: true, KioskAllocationSize: 2})
+	k, id := venueKiosk(t, h)
+	hubtest.Eventually(t, 10*time.Second, "the first lease of 2", func() error {
+		if l, err := workshopLine(ctx, k, h); err != nil || l.AllocationLeft != 2 {
+			return fmt.Errorf("line %+v, %v", l, err)
+		}
+		return nil
+	})
+
+	sale, err := sellWorkshop(ctx, k, h, 2, "Walk-up Wanda")
+	if err != nil || sale.Outcome != kiosk.SaleCertain {
+		t.Fatalf("sale of the whole lease: %+v, %v", sale, err)
+	}
+
+	hubtest.Eventually(t, 10*time.Second, "a new lease of 2 once the sale is at the hub", func() error {
+		if l, err := workshopLine(ctx, k, h); err != nil || l.AllocationLeft != 2 {
+			return fmt.Errorf("line %+v, %v", l, err)
+		}
+		return nil
+	})
+	a := hubAvailability(t, h)
+	if a.AllocationOf(id, h.Conference.Workshop) != 2 || a.SoldCount(h.Conference.Workshop) != 2 || a.Remaining(h.Conference.Workshop) != 16 {
+		t.Fatalf("hub: kiosk holds %d, %d sold, %d free; want 2 held, 2 sold, 16 free",
+			a.AllocationOf(id, h.Conference.Workshop), a.SoldCount(h.Conference.Workshop), a.Remaining(h.Conference.Workshop))
+	}
+}
+
+func TestAKioskGivesBackItsUnsoldLeaseWhenItsSeatTypeStopsBeingSoldAtKiosks(t *testing.T) {
+	ctx := context.Background()
+	h := hubservertest.Start(t, hubservertest.Options{})
+	h.Describe(t, conferences.OnSitePolicy{SellableAtKiosks: true, KioskAllocationSize: 4})
+	k, id := venueKiosk(t, h)
+	hubtest.Eventually(t, 10*time.Second, "a lease of 4", func() error {
+		if l, err := workshopLine(ctx, k, h); err != nil || l.AllocationLeft != 4 {
+			return fmt.Errorf("line %+v, %v", l, err)
+		}
+		return nil
+	})
+	if sale, err := sellWorkshop(ctx, k, h, 1, "Walk-up Wanda"); err != nil || sale.Outcome != kiosk.SaleCertain {
+		t.Fatalf("sale inside the lease: %+v, %v", sale, err)
+	}
+
+	// This hub does not take leases back itself: the kiosk must.
+	h.SetWorkshopPolicy(t, conferences.OnSitePolicy{})
+
+	hubtest.Eventually(t, 10*time.Second, "the 3 unsold seats back at the hub", func() error {
+		a := hubAvailability(t, h)
+		if held, sold := a.AllocationOf(id, h.Conference.Workshop), a.SoldCount(h.Conference.Workshop); held != 0 || sold != 1 {
+			return fmt.Errorf("kiosk holds %d, %d sold", held, sold)
+		}
+		if l, err := workshopLine(ctx, k, h); err != nil || l.AllocationLeft != 0 {
+			return fmt.Errorf("kiosk line %+v, %v", l, err)
+		}
+		return nil
+	})
+	if a := hubAvailability(t, h); a.Remaining(h.Conference.Workshop) != 19 {
+		t.Fatalf("%d workshop seats free at the hub, want 19", a.Remaining(h.Conference.Workshop))
+	}
+	if _, err := sellWorkshop(ctx, k, h, 1, "Too Late"); !errors.Is(err, kiosk.ErrNotSellable) {
+		t.Fatalf("sale after on-site sales closed: %v, want not sellable", err)
+	}
+	agree(t, k.Store(), h.Store, h.Conference.ID)
+}
+
+// agree fails the test unless kiosk and hub digests of the conference
+// agree (waiting for the last events to travel).
+func agree(t *testing.T, kioskStore, hubStore eventstore.Store, conference uuid.UUID) {
+	t.Helper()
+	hubtest.Eventually(t, 10*time.Second, "kiosk and hub digests agree", func() error {
+		hd, err := digest.Compute(context.Background(), hubStore, conference)
+		if err != nil {
+			return err
+		}
+		kd, err := digest.Compute(context.Background(), kioskStore, conference)
+		if err != nil {
+			return err
+		}
+		if d := digest.Diff(hd, kd); len(d) > 0 {
+			return fmt.Errorf("digests differ in %v", d)
+		}
+		return nil
+	})
 }

@@ -6,6 +6,7 @@ package hubservertest
 
 import (
 	"context"
+	"encoding/json"
 	"crypto/ed25519"
 	"net/http/httptest"
 	"path/filepath"
@@ -129,6 +130,44 @@ func (h *Hub) Pair(tb testing.TB, name string) kiosks.Pairing {
 		tb.Fatal(err)
 	}
 	return p
+}
+
+// Describe records the conference and its two seat types in the hub log
+// as Conference Management's feed does, so kiosks can sell them: the full
+// pass never sold at kiosks, the workshop with the given on-site policy.
+func (h *Hub) Describe(tb testing.TB, workshop conferences.OnSitePolicy) {
+	tb.Helper()
+	c := h.Conference
+	h.feed(tb, conferences.ConferenceCreated{ConferenceInfo: conferences.ConferenceInfo{
+		ConferenceID: c.ID, Name: "GopherCon", Slug: "gophercon", Currency: "EUR", Published: true}})
+	h.feed(tb, conferences.SeatTypeCreated{SeatTypeInfo: conferences.SeatTypeInfo{
+		ConferenceID: c.ID, SeatType: c.FullPass, Name: "Full pass", Price: registrations.NewMoney(30000, "EUR"), Quota: 100}})
+	h.feed(tb, conferences.SeatTypeCreated{SeatTypeInfo: h.workshop(workshop)})
+}
+
+// SetWorkshopPolicy records a change of the workshop's on-site policy, as
+// the organizer editing the seat type does.
+func (h *Hub) SetWorkshopPolicy(tb testing.TB, policy conferences.OnSitePolicy) {
+	tb.Helper()
+	h.feed(tb, conferences.SeatTypeUpdated{SeatTypeInfo: h.workshop(policy)})
+}
+
+func (h *Hub) workshop(policy conferences.OnSitePolicy) conferences.SeatTypeInfo {
+	return conferences.SeatTypeInfo{ConferenceID: h.Conference.ID, SeatType: h.Conference.Workshop, Name: "Workshop",
+		Price: registrations.NewMoney(4000, "EUR"), Quota: 20, OnSite: policy}
+}
+
+func (h *Hub) feed(tb testing.TB, e conferences.Event) {
+	tb.Helper()
+	data, err := json.Marshal(e)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	stream := eventstore.Stream{ID: "conference-" + h.Conference.ID.String(), Type: "conferences.Conference"}
+	if _, err := h.Store.Append(context.Background(), stream, eventstore.AnyVersion,
+		[]eventstore.Event{{EventID: ids.New(), Type: e.EventType(), Schema: 1, Data: data}}); err != nil {
+		tb.Fatalf("feed %s to the hub log: %v", e.EventType(), err)
+	}
 }
 
 // OwnEvents counts the hub's events recorded by origin, and the distinct
