@@ -183,6 +183,18 @@ func workshopLine(ctx context.Context, k *kiosk.Kiosk, h *hubservertest.Hub) (re
 	return readmodel.InventoryLine{}, fmt.Errorf("no workshop line in %+v", st.Allocation)
 }
 
+// waitForLease waits until the kiosk may sell n workshop seats from its
+// lease.
+func waitForLease(t *testing.T, k *kiosk.Kiosk, h *hubservertest.Hub, n int, what string) {
+	t.Helper()
+	hubtest.Eventually(t, 10*time.Second, what, func() error {
+		if l, err := workshopLine(context.Background(), k, h); err != nil || l.AllocationLeft != n {
+			return fmt.Errorf("line %+v, %v", l, err)
+		}
+		return nil
+	})
+}
+
 func hubAvailability(t *testing.T, h *hubservertest.Hub) *registrations.SeatsAvailability {
 	t.Helper()
 	a, err := eventsourcing.NewRepository(h.Store, merge.Registry(), registrations.NewSeatsAvailability).
@@ -205,24 +217,14 @@ func TestTheKioskIsToppedUpAgainAfterSellingItsAllocationDown(t *testing.T) {
 	h := hubservertest.Start(t, hubservertest.Options{})
 	h.Describe(t, conferences.OnSitePolicy{SellableAtKiosks: true, KioskAllocationSize: 2})
 	k, id := venueKiosk(t, h)
-	hubtest.Eventually(t, 10*time.Second, "the first lease of 2", func() error {
-		if l, err := workshopLine(ctx, k, h); err != nil || l.AllocationLeft != 2 {
-			return fmt.Errorf("line %+v, %v", l, err)
-		}
-		return nil
-	})
+	waitForLease(t, k, h, 2, "the first lease of 2")
 
 	sale, err := sellWorkshop(ctx, k, h, 2, "Walk-up Wanda")
 	if err != nil || sale.Outcome != kiosk.SaleCertain {
 		t.Fatalf("sale of the whole lease: %+v, %v", sale, err)
 	}
 
-	hubtest.Eventually(t, 10*time.Second, "a new lease of 2 once the sale is at the hub", func() error {
-		if l, err := workshopLine(ctx, k, h); err != nil || l.AllocationLeft != 2 {
-			return fmt.Errorf("line %+v, %v", l, err)
-		}
-		return nil
-	})
+	waitForLease(t, k, h, 2, "a new lease of 2 once the sale is at the hub")
 	a := hubAvailability(t, h)
 	if a.AllocationOf(id, h.Conference.Workshop) != 2 || a.SoldCount(h.Conference.Workshop) != 2 || a.Remaining(h.Conference.Workshop) != 16 {
 		t.Fatalf("hub: kiosk holds %d, %d sold, %d free; want 2 held, 2 sold, 16 free",
@@ -235,12 +237,7 @@ func TestAKioskGivesBackItsUnsoldLeaseWhenItsSeatTypeStopsBeingSoldAtKiosks(t *t
 	h := hubservertest.Start(t, hubservertest.Options{})
 	h.Describe(t, conferences.OnSitePolicy{SellableAtKiosks: true, KioskAllocationSize: 4})
 	k, id := venueKiosk(t, h)
-	hubtest.Eventually(t, 10*time.Second, "a lease of 4", func() error {
-		if l, err := workshopLine(ctx, k, h); err != nil || l.AllocationLeft != 4 {
-			return fmt.Errorf("line %+v, %v", l, err)
-		}
-		return nil
-	})
+	waitForLease(t, k, h, 4, "a lease of 4")
 	if sale, err := sellWorkshop(ctx, k, h, 1, "Walk-up Wanda"); err != nil || sale.Outcome != kiosk.SaleCertain {
 		t.Fatalf("sale inside the lease: %+v, %v", sale, err)
 	}
