@@ -14,76 +14,128 @@ import (
 	"conference/shared/webui"
 )
 
-// TestTenancyWalk visits every organizer route with the ids of another
-// organizer's conference, seat type and order: as a second organizer and as
-// an anonymous visitor. Each answer is a 404 or a redirect to sign in, never
-// the other tenant's data, and nothing of theirs changes.
-func TestTenancyWalk(t *testing.T) {
-	th := startHub(t, Options{SignInRate: 1000})
-	owner := th.browser()
-	owner.signUp("Owner Org", "owner@example.com")
-	const secretName = "Owner Secret Summit"
-	conf := owner.createConference(secretName, "owner-secret")
-	owner.addSeatType(conf, "Owner Seat", "10", "20")
-	owner.Post(confURL(conf, "/publish"), nil).WantRedirect(t, confURL(conf, ""))
-	st := th.seatTypes(conf, th.conference(conf))["Owner Seat"]
-	hubtest.WaitForQuotas(t, th.hub, conf, map[uuid.UUID]int{st: 20})
+// ownerWorld is one organizer's conference with something behind every
+// kind of id a route takes: a seat type, a promo code, a reserved order
+// with a pending payment, a kiosk and an open seat-quota conflict.
+type ownerWorld struct {
+	owner, reg *browser
+	conf, st   uuid.UUID
+	order      uuid.UUID
+	payPage    string
+	promo      uuid.UUID
+	kiosk      string
+	// secrets are texts of the owner's that no other tenant may see.
+	secrets []string
+}
 
-	reg := th.browser()
-	order := orderID(t, reg.Post("/c/owner-secret", url.Values{"qty_" + st.String(): {"1"}}))
-	reg.waitStatus(order, registrations.OrderStatusReserved)
-	reg.Post("/orders/"+order.String()+"/registrant", url.Values{"name": {"Registrant Person"}, "email": {"reg@example.com"}})
-	payPage := reg.pay(order)
-	o, err := th.hub.Registrations.GetOrder(context.Background(), order)
+func (th *testHub) ownerWorld(t *testing.T) ownerWorld {
+	t.Helper()
+	ctx := context.Background()
+	w := ownerWorld{owner: th.browser()}
+	w.owner.signUp("Owner Org", "owner@example.com")
+	const secretName = "Owner Secret Summit"
+	w.conf = w.owner.createConference(secretName, "owner-secret")
+	w.owner.addSeatType(w.conf, "Owner Seat", "10", "20")
+	w.owner.Post(confURL(w.conf, "/promo-codes"), url.Values{"code": {"OWNERSECRET"}, "kind": {"percentage"}, "percent": {"10"}}).
+		WantRedirect(t, confURL(w.conf, "/promo-codes"))
+	w.owner.Post(confURL(w.conf, "/publish"), nil).WantRedirect(t, confURL(w.conf, ""))
+	org := th.conference(w.conf)
+	w.st = th.seatTypes(w.conf, org)["Owner Seat"]
+	codes, err := th.hub.Conferences.ListPromoCodes(ctx, org, w.conf)
+	if err != nil || len(codes) != 1 {
+		t.Fatalf("owner's promo codes: %v, %v", codes, err)
+	}
+	w.promo = codes[0].ID
+	hubtest.WaitForQuotas(t, th.hub, w.conf, map[uuid.UUID]int{w.st: 20})
+
+	w.reg = th.browser()
+	w.order = orderID(t, w.reg.Post("/c/owner-secret", url.Values{"qty_" + w.st.String(): {"1"}}))
+	w.reg.waitStatus(w.order, registrations.OrderStatusReserved)
+	w.reg.Post("/orders/"+w.order.String()+"/registrant", url.Values{"name": {"Registrant Person"}, "email": {"reg@example.com"}})
+	w.payPage = w.reg.pay(w.order)
+	o, err := th.hub.Registrations.GetOrder(ctx, w.order)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The owner's venue: a kiosk, a seat-quota conflict from an offline
 	// sale past the quota, and named attendees.
-	kiosk, err := th.hub.Kiosks.CreateKiosk(context.Background(), th.conference(conf), conf, "Owner Kiosk")
+	kiosk, err := th.hub.Kiosks.CreateKiosk(ctx, org, w.conf, "Owner Kiosk")
 	if err != nil {
 		t.Fatal(err)
 	}
-	recordOnSiteSale(t, th.hub, conf, st, "owner-kiosk", "Walkup Secret", 25)
+	w.kiosk = kiosk.Kiosk.ID
+	recordOnSiteSale(t, th.hub, w.conf, w.st, "owner-kiosk", "Walkup Secret", 25)
 	caughtUp(t, th.hub)
-	if n := len(th.availabilityOf(t, conf).OpenConflicts()); n != 1 {
+	if n := len(th.availabilityOf(t, w.conf).OpenConflicts()); n != 1 {
 		t.Fatalf("owner's open conflicts: %d", n)
 	}
-	secrets := []string{secretName, "Owner Seat", "Registrant Person", "reg@example.com", o.AccessCode, "Owner Kiosk", kiosk.Kiosk.ID,
-		kiosk.PairingCode, "Walkup Secret", "owner-kiosk"}
+	w.secrets = []string{secretName, "Owner Seat", "OWNERSECRET", "Registrant Person", "reg@example.com", o.AccessCode, "Owner Kiosk",
+		kiosk.Kiosk.ID, kiosk.PairingCode, "Walkup Secret", "owner-kiosk"}
+	return w
+}
+
+// ids puts the world's ids in a route's path, with conf as :cid.
+func (w ownerWorld) ids(conf uuid.UUID) *strings.Replacer {
+	return strings.NewReplacer(":cid", conf.String(), ":sid", w.st.String(), ":oid", w.order.String(),
+		":pcid", w.promo.String(), ":job", webui.NewToken(), ":pid", strings.TrimPrefix(w.payPage, "/pay/"),
+		":slug", "owner-secret", ":kid", w.kiosk, ":num", "1")
+}
+
+// hostile is a form with a plausible value for every field a POST route
+// reads, so that only the check under test can refuse it.
+var hostile = url.Values{"decision": {"accept"}, "reason": {"hijack"}, "name": {"X"}, "quota": {"0"}, "price": {"0"},
+	"layout": {"a4-sheet"}, "kind": {"refund"}, "percent": {"100"}, "code": {"HIJACK"}, "email_0": {"x@example.com"}, "name_0": {"X"},
+	"email": {"x@example.com"}, "qty_x": {"1"}}
+
+// TestTenancyWalk visits every organizer route with the ids of another
+// organizer's conference, seat type, promo code, order, kiosk and
+// conflict: as a second organizer and as an anonymous visitor, and as the
+// second organizer with their own conference id and the owner's other
+// ids. Each answer is a 404 or a redirect to sign in, never the other
+// tenant's data, and nothing of theirs changes.
+func TestTenancyWalk(t *testing.T) {
+	th := startHub(t, Options{SignInRate: 1000})
+	w := th.ownerWorld(t)
 
 	other := th.browser()
 	other.signUp("Other Org", "other@example.com")
-	other.createConference("Other Conf", "other-conf")
+	otherConf := other.createConference("Other Conf", "other-conf")
 	anon := th.browser()
 	anon.Get("/")
 
-	ids := strings.NewReplacer(":cid", conf.String(), ":sid", st.String(), ":oid", order.String(),
-		":job", webui.NewToken(), ":pid", strings.TrimPrefix(payPage, "/pay/"), ":slug", "owner-secret",
-		":kid", kiosk.Kiosk.ID, ":num", "1")
-	walked := 0
+	walked, mixed := 0, 0
 	for _, r := range th.echo.Routes() {
-		path := ids.Replace(r.Path)
 		org := strings.HasPrefix(r.Path, "/org") && !strings.HasPrefix(r.Path, "/org/sign")
 		private := strings.Contains(r.Path, ":oid") || strings.Contains(r.Path, ":pid")
 		if (!org && !private) || (r.Method != http.MethodGet && r.Method != http.MethodPost) {
 			continue
 		}
 		walked++
-		for _, who := range []struct {
+		type visit struct {
 			name string
 			b    *browser
-		}{{"second organizer", other}, {"anonymous", anon}} {
+			path string
+		}
+		visits := []visit{
+			{"second organizer", other, w.ids(w.conf).Replace(r.Path)},
+			{"anonymous", anon, w.ids(w.conf).Replace(r.Path)},
+		}
+		// The second organizer's own conference with the owner's seat
+		// type, order, promo code, kiosk or conflict.
+		if rest := strings.TrimPrefix(r.Path, "/org/conferences/:cid"); rest != r.Path && strings.Contains(rest, ":") {
+			mixed++
+			visits = append(visits, visit{"second organizer mixing ids", other, w.ids(otherConf).Replace(r.Path)})
+		}
+		for _, who := range visits {
 			var p page
 			if r.Method == http.MethodGet {
-				p = who.b.Get(path)
+				p = who.b.Get(who.path)
 			} else {
-				p = who.b.Post(path, url.Values{"decision": {"accept"}, "reason": {"hijack"}, "name": {"X"}, "quota": {"0"}, "price": {"0"}, "layout": {"a4-sheet"},
-					"kind": {"refund"}, "email_0": {"x@example.com"}, "name_0": {"X"}})
+				p = who.b.Post(who.path, hostile)
 			}
-			for _, s := range secrets {
+			for _, s := range w.secrets {
 				if strings.Contains(p.Body, s) {
-					t.Errorf("%s %s as %s: the page shows the other tenant's %q", r.Method, r.Path, who.name, s)
+					t.Errorf("%s %s as %s: the page shows the other tenant's %q", r.Method, who.path, who.name, s)
 				}
 			}
 			switch {
@@ -92,30 +144,43 @@ func TestTenancyWalk(t *testing.T) {
 			case !strings.Contains(r.Path, ":") && who.name == "second organizer" && p.Status < 500:
 				// Their own pages (/org, new conference): fine, checked above.
 			default:
-				t.Errorf("%s %s as %s: status %d location %q, want 404 or a redirect to sign in", r.Method, r.Path, who.name, p.Status, p.Location)
+				t.Errorf("%s %s as %s: status %d location %q, want 404 or a redirect to sign in", r.Method, who.path, who.name, p.Status, p.Location)
 			}
 		}
 	}
-	if walked < 30 {
-		t.Fatalf("walked %d routes, want every organizer and order route", walked)
+	if walked < 30 || mixed < 12 {
+		t.Fatalf("walked %d routes (%d with mixed ids), want every organizer and order route", walked, mixed)
 	}
-	// Nothing of the owner's changed.
-	c, err := th.hub.Conferences.GetConference(context.Background(), th.conference(conf), conf)
-	if err != nil || !c.Published || c.Name != secretName {
-		t.Fatalf("owner's conference after the walk: %+v, %v", c, err)
+	w.unchanged(t, th)
+}
+
+// unchanged fails the test if anything of the owner's changed.
+func (w ownerWorld) unchanged(t *testing.T, th *testHub) {
+	t.Helper()
+	ctx := context.Background()
+	org := th.conference(w.conf)
+	c, err := th.hub.Conferences.GetConference(ctx, org, w.conf)
+	if err != nil || !c.Published || c.Name != "Owner Secret Summit" {
+		t.Fatalf("owner's conference: %+v, %v", c, err)
 	}
-	if o, err := th.hub.Registrations.GetOrder(context.Background(), order); err != nil || o.Status != registrations.OrderStatusReserved {
-		t.Fatalf("owner's order after the walk: %v, %v", o.Status, err)
+	if sts, err := th.hub.Conferences.ListSeatTypes(ctx, org, w.conf); err != nil || len(sts) != 1 || sts[0].Name != "Owner Seat" || sts[0].Quota != 20 {
+		t.Fatalf("owner's seat types: %+v, %v", sts, err)
 	}
-	if k, err := th.hub.Kiosks.Get(context.Background(), th.conference(conf), kiosk.Kiosk.ID); err != nil || k.Revoked() {
-		t.Fatalf("owner's kiosk after the walk: %+v, %v", k, err)
+	if codes, err := th.hub.Conferences.ListPromoCodes(ctx, org, w.conf); err != nil || len(codes) != 1 || codes[0].Percent != 10 {
+		t.Fatalf("owner's promo codes: %+v, %v", codes, err)
 	}
-	if n := len(th.availabilityOf(t, conf).OpenConflicts()); n != 1 {
-		t.Fatalf("owner's open conflicts after the walk: %d", n)
+	if o, err := th.hub.Registrations.GetOrder(ctx, w.order); err != nil || o.Status != registrations.OrderStatusReserved || o.Name != "Registrant Person" {
+		t.Fatalf("owner's order: %v %q, %v", o.Status, o.Name, err)
 	}
-	pays, _ := th.hub.Payments.ForOrder(context.Background(), order)
+	if k, err := th.hub.Kiosks.Get(ctx, org, w.kiosk); err != nil || k.Revoked() {
+		t.Fatalf("owner's kiosk: %+v, %v", k, err)
+	}
+	if n := len(th.availabilityOf(t, w.conf).OpenConflicts()); n != 1 {
+		t.Fatalf("owner's open conflicts: %d", n)
+	}
+	pays, _ := th.hub.Payments.ForOrder(ctx, w.order)
 	if len(pays) != 1 || pays[0].Status != "pending" {
-		t.Fatalf("payments after the walk: %+v", pays)
+		t.Fatalf("owner's payments: %+v", pays)
 	}
 }
 
