@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"conference/shared/ids"
 	"conference/shared/registrations"
 	"conference/sync/merge"
@@ -79,5 +81,45 @@ func TestASaleFromAnAllocationTakenBackWhileOfflineIsKeptAndSurfaced(t *testing.
 	a := w.availability(t, w.hub)
 	if a.SoldCount(w.conf.Workshop) != 6 || len(a.OpenConflicts()) != 1 || a.OpenConflicts()[0].Over != 2 {
 		t.Fatalf("sold %d, conflicts %+v", a.SoldCount(w.conf.Workshop), a.OpenConflicts())
+	}
+	// Every node replays the same take-back, sales and conflict.
+	w.sync("k1")
+	w.agree(t, "k1")
+}
+
+func TestClosingASeatTypeTakesBackOnlyItsLeasesAndEveryNodeAgrees(t *testing.T) {
+	w := newWorld(t, 100, 10, "k1", "k2")
+	for _, l := range []struct {
+		kiosk    string
+		seatType uuid.UUID
+		n        int
+	}{{"k2", w.conf.Workshop, 1}, {"k1", w.conf.Workshop, 2}, {"k1", w.conf.FullPass, 3}} {
+		if _, err := w.alloc.Request(ctx, l.kiosk, w.conf.ID, l.seatType, l.n); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	back, err := w.alloc.CloseSeatType(ctx, w.conf.ID, w.conf.Workshop)
+
+	if err != nil || back["k1"].Get(w.conf.Workshop) != 2 || back["k2"].Get(w.conf.Workshop) != 1 || back["k1"].Get(w.conf.FullPass) != 0 {
+		t.Fatalf("returned %v, err %v; want the workshop leases only", back, err)
+	}
+	a := w.availability(t, w.hub)
+	if a.Remaining(w.conf.Workshop) != 10 || a.AllocationOf("k1", w.conf.FullPass) != 3 {
+		t.Fatalf("workshop %d free, k1 holds %d full passes; want 10 and 3", a.Remaining(w.conf.Workshop), a.AllocationOf("k1", w.conf.FullPass))
+	}
+	before := head(t, w.hub)
+	if back, err := w.alloc.CloseSeatType(ctx, w.conf.ID, w.conf.Workshop); err != nil || len(back) != 0 || head(t, w.hub) != before {
+		t.Fatalf("closing again returned %v (%v) and moved the log from %d to %d; want nothing", back, err, before, head(t, w.hub))
+	}
+	if _, err := w.alloc.CloseSeatType(ctx, w.conf.ID, uuid.Nil); !errors.Is(err, merge.ErrInvalid) {
+		t.Fatalf("no seat type: %v, want invalid", err)
+	}
+	for _, k := range []string{"k1", "k2"} {
+		w.sync(k)
+		if a := w.availability(t, w.kiosks[k].store); a.AllocationOf(k, w.conf.Workshop) != 0 {
+			t.Fatalf("%s still sees a workshop lease of %d", k, a.AllocationOf(k, w.conf.Workshop))
+		}
+		w.agree(t, k)
 	}
 }

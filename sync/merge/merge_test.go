@@ -13,6 +13,7 @@ import (
 	"conference/shared/ids"
 	"conference/shared/onsite"
 	"conference/shared/registrations"
+	"conference/sync/digest"
 	"conference/sync/merge"
 	"conference/sync/merge/mergetest"
 	"conference/sync/scope"
@@ -70,6 +71,23 @@ func (w *world) availability(t *testing.T, store eventstore.Store) *registration
 		t.Fatal(err)
 	}
 	return a
+}
+
+// agree fails the test unless the kiosk's digests of the conference are
+// the hub's.
+func (w *world) agree(t *testing.T, id string) {
+	t.Helper()
+	hub, err := digest.Compute(ctx, w.hub, w.conf.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := digest.Compute(ctx, w.kiosks[id].store, w.conf.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := digest.Diff(hub, k); len(d) > 0 {
+		t.Fatalf("%s and the hub disagree in %v", id, d)
+	}
 }
 
 func countType(t *testing.T, store eventstore.Store, typ string) int {
@@ -260,23 +278,52 @@ func TestTwoKiosksOversellingOfflineRaiseExactlyOneConflictPerOverflow(t *testin
 }
 
 func TestTheOrganizersResolutionFlowsBackToTheKiosks(t *testing.T) {
-	w := newWorld(t, 100, 1, "k1", "k2")
-	mergetest.SellOnline(t, w.hub, w.conf, seats(w.conf.Workshop, 1), "Online")
-	mergetest.WalkUp(t, w.kiosks["k1"].store, "k1", w.conf, seats(w.conf.Workshop, 1), "Late")
-	w.sync("k1")
-	repo := eventsourcing.NewRepository(w.hub, merge.Registry(), registrations.NewSeatsAvailability)
-	err := repo.Update(ctx, registrations.AvailabilityStreamID(w.conf.ID), eventsourcing.Metadata{}, func(a *registrations.SeatsAvailability) error {
-		return a.ResolveConflict(1, registrations.Resolution{Kind: registrations.ResolveRaiseQuota})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []string{"k1", "k2"} {
-		w.sync(k)
-		a := w.availability(t, w.kiosks[k].store)
-		if c, ok := a.Conflict(1); !ok || !c.Resolved || a.Quota(w.conf.Workshop) != 2 {
-			t.Fatalf("%s sees conflict %+v (found %v), quota %d", k, c, ok, a.Quota(w.conf.Workshop))
-		}
+	// Given the workshop's one seat sold online and again offline by k1,
+	// when the organizer resolves the conflict, then both kiosks hold the
+	// resolution and its effect, and agree with the hub by digest.
+	for _, tc := range []struct {
+		kind registrations.ResolutionKind
+		// workshop and fullPass are the seats sold afterwards; quota the
+		// workshop's quota.
+		workshop, fullPass, quota int
+	}{
+		{kind: registrations.ResolveRaiseQuota, workshop: 2, fullPass: 0, quota: 2},
+		{kind: registrations.ResolveMoveSeats, workshop: 1, fullPass: 1, quota: 1},
+		{kind: registrations.ResolveWaitlist, workshop: 1, fullPass: 0, quota: 1},
+		{kind: registrations.ResolveRefund, workshop: 1, fullPass: 0, quota: 1},
+	} {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			w := newWorld(t, 100, 1, "k1", "k2")
+			mergetest.SellOnline(t, w.hub, w.conf, seats(w.conf.Workshop, 1), "Online")
+			mergetest.WalkUp(t, w.kiosks["k1"].store, "k1", w.conf, seats(w.conf.Workshop, 1), "Late")
+			w.sync("k1")
+			res := registrations.Resolution{Kind: tc.kind}
+			if tc.kind == registrations.ResolveMoveSeats {
+				res.ToSeatType = w.conf.FullPass
+			}
+			repo := eventsourcing.NewRepository(w.hub, merge.Registry(), registrations.NewSeatsAvailability)
+			err := repo.Update(ctx, registrations.AvailabilityStreamID(w.conf.ID), eventsourcing.Metadata{}, func(a *registrations.SeatsAvailability) error {
+				return a.ResolveConflict(1, res)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range []string{"k1", "k2"} {
+				w.sync(k)
+				a := w.availability(t, w.kiosks[k].store)
+				c, ok := a.Conflict(1)
+				if !ok || !c.Resolved || c.Resolution != tc.kind {
+					t.Fatalf("%s sees conflict %+v (found %v), want resolved by %s", k, c, ok, tc.kind)
+				}
+				if got := [3]int{a.SoldCount(w.conf.Workshop), a.SoldCount(w.conf.FullPass), a.Quota(w.conf.Workshop)}; got != [3]int{tc.workshop, tc.fullPass, tc.quota} {
+					t.Fatalf("%s sees workshop sold, full pass sold, workshop quota %v; want %v", k, got, [3]int{tc.workshop, tc.fullPass, tc.quota})
+				}
+				if a.Overbooked(w.conf.Workshop) != 0 {
+					t.Fatalf("%s sees the workshop overbooked by %d after the resolution", k, a.Overbooked(w.conf.Workshop))
+				}
+				w.agree(t, k)
+			}
+		})
 	}
 }
 

@@ -6,8 +6,8 @@ package hubservertest
 
 import (
 	"context"
-	"encoding/json"
 	"crypto/ed25519"
+	"encoding/json"
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
