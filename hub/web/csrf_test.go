@@ -1,0 +1,123 @@
+package web
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestEveryPostRouteRefusesAFormWithoutItsCSRFToken posts to every POST
+// route the pages mount, organizer and registrant, as a browser that
+// could otherwise make the change: once with no token and once with
+// another browser's. Each is refused with 403 and the database is exactly
+// as before.
+func TestEveryPostRouteRefusesAFormWithoutItsCSRFToken(t *testing.T) {
+	th := startHub(t, Options{SignInRate: 1000, LookupRate: 1000})
+	w := th.ownerWorld(t)
+	stranger := th.browser()
+	stranger.Get("/")
+	before := dbDigest(t, th)
+
+	tokens := []struct{ name, value string }{{"no token", ""}, {"another browser's token", stranger.CSRF()}}
+	posted := 0
+	for _, r := range th.echo.Routes() {
+		if r.Method != http.MethodPost || strings.HasPrefix(r.Path, "/api/") || strings.HasPrefix(r.Path, "/sync") || !strings.HasPrefix(r.Path, "/") {
+			continue
+		}
+		// The browser that owns what the route changes: the organizer for
+		// the back office, the registrant for their order and payment.
+		b := w.owner
+		if strings.HasPrefix(r.Path, "/orders/") || strings.HasPrefix(r.Path, "/pay/") || r.Path == "/c/:slug" || r.Path == "/find" {
+			b = w.reg
+		}
+		path := w.ids(w.conf).Replace(r.Path)
+		for _, tok := range tokens {
+			form := url.Values{}
+			for k, v := range hostile {
+				form[k] = v
+			}
+			form.Set("qty_"+w.st.String(), "1")
+			form.Set("password", "correct horse battery")
+			if tok.value != "" {
+				form.Set(csrfField, tok.value)
+			}
+			p := b.PostRaw(path, form)
+			if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "The form had expired or did not come from this site") {
+				t.Errorf("POST %s with %s: status %d location %q, want 403 saying the form expired", r.Path, tok.name, p.Status, p.Location)
+			}
+		}
+		posted++
+	}
+	if posted < 24 { // the POST routes of web.go when this was written
+		t.Fatalf("posted to %d routes, want every POST route", posted)
+	}
+	if after := dbDigest(t, th); after != before {
+		t.Fatalf("the database changed after refused posts:\n%s", diffLines(before, after))
+	}
+	w.unchanged(t, th)
+	// The refused sign-out left the organizer signed in.
+	w.owner.Get("/org").Want(t, http.StatusOK, "Owner Secret Summit")
+}
+
+// dbDigest is every row of every table of the hub's database, one line per
+// table with its row count and a hash of its rows.
+func dbDigest(t testing.TB, th *testHub) string {
+	t.Helper()
+	caughtUp(t, th.hub)
+	db := th.hub.Store.DB()
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, n)
+	}
+	rows.Close()
+	var out strings.Builder
+	for _, table := range tables {
+		rs, err := db.Query(`SELECT * FROM "` + table + `"`)
+		if err != nil {
+			t.Fatalf("read %s: %v", table, err)
+		}
+		cols, _ := rs.Columns()
+		h, n := sha256.New(), 0
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rs.Next() {
+			if err := rs.Scan(ptrs...); err != nil {
+				t.Fatalf("read %s: %v", table, err)
+			}
+			fmt.Fprintf(h, "%v\n", vals)
+			n++
+		}
+		rs.Close()
+		fmt.Fprintf(&out, "%s: %d rows %x\n", table, n, h.Sum(nil)[:6])
+	}
+	return out.String()
+}
+
+// diffLines lists the lines of after that are not in before.
+func diffLines(before, after string) string {
+	old := map[string]bool{}
+	for _, l := range strings.Split(before, "\n") {
+		old[l] = true
+	}
+	var out []string
+	for _, l := range strings.Split(after, "\n") {
+		if !old[l] {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
