@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -112,8 +113,7 @@ func (s *Store) ReadStreams(ctx context.Context, streamIDs []string) (map[string
 		for i, id := range streamIDs[:n] {
 			args[i] = id
 		}
-		rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
-			WHERE stream_id IN (`+placeholders(n)+`) ORDER BY stream_id, stream_version`, args...)
+		rows, err := s.db.QueryContext(ctx, streamEventsSQL(`stream_id IN (`+numberedPlaceholders(n)+`)`, `stream_id, stream_version`), args...)
 		if err != nil {
 			return nil, fmt.Errorf("read %d streams: %w", n, err)
 		}
@@ -127,6 +127,19 @@ func (s *Store) ReadStreams(ctx context.Context, streamIDs []string) (map[string
 		streamIDs = streamIDs[n:]
 	}
 	return out, nil
+}
+
+// numberedPlaceholders is "?1,?2,...,?n", for a statement that uses the
+// same arguments in two places.
+func numberedPlaceholders(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			b.WriteByte(',')
+		}
+		b.WriteString("?" + strconv.Itoa(i))
+	}
+	return b.String()
 }
 
 func placeholders(n int) string {

@@ -80,6 +80,7 @@ type Store struct {
 	messaged chan struct{}    // likewise for outbox messages
 	versions map[string]int64 // writer-owned cache: stream -> version
 	origins  map[string]int64 // writer-owned cache: origin -> last seq
+	indexed  int64            // writer-owned: stream index head (streamindex.go)
 	groups   int64            // committed groups, for Stats
 	grouped  int64            // requests in those groups
 }
@@ -179,6 +180,9 @@ func (s *Store) open(ctx context.Context) error {
 		return err
 	}
 	if err := s.prepare(ctx); err != nil {
+		return err
+	}
+	if err := s.loadIndexHead(ctx); err != nil {
 		return err
 	}
 	if s.db, err = sql.Open("sqlite", dsn); err != nil {

@@ -16,10 +16,11 @@ import (
 const eventColumns = `position, event_id, stream_id, stream_type, stream_version, type, schema, data,
 	origin, origin_seq, seen, hlc, correlation_id, causation_id, recorded_at`
 
+var readStreamSQL = streamEventsSQL(`stream_id = ?1 AND stream_version > ?2`, `stream_version`)
+
 // ReadStream returns the events of one stream with version > after.
 func (s *Store) ReadStream(ctx context.Context, streamID string, after int64) ([]eventstore.Event, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
-		WHERE stream_id = ? AND stream_version > ? ORDER BY stream_version`, streamID, after)
+	rows, err := s.db.QueryContext(ctx, readStreamSQL, streamID, after)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
 	}

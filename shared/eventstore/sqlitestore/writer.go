@@ -39,13 +39,14 @@ type writeStmts struct {
 	savepoint, release, rollbackTo   *sql.Stmt
 	version, exists, insert, message *sql.Stmt
 	processed, origin, saveOrigin    *sql.Stmt
+	indexTail, indexHead             *sql.Stmt
 	multi                            map[int]*sql.Stmt
 }
 
 func (w *writeStmts) all() []*sql.Stmt {
 	var out []*sql.Stmt
 	for _, s := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.savepoint, w.release, w.rollbackTo,
-		w.version, w.exists, w.insert, w.message, w.processed, w.origin, w.saveOrigin} {
+		w.version, w.exists, w.insert, w.message, w.processed, w.origin, w.saveOrigin, w.indexTail, w.indexHead} {
 		if s != nil {
 			out = append(out, s)
 		}
@@ -77,7 +78,9 @@ func (s *Store) prepare(ctx context.Context) error {
 		p(&w.savepoint, `SAVEPOINT request`),
 		p(&w.release, `RELEASE request`),
 		p(&w.rollbackTo, `ROLLBACK TO request`),
-		p(&w.version, `SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = ?`),
+		p(&w.version, streamVersionSQL),
+		p(&w.indexTail, indexTailSQL),
+		p(&w.indexHead, indexHeadSQL),
 		p(&w.exists, `SELECT position, stream_version FROM events WHERE event_id = ?`),
 		p(&w.insert, insertPrefix+`(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (event_id) DO NOTHING`),
 		p(&w.origin, `SELECT last_seq FROM origins WHERE origin = ?`),
@@ -196,6 +199,7 @@ const yieldsPerGroup = 3
 // maps overlay the writer's caches until then.
 type groupState struct {
 	head     int64
+	indexed  int64 // stream index head once the group commits
 	events   bool
 	message  bool
 	requests int
@@ -274,7 +278,7 @@ func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, 
 				return st, s.abort(ctx, err)
 			}
 		}
-		before := st.clone()
+		before := st.mark(r.batch, s.opts.Node)
 		res, planned, err := s.plan(ctx, &st, r.batch)
 		if err == nil && savepoints {
 			if err = s.insertEach(ctx, planned); errors.Is(err, errSlowPath) {
@@ -284,7 +288,8 @@ func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, 
 					return st, s.abort(ctx, rerr)
 				}
 				if dup, ok, derr := s.duplicate(ctx, r.batch); derr == nil && ok {
-					st, res, planned, err = before, dup, nil, nil
+					st.restore(before)
+					res, planned, err = dup, nil, nil
 				}
 			}
 		}
@@ -295,14 +300,14 @@ func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, 
 		case err == nil:
 			rows = append(rows, planned...)
 		case isConflict(err):
-			st = before // plan records nothing before its checks pass
+			st.restore(before) // plan records nothing before its checks pass
 		case !savepoints:
 			return st, s.abort(ctx, errSlowPath)
 		default:
 			if _, rerr := s.stmts.rollbackTo.ExecContext(ctx); rerr != nil {
 				return st, s.abort(ctx, rerr)
 			}
-			st = before
+			st.restore(before)
 			if errors.Is(err, errSlowPath) {
 				err = fmt.Errorf("%w: batch for %s mixes stored and new event ids", eventstore.ErrInvalid, r.batch.Stream.ID)
 			}
@@ -329,23 +334,70 @@ func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, 
 	if err := s.saveOrigins(ctx, st.origins); err != nil {
 		return st, s.abort(ctx, err)
 	}
+	if err := s.indexStreams(ctx, &st, len(group)); err != nil {
+		return st, s.abort(ctx, err)
+	}
 	if _, err := s.stmts.commit.ExecContext(ctx); err != nil {
 		return st, s.abort(ctx, err)
 	}
 	return st, nil
 }
 
-func (g groupState) clone() groupState {
-	c := g
-	c.versions = make(map[string]int64, len(g.versions))
-	for k, v := range g.versions {
-		c.versions[k] = v
+// undo is what one request may change in a groupState, kept to restore
+// if the request fails. Copying the state's maps for every request would
+// cost a group of n requests n² map writes.
+type undo struct {
+	head            int64
+	events, message bool
+	stream          string
+	version         int64
+	hadVersion      bool
+	origins         []originUndo
+}
+
+type originUndo struct {
+	origin string
+	seq    int64
+	had    bool
+}
+
+// mark records the entries of st that batch b may change.
+func (g *groupState) mark(b eventstore.Batch, node string) undo {
+	u := undo{head: g.head, events: g.events, message: g.message, stream: b.Stream.ID}
+	u.version, u.hadVersion = g.versions[b.Stream.ID]
+	keep := func(o string) {
+		for _, k := range u.origins {
+			if k.origin == o {
+				return
+			}
+		}
+		seq, had := g.origins[o]
+		u.origins = append(u.origins, originUndo{o, seq, had})
 	}
-	c.origins = make(map[string]int64, len(g.origins))
-	for k, v := range g.origins {
-		c.origins[k] = v
+	keep(node)
+	for i := range b.Events {
+		if o := b.Events[i].Origin; o != "" {
+			keep(o)
+		}
 	}
-	return c
+	return u
+}
+
+// restore puts back what mark recorded.
+func (g *groupState) restore(u undo) {
+	g.head, g.events, g.message = u.head, u.events, u.message
+	if u.hadVersion {
+		g.versions[u.stream] = u.version
+	} else {
+		delete(g.versions, u.stream)
+	}
+	for _, k := range u.origins {
+		if k.had {
+			g.origins[k.origin] = k.seq
+		} else {
+			delete(g.origins, k.origin)
+		}
+	}
 }
 
 func (s *Store) abort(ctx context.Context, cause error) error {
@@ -602,6 +654,7 @@ func (s *Store) publish(st groupState) {
 	for o, v := range st.origins {
 		s.origins[o] = v
 	}
+	s.indexed = st.indexed
 	s.groups++
 	s.grouped += int64(st.requests)
 	if st.events {
