@@ -42,7 +42,13 @@ type AttendeeView struct {
 	AccessCode     string
 	WalkUpKioskID  string
 	CheckIns       []onsite.CheckInRecord
-	Prints         int
+	// Prints counts the badges issued, refused ones included; PrintLog
+	// lists them.
+	Prints   int
+	PrintLog []PrintRecord
+	// PendingHub lists the seats of this kiosk's walk-up sale that were
+	// sold past its allocation, until the hub's merge of the sale arrives.
+	PendingHub registrations.Seats
 	// AssignedAt is when the current attendee took the seat, zero when it
 	// came with the order; badges issued earlier are revoked.
 	AssignedAt time.Time
@@ -190,6 +196,10 @@ func (m *Model) view(a *Attendee) AttendeeView {
 	}
 	if a.attendance != nil {
 		v.CheckIns, v.Prints = a.attendance.CheckIns(), a.attendance.Prints()
+	}
+	v.PrintLog = m.printLogOf(a.Seat)
+	if s, ok := m.ownSales[a.Seat.OrderID]; ok && len(s.past) > 0 {
+		v.PendingHub = append(registrations.Seats(nil), s.past...)
 	}
 	return v
 }

@@ -38,6 +38,7 @@ type Model struct {
 	conferences map[uuid.UUID]*Conference
 	orders      map[uuid.UUID]*orderView
 	attendance  map[onsite.Seat]*onsite.Attendance
+	prints      map[onsite.Seat]printLog
 	attendees   map[onsite.Seat]*Attendee
 	byToken     map[string]onsite.Seat
 	byEmail     map[string][]*Attendee
@@ -86,7 +87,7 @@ func New(kioskID string, codec *eventsourcing.Registry) *Model {
 	return &Model{
 		kioskID: kioskID, codec: codec,
 		conferences: map[uuid.UUID]*Conference{}, orders: map[uuid.UUID]*orderView{},
-		attendance: map[onsite.Seat]*onsite.Attendance{}, attendees: map[onsite.Seat]*Attendee{},
+		attendance: map[onsite.Seat]*onsite.Attendance{}, prints: map[onsite.Seat]printLog{}, attendees: map[onsite.Seat]*Attendee{},
 		byToken: map[string]onsite.Seat{}, byEmail: map[string][]*Attendee{}, byCode: map[string][]*Attendee{},
 		names: newNameIndex(), ownSales: map[uuid.UUID]*ownSale{}, pending: map[uuid.UUID]map[uuid.UUID]int{},
 	}
@@ -149,7 +150,7 @@ func (m *Model) apply(e eventstore.Event) error {
 		return err
 	}
 	switch ev := ev.(type) {
-	case onsite.AttendeeCheckedIn, onsite.BadgePrinted:
+	case onsite.AttendeeCheckedIn, onsite.BadgePrinted, onsite.BadgePrintFailed:
 		m.applyAttendance(ev)
 	case onsite.ScanDenied:
 		m.denied++
@@ -318,12 +319,15 @@ func (m *Model) applyAttendance(ev eventsourcing.Event) {
 		seat = onsite.Seat{OrderID: e.OrderID, Position: e.Position}
 	case onsite.BadgePrinted:
 		seat = onsite.Seat{OrderID: e.OrderID, Position: e.Position}
+	case onsite.BadgePrintFailed:
+		seat = onsite.Seat{OrderID: e.OrderID, Position: e.Position}
 	}
 	at, ok := m.attendance[seat]
 	if !ok {
 		at = onsite.NewAttendance()
 		m.attendance[seat] = at
 	}
+	m.applyPrint(seat, at, ev)
 	wasIn, wasDup := at.CheckedIn(), at.Duplicate()
 	at.Apply(ev)
 	if !wasIn && at.CheckedIn() {

@@ -34,6 +34,9 @@ import (
 type ownSale struct {
 	conference uuid.UUID
 	seats      registrations.Seats
+	// past is what the sale took beyond the allocation left when it was
+	// made: the seats sold pending hub confirmation.
+	past registrations.Seats
 }
 
 // countOwnSale holds a sale of this kiosk against its allocation until the
@@ -47,6 +50,7 @@ func (m *Model) countOwnSale(e registrations.WalkUpOrderPlaced) {
 		return
 	}
 	s := &ownSale{conference: e.ConferenceID, seats: e.Seats.Normalize()}
+	s.past = m.pastAllocation(s)
 	m.ownSales[e.OrderID] = s
 	m.addPending(s, 1)
 }
@@ -61,6 +65,25 @@ func (m *Model) settleOwnSale(e registrations.OnSiteSeatsSold) {
 	}
 	delete(m.ownSales, e.OrderID)
 	m.addPending(s, -1)
+}
+
+// pastAllocation is what a sale takes beyond the allocation left before it
+// is held: the same judgement the kiosk made when it sold (it decides on a
+// model holding every earlier sale), made again from the log, so the mark
+// survives a restart.
+func (m *Model) pastAllocation(s *ownSale) registrations.Seats {
+	c := m.conferences[s.conference]
+	var past registrations.Seats
+	for _, q := range s.seats {
+		left := 0
+		if c != nil {
+			left = m.allocationLeft(c, q.SeatType)
+		}
+		if q.Quantity > left {
+			past = append(past, registrations.SeatQuantity{SeatType: q.SeatType, Quantity: q.Quantity - left})
+		}
+	}
+	return past
 }
 
 func (m *Model) addPending(s *ownSale, sign int) {
