@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -211,7 +210,7 @@ func (c *Client) update(fn func(*Status)) {
 // the hub refuses it for good (then it returns that *protocol.Error:
 // revoked, unknown credential, version or schema unsupported).
 func (c *Client) Run(ctx context.Context) error {
-	backoff := c.cfg.MinBackoff
+	wait := newBackoff(c.cfg.MinBackoff, c.cfg.MaxBackoff)
 	for {
 		started := time.Now()
 		err := c.session(ctx)
@@ -231,20 +230,13 @@ func (c *Client) Run(ctx context.Context) error {
 			c.log.Error("sync: hub refused this kiosk", "err", err)
 			return err
 		}
-		// A connection that lived a while was healthy: start over.
-		if time.Since(started) > 30*time.Second {
-			backoff = c.cfg.MinBackoff
-		}
-		// Half fixed, half random ("equal jitter"): kiosks cut off
-		// together do not all come back in the same instant.
-		delay := backoff/2 + rand.N(backoff/2+1)
+		delay := wait.delay(time.Since(started))
 		c.log.Info("sync: reconnecting", "in", delay.Round(time.Millisecond), "err", err)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(delay):
 		}
-		backoff = min(backoff*2, c.cfg.MaxBackoff)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"conference/shared/ids"
 	"conference/shared/registrations"
 	"conference/sync/digest"
+	"conference/sync/hubserver"
 	"conference/sync/hubserver/hubservertest"
 	"conference/sync/kioskclient"
 	"conference/sync/merge/mergetest"
@@ -260,5 +262,46 @@ func TestAllocationGrantedAndReturnedThroughTheConnection(t *testing.T) {
 	})
 	if !k.client.Status().Online {
 		t.Fatal("a refused request closed the connection")
+	}
+}
+
+// losesFirstBatch is a hub merger that drops the first batch it is given
+// without storing it, as a hub that lost a frame would; it still answers
+// with what it truly holds.
+type losesFirstBatch struct {
+	hubserver.Merger
+	lost atomic.Bool
+}
+
+func (m *losesFirstBatch) Accept(ctx context.Context, kioskID string, batch []eventstore.Event) (int64, error) {
+	if len(batch) > 0 && m.lost.CompareAndSwap(false, true) {
+		return m.Acked(ctx, kioskID)
+	}
+	return m.Merger.Accept(ctx, kioskID, batch)
+}
+
+func TestAKioskResendsFromWhereTheHubSaysAGapBegins(t *testing.T) {
+	h := hubservertest.Start(t, hubservertest.Options{Configure: func(c *hubserver.Config) {
+		c.Merger = &losesFirstBatch{Merger: c.Merger}
+	}})
+	k, p := pairedKiosk(t, h, "Door 1")
+	k.checkIns(t, h.Conference, 6)
+
+	// Two batches in flight: the hub loses 1..2, so 3..4 starts past what
+	// it holds and is refused with a gap expecting 1.
+	k.start(t, h, p.Credential, func(c *kioskclient.Config) { c.BatchSize = 2; c.InFlight = 2 })
+
+	hubservertest.Eventually(t, 10*time.Second, "every event acknowledged", func() bool {
+		return k.client.Status().UpAcked == 6
+	})
+	if n, distinct := h.OwnEvents(t, k.id); n != 6 || distinct != 6 {
+		t.Fatalf("hub holds %d (%d distinct) of 6 events", n, distinct)
+	}
+	seen := h.Merger.Seen()
+	if len(seen) < 2 || seen[0].First != 3 || seen[1].First != 1 {
+		t.Fatalf("batches the hub merged %+v; want 3..4 (refused as a gap), then 1.. resent", seen)
+	}
+	if s := k.client.Status(); !s.Online || s.LastError != "" {
+		t.Fatalf("the gap cost the connection: online %v, last error %q", s.Online, s.LastError)
 	}
 }
