@@ -1,7 +1,6 @@
 package kiosk
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,9 +13,11 @@ import (
 )
 
 // Admit is the door's one-tap flow: check the attendee in and, if they have
-// no badge yet, print it, storing both facts in one commit. An attendee
-// already checked in gets a *DuplicateCheckInError and nothing happens.
-// Badge is nil when a badge was printed before (Reprint is for that).
+// no badge yet, print it, storing both facts in one commit before the badge
+// goes to the printer. An attendee already checked in gets a
+// *DuplicateCheckInError and nothing happens. Badge is nil when a badge was
+// printed before (Reprint is for that); Badge.PrintError is set when the
+// check-in and print were recorded but the printer refused the badge.
 func (k *Kiosk) Admit(ctx context.Context, seat onsite.Seat, staff string) (readmodel.AttendeeView, *PrintResult, error) {
 	id, err := k.canRecord()
 	if err != nil {
@@ -52,20 +53,18 @@ func (k *Kiosk) Admit(ctx context.Context, seat onsite.Seat, staff string) (read
 		if err := at.PrintBadge(onsite.PrintBadge{ConferenceID: a.ConferenceID, Seat: seat, KioskID: id.KioskID, Staff: staff, IssuedAt: issued}, now); err != nil {
 			return a, nil, err
 		}
-		badge = &PrintResult{IssuedAt: issued}
+		badge = &PrintResult{Attendee: a, IssuedAt: issued}
 		if badge.PDF, badge.HasQR, err = k.render(a, issued); err != nil {
 			return a, nil, err
 		}
-		if k.cfg.Printer != nil {
-			job, err := k.cfg.Printer.Print(ctx, "badge "+a.Name, bytes.NewReader(badge.PDF))
-			if err != nil {
-				return a, nil, fmt.Errorf("print badge of %s: %w", a.Name, err)
-			}
-			badge.JobID, badge.Printed = job, true
-		}
 	}
+	// Stored first, printed after: a badge in someone's hand is always in
+	// the log, even when the store refuses the check-in.
 	if err := k.recorded("admit", k.attendance.Save(ctx, at, eventsourcing.Metadata{CorrelationID: ids.New()})); err != nil {
 		return a, nil, err
+	}
+	if badge != nil {
+		k.sendToPrinter(ctx, id, staff, badge)
 	}
 	if err := k.catchUp(ctx); err != nil {
 		return a, badge, err

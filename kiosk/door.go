@@ -135,16 +135,20 @@ func (k *Kiosk) CheckIn(ctx context.Context, seat onsite.Seat, staff string) (re
 	return a, nil
 }
 
-// PrintResult is a printed badge. PDF is always set (the browser prints it
-// when no printer is configured); JobID is the print queue's job.
+// PrintResult is a badge issued and recorded. PDF is always set (the
+// browser prints it when no printer is configured); JobID is the print
+// queue's job. PrintError is set when the print was recorded but the
+// configured printer refused it: a BadgePrintFailed says so in the log, and
+// the screen must offer a reprint rather than claim a badge.
 type PrintResult struct {
-	Attendee readmodel.AttendeeView
-	PDF      []byte
-	JobID    string
-	Printed  bool // sent to the configured printer
-	Reprint  int  // 0 for the first print
-	HasQR    bool // false until the kiosk holds a hub-certified key
-	IssuedAt time.Time
+	Attendee   readmodel.AttendeeView
+	PDF        []byte
+	JobID      string
+	Printed    bool // sent to the configured printer
+	Reprint    int  // 0 for the first print
+	HasQR      bool // false until the kiosk holds a hub-certified key
+	IssuedAt   time.Time
+	PrintError error
 }
 
 // PrintBadge prints the attendee's first badge; it does not check them in.
@@ -167,9 +171,9 @@ func (k *Kiosk) PrintWithoutCheckIn(ctx context.Context, seat onsite.Seat, staff
 	return k.print(ctx, seat, staff, "")
 }
 
-// print decides (reprint rules), renders, prints, then records. A badge
-// that cannot render or print records nothing; one printed but not
-// recorded reports ErrCannotRecord.
+// print decides (reprint rules), renders, records, then prints. A badge
+// that cannot render or be recorded is not printed; one recorded that the
+// printer refuses comes back with PrintError (see sendToPrinter).
 func (k *Kiosk) print(ctx context.Context, seat onsite.Seat, staff, reason string) (PrintResult, error) {
 	id, err := k.canRecord()
 	if err != nil {
@@ -196,21 +200,41 @@ func (k *Kiosk) print(ctx context.Context, seat onsite.Seat, staff, reason strin
 	if res.PDF, res.HasQR, err = k.render(a, issued); err != nil {
 		return PrintResult{}, err
 	}
-	if k.cfg.Printer != nil {
-		job, err := k.cfg.Printer.Print(ctx, "badge "+a.Name, bytes.NewReader(res.PDF))
-		if err != nil {
-			return PrintResult{}, fmt.Errorf("print badge of %s: %w", a.Name, err)
-		}
-		res.JobID, res.Printed = job, true
-	}
 	if err := k.recorded("record badge print", k.attendance.Save(ctx, at, eventsourcing.Metadata{CorrelationID: ids.New()})); err != nil {
-		return res, err
+		return PrintResult{}, err
 	}
+	k.sendToPrinter(ctx, id, staff, &res)
 	if err := k.catchUp(ctx); err != nil {
 		return res, err
 	}
 	res.Attendee, _ = k.model.Attendee(seat)
 	return res, nil
+}
+
+// sendToPrinter sends a recorded badge to the configured printer, if any.
+// When the printer refuses it, the print is marked failed in the log
+// (BadgePrintFailed) and res.PrintError says why; if even that cannot be
+// stored, the log keeps claiming a badge, so the error is logged loudly for
+// support and the screen still says the badge did not print.
+func (k *Kiosk) sendToPrinter(ctx context.Context, id Identity, staff string, res *PrintResult) {
+	if k.cfg.Printer == nil {
+		return
+	}
+	a := res.Attendee
+	job, err := k.cfg.Printer.Print(ctx, "badge "+a.Name, bytes.NewReader(res.PDF))
+	if err == nil {
+		res.JobID, res.Printed = job, true
+		return
+	}
+	res.PrintError = fmt.Errorf("print badge of %s: %w", a.Name, err)
+	k.log.Warn("printer refused a recorded badge", "seat", a.Seat, "reprint", res.Reprint, "err", err)
+	fail := onsite.PrintFailure{ConferenceID: a.ConferenceID, Seat: a.Seat, KioskID: id.KioskID, Staff: staff,
+		Reprint: res.Reprint, Error: err.Error()}
+	rerr := k.attendance.Update(context.WithoutCancel(ctx), onsite.AttendanceStreamID(a.Seat), eventsourcing.Metadata{CorrelationID: ids.New()},
+		func(at *onsite.Attendance) error { return at.RecordPrintFailure(fail, k.now()) })
+	if rerr = k.recorded("record failed badge print", rerr); rerr != nil {
+		k.log.Error("the log says a badge was printed that the printer refused", "seat", a.Seat, "reprint", res.Reprint, "err", rerr)
+	}
 }
 
 // render draws one badge; the QR carries a token signed with the kiosk's

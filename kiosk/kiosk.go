@@ -6,7 +6,8 @@
 // Every action works offline. An action reports success only once its
 // facts are stored; when the store cannot write (full disk, read-only
 // file) the action fails with an error matching ErrCannotRecord and
-// Status().CanRecord turns false until a write succeeds again.
+// Status().CanRecord turns false until a write succeeds again: a later
+// action, or the write probe Status runs while recording is off (Recheck).
 //
 // The sync client (package sync) connects here through Store (append hub
 // events as replicated events), OwnEventsAfter (events to upload), SetAcked,
@@ -94,6 +95,7 @@ type Kiosk struct {
 	hubSeen   atomic.Int64
 	online    atomic.Bool
 	lastError atomic.Pointer[string] // nil while writes succeed
+	probeMu   sync.Mutex             // one write probe at a time (Recheck)
 
 	catchMu sync.Mutex // one catch-up at a time
 	saleMu  sync.Mutex // walk-up decisions see each other's sales

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"conference/badges"
 	"conference/badges/token"
 	"conference/hub/conferences"
 	"conference/kiosk"
@@ -57,6 +58,9 @@ type fixture struct {
 	hub   *kiosktest.Hub
 	annO  kiosktest.Order // Ângela and Bo
 	zoeO  kiosktest.Order
+	// printer is the print queue given to the kiosk at (re)open; nil
+	// serves badges to the browser.
+	printer badges.Printer
 }
 
 const kioskID = "k1"
@@ -91,7 +95,7 @@ func setup(t *testing.T) *fixture {
 
 func (f *fixture) open() {
 	f.t.Helper()
-	k, err := kiosk.Open(f.ctx, kiosk.Config{Path: f.path, Now: f.clock.Now, Logger: quiet})
+	k, err := kiosk.Open(f.ctx, kiosk.Config{Path: f.path, Now: f.clock.Now, Logger: quiet, Printer: f.printer})
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -26,7 +26,8 @@ type Status struct {
 	// Online is set by the sync client.
 	Online bool
 	// CanRecord is false after a write failed (disk full, read-only) until
-	// one succeeds; LastError says why.
+	// a write succeeds again, an action's or the probe Status makes;
+	// LastError says why.
 	CanRecord bool
 	LastError string
 	// LastOwnSeq is the origin_seq of the kiosk's latest own event,
@@ -42,8 +43,11 @@ type Status struct {
 	Stats      readmodel.Stats
 }
 
-// Status reports the kiosk's state.
+// Status reports the kiosk's state. While the kiosk cannot record, it first
+// probes whether the store writes again (Recheck), so a screen refreshing
+// its status switches actions back on once the disk has room.
 func (k *Kiosk) Status(ctx context.Context) (Status, error) {
+	_ = k.Recheck(ctx) // its outcome is CanRecord below
 	id, paired := k.Identity()
 	k.idMu.RLock()
 	restart := k.restart

@@ -133,7 +133,7 @@ func (k *Kiosk) WalkUpSale(ctx context.Context, req WalkUpRequest) (WalkUpResult
 		if err != nil {
 			res.PrintError = err
 		} else {
-			res.Badge, res.Attendee = &badge, badge.Attendee
+			res.Badge, res.Attendee, res.PrintError = &badge, badge.Attendee, badge.PrintError
 		}
 	}
 	return res, nil

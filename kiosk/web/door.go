@@ -127,6 +127,9 @@ type attendeeData struct {
 	Reason    string
 	// Just: the check-in shown was made by this screen a moment ago.
 	Just bool
+	// Pending names the seats of a walk-up sale sold past the allocation
+	// that the hub has not confirmed yet.
+	Pending string
 }
 
 // checkInView is one known check-in of the attendee, for the warning.
@@ -176,6 +179,7 @@ func (s *site) attendeeGone(c echo.Context) error {
 func (s *site) renderAttendee(c echo.Context, status int, d attendeeData) error {
 	id, _ := s.k.Identity()
 	d.KioskID = id.KioskID
+	d.Pending = s.pastNames(d.A.ConferenceID, d.A.PendingHub)
 	return s.render(c, status, "attendee", view{Title: d.A.Name, Section: "find", Data: d})
 }
 
@@ -252,7 +256,11 @@ func (s *site) admit(c echo.Context) error {
 		s.flash.Set(c, checkedInMessage(a)+" Their badge was printed before: reprint it below if they need one.")
 		return redirect(c, attendeeURL(seat)+"?done=check-in")
 	}
-	r := s.receipts.add(&receipt{Heading: "Checked in, badge printed", Attendee: a, CheckedIn: true, Badge: badge})
+	heading := "Checked in, badge printed"
+	if badge.PrintError != nil {
+		heading = "Checked in, but the badge did not print"
+	}
+	r := s.receipts.add(&receipt{Heading: heading, Attendee: a, CheckedIn: true, Badge: badge})
 	return redirect(c, "/receipts/"+r.ID)
 }
 
@@ -278,6 +286,15 @@ func (s *site) print(c echo.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	return s.printed(c, heading, res)
+}
+
+// printed shows a recorded print; one the printer refused says so and
+// offers the reprint instead of claiming a badge.
+func (s *site) printed(c echo.Context, heading string, res kiosk.PrintResult) error {
+	if res.PrintError != nil {
+		heading = "Badge not printed"
 	}
 	r := s.receipts.add(&receipt{Heading: heading, Attendee: res.Attendee, CheckedIn: res.Attendee.CheckedIn(), Badge: &res})
 	return redirect(c, "/receipts/"+r.ID)
@@ -308,8 +325,7 @@ func (s *site) reprint(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r := s.receipts.add(&receipt{Heading: "Badge reprinted", Attendee: res.Attendee, CheckedIn: res.Attendee.CheckedIn(), Badge: &res})
-	return redirect(c, "/receipts/"+r.ID)
+	return s.printed(c, "Badge reprinted", res)
 }
 
 // redirect answers a form post with 303 See Other, so reloading the next

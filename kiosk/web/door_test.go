@@ -1,21 +1,20 @@
 package web
 
 import (
-	"context"
 	"crypto/ed25519"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"conference/badges"
+	"github.com/google/uuid"
+
 	"conference/badges/token"
+	"conference/kiosk/kiosktest"
 	"conference/shared/onsite"
+	"conference/shared/registrations"
 	"conference/shared/webui/webuitest"
 )
 
@@ -122,46 +121,66 @@ func TestPrintWithoutCheckingIn(t *testing.T) {
 	}
 }
 
-// printer is a stand-in print queue: it counts jobs.
-type printer struct {
-	mu   sync.Mutex
-	jobs int
-	fail bool
-}
-
-func (p *printer) Print(_ context.Context, _ string, pdf io.Reader) (string, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.fail {
-		return "", fmt.Errorf("%w: printer on fire", badges.ErrPrintFailed)
-	}
-	b, _ := io.ReadAll(pdf)
-	if len(b) == 0 {
-		return "", errors.New("empty job")
-	}
-	p.jobs++
-	return "badges-" + string(rune('0'+p.jobs)), nil
-}
-
-func (p *printer) count() int { p.mu.Lock(); defer p.mu.Unlock(); return p.jobs }
-
-func (p *printer) breakDown() { p.mu.Lock(); p.fail = true; p.mu.Unlock() }
-
 func TestBadgeSentToAConfiguredPrinter(t *testing.T) {
-	pr := &printer{}
+	pr := &kiosktest.Printer{}
 	d := startDeskPrinter(t, Options{}, pr)
 	c := d.unlocked()
 	p := c.Post(attendeeURL(seatOf(d.annO, 0))+"/admit", nil).WantRedirect(t, "/receipts/")
 	c.Follow(p).Want(t, http.StatusOK, "Sent to the printer (job badges-1)").Lacks(t, "badge-frame")
-	if n := pr.count(); n != 1 {
+	if n := pr.Jobs(); n != 1 {
 		t.Fatalf("%d print jobs, want 1", n)
 	}
-	// A printer that fails: nothing recorded, and the page says so.
-	pr.breakDown()
-	c.Post(attendeeURL(seatOf(d.annO, 1))+"/admit", nil).Want(t, http.StatusBadGateway, "The printer refused the badge", "printer on fire", "Nothing was recorded")
-	if d.ownEvents("onsite.AttendeeCheckedIn") != 1 {
-		t.Fatal("a failed print recorded the check-in")
+}
+
+func TestABadgeThePrinterRefusesIsShownAsNotPrintedWithAReprint(t *testing.T) {
+	pr := &kiosktest.Printer{}
+	d := startDeskPrinter(t, Options{}, pr)
+	c := d.unlocked()
+	bo := attendeeURL(seatOf(d.annO, 1))
+
+	// Given a printer that fails, when Bo is admitted, then the check-in
+	// stands (it was stored before printing) and the screen says the badge
+	// did not print, offering the reprint.
+	pr.Break()
+	p := c.Post(bo+"/admit", nil).WantRedirect(t, "/receipts/")
+	c.Follow(p).Want(t, http.StatusOK, "Checked in, but the badge did not print", "The badge did not print.", "printer on fire",
+		"recorded as not printed", `id="reprint"`, `value="printer"`).Lacks(t, "Sent to the printer", "badge-frame")
+	if d.ownEvents("onsite.AttendeeCheckedIn") != 1 || d.ownEvents("onsite.BadgePrinted") != 1 || d.ownEvents("onsite.BadgePrintFailed") != 1 {
+		t.Fatal("a refused print must leave the check-in, the print and its failure in the log")
 	}
+	c.Get(bo).Want(t, http.StatusOK, `id="print-log"`, "the printer refused it", "printer on fire")
+
+	// Then the reprint, printer mended, goes out as a reprint for a printer jam.
+	pr.Fix()
+	p = c.Post(bo+"/reprint", url.Values{"reason": {"printer"}}).WantRedirect(t, "/receipts/")
+	c.Follow(p).Want(t, http.StatusOK, "Badge reprinted", "(reprint 1)", "Sent to the printer (job badges-1)")
+	c.Get(bo).Want(t, http.StatusOK, "Reprint 1", "Printer jam")
+	if n := pr.Jobs(); n != 1 {
+		t.Fatalf("%d print jobs, want 1", n)
+	}
+}
+
+func TestAttendeePageListsEveryBadgePrint(t *testing.T) {
+	d := startDesk(t, Options{})
+	c := d.unlocked()
+	ang, bo := attendeeURL(seatOf(d.annO, 0)), attendeeURL(seatOf(d.annO, 1))
+	c.Get(ang).Want(t, http.StatusOK).Lacks(t, `id="print-log"`)
+
+	// Admitted with a badge, then reprinted (lost): two rows, both checked in.
+	c.Post(ang+"/admit", nil).WantRedirect(t, "/receipts/")
+	d.clock.Add(5 * time.Minute)
+	c.Post(ang+"/reprint", url.Values{"reason": {"lost"}}).WantRedirect(t, "/receipts/")
+	page := c.Get(ang).Want(t, http.StatusOK, `id="print-log"`, "First", "Reprint 1", "Lost", "<td>Rita</td>", "<td>k1</td>")
+	if got := strings.Count(page.Body, `<tr class="print">`); got != 2 {
+		t.Fatalf("%d print rows, want 2:\n%s", got, webuitest.Excerpt(page.Body))
+	}
+	if got := strings.Count(page.Body, "<td>yes</td><td>yes</td>"); got != 2 {
+		t.Fatalf("%d rows printed while checked in, want 2", got)
+	}
+
+	// A badge printed ahead of arrival says the attendee was not in yet.
+	c.Post(bo+"/print", nil).WantRedirect(t, "/receipts/")
+	c.Get(bo).Want(t, http.StatusOK, `id="print-log"`, "<td>not yet</td><td>yes</td>")
 }
 
 // tokens signs badge tokens as the hub would, and forges them.
@@ -290,8 +309,7 @@ func TestAFullDiskIsShownOnEveryPage(t *testing.T) {
 	d := startDesk(t, Options{})
 	c := d.unlocked()
 	ang := attendeeURL(seatOf(d.annO, 0))
-	_, err := d.k.Store().DB().Exec(`CREATE TRIGGER disk_full BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`)
-	must(t, err)
+	d.fillDisk()
 
 	c.Post(ang+"/admit", nil).Want(t, http.StatusServiceUnavailable, "The kiosk cannot record").Lacks(t, "badge-frame")
 	c.Get(ang).Want(t, http.StatusOK, "This kiosk cannot record.", "disk is full", "Actions are switched off").
@@ -302,9 +320,80 @@ func TestAFullDiskIsShownOnEveryPage(t *testing.T) {
 	if a, _ := d.k.Model().Attendee(seatOf(d.annO, 0)); a.CheckedIn() || a.Prints != 0 {
 		t.Fatal("an unrecorded admit shows as done")
 	}
+	// The status refresh keeps checking and keeps saying so; its "Try
+	// again" returns to the page the screen is on.
+	c.Get("/status-bar?here="+url.QueryEscape(ang)).Want(t, http.StatusOK, "data-cannot-record", `id="try-again"`, `href="`+ang+`"`)
+	c.Get("/status-bar?here="+url.QueryEscape("//evil.example/")).Want(t, http.StatusOK, `href="/" id="try-again"`)
+}
 
-	// Space freed: the next action records and the banner goes.
-	_, err = d.k.Store().DB().Exec(`DROP TRIGGER disk_full`)
-	must(t, err)
+// TestAKioskThatCouldNotRecordSwitchesActionsBackOnWhenTheDiskHasRoom is
+// the recovery: no restart, no action needed, nothing recorded to find out.
+func TestAKioskThatCouldNotRecordSwitchesActionsBackOnWhenTheDiskHasRoom(t *testing.T) {
+	d := startDesk(t, Options{})
+	c := d.unlocked()
+	ang := attendeeURL(seatOf(d.annO, 0))
+	free := d.fillDisk()
+	c.Post(ang+"/check-in", nil).Want(t, http.StatusServiceUnavailable, "The kiosk cannot record")
+	c.Get(ang).Want(t, http.StatusOK, "Actions are switched off").Lacks(t, `id="check-in"`)
+
+	// Space freed: the next status refresh finds the kiosk can write, and
+	// the page it sends the screen back to offers the actions again.
+	must(t, free())
+	c.Get("/status-bar?here="+url.QueryEscape(ang)).Want(t, http.StatusOK).Lacks(t, "data-cannot-record", "try-again")
+	c.Get(ang).Want(t, http.StatusOK, `id="admit"`, `id="check-in"`).Lacks(t, "cannot record", "Actions are switched off")
+	c.Get("/sale").Want(t, http.StatusOK, `id="sell"`).Lacks(t, "Sales are switched off")
+	if evs, err := d.k.OwnEventsAfter(d.ctx, 0, 100); err != nil || len(evs) != 0 {
+		t.Fatalf("finding out recorded %d events (%v)", len(evs), err)
+	}
 	c.Follow(c.Post(ang+"/check-in", nil)).Want(t, http.StatusOK, "Checked in: ").Lacks(t, "cannot record")
+}
+
+// TestADuplicateCheckInFoundBySyncIsShownOnTheAttendeePage: two kiosks
+// checked the same attendee in while offline from each other; sync brings
+// the other kiosk's check-in and the hub's warning.
+func TestADuplicateCheckInFoundBySyncIsShownOnTheAttendeePage(t *testing.T) {
+	d := startDesk(t, Options{})
+	d.k.SetOnline(false)
+	c := d.unlocked()
+	s := seatOf(d.annO, 0)
+	ang := attendeeURL(s)
+	c.Post(ang+"/check-in", nil).WantRedirect(t, ang)
+	c.Get(ang).Want(t, http.StatusOK, "Already checked in").Lacks(t, "more than once")
+
+	// Sync: the other kiosk's check-in, then the hub's warning naming both.
+	d.k.SetOnline(true)
+	d.checkInElsewhere(s, "k2", "Sam")
+	ours, theirs := d.checkInID(s, "k1"), d.checkInID(s, "k2")
+	registrations.RegisterMergeEvents(d.hub.Codec) // the hub's merge records the warning
+	must(t, d.hub.Append(d.ctx, registrations.CheckInWarningsStreamID(confID), "registrations.CheckInWarnings",
+		registrations.DuplicateCheckInDetected{ConferenceID: confID, Attendee: s.String(),
+			CheckIn: registrations.CheckInRef{EventID: theirs, KioskID: "k2"}, Earlier: registrations.CheckInRef{EventID: ours, KioskID: "k1"}}))
+	must(t, d.k.Refresh(d.ctx))
+
+	c.Get(ang).Want(t, http.StatusOK, "Already checked in", "Checked in more than once while kiosks were offline",
+		"<strong>Here</strong>, by Rita", "<strong>Elsewhere</strong>, at kiosk k2, by Sam").Lacks(t, `id="check-in"`, `id="admit"`)
+	// Nobody else is flagged.
+	c.Get(attendeeURL(seatOf(d.annO, 1))).Want(t, http.StatusOK, "Not checked in yet").Lacks(t, "more than once")
+}
+
+// fillDisk makes the kiosk's store refuse appends like a full disk.
+func (d *desk) fillDisk() (free func() error) {
+	d.t.Helper()
+	free, err := kiosktest.FillDisk(d.k.Store().DB())
+	must(d.t, err)
+	return free
+}
+
+// checkInID is the event id of the seat's check-in recorded by a kiosk.
+func (d *desk) checkInID(s onsite.Seat, kiosk string) uuid.UUID {
+	d.t.Helper()
+	evs, err := d.k.Store().ReadStream(d.ctx, onsite.AttendanceStreamID(s), 0)
+	must(d.t, err)
+	for _, e := range evs {
+		if e.Type == "onsite.AttendeeCheckedIn" && strings.Contains(string(e.Data), `"kiosk_id":"`+kiosk+`"`) {
+			return e.EventID
+		}
+	}
+	d.t.Fatalf("no check-in of %s by %s", s, kiosk)
+	return uuid.Nil
 }

@@ -30,6 +30,12 @@ type receipt struct {
 	Warning string
 }
 
+// Trouble reports a receipt that must not read as all done: part of a
+// sale unfinished, or a badge the printer refused.
+func (r *receipt) Trouble() bool {
+	return r.Warning != "" || (r.Badge != nil && r.Badge.PrintError != nil)
+}
+
 // LastCheckIn is the check-in this action recorded (the attendee's latest).
 func (r *receipt) LastCheckIn() *onsite.CheckInRecord {
 	n := len(r.Attendee.CheckIns)

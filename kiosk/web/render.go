@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -36,6 +37,10 @@ type view struct {
 	Query string
 	// Status is the status bar; nil on the locked screens.
 	Status *statusView
+	// Here is the address that shows this page again by GET: the status
+	// bar's "Try again" and its refresh return there once the kiosk can
+	// record, so the page comes back with its actions.
+	Here string
 	// IdleSeconds and RefreshSeconds drive the page's timers.
 	IdleSeconds, RefreshSeconds int
 	Data                        any
@@ -106,6 +111,25 @@ func minutes(d time.Duration) string {
 	return fmt.Sprintf("%d minutes", n)
 }
 
+// here is where a GET shows the page of this request again: the request
+// itself when it is a GET, otherwise the page the form was on (a POST's
+// answer cannot be reloaded without repeating the action), else home.
+func here(c echo.Context) string {
+	r := c.Request()
+	if r.Method == http.MethodGet {
+		if h := safeNext(r.URL.RequestURI()); h != "" {
+			return h
+		}
+		return "/"
+	}
+	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host {
+		if h := safeNext(ref.RequestURI()); h != "" {
+			return h
+		}
+	}
+	return "/"
+}
+
 func upperFirst(s string) string {
 	r, n := utf8.DecodeRuneInString(s)
 	if n == 0 {
@@ -125,6 +149,9 @@ func (s *site) render(c echo.Context, status int, page string, v view) error {
 	}
 	if v.Staff != "" && v.Status == nil {
 		v.Status = s.status(c)
+	}
+	if v.Here == "" {
+		v.Here = here(c)
 	}
 	v.IdleSeconds = int(s.opts.IdleLock / time.Second)
 	v.RefreshSeconds = max(1, int(s.opts.StatusRefresh/time.Second))

@@ -105,7 +105,7 @@ func (s *site) sell(c echo.Context) error {
 	r.Past = s.pastNames(res.Attendee.ConferenceID, res.PastAllocation)
 	if res.PrintError != nil {
 		r.Warning = "The sale stands and the attendee is checked in, but the badge did not print: " + res.PrintError.Error() +
-			". Print it from the attendee's page."
+			". Reprint it below or from the attendee's page."
 	}
 	s.receipts.add(r)
 	return redirect(c, "/receipts/"+r.ID)

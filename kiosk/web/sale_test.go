@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"conference/kiosk/readmodel"
 	"conference/shared/ids"
+	"conference/shared/registrations"
 	"conference/shared/webui/webuitest"
 )
 
@@ -70,4 +72,36 @@ func TestWalkUpSaleRefusedChangesNothing(t *testing.T) {
 	if n := d.ownEvents("registrations.WalkUpOrderPlaced"); n != 2 {
 		t.Fatalf("%d sales recorded, want the 2 allowed", n)
 	}
+}
+
+func TestASaleSoldPastTheAllocationShowsPendingOnTheAttendeePageUntilTheHubAppliesIt(t *testing.T) {
+	d := startDesk(t, Options{})
+	d.k.SetOnline(false)
+	c := d.unlocked()
+	// Given the reception's one seat of allocation sold, and a second sold past it.
+	c.Post("/sale", saleForm(reception, "Ivo", "cash")).WantRedirect(t, "/receipts/")
+	c.Post("/sale", saleForm(reception, "Jo", "cash")).WantRedirect(t, "/receipts/")
+	ivo, jo := d.walkUp(t, "Ivo"), d.walkUp(t, "Jo")
+
+	// Then, long after the receipt, Jo's page still says the hub has to confirm.
+	c.Get(attendeeURL(jo.Seat)).Want(t, http.StatusOK, `id="pending-hub"`, "pending hub confirmation", "1 × Reception")
+	c.Get(attendeeURL(ivo.Seat)).Want(t, http.StatusOK, "sold at kiosk k1").Lacks(t, "pending-hub")
+
+	// When the hub's merge of the sales arrives, the mark goes.
+	d.k.SetOnline(true)
+	for _, a := range []readmodel.AttendeeView{ivo, jo} {
+		must(t, d.hub.RecordOnSiteSale(d.ctx, confID, kioskID, a.Seat.OrderID, registrations.Seats{{SeatType: reception, Quantity: 1}}))
+	}
+	must(t, d.k.Refresh(d.ctx))
+	c.Get(attendeeURL(jo.Seat)).Want(t, http.StatusOK, "sold at kiosk k1").Lacks(t, "pending-hub")
+}
+
+// walkUp is the one attendee of that name the desk sold to.
+func (d *desk) walkUp(t *testing.T, name string) readmodel.AttendeeView {
+	t.Helper()
+	found := d.k.Model().Find(confID, name, 5)
+	if len(found) != 1 || found[0].WalkUpKioskID != kioskID {
+		t.Fatalf("walk-up %q: found %+v", name, found)
+	}
+	return found[0]
 }

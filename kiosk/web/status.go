@@ -56,7 +56,10 @@ func (s *site) status(c echo.Context) *statusView {
 // statusBar answers the page's periodic refresh with the bar and banners
 // alone, rendered by the same template as the full page.
 func (s *site) statusBar(c echo.Context) error {
-	v := view{Staff: staffOf(c), CSRF: webui.CSRFToken(c), Status: s.status(c)}
+	v := view{Staff: staffOf(c), CSRF: webui.CSRFToken(c), Status: s.status(c), Here: safeNext(c.QueryParam("here"))}
+	if v.Here == "" {
+		v.Here = "/"
+	}
 	if err := s.pages.RenderPartial(c, http.StatusOK, "statusbar", v); err != nil {
 		s.log.Error("render status bar", "err", err)
 		return c.NoContent(http.StatusInternalServerError)

@@ -170,7 +170,7 @@ func (s *site) errorPage(c echo.Context, err error) error {
 	case errors.Is(err, badges.ErrPrintFailed):
 		return s.render(c, http.StatusBadGateway, "error", view{Title: "Not printed", Data: errorData{
 			Heading: "The printer refused the badge", Bad: true,
-			Message: err.Error() + ". Nothing was recorded: check the printer and try again."}})
+			Message: err.Error() + ". Check the printer; the attendee's page shows what was recorded."}})
 	case errors.Is(err, kiosk.ErrNotPaired):
 		return s.render(c, http.StatusServiceUnavailable, "error", view{Title: "Not paired", Data: errorData{
 			Heading: "This kiosk is not paired", Bad: true,

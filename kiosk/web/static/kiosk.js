@@ -37,11 +37,19 @@
   }
 
   // Status bar: refresh online/offline, uploads waiting and allocation
-  // left; switch actions off when the kiosk cannot record.
+  // left; switch actions off when the kiosk cannot record. A page drawn
+  // while it could not record has no action buttons: once the refresh
+  // (which makes the kiosk retry a write) says it can again, show the page
+  // again by GET, so the actions come back without a restart.
   var bar = document.getElementById("statusbar");
   var every = parseInt(body.getAttribute("data-refresh"), 10) || 5;
+  var drawnOff = !!(bar && bar.querySelector("[data-cannot-record]"));
   var applyRecordState = function () {
     var off = !!bar.querySelector("[data-cannot-record]");
+    if (drawnOff && !off) {
+      window.location.href = bar.getAttribute("data-here") || "/";
+      return;
+    }
     document.querySelectorAll("form[data-action] button[type=submit]").forEach(function (b) { b.disabled = off; });
   };
   if (bar) {
