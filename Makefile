@@ -38,6 +38,19 @@ test:
 e2e:
 	CGO_ENABLED=1 $(GO) test -tags e2e -run E2E -count=1 -p 1 -timeout 20m ./...
 
+# Fuzz every decoder of outside input for FUZZTIME each. An input that
+# fails is saved in the package's testdata/fuzz corpus, which make test
+# runs from then on; commit it with the fix.
+FUZZTIME ?= 20s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+		for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
+			echo "fuzz $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
 # Figures of the issues, one markdown row each (median of several runs).
 bench:
 	@echo "| figure | target | measured | verdict |"
