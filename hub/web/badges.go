@@ -102,9 +102,15 @@ func (b *badgeJobs) start(conferenceID, organizerID uuid.UUID, now time.Time) (*
 type badgesView struct {
 	Attendees int
 	Layouts   []badges.Layout
+	// Form holds the layout chosen and, when it was refused, why.
+	Form *form
 }
 
 func (s *site) badgesPage(c echo.Context) error {
+	return s.renderBadgesPage(c, http.StatusOK, newForm(nil))
+}
+
+func (s *site) renderBadgesPage(c echo.Context, status int, f *form) error {
 	if s.reads == nil {
 		return errNoReads
 	}
@@ -113,8 +119,8 @@ func (s *site) badgesPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "org_badges", view{Title: "Badges · " + conf.Name, Section: "badges", Conference: conf,
-		Data: badgesView{Attendees: len(list), Layouts: badges.Layouts()}})
+	return s.render(c, status, "org_badges", view{Title: "Badges · " + conf.Name, Section: "badges", Conference: conf,
+		Data: badgesView{Attendees: len(list), Layouts: badges.Layouts(), Form: f}})
 }
 
 // startBadges starts rendering every attendee's badge and answers with the
@@ -124,16 +130,24 @@ func (s *site) startBadges(c echo.Context) error {
 		return errNoReads
 	}
 	conf := conferenceOf(c)
-	layout := c.FormValue("layout")
+	wantsJSON := c.Request().Header.Get("Accept") == "application/json"
+	f := newForm(formValues(c))
+	layout := f.Get("layout")
 	if _, err := badges.LookupLayout(layout); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "Choose one of the listed layouts.")
+		const msg = "Choose one of the listed layouts."
+		s.hub.Log.Info("badges refused: unknown layout", "conference", conf.ID, "layout", layout)
+		if wantsJSON {
+			return c.JSON(http.StatusUnprocessableEntity, map[string]string{"error": msg, "field": "layout"})
+		}
+		f.Fail("layout", msg)
+		return s.renderBadgesPage(c, http.StatusUnprocessableEntity, f)
 	}
 	j, fresh := s.badgeJobs.start(conf.ID, organizerOf(c).ID, s.now())
 	if fresh {
 		go s.renderBadges(j, conf.Name, layout)
 	}
 	base := confURL(conf.ID, "")
-	if c.Request().Header.Get("Accept") == "application/json" {
+	if wantsJSON {
 		return c.JSON(http.StatusAccepted, map[string]string{"state": base + "/badges/" + j.id})
 	}
 	return redirect(c, base+"/badges/"+j.id)

@@ -14,6 +14,7 @@ import (
 
 	"conference/hub/conferences"
 	"conference/hub/hubapp/hubtest"
+	"conference/shared/registrations"
 	"conference/shared/webui/webuitest"
 )
 
@@ -94,12 +95,30 @@ func TestHTMLIsEscapedEverywhere(t *testing.T) {
 	b.Post("/org/conferences/"+conf+"/seat-types/new", url.Values{"name": {evil}, "price": {"1"}, "quota": {"5"}}).
 		WantRedirect(t, "/org/conferences/")
 	b.Post("/org/conferences/"+conf+"/publish", nil).WantRedirect(t, "/org/conferences/")
-	for _, pg := range []page{
+
+	// A registrant with the same name orders the seat type named so.
+	confID := uuid.MustParse(conf)
+	st := th.seatTypes(confID, th.conference(confID))[evil]
+	hubtest.WaitForQuotas(t, th.hub, confID, map[uuid.UUID]int{st: 5})
+	reg := th.browser()
+	order := orderID(t, reg.Post("/c/evil-conf", url.Values{"qty_" + st.String(): {"1"}}))
+	reg.waitStatus(order, registrations.OrderStatusReserved)
+	orderPage := "/orders/" + order.String()
+	reg.Post(orderPage+"/registrant", url.Values{"name": {evil}, "email": {"evil@example.com"}}).WantRedirect(t, orderPage)
+	payPage := reg.pay(order)
+	caughtUp(t, th.hub)
+
+	shows := []page{
 		b.Get("/org"), b.Get("/org/conferences/" + conf), b.Get("/org/conferences/" + conf + "/edit"),
 		th.browser().Get("/"), th.browser().Get("/c/evil-conf"),
 		// An invalid form echoes what was typed: escaped too.
 		b.Post("/org/conferences/new", url.Values{"name": {evil}, "slug": {evil}}),
-	} {
+		// The order, as the registrant and the organizer see it.
+		reg.Get(orderPage), b.Get("/org/conferences/" + conf + "/orders"), b.Get("/org/conferences/" + conf + "/orders/" + order.String()),
+		// A refused cancel reason comes back in its field.
+		b.Post("/org/conferences/"+conf+"/orders/"+order.String()+"/cancel", url.Values{"reason": {strings.Repeat(evil, 20)}}),
+	}
+	for _, pg := range shows {
 		if strings.Contains(pg.Body, "<script>alert") {
 			t.Fatalf("unescaped script in page:\n%s", webuitest.Excerpt(pg.Body))
 		}
@@ -107,6 +126,60 @@ func TestHTMLIsEscapedEverywhere(t *testing.T) {
 			t.Fatalf("page does not show the escaped name:\n%s", webuitest.Excerpt(pg.Body))
 		}
 	}
+	// The payment page names no one, but must not run script either.
+	if p := reg.Get(payPage).Want(t, http.StatusOK, "Pay 1.00 EUR"); strings.Contains(p.Body, "<script>alert") {
+		t.Fatalf("unescaped script in the payment page:\n%s", webuitest.Excerpt(p.Body))
+	}
+}
+
+func TestConferenceEditShowsErrorsByTheFieldAndChangesNothing(t *testing.T) {
+	th := startHub(t, Options{})
+	b := th.browser()
+	b.signUp("Org", "org@example.com")
+	conf := b.createConference("GopherCon", "gophercon")
+	b.createConference("RustConf", "rustconf")
+	edit := confURL(conf, "/edit")
+	good := url.Values{
+		"name": {"GopherCon EU"}, "slug": {"gophercon"}, "time_zone": {"Europe/Lisbon"}, "currency": {"EUR"},
+		"starts_at": {"2031-05-10T09:00"}, "ends_at": {"2031-05-12T18:00"}, "reservation_window": {"15"}, "venue": {"Lisbon"},
+	}
+	with := func(k, v string) url.Values {
+		f := url.Values{}
+		for key, vs := range good {
+			f[key] = vs
+		}
+		f.Set(k, v)
+		return f
+	}
+	cases := []struct {
+		name       string
+		form       url.Values
+		field, msg string
+	}{
+		{"no name", with("name", "  "), "name", "Name"},
+		{"a slug with spaces", with("slug", "Gopher Con"), "slug", "lowercase letters"},
+		{"another conference's slug", with("slug", "rustconf"), "slug", "already taken"},
+		{"an end before the start", with("ends_at", "2031-05-09T09:00"), "ends-at", "End"},
+		{"an unreadable start", with("starts_at", "next tuesday"), "starts-at", "Enter a date and time"},
+		{"an unknown time zone", with("time_zone", "Mars/Olympus"), "time-zone", "ime zone"},
+		{"a reservation window of 0", with("reservation_window", "0"), "reservation-window", "1 to 120"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := b.Post(edit, tc.form).Want(t, http.StatusUnprocessableEntity, `id="f-`+tc.field+`-error"`, tc.msg)
+			// What was typed is kept, the rest of the form too.
+			if !strings.Contains(p.Body, `value="`+strings.TrimSpace(tc.form.Get(strings.ReplaceAll(tc.field, "-", "_")))+`"`) ||
+				!strings.Contains(p.Body, `value="Lisbon"`) {
+				t.Fatalf("the refused form does not keep what was typed:\n%s", webuitest.Excerpt(p.Body))
+			}
+			c, err := th.hub.Conferences.GetConference(context.Background(), th.conference(conf), conf)
+			if err != nil || c.Name != "GopherCon" || c.Slug != "gophercon" || c.TimeZone != "Europe/Lisbon" || c.ReservationWindow != 15*time.Minute {
+				t.Fatalf("conference after a refused edit: %+v, %v", c, err)
+			}
+		})
+	}
+	b.Post(edit, good).WantRedirect(t, confURL(conf, ""))
+	b.Get(confURL(conf, "")).Want(t, http.StatusOK, "GopherCon EU")
 }
 
 func TestSeatTypeOnSitePolicyIsSavedShownAndRefusedByTheField(t *testing.T) {

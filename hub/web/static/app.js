@@ -72,7 +72,13 @@
       var err = bf.querySelector("[data-progress-error]"), done = bf.querySelector("[data-progress-done]");
       btn.disabled = true; box.hidden = false; err.hidden = true; done.hidden = true; txt.textContent = "starting…";
       fetch(bf.action, { method: "POST", body: new FormData(bf), headers: { Accept: "application/json" }, credentials: "same-origin" })
-        .then(function (r) { if (!r.ok) { throw new Error("The badges could not be started."); } return r.json(); })
+        .then(function (r) {
+          if (r.ok) { return r.json(); }
+          // A refusal says why (e.g. an unknown layout); anything else does not.
+          return r.json().catch(function () { return {}; }).then(function (j) {
+            throw new Error(j.error || "The badges could not be started.");
+          });
+        })
         .then(function (j) {
           var check = function () {
             fetch(j.state, { headers: { Accept: "application/json" }, credentials: "same-origin" })
