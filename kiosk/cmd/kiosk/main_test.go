@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	neturl "net/url"
@@ -54,14 +55,15 @@ func paired(t *testing.T) string {
 	return db
 }
 
-// startServe runs `kiosk serve` in-process with env until stop is called;
-// stop reports what serve returned.
-func startServe(t *testing.T, env map[string]string) (url string, stop func() error) {
+// startServe runs `kiosk serve` in-process with env and flags until stop
+// is called; stop reports what serve returned.
+func startServe(t *testing.T, env map[string]string, flags ...string) (url string, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errs syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, &out, &errs) }()
+	args := append([]string{"serve"}, flags...)
+	go func() { done <- run(ctx, args, func(k string) string { return env[k] }, &out, &errs) }()
 	re := regexp.MustCompile(`listening on (http://\S+)`)
 	for deadline := time.Now().Add(10 * time.Second); url == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if m := re.FindStringSubmatch(out.String()); m != nil {
@@ -105,6 +107,59 @@ func TestServeAnswersHealthzAndStopsGracefully(t *testing.T) {
 	}
 	if err := stop(); err != nil {
 		t.Fatalf("serve returned %v", err)
+	}
+}
+
+// With no --addr and no KIOSK_ADDR, the staff UI listens on loopback only:
+// the PIN screen is not on the venue network unless the operator says so.
+func TestServeListensOnLoopbackByDefault(t *testing.T) {
+	o, err := parseServe(nil, env{getenv: noEnv, stdout: io.Discard, stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, err := net.SplitHostPort(o.addr)
+	if err != nil {
+		t.Fatalf("default address %q: %v", o.addr, err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		t.Fatalf("default address %q: host %q is not a loopback address", o.addr, host)
+	}
+	if port != "8081" || o.db != "data/kiosk.db" {
+		t.Fatalf("defaults: addr %q, db %q; want port 8081 and data/kiosk.db as documented", o.addr, o.db)
+	}
+	// An empty KIOSK_ADDR is no address: the default still applies.
+	o, err = parseServe(nil, env{getenv: func(k string) string { return map[string]string{"KIOSK_ADDR": ""}[k] }, stderr: io.Discard})
+	if err != nil || o.addr != defaultAddr {
+		t.Fatalf("empty KIOSK_ADDR: addr %q, err %v", o.addr, err)
+	}
+}
+
+// --addr and --db are used as given, and win over the environment: here
+// the environment names an address on every interface and a database that
+// cannot be created.
+func TestServeTakesAddrAndDBFlagsOverTheEnvironment(t *testing.T) {
+	db := paired(t)
+	envs := map[string]string{"KIOSK_ADDR": "0.0.0.0:1", "KIOSK_DB": filepath.Join(t.TempDir(), "missing", "dir", "kiosk.db"), "KIOSK_LOG_LEVEL": "warn"}
+	o, err := parseServe([]string{"--addr", "127.0.0.1:0", "--db", db}, env{getenv: func(k string) string { return envs[k] }, stderr: io.Discard})
+	if err != nil || o.addr != "127.0.0.1:0" || o.db != db {
+		t.Fatalf("parsed addr %q db %q (%v), want the flags'", o.addr, o.db, err)
+	}
+
+	url, stop := startServe(t, envs, "--addr", "127.0.0.1:0", "--db", db)
+	if !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatalf("kiosk listens on %s, want the --addr host 127.0.0.1", url)
+	}
+	resp, err := http.Get(url + "/healthz")
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz %d", resp.StatusCode)
+	}
+	must(t, stop())
+	// It served the --db file: the KIOSK_DB one (whose directory does not
+	// exist) would have stopped it at start, and was never created.
+	if _, err := os.Stat(filepath.Dir(envs["KIOSK_DB"])); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the KIOSK_DB of the environment was used: %v", err)
 	}
 }
 

@@ -31,27 +31,49 @@ type uiOptions struct {
 	IdleLock time.Duration
 }
 
-func serve(ctx context.Context, args []string, e env) error {
-	var db, addr, printer, logLevel, idleLock string
-	var grace time.Duration
-	fs := flags("serve", e, &db)
-	fs.StringVar(&addr, "addr", envOr(e.getenv, "KIOSK_ADDR", "127.0.0.1:8081"), "listen address `host:port`; the staff UI stays on localhost unless told otherwise (KIOSK_ADDR)")
-	fs.StringVar(&printer, "printer", envOr(e.getenv, "KIOSK_PRINTER", ""), "CUPS `queue` for badges; empty serves PDFs to the browser (KIOSK_PRINTER)")
+// defaultAddr keeps the staff UI on this machine: door-staff screens are
+// local, and anyone on the venue network must not reach the PIN screen
+// unless the operator says so with --addr.
+const defaultAddr = "127.0.0.1:8081"
+
+// serveOptions is what `kiosk serve` runs with: each flag, else its
+// environment variable, else the default.
+type serveOptions struct {
+	db, addr, printer, logLevel string
+	idleLock, grace             time.Duration
+}
+
+func parseServe(args []string, e env) (serveOptions, error) {
+	var o serveOptions
+	var idleLock string
+	fs := flags("serve", e, &o.db)
+	fs.StringVar(&o.addr, "addr", envOr(e.getenv, "KIOSK_ADDR", defaultAddr), "listen address `host:port`; the staff UI stays on localhost unless told otherwise (KIOSK_ADDR)")
+	fs.StringVar(&o.printer, "printer", envOr(e.getenv, "KIOSK_PRINTER", ""), "CUPS `queue` for badges; empty serves PDFs to the browser (KIOSK_PRINTER)")
 	fs.StringVar(&idleLock, "idle-lock", envOr(e.getenv, "KIOSK_IDLE_LOCK", "5m"), "lock the staff screen after this `duration` without use, at least 1s (KIOSK_IDLE_LOCK)")
-	fs.StringVar(&logLevel, "log-level", envOr(e.getenv, "KIOSK_LOG_LEVEL", "info"), "debug, info, warn or error (KIOSK_LOG_LEVEL)")
-	fs.DurationVar(&grace, "shutdown-grace", 10*time.Second, "how long in-flight requests may finish on shutdown")
+	fs.StringVar(&o.logLevel, "log-level", envOr(e.getenv, "KIOSK_LOG_LEVEL", "info"), "debug, info, warn or error (KIOSK_LOG_LEVEL)")
+	fs.DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "how long in-flight requests may finish on shutdown")
 	if err := parse(fs, args); err != nil {
-		return err
+		return o, err
 	}
-	log, err := newLogger(e.stderr, logLevel)
+	var err error
+	if o.idleLock, err = time.ParseDuration(idleLock); err != nil || o.idleLock < time.Second {
+		return o, fmt.Errorf("%w: --idle-lock %q: want a duration of at least 1s, e.g. 5m", errUsage, idleLock)
+	}
+	return o, nil
+}
+
+func serve(ctx context.Context, args []string, e env) error {
+	o, err := parseServe(args, e)
 	if err != nil {
 		return err
 	}
-	ui := uiOptions{}
-	if ui.IdleLock, err = time.ParseDuration(idleLock); err != nil || ui.IdleLock < time.Second {
-		return fmt.Errorf("%w: --idle-lock %q: want a duration of at least 1s, e.g. 5m", errUsage, idleLock)
+	db, addr, grace := o.db, o.addr, o.grace
+	log, err := newLogger(e.stderr, o.logLevel)
+	if err != nil {
+		return err
 	}
-	p, _, err := badges.PrinterFor(printer)
+	ui := uiOptions{IdleLock: o.idleLock}
+	p, _, err := badges.PrinterFor(o.printer)
 	if err != nil {
 		return fmt.Errorf("%w: --printer: %v", errUsage, err)
 	}
