@@ -4,6 +4,7 @@ package web
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -226,4 +227,37 @@ func TestE2EOfflineBannerAndIdleLock(t *testing.T) {
 	webuitest.WaitText(t, b, "Locked after 12 seconds without use")
 	b.Screenshot("idle-locked")
 	v.stop()
+}
+
+// A full disk switches the door off; once space is freed the open screen
+// comes back with its buttons by itself (the status refresh probes the
+// store), with no restart and nothing recorded to find out.
+func TestE2EFullDiskSwitchesActionsOffAndBackOn(t *testing.T) {
+	v := newVenue(t)
+	b := browsertest.New(t)
+	unlockIn(t, v, b)
+	ang := v.url + attendeeURL(seatOf(v.annO, 0))
+	b.Run("open Ângela", chromedp.Navigate(ang))
+	webuitest.WaitText(t, b, "Not checked in yet")
+
+	// The disk fills while the kiosk runs (another process's trigger on its file).
+	db, err := sql.Open("sqlite", v.db)
+	must(t, err)
+	defer db.Close()
+	free, err := kiosktest.FillDisk(db)
+	must(t, err)
+	b.Run("check in", chromedp.Click(chromedp.ID("check-in")))
+	webuitest.WaitText(t, b, "The kiosk cannot record")
+	webuitest.WaitJS(t, b, "cannot-record banner with try again", `!!document.querySelector("#cannot-record #try-again")`)
+	b.Screenshot("full-disk")
+
+	// Space freed: within a status refresh the attendee page is back, buttons and all.
+	must(t, free())
+	webuitest.WaitJS(t, b, "actions back", `!!document.querySelector("#check-in") && !document.querySelector("#cannot-record")`)
+	b.Screenshot("full-disk-recovered")
+	b.Run("check in", chromedp.Click(chromedp.ID("check-in")))
+	webuitest.WaitText(t, b, "Checked in: Ângela Ødegård-Lee")
+	if n := v.ownEvents("onsite.AttendeeCheckedIn"); n != 1 {
+		t.Fatalf("%d check-ins recorded, want 1", n)
+	}
 }
