@@ -66,6 +66,7 @@ type Store struct {
 	wdb   *sql.DB
 	wconn *sql.Conn
 	stmts writeStmts
+	reads readStmts
 	lock  *os.File
 	log   *slog.Logger
 
@@ -190,6 +191,9 @@ func (s *Store) open(ctx context.Context) error {
 	}
 	s.db.SetMaxOpenConns(max(4, runtime.NumCPU()))
 	s.db.SetMaxIdleConns(max(4, runtime.NumCPU()))
+	if err := s.prepareReads(ctx); err != nil {
+		return err
+	}
 	return s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(position), 0) FROM events`).Scan(&s.head)
 }
 
@@ -220,8 +224,10 @@ func (s *Store) Close() error {
 
 func (s *Store) closeDBs() error {
 	var errs []error
-	for _, st := range s.stmts.all() {
-		errs = append(errs, st.Close())
+	for _, st := range append(s.stmts.all(), s.reads.all()...) {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
 	}
 	if s.wconn != nil {
 		errs = append(errs, s.wconn.Close())

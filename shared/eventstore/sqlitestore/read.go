@@ -16,11 +16,40 @@ import (
 const eventColumns = `position, event_id, stream_id, stream_type, stream_version, type, schema, data,
 	origin, origin_seq, seen, hlc, correlation_id, causation_id, recorded_at`
 
-var readStreamSQL = streamEventsSQL(`stream_id = ?1 AND stream_version > ?2`, `stream_version`)
+// readStmts are the reads every aggregate load and log follower makes,
+// prepared once: modernc.org/sqlite does not cache statements, and parsing
+// the SQL again for every call cost the hub more than running it.
+type readStmts struct {
+	stream, log, snapshot, processed *sql.Stmt
+}
+
+func (r readStmts) all() []*sql.Stmt {
+	return []*sql.Stmt{r.stream, r.log, r.snapshot, r.processed}
+}
+
+// prepareReads prepares the read statements on the read pool; database/sql
+// prepares each again on every pooled connection that runs it, once.
+func (s *Store) prepareReads(ctx context.Context) error {
+	p := func(dst **sql.Stmt, q string) error {
+		st, err := s.db.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", q, err)
+		}
+		*dst = st
+		return nil
+	}
+	r := &s.reads
+	return errors.Join(
+		p(&r.stream, streamEventsSQL(`stream_id = ?1 AND stream_version > ?2`, `stream_version`)),
+		p(&r.log, `SELECT `+eventColumns+` FROM events WHERE position > ? ORDER BY position LIMIT ?`),
+		p(&r.snapshot, `SELECT version, schema, data FROM snapshots WHERE stream_id = ?`),
+		p(&r.processed, `SELECT 1 FROM processed_messages WHERE handler = ? AND message_id = ?`),
+	)
+}
 
 // ReadStream returns the events of one stream with version > after.
 func (s *Store) ReadStream(ctx context.Context, streamID string, after int64) ([]eventstore.Event, error) {
-	rows, err := s.db.QueryContext(ctx, readStreamSQL, streamID, after)
+	rows, err := s.reads.stream.QueryContext(ctx, streamID, after)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
 	}
@@ -32,8 +61,7 @@ func (s *Store) ReadLog(ctx context.Context, after int64, limit int) ([]eventsto
 	if limit <= 0 {
 		limit = 1000
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
-		WHERE position > ? ORDER BY position LIMIT ?`, after, limit)
+	rows, err := s.reads.log.QueryContext(ctx, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read log after %d: %w", after, err)
 	}
@@ -124,8 +152,7 @@ func (s *Store) SaveSnapshot(ctx context.Context, snap eventstore.Snapshot) erro
 // LoadSnapshot returns the latest snapshot of a stream.
 func (s *Store) LoadSnapshot(ctx context.Context, streamID string) (eventstore.Snapshot, bool, error) {
 	snap := eventstore.Snapshot{StreamID: streamID}
-	err := s.db.QueryRowContext(ctx, `SELECT version, schema, data FROM snapshots WHERE stream_id = ?`, streamID).
-		Scan(&snap.Version, &snap.Schema, &snap.Data)
+	err := s.reads.snapshot.QueryRowContext(ctx, streamID).Scan(&snap.Version, &snap.Schema, &snap.Data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return snap, false, nil
 	}
@@ -138,7 +165,7 @@ func (s *Store) LoadSnapshot(ctx context.Context, streamID string) (eventstore.S
 // IsProcessed reports whether handler already handled messageID.
 func (s *Store) IsProcessed(ctx context.Context, handler string, messageID uuid.UUID) (bool, error) {
 	var one int
-	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM processed_messages WHERE handler = ? AND message_id = ?`, handler, messageID[:]).Scan(&one)
+	err := s.reads.processed.QueryRowContext(ctx, handler, messageID[:]).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
