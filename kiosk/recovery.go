@@ -29,7 +29,7 @@ func (k *Kiosk) probeWrite(ctx context.Context) error {
 		id[:], probeStream, k.store.Node(), k.now().UnixMilli()); err != nil {
 		return fmt.Errorf("write probe: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM events WHERE stream_id = ?`, probeStream); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM events WHERE event_id = ?`, id[:]); err != nil {
 		return fmt.Errorf("take back write probe: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -39,11 +39,11 @@ func (k *Kiosk) probeWrite(ctx context.Context) error {
 }
 
 // Recheck asks the store, after a write failed, whether it can write again
-// (space freed, file made writable), so that a kiosk that went offline for
-// recording comes back without a restart. It returns nil once the kiosk can
-// record; otherwise an error matching ErrCannotRecord. While writes work it
-// does nothing. Status calls it, so the status bar's refresh is what
-// switches the actions back on; concurrent calls share one probe.
+// (space freed, file made writable), so that a kiosk that could not record
+// comes back without a restart. It returns nil once the kiosk can record;
+// otherwise an error matching ErrCannotRecord. While writes work it does
+// nothing. Status calls it, so the status bar's refresh is what switches
+// the actions back on; while one probe runs, other calls start none.
 func (k *Kiosk) Recheck(ctx context.Context) error {
 	if k.lastError.Load() == nil {
 		return nil
@@ -52,7 +52,8 @@ func (k *Kiosk) Recheck(ctx context.Context) error {
 		return fmt.Errorf("recheck: %w: a probe is under way", ErrCannotRecord)
 	}
 	defer k.probeMu.Unlock()
-	if k.lastError.Load() == nil {
+	failed := k.lastError.Load()
+	if failed == nil {
 		return nil
 	}
 	if err := k.probeWrite(ctx); err != nil {
@@ -61,7 +62,11 @@ func (k *Kiosk) Recheck(ctx context.Context) error {
 		k.log.Debug("kiosk still cannot record", "err", err)
 		return fmt.Errorf("recheck: %w: %w", ErrCannotRecord, err)
 	}
-	k.lastError.Store(nil)
-	k.log.Info("kiosk can record again: a write probe succeeded")
+	// Only the failure the probe answered is cleared: an action that failed
+	// meanwhile keeps recording switched off until the next probe.
+	if !k.lastError.CompareAndSwap(failed, nil) {
+		return fmt.Errorf("recheck: %w: a write failed during the probe", ErrCannotRecord)
+	}
+	k.log.Info("kiosk can record again: a write probe succeeded", "after", *failed)
 	return nil
 }
