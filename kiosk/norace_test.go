@@ -1,5 +1,0 @@
-//go:build !race
-
-package kiosk_test
-
-const raceBuild = false
