@@ -57,6 +57,18 @@ type AttendeeView struct {
 // CheckedIn reports whether any check-in of the attendee is known.
 func (v AttendeeView) CheckedIn() bool { return len(v.CheckIns) > 0 }
 
+// FailedPrints counts the prints the printer refused: Prints less these is
+// how many badges came out.
+func (v AttendeeView) FailedPrints() int {
+	n := 0
+	for _, p := range v.PrintLog {
+		if p.Failed {
+			n++
+		}
+	}
+	return n
+}
+
 // SeatTypeRef names a seat type held.
 type SeatTypeRef struct {
 	ID   uuid.UUID

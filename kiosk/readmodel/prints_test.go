@@ -110,8 +110,8 @@ func TestEveryBadgePrintIsProjectedWithWhoWhereWhyAndWhetherItPrinted(t *testing
 		if !ok {
 			t.Fatalf("%s: attendee unknown", name)
 		}
-		if !reflect.DeepEqual(a.PrintLog, want) || a.Prints != 3 {
-			t.Fatalf("%s: %d prints, log\n got  %+v\n want %+v", name, a.Prints, a.PrintLog, want)
+		if !reflect.DeepEqual(a.PrintLog, want) || a.Prints != 3 || a.FailedPrints() != 1 {
+			t.Fatalf("%s: %d prints (%d failed), log\n got  %+v\n want %+v", name, a.Prints, a.FailedPrints(), a.PrintLog, want)
 		}
 	}
 }

@@ -148,7 +148,7 @@ func TestABadgeThePrinterRefusesIsShownAsNotPrintedWithAReprint(t *testing.T) {
 	if d.ownEvents("onsite.AttendeeCheckedIn") != 1 || d.ownEvents("onsite.BadgePrinted") != 1 || d.ownEvents("onsite.BadgePrintFailed") != 1 {
 		t.Fatal("a refused print must leave the check-in, the print and its failure in the log")
 	}
-	c.Get(bo).Want(t, http.StatusOK, `id="print-log"`, "the printer refused it", "printer on fire")
+	c.Get(bo).Want(t, http.StatusOK, `id="print-log"`, "the printer refused it", "printer on fire", "1 of them refused by the printer")
 
 	// Then the reprint, printer mended, goes out as a reprint for a printer jam.
 	pr.Fix()
