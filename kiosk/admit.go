@@ -58,8 +58,8 @@ func (k *Kiosk) Admit(ctx context.Context, seat onsite.Seat, staff string) (read
 			return a, nil, err
 		}
 	}
-	// Stored first, printed after: a badge in someone's hand is always in
-	// the log, even when the store refuses the check-in.
+	// Stored first, printed after: every badge in someone's hand is in the
+	// log, and when the store refuses the check-in no badge comes out.
 	if err := k.recorded("admit", k.attendance.Save(ctx, at, eventsourcing.Metadata{CorrelationID: ids.New()})); err != nil {
 		return a, nil, err
 	}
