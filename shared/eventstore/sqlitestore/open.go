@@ -81,7 +81,7 @@ type Store struct {
 	messaged chan struct{}    // likewise for outbox messages
 	versions map[string]int64 // writer-owned cache: stream -> version
 	origins  map[string]int64 // writer-owned cache: origin -> last seq
-	indexed  int64            // writer-owned: stream index head (streamindex.go)
+	tail     int64            // writer-owned: entries in stream_tail (streamindex.go)
 	groups   int64            // committed groups, for Stats
 	grouped  int64            // requests in those groups
 }
@@ -183,7 +183,7 @@ func (s *Store) open(ctx context.Context) error {
 	if err := s.prepare(ctx); err != nil {
 		return err
 	}
-	if err := s.loadIndexHead(ctx); err != nil {
+	if err := s.loadTailSize(ctx); err != nil {
 		return err
 	}
 	if s.db, err = sql.Open("sqlite", dsn); err != nil {

@@ -39,20 +39,22 @@ type writeStmts struct {
 	savepoint, release, rollbackTo   *sql.Stmt
 	version, exists, insert, message *sql.Stmt
 	processed, origin, saveOrigin    *sql.Stmt
-	indexTail, indexHead             *sql.Stmt
-	multi                            map[int]*sql.Stmt
+	moveTail, clearTail              *sql.Stmt
+	multi, tailMulti                 map[int]*sql.Stmt
 }
 
 func (w *writeStmts) all() []*sql.Stmt {
 	var out []*sql.Stmt
 	for _, s := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.savepoint, w.release, w.rollbackTo,
-		w.version, w.exists, w.insert, w.message, w.processed, w.origin, w.saveOrigin, w.indexTail, w.indexHead} {
+		w.version, w.exists, w.insert, w.message, w.processed, w.origin, w.saveOrigin, w.moveTail, w.clearTail} {
 		if s != nil {
 			out = append(out, s)
 		}
 	}
-	for _, s := range w.multi {
-		out = append(out, s)
+	for _, m := range []map[int]*sql.Stmt{w.multi, w.tailMulti} {
+		for _, s := range m {
+			out = append(out, s)
+		}
 	}
 	return out
 }
@@ -70,7 +72,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		return nil
 	}
 	w := &s.stmts
-	w.multi = map[int]*sql.Stmt{}
+	w.multi, w.tailMulti = map[int]*sql.Stmt{}, map[int]*sql.Stmt{}
 	return errors.Join(
 		p(&w.begin, `BEGIN IMMEDIATE`),
 		p(&w.commit, `COMMIT`),
@@ -79,8 +81,8 @@ func (s *Store) prepare(ctx context.Context) error {
 		p(&w.release, `RELEASE request`),
 		p(&w.rollbackTo, `ROLLBACK TO request`),
 		p(&w.version, streamVersionSQL),
-		p(&w.indexTail, indexTailSQL),
-		p(&w.indexHead, indexHeadSQL),
+		p(&w.moveTail, moveTailSQL),
+		p(&w.clearTail, clearTailSQL),
 		p(&w.exists, `SELECT position, stream_version FROM events WHERE event_id = ?`),
 		p(&w.insert, insertPrefix+`(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (event_id) DO NOTHING`),
 		p(&w.origin, `SELECT last_seq FROM origins WHERE origin = ?`),
@@ -199,7 +201,8 @@ const yieldsPerGroup = 3
 // maps overlay the writer's caches until then.
 type groupState struct {
 	head     int64
-	indexed  int64 // stream index head once the group commits
+	start    int64 // head before the group
+	tail     int64 // entries in stream_tail once the group commits
 	events   bool
 	message  bool
 	requests int
@@ -266,7 +269,7 @@ func (s *Store) writeGroup(group []*request) {
 // and its error is returned, so nothing of the group is written.
 func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, savepoints, allOrNothing bool) (groupState, error) {
 	s.notifyMu.Lock()
-	st := groupState{head: s.head, versions: map[string]int64{}, origins: map[string]int64{}}
+	st := groupState{head: s.head, start: s.head, versions: map[string]int64{}, origins: map[string]int64{}}
 	s.notifyMu.Unlock()
 	if _, err := s.stmts.begin.ExecContext(ctx); err != nil {
 		return st, err
@@ -539,21 +542,15 @@ func (s *Store) insertEach(ctx context.Context, rows []row) error {
 			return fmt.Errorf("%w: event %s already stored", errSlowPath, r.e.EventID)
 		}
 	}
-	return nil
+	return s.insertTail(ctx, rows)
 }
 
 // insertAll inserts rows with multi-row statements of fixed sizes, so a few
 // prepared statements cover any group. Every row must land at its planned
 // position.
-func (s *Store) insertAll(ctx context.Context, rows []row, head int64) error {
-	for len(rows) > 0 {
-		n := chunkSizes[len(chunkSizes)-1]
-		for _, size := range chunkSizes {
-			if len(rows) >= size {
-				n = size
-				break
-			}
-		}
+func (s *Store) insertAll(ctx context.Context, all []row, head int64) error {
+	for rows := all; len(rows) > 0; {
+		n := chunkFor(len(rows))
 		stmt, err := s.insertStmt(ctx, n)
 		if err != nil {
 			return err
@@ -571,11 +568,21 @@ func (s *Store) insertAll(ctx context.Context, rows []row, head int64) error {
 		}
 		rows = rows[n:]
 	}
-	return nil
+	return s.insertTail(ctx, all)
 }
 
 // chunkSizes are the multi-row statement sizes, largest first.
 var chunkSizes = []int{128, 32, 8, 1}
+
+// chunkFor is the largest statement size that n rows fill.
+func chunkFor(n int) int {
+	for _, size := range chunkSizes {
+		if n >= size {
+			return size
+		}
+	}
+	return 1
+}
 
 const insertColumns = 15
 
@@ -654,7 +661,7 @@ func (s *Store) publish(st groupState) {
 	for o, v := range st.origins {
 		s.origins[o] = v
 	}
-	s.indexed = st.indexed
+	s.tail = st.tail
 	s.groups++
 	s.grouped += int64(st.requests)
 	if st.events {
