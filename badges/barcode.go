@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"github.com/boombuler/barcode"
@@ -115,14 +116,14 @@ func drawBars(pdf *gofpdf.Fpdf, code barcode.Barcode, x, y, module, height float
 	return float64(n) * module
 }
 
-// encodedBarcodes holds the barcodes of each badge in a list, encoded on
-// all CPUs while the document is being built: QR encoding is the largest
-// part of drawing a badge. Workers stay at most lookahead badges ahead of
-// drawing, and drawn badges' barcodes are let go, so memory does not grow
+// encodedBarcodes holds the barcodes of the next badges of a list, encoded
+// on all CPUs while the document is being built: QR encoding is the
+// largest part of drawing a badge. Workers stay at most lookahead badges
+// ahead of drawing, in a ring of lookahead slots, so memory does not grow
 // with the list.
 type encodedBarcodes struct {
-	items []encodedItem
-	ahead chan struct{} // one token per badge encoded but not yet drawn
+	slots [lookahead]encodedItem
+	ahead chan struct{} // one token per badge claimed but not yet drawn
 }
 
 const lookahead = 64
@@ -136,29 +137,32 @@ type encodedItem struct {
 
 // encodeBarcodes starts encoding the barcodes of list in the background.
 // Workers stop when ctx is done.
-func encodeBarcodes(ctx context.Context, list []Badge) *encodedBarcodes {
-	e := &encodedBarcodes{items: make([]encodedItem, len(list)), ahead: make(chan struct{}, lookahead)}
-	for i := range e.items {
-		e.items[i].ready = make(chan struct{})
+func encodeBarcodes(ctx context.Context, src Source) *encodedBarcodes {
+	e := &encodedBarcodes{ahead: make(chan struct{}, lookahead)}
+	for i := range e.slots {
+		e.slots[i].ready = make(chan struct{})
 	}
 	var next atomic.Int64
-	for range min(runtime.GOMAXPROCS(0), len(list)) {
+	for range min(runtime.GOMAXPROCS(0), src.N) {
 		go func() {
 			for {
+				// The token is what makes slot i%lookahead free: the
+				// badge that used it last was drawn and its slot reset.
 				select {
 				case e.ahead <- struct{}{}:
 				case <-ctx.Done():
 					return
 				}
 				i := int(next.Add(1) - 1)
-				if i >= len(list) || ctx.Err() != nil {
+				if i >= src.N || ctx.Err() != nil {
 					return
 				}
-				it := &e.items[i]
-				if t := list[i].Token; t != "" {
+				it := &e.slots[i%lookahead]
+				b := src.At(i)
+				if t := strings.TrimSpace(b.Token); t != "" {
 					it.qr, it.err = encodeQR(t)
 				}
-				if c := list[i].AccessCode; c != "" && it.err == nil {
+				if c := strings.TrimSpace(b.AccessCode); c != "" && it.err == nil {
 					it.bars, it.err = encodeCode128(c)
 				}
 				close(it.ready)
@@ -169,13 +173,13 @@ func encodeBarcodes(ctx context.Context, list []Badge) *encodedBarcodes {
 }
 
 // get waits for the barcodes of badge i. Each badge's barcodes are got
-// once, in order.
+// once, in order, from one goroutine.
 func (e *encodedBarcodes) get(ctx context.Context, i int) (qr, bars barcode.Barcode, err error) {
-	it := &e.items[i]
+	it := &e.slots[i%lookahead]
 	select {
 	case <-it.ready:
 		qr, bars, err = it.qr, it.bars, it.err
-		it.qr, it.bars = nil, nil
+		*it = encodedItem{ready: make(chan struct{})}
 		<-e.ahead
 		return qr, bars, err
 	case <-ctx.Done():

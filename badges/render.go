@@ -54,12 +54,30 @@ const creator = "conference badges"
 // after each badge is drawn.
 //
 // The list is drawn in chunks of a few pages, each written to w as soon as
-// it is done, so memory does not grow with the list (see cmd/badgebench).
+// it is done, so Render needs no memory per badge beyond the list itself;
+// RenderFrom draws from a Source instead of a list (see cmd/badgebench).
 // Render checks ctx before each badge; once cancelled, or on any other
 // error after the checks, it returns the error and what it wrote to w is
 // an incomplete PDF the caller must discard (nothing is written before the
 // first chunk of about 48 badges is drawn).
-func Render(ctx context.Context, w io.Writer, style Style, list []Badge, progress Progress) (err error) {
+func Render(ctx context.Context, w io.Writer, style Style, list []Badge, progress Progress) error {
+	return RenderFrom(ctx, w, style, Source{N: len(list), At: func(i int) Badge { return list[i] }}, progress)
+}
+
+// Source gives the badges of a batch by index, for lists the caller would
+// rather not hold in memory at once: a CSV file, rows of a read model, a
+// generator. At is called more than once for the same index (to check
+// every badge before anything is written, to encode barcodes ahead on
+// other goroutines, to draw), so it must be safe for concurrent use and
+// return the same badge each time.
+type Source struct {
+	N  int
+	At func(i int) Badge
+}
+
+// RenderFrom is Render for a Source: with a source that makes each badge
+// when asked, memory does not grow with the number of badges at all.
+func RenderFrom(ctx context.Context, w io.Writer, style Style, src Source, progress Progress) (err error) {
 	defer func() {
 		// gofpdf may panic on inputs it does not expect; never let that
 		// cross the package boundary.
@@ -71,34 +89,36 @@ func Render(ctx context.Context, w io.Writer, style Style, list []Badge, progres
 	if err != nil {
 		return fmt.Errorf("render badges: %w", err)
 	}
-	if len(list) == 0 {
+	if src.N <= 0 {
 		return fmt.Errorf("render badges: %w", ErrNoBadges)
 	}
 	fb, err := newFontBook()
 	if err != nil {
 		return fmt.Errorf("render badges: %w", err)
 	}
-	prepared, err := prepare(fb, list)
-	if err != nil {
+	// Every badge is checked before anything is written; each chunk
+	// normalises its own badges again rather than keeping a copy of the
+	// whole list.
+	if err := check(fb, src); err != nil {
 		return fmt.Errorf("render badges: %w", err)
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops barcode workers if drawing fails
-	codes := encodeBarcodes(ctx, prepared)
+	codes := encodeBarcodes(ctx, src)
 
 	per := st.layout.PerPage()
 	size := (chunkBadges + per - 1) / per * per
-	if len(prepared) <= size {
+	if src.N <= size {
 		// One chunk is the whole document (a kiosk's single badge, above
 		// all): gofpdf writes it straight out, with no join to pay for.
-		c := chunk{style: st, list: prepared, start: 0, end: len(prepared), title: title(prepared)}
+		c := chunk{style: st, src: src, start: 0, end: src.N, title: title(src)}
 		return c.render(ctx, w, codes, progress)
 	}
 	out := pdfjoin.New(w)
 	var buf bytes.Buffer
-	for start := 0; start < len(prepared); start += size {
-		c := chunk{style: st, list: prepared, start: start, end: min(start+size, len(prepared))}
+	for start := 0; start < src.N; start += size {
+		c := chunk{style: st, src: src, start: start, end: min(start+size, src.N)}
 		buf.Reset()
 		if err := c.render(ctx, &buf, codes, progress); err != nil {
 			return err
@@ -110,16 +130,16 @@ func Render(ctx context.Context, w io.Writer, style Style, list []Badge, progres
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("render badges: %w", err)
 	}
-	if err := out.Close(pdfjoin.Info{Title: title(prepared), Creator: creator, Producer: "gofpdf"}); err != nil {
+	if err := out.Close(pdfjoin.Info{Title: title(src), Creator: creator, Producer: "gofpdf"}); err != nil {
 		return fmt.Errorf("render badges: %w", err)
 	}
 	return nil
 }
 
-// chunk is the part list[start:end] of a batch, drawn as one small PDF.
+// chunk is the badges start to end-1 of a batch, drawn as one small PDF.
 type chunk struct {
 	style      resolvedStyle
-	list       []Badge
+	src        Source // as given: checked, not normalised
 	start, end int
 	// title, when set, makes the chunk a whole document: it gets the
 	// document's title and creator, which the joiner otherwise writes.
@@ -133,8 +153,12 @@ func (c chunk) render(ctx context.Context, w io.Writer, codes *encodedBarcodes, 
 	if err != nil {
 		return fmt.Errorf("render badges: %w", err)
 	}
-	for i := c.start; i < c.end; i++ {
-		if err := fb.needBadge(c.list[i], i); err != nil {
+	window := make([]Badge, c.end-c.start)
+	for i := range window {
+		if window[i], err = c.src.At(c.start + i).normalized(c.start + i); err != nil {
+			return fmt.Errorf("render badges: %w", err)
+		}
+		if err := fb.needBadge(window[i], c.start+i); err != nil {
 			return fmt.Errorf("render badges: %w", err)
 		}
 	}
@@ -154,9 +178,9 @@ func (c chunk) render(ctx context.Context, w io.Writer, codes *encodedBarcodes, 
 	}
 	d := &document{pdf: pdf, style: c.style, fonts: fb}
 	per := l.PerPage()
-	total := len(c.list)
+	total := c.src.N
 	for i := c.start; i < c.end; i++ {
-		b := c.list[i]
+		b := window[i-c.start]
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("render badges: stopped after %d of %d: %w", i, total, err)
 		}
@@ -192,20 +216,19 @@ func (c chunk) render(ctx context.Context, w io.Writer, codes *encodedBarcodes, 
 	return nil
 }
 
-// prepare normalises and checks every badge.
-func prepare(fb *fontBook, list []Badge) ([]Badge, error) {
-	out := make([]Badge, len(list))
-	for i, b := range list {
+// check normalises and checks every badge, keeping nothing.
+func check(fb *fontBook, src Source) error {
+	for i := range src.N {
+		b := src.At(i)
 		nb, err := b.normalized(i)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := fb.needBadge(nb, i); err != nil {
-			return nil, &BadgeError{Index: i, Name: b.Name, Field: err.field, Err: err.err}
+			return &BadgeError{Index: i, Name: b.Name, Field: err.field, Err: err.err}
 		}
-		out[i] = nb
 	}
-	return out, nil
+	return nil
 }
 
 // fieldError says which field of a badge holds a character no font has.
@@ -240,9 +263,11 @@ func (fb *fontBook) needBadge(b Badge, i int) *fieldError {
 	return nil
 }
 
-func title(list []Badge) string {
-	if len(list) == 1 {
-		return "Badge: " + list[0].Name
+func title(src Source) string {
+	if src.N == 1 {
+		if b, err := src.At(0).normalized(0); err == nil {
+			return "Badge: " + b.Name
+		}
 	}
-	return fmt.Sprintf("Badges (%d)", len(list))
+	return fmt.Sprintf("Badges (%d)", src.N)
 }

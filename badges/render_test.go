@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"conference/badges"
@@ -314,5 +315,39 @@ func TestLongBatchIsOneDocumentWithEveryBadgeInOrder(t *testing.T) {
 		if _, err := verifier.Verify(s); err != nil {
 			t.Errorf("token from the last page does not verify: %v", err)
 		}
+	}
+}
+
+// A Source makes each badge when asked: the document is the one Render
+// makes of the same list, and a bad badge anywhere in it is refused, by
+// its index, before anything is written.
+func TestRenderFromASourceMakesTheSameDocumentAsTheList(t *testing.T) {
+	signer, _ := keys(t)
+	list := signedList(t, 60, signer)
+	var calls atomic.Int64
+	src := badges.Source{N: len(list), At: func(i int) badges.Badge { calls.Add(1); return list[i] }}
+	var fromSource bytes.Buffer
+	if err := badges.RenderFrom(context.Background(), &fromSource, badges.Style{Layout: badges.LayoutA4Sheet}, src, nil); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() < int64(len(list)) {
+		t.Fatalf("At called %d times for %d badges", calls.Load(), len(list))
+	}
+	want := strings.Join(strings.Fields(pdfText(t, render(t, badges.Style{Layout: badges.LayoutA4Sheet}, list))), " ")
+	if got := strings.Join(strings.Fields(pdfText(t, fromSource.Bytes())), " "); got != want {
+		t.Errorf("text from a source differs from the list's:\n got %q\nwant %q", got, want)
+	}
+
+	bad := badges.Source{N: 100, At: func(i int) badges.Badge {
+		if i == 97 {
+			return badges.Badge{Name: " "}
+		}
+		return list[i%len(list)]
+	}}
+	var out bytes.Buffer
+	var be *badges.BadgeError
+	err := badges.RenderFrom(context.Background(), &out, badges.Style{}, bad, nil)
+	if !errors.As(err, &be) || be.Index != 97 || !errors.Is(err, badges.ErrEmptyName) || out.Len() != 0 {
+		t.Errorf("RenderFrom with an empty name at 97 = %v, %d bytes written; want a BadgeError at 97 and nothing", err, out.Len())
 	}
 }

@@ -42,22 +42,31 @@ func Seat(i int) string {
 func List(n int, sign func(i int) (string, error)) ([]badges.Badge, error) {
 	out := make([]badges.Badge, n)
 	for i := range out {
-		b := badges.Badge{
-			Conference: Conference,
-			Name:       Names[i%len(Names)],
-			Company:    companies[i%len(companies)],
-			Role:       roles[i%len(roles)],
-			SeatTypes:  seats[i%len(seats)],
-			AccessCode: fmt.Sprintf("K7Q-%04d", i%10000),
-		}
-		if sign != nil {
-			t, err := sign(i)
-			if err != nil {
-				return nil, fmt.Errorf("sign sample badge %d: %w", i, err)
-			}
-			b.Token = t
+		b, err := At(i, sign)
+		if err != nil {
+			return nil, err
 		}
 		out[i] = b
 	}
 	return out, nil
+}
+
+// At returns the i-th badge of List, made when asked.
+func At(i int, sign func(i int) (string, error)) (badges.Badge, error) {
+	b := badges.Badge{
+		Conference: Conference,
+		Name:       Names[i%len(Names)],
+		Company:    companies[i%len(companies)],
+		Role:       roles[i%len(roles)],
+		SeatTypes:  seats[i%len(seats)],
+		AccessCode: fmt.Sprintf("K7Q-%04d", i%10000),
+	}
+	if sign != nil {
+		t, err := sign(i)
+		if err != nil {
+			return badges.Badge{}, fmt.Errorf("sign sample badge %d: %w", i, err)
+		}
+		b.Token = t
+	}
+	return b, nil
 }
