@@ -59,18 +59,22 @@ func (h *Hub) CloseOnSiteSales(ctx context.Context, organizerID, conferenceID, s
 		return OnSiteSalesClosed{}, fmt.Errorf("close on-site sales: seat type %s of conference %s: %w", seatTypeID, conferenceID, conferences.ErrNotFound)
 	}
 	st := list[i]
+	// Leases are taken back before the policy changes, so what this call
+	// reports is exactly what it returned: after the change the policy
+	// handler (onSeatTypePolicy) would race it for the same leases. A lease
+	// granted in between is the handler's to take back, and a request that
+	// checked the policy before the change gives its grant back itself
+	// (policyAllocations.Request).
+	back, err := h.takeBackLeases(ctx, conferenceID, seatTypeID)
+	if err != nil {
+		return OnSiteSalesClosed{}, err
+	}
 	if st.OnSite != (conferences.OnSitePolicy{}) {
 		d := st.SeatTypeDetails
 		d.OnSite = conferences.OnSitePolicy{}
 		if st, err = h.Conferences.UpdateSeatType(ctx, organizerID, conferenceID, st.ID, d, h.Sold); err != nil {
 			return OnSiteSalesClosed{}, fmt.Errorf("close on-site sales of %s: %w", seatTypeID, err)
 		}
-	}
-	// The policy handler would take the leases back too, a moment later;
-	// doing it here lets the organizer see what came back at once.
-	back, err := h.takeBackLeases(ctx, conferenceID, seatTypeID)
-	if err != nil {
-		return OnSiteSalesClosed{}, err
 	}
 	h.Log.Info("on-site sales closed", "conference", conferenceID, "seat_type", seatTypeID, "returned", back)
 	return OnSiteSalesClosed{SeatType: st, Returned: back}, nil
@@ -144,14 +148,38 @@ type policyAllocations struct {
 
 var _ hubserver.Allocations = policyAllocations{}
 
-// Request implements hubserver.Allocations.
+// Request implements hubserver.Allocations. The policy is read again
+// after the grant: if the organizer closed on-site sales in between, after
+// the policy handler already took the kiosks' leases back, the grant is
+// given back here, so no lease outlives the closing.
 func (p policyAllocations) Request(ctx context.Context, kioskID string, conference, seatType uuid.UUID, n int) (int, error) {
+	if err := p.sellable(ctx, conference, seatType); err != nil {
+		return 0, fmt.Errorf("allocate %d of %s to %s: %w", n, seatType, kioskID, err)
+	}
+	granted, err := p.Allocations.Request(ctx, kioskID, conference, seatType, n)
+	if err != nil || granted == 0 {
+		return granted, err
+	}
+	if closed := p.sellable(ctx, conference, seatType); closed != nil {
+		if err := p.Allocations.Return(ctx, kioskID, conference, seatType, granted); err != nil {
+			return 0, fmt.Errorf("give back %d of %s granted to %s as sales closed: %w", granted, seatType, kioskID, err)
+		}
+		return 0, fmt.Errorf("allocate %d of %s to %s: %w", n, seatType, kioskID, closed)
+	}
+	return granted, nil
+}
+
+// sellable is nil when the seat type is one of a published conference
+// that kiosks may sell.
+func (p policyAllocations) sellable(ctx context.Context, conference, seatType uuid.UUID) error {
 	policy, known, err := p.h.onSitePolicy(ctx, conference, seatType)
-	if err != nil {
-		return 0, err
+	switch {
+	case err != nil:
+		return err
+	case !known:
+		return fmt.Errorf("%w: no such seat type of a published conference", ErrNotSellableAtKiosks)
+	case !policy.SellableAtKiosks:
+		return ErrNotSellableAtKiosks
 	}
-	if known && !policy.SellableAtKiosks {
-		return 0, fmt.Errorf("allocate %d of %s to %s: %w", n, seatType, kioskID, ErrNotSellableAtKiosks)
-	}
-	return p.Allocations.Request(ctx, kioskID, conference, seatType, n)
+	return nil
 }
