@@ -76,11 +76,22 @@ func (s *Service) AddSeatType(ctx context.Context, organizerID, conferenceID uui
 	return st, nil
 }
 
-// UpdateSeatType implements conferences.Service. sold is asked inside the
-// write transaction, so it must only read; the SeatsAvailability aggregate
-// enforces the same rule again when it applies the lowered quota.
+// UpdateSeatType implements conferences.Service. sold is asked before the
+// write transaction begins: it reads through other pooled connections,
+// and asked inside, it waited on connections that were themselves waiting
+// for this transaction's write lock (a seat-type form hung for the busy
+// timeout under load). The SeatsAvailability aggregate enforces the same
+// rule again, in order, when it applies the lowered quota.
 func (s *Service) UpdateSeatType(ctx context.Context, organizerID, conferenceID, seatTypeID uuid.UUID, in conferences.SeatTypeDetails, sold conferences.SoldCounter) (*conferences.SeatType, error) {
 	in = in.Normalize()
+	inUse := -1 // unknown: no counter
+	if sold != nil {
+		n, err := sold.SeatsSold(ctx, conferenceID, seatTypeID)
+		if err != nil {
+			return nil, fmt.Errorf("count seats sold of %s: %w", seatTypeID, err)
+		}
+		inUse = n
+	}
 	var st *conferences.SeatType
 	err := s.change(ctx, "update seat type", func(tx *sql.Tx) ([]conferences.Event, error) {
 		c, err := ownedConference(ctx, tx, organizerID, conferenceID)
@@ -100,16 +111,12 @@ func (s *Service) UpdateSeatType(ctx context.Context, organizerID, conferenceID,
 		}
 		previous := st.Quota
 		if in.Quota < previous {
-			if sold == nil {
+			if inUse < 0 {
 				return nil, &conferences.ValidationError{Field: "quota", Message: "cannot be lowered without knowing the seats sold"}
 			}
-			n, err := sold.SeatsSold(ctx, c.ID, st.ID)
-			if err != nil {
-				return nil, fmt.Errorf("count seats sold of %s: %w", st.ID, err)
-			}
-			if in.Quota < n {
+			if in.Quota < inUse {
 				return nil, fmt.Errorf("%w: %d seats of %q are sold or reserved, quota %d is too low",
-					conferences.ErrQuotaBelowSold, n, st.Name, in.Quota)
+					conferences.ErrQuotaBelowSold, inUse, st.Name, in.Quota)
 			}
 		}
 		st.SeatTypeDetails = in
