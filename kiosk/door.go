@@ -211,6 +211,9 @@ func (k *Kiosk) print(ctx context.Context, seat onsite.Seat, staff, reason strin
 	return res, nil
 }
 
+// printTimeout bounds how long a print may take to be queued.
+const printTimeout = 30 * time.Second
+
 // sendToPrinter sends a recorded badge to the configured printer, if any.
 // When the printer refuses it, the print is marked failed in the log
 // (BadgePrintFailed) and res.PrintError says why; if even that cannot be
@@ -221,7 +224,13 @@ func (k *Kiosk) sendToPrinter(ctx context.Context, id Identity, staff string, re
 		return
 	}
 	a := res.Attendee
-	job, err := k.cfg.Printer.Print(ctx, "badge "+a.Name, bytes.NewReader(res.PDF))
+	// The print is recorded already: it goes to the printer even if the
+	// screen that asked goes away (a cancelled lp may have queued the job,
+	// and its failure would be recorded as a refusal), bounded so a hung
+	// queue cannot hold the request for ever.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), printTimeout)
+	defer cancel()
+	job, err := k.cfg.Printer.Print(pctx, "badge "+a.Name, bytes.NewReader(res.PDF))
 	if err == nil {
 		res.JobID, res.Printed = job, true
 		return
