@@ -65,21 +65,32 @@ func TestEveryPostRouteRefusesAFormWithoutItsCSRFToken(t *testing.T) {
 
 // settledDigest is dbDigest once the hub has finished what the set-up set
 // in motion (the process manager completes a walk-up sale's seats after the
-// sale is recorded, for one): the same digest twice, a moment apart.
+// sale is recorded, for one): no message due is waiting in the outbox, the
+// read models have caught up, and two digests a moment apart agree.
 func settledDigest(t testing.TB, th *testHub) string {
 	t.Helper()
-	last := dbDigest(t, th)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for {
-		time.Sleep(300 * time.Millisecond)
-		d := dbDigest(t, th)
-		if d == last {
-			return d
+		var due int
+		err := th.hub.Store.DB().QueryRow(`SELECT count(*) FROM messages WHERE dispatched_at IS NULL AND dead = 0 AND not_before <= ?`,
+			time.Now().UnixMilli()).Scan(&due)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if due == 0 {
+			first := dbDigest(t, th)
+			time.Sleep(200 * time.Millisecond)
+			if d := dbDigest(t, th); d == first {
+				return d
+			} else if time.Now().After(deadline) {
+				t.Fatalf("the hub's database kept changing:\n%s", diffLines(first, d))
+			}
+			continue
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the hub's database kept changing:\n%s", diffLines(last, d))
+			t.Fatalf("%d outbox messages due still waiting after 20 s", due)
 		}
-		last = d
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

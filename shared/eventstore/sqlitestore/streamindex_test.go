@@ -122,12 +122,18 @@ func TestConcurrentAppendsAreReadWholeWhileTheIndexLags(t *testing.T) {
 	defer s.Close()
 	const writers, each = 32, 60
 	var wg sync.WaitGroup
+	failed := make(chan error, writers)
 	for w := range writers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			st := eventstore.Stream{ID: fmt.Sprintf("order-%d", w), Type: "order"}
 			for v := range int64(each) {
-				appendOne(t, s, fmt.Sprintf("order-%d", w), v)
+				e := eventstore.Event{EventID: ids.New(), Type: "test.Happened", Schema: 1, Data: []byte(`{}`)}
+				if _, err := s.Append(ctx, st, v, []eventstore.Event{e}); err != nil {
+					failed <- fmt.Errorf("append %s at %d: %w", st.ID, v, err)
+					return
+				}
 			}
 		}()
 	}
@@ -149,6 +155,10 @@ func TestConcurrentAppendsAreReadWholeWhileTheIndexLags(t *testing.T) {
 		evs, err := s.ReadStream(ctx, stream, 0)
 		must(t, err)
 		wantVersions(t, stream, evs, 1, int64(len(evs)))
+	}
+	close(failed)
+	for err := range failed {
+		t.Fatal(err)
 	}
 	for w := range writers {
 		stream := fmt.Sprintf("order-%d", w)
