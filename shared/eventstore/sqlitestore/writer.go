@@ -572,7 +572,7 @@ func (s *Store) insertAll(ctx context.Context, all []row, head int64) error {
 }
 
 // chunkSizes are the multi-row statement sizes, largest first.
-var chunkSizes = []int{128, 32, 8, 1}
+var chunkSizes = []int{128, 64, 32, 16, 8, 4, 2, 1}
 
 // chunkFor is the largest statement size that n rows fill.
 func chunkFor(n int) int {
