@@ -16,11 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"conference/hub/conferences"
 	"conference/kiosk"
 	"conference/kiosk/kiosktest"
 	"conference/shared/onsite"
-	"conference/shared/registrations"
 	"conference/shared/webui/webuitest"
 )
 
@@ -93,18 +91,7 @@ func newVenue(t testing.TB, flags ...string) *venue {
 	v.keys, err = kiosktest.NewKeys(kioskID, time.Now())
 	must(t, err)
 	must(t, kiosktest.Pair(v.ctx, v.db, kioskID, confID, v.keys))
-	v.change(func(h *kiosktest.Hub) {
-		must(t, h.Conference(v.ctx, confID, "GopherCon Lisboa"))
-		must(t, h.SeatType(v.ctx, confID, fullPass, "Full pass", 30000, 100, conferences.OnSitePolicy{}))
-		must(t, h.SeatType(v.ctx, confID, workshop, "Go workshop", 4000, 10, conferences.OnSitePolicy{SellableAtKiosks: true, KioskAllocationSize: 2}))
-		must(t, h.SeatType(v.ctx, confID, reception, "Reception", 1500, 5, conferences.OnSitePolicy{SellableAtKiosks: true, SellPastAllocation: true, KioskAllocationSize: 1}))
-		must(t, h.Grant(v.ctx, confID, kioskID, workshop, 2))
-		must(t, h.Grant(v.ctx, confID, kioskID, reception, 1))
-		v.annO, err = h.ConfirmedOrder(v.ctx, confID, fullPass, ann, []registrations.Attendee{ann, bo})
-		must(t, err)
-		v.mallory, err = h.ConfirmedOrder(v.ctx, confID, fullPass, mallory, []registrations.Attendee{mallory})
-		must(t, err)
-	})
+	v.change(func(h *kiosktest.Hub) { v.annO, v.mallory = seedDoor(t, v.ctx, h) })
 	v.start()
 	return v
 }

@@ -59,6 +59,24 @@ func startDesk(t testing.TB, opts Options) *desk {
 	return startDeskPrinter(t, opts, nil)
 }
 
+// seedDoor records, as the hub would, the door fixtures every test starts
+// from: the conference, its three seat types, this kiosk's leases, and the
+// confirmed orders of Ann (with Bo) and of Mallory.
+func seedDoor(t testing.TB, ctx context.Context, h *kiosktest.Hub) (annO, malloryO kiosktest.Order) {
+	t.Helper()
+	must(t, h.Conference(ctx, confID, "GopherCon Lisboa"))
+	must(t, h.SeatType(ctx, confID, fullPass, "Full pass", 30000, 100, conferences.OnSitePolicy{}))
+	must(t, h.SeatType(ctx, confID, workshop, "Go workshop", 4000, 10, conferences.OnSitePolicy{SellableAtKiosks: true, KioskAllocationSize: 2}))
+	must(t, h.SeatType(ctx, confID, reception, "Reception", 1500, 5, conferences.OnSitePolicy{SellableAtKiosks: true, SellPastAllocation: true, KioskAllocationSize: 1}))
+	must(t, h.Grant(ctx, confID, kioskID, workshop, 2))
+	must(t, h.Grant(ctx, confID, kioskID, reception, 1))
+	annO, err := h.ConfirmedOrder(ctx, confID, fullPass, ann, []registrations.Attendee{ann, bo})
+	must(t, err)
+	malloryO, err = h.ConfirmedOrder(ctx, confID, fullPass, mallory, []registrations.Attendee{mallory})
+	must(t, err)
+	return annO, malloryO
+}
+
 // startDeskPrinter is startDesk with a print queue (nil: the browser prints).
 func startDeskPrinter(t testing.TB, opts Options, p badges.Printer) *desk {
 	t.Helper()
@@ -73,17 +91,7 @@ func startDeskPrinter(t testing.TB, opts Options, p badges.Printer) *desk {
 	must(t, err)
 	t.Cleanup(func() { d.k.Close() })
 	d.hub = kiosktest.NewHub(d.k.Store(), 0)
-	h := d.hub
-	must(t, h.Conference(d.ctx, confID, "GopherCon Lisboa"))
-	must(t, h.SeatType(d.ctx, confID, fullPass, "Full pass", 30000, 100, conferences.OnSitePolicy{}))
-	must(t, h.SeatType(d.ctx, confID, workshop, "Go workshop", 4000, 10, conferences.OnSitePolicy{SellableAtKiosks: true, KioskAllocationSize: 2}))
-	must(t, h.SeatType(d.ctx, confID, reception, "Reception", 1500, 5, conferences.OnSitePolicy{SellableAtKiosks: true, SellPastAllocation: true, KioskAllocationSize: 1}))
-	must(t, h.Grant(d.ctx, confID, kioskID, workshop, 2))
-	must(t, h.Grant(d.ctx, confID, kioskID, reception, 1))
-	d.annO, err = h.ConfirmedOrder(d.ctx, confID, fullPass, ann, []registrations.Attendee{ann, bo})
-	must(t, err)
-	d.mallory, err = h.ConfirmedOrder(d.ctx, confID, fullPass, mallory, []registrations.Attendee{mallory})
-	must(t, err)
+	d.annO, d.mallory = seedDoor(t, d.ctx, d.hub)
 	must(t, d.k.Refresh(d.ctx))
 	d.k.SetOnline(true)
 

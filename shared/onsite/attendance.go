@@ -124,11 +124,8 @@ type PrintBadge struct {
 
 // PrintBadge records BadgePrinted with the reprint count.
 func (a *Attendance) PrintBadge(cmd PrintBadge, now time.Time) error {
-	c, err := CheckIn{ConferenceID: cmd.ConferenceID, Seat: cmd.Seat, KioskID: cmd.KioskID, Staff: cmd.Staff}.validate()
+	c, err := a.atDesk(cmd.ConferenceID, cmd.Seat, cmd.KioskID, cmd.Staff)
 	if err != nil {
-		return err
-	}
-	if err := a.sameSeat(cmd.ConferenceID, cmd.Seat); err != nil {
 		return err
 	}
 	reason, err := text("reason", cmd.Reason, false)
@@ -148,6 +145,16 @@ func (a *Attendance) PrintBadge(cmd PrintBadge, now time.Time) error {
 		IssuedAt: cmd.IssuedAt.UTC(), At: now.UTC(),
 	})
 	return nil
+}
+
+// atDesk checks who acts where for a print, as for a check-in, and that
+// the seat is this stream's.
+func (a *Attendance) atDesk(conference uuid.UUID, seat Seat, kioskID, staff string) (CheckIn, error) {
+	c, err := CheckIn{ConferenceID: conference, Seat: seat, KioskID: kioskID, Staff: staff}.validate()
+	if err != nil {
+		return CheckIn{}, err
+	}
+	return c, a.sameSeat(conference, seat)
 }
 
 // printKey names one print: the kiosk that recorded it and its count.
@@ -172,11 +179,8 @@ type PrintFailure struct {
 // A print that is unknown, or already marked failed, is refused: the log
 // must not say a badge failed twice, or failed without being printed.
 func (a *Attendance) RecordPrintFailure(cmd PrintFailure, now time.Time) error {
-	c, err := CheckIn{ConferenceID: cmd.ConferenceID, Seat: cmd.Seat, KioskID: cmd.KioskID, Staff: cmd.Staff}.validate()
+	c, err := a.atDesk(cmd.ConferenceID, cmd.Seat, cmd.KioskID, cmd.Staff)
 	if err != nil {
-		return err
-	}
-	if err := a.sameSeat(cmd.ConferenceID, cmd.Seat); err != nil {
 		return err
 	}
 	if !a.issued[printKey{cmd.KioskID, cmd.Reprint}] {

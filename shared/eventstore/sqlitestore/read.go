@@ -30,14 +30,7 @@ func (r readStmts) all() []*sql.Stmt {
 // prepareReads prepares the read statements on the read pool; database/sql
 // prepares each again on every pooled connection that runs it, once.
 func (s *Store) prepareReads(ctx context.Context) error {
-	p := func(dst **sql.Stmt, q string) error {
-		st, err := s.db.PrepareContext(ctx, q)
-		if err != nil {
-			return fmt.Errorf("prepare %q: %w", q, err)
-		}
-		*dst = st
-		return nil
-	}
+	p := preparer(ctx, s.db)
 	r := &s.reads
 	return errors.Join(
 		p(&r.stream, streamEventsSQL(`stream_id = ?1 AND stream_version > ?2`, `stream_version`)),

@@ -59,18 +59,25 @@ func (w *writeStmts) all() []*sql.Stmt {
 	return out
 }
 
-// prepare readies the writer's statements once. Transactions are driven by
-// plain BEGIN/COMMIT on the dedicated connection because database/sql would
-// re-prepare connection-bound statements for every *sql.Tx.
-func (s *Store) prepare(ctx context.Context) error {
-	p := func(dst **sql.Stmt, q string) error {
-		st, err := s.wconn.PrepareContext(ctx, q)
+// preparer returns a function that prepares q on db into *dst.
+func preparer(ctx context.Context, db interface {
+	PrepareContext(context.Context, string) (*sql.Stmt, error)
+}) func(dst **sql.Stmt, q string) error {
+	return func(dst **sql.Stmt, q string) error {
+		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("prepare %q: %w", q, err)
 		}
 		*dst = st
 		return nil
 	}
+}
+
+// prepare readies the writer's statements once. Transactions are driven by
+// plain BEGIN/COMMIT on the dedicated connection because database/sql would
+// re-prepare connection-bound statements for every *sql.Tx.
+func (s *Store) prepare(ctx context.Context) error {
+	p := preparer(ctx, s.wconn)
 	w := &s.stmts
 	w.multi, w.tailMulti = map[int]*sql.Stmt{}, map[int]*sql.Stmt{}
 	return errors.Join(
