@@ -64,7 +64,6 @@ type api struct {
 	guesses *webui.Limiter
 	reads   reads
 	rm      readModels
-	watch   *streamWatch
 	slugs   *slugCache
 }
 
@@ -82,7 +81,6 @@ func Register(e *echo.Echo, h *hubapp.Hub, opts Options) error {
 		return errors.New("api: hub has no read models")
 	}
 	a.reads, a.rm = newReads(h), h.Reads
-	a.watch = newStreamWatch(h.Store)
 	a.slugs = newSlugCache()
 	a.routes(e)
 	return nil

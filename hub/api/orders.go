@@ -173,7 +173,7 @@ func (a *api) waitWhile(ctx context.Context, view registrationsapp.OrderView, st
 	defer cancel()
 	stream := registrations.OrderStreamID(view.OrderID)
 	for view.Status == status {
-		changed, stop := a.watch.watch(stream)
+		changed, stop := a.h.Store.WatchStream(stream)
 		fresh, err := a.h.Registrations.GetOrder(ctx, view.OrderID)
 		if err != nil {
 			stop()

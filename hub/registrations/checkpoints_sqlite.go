@@ -17,17 +17,10 @@ func (c SQLiteCheckpoints) Load(ctx context.Context, name string) (int64, error)
 	return c.Store.Checkpoint(ctx, c.Store.DB(), name)
 }
 
-// Save implements Checkpoints.
+// Save implements Checkpoints, in the store's group commit.
 func (c SQLiteCheckpoints) Save(ctx context.Context, name string, position int64) error {
-	tx, err := c.Store.DB().BeginTx(ctx, nil)
+	err := c.Store.Write(ctx, func(tx sqlitestore.Tx) error { return c.Store.SaveCheckpoint(ctx, tx, name, position) })
 	if err != nil {
-		return fmt.Errorf("save checkpoint %s: %w", name, err)
-	}
-	defer tx.Rollback()
-	if err := c.Store.SaveCheckpoint(ctx, tx, name, position); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", name, err)
 	}
 	return nil

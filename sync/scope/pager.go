@@ -14,6 +14,7 @@ import (
 
 	"conference/migrations"
 	"conference/shared/eventstore"
+	"conference/shared/eventstore/sqlitestore"
 )
 
 //go:embed schema/*.sql
@@ -38,6 +39,10 @@ const (
 	MaxLimit     = 10_000
 )
 
+// persistEvery bounds how far the stored checkpoint lags when the index
+// learns nothing new.
+const persistEvery = 10_000
+
 // checkpointName is the index's row in the event store's checkpoints table.
 const checkpointName = "sync-scope"
 
@@ -61,6 +66,8 @@ type Pager struct {
 	mu      sync.RWMutex
 	cls     *Classifier
 	indexed int64 // log position the classifier has learned up to
+	// persisted is the position of the stored checkpoint.
+	persisted int64
 	loaded  bool
 }
 
@@ -188,9 +195,14 @@ func (p *Pager) Sync(ctx context.Context) (int64, error) {
 		}
 		last := evs[len(evs)-1].Position
 		learned := p.cls.TakeLearned()
-		if err := p.persist(ctx, learned, last); err != nil {
-			p.cls.learned = append(learned, p.cls.learned...) // retried with the next Sync
-			return p.indexed, err
+		// With nothing learned the checkpoint may lag: a restart reads
+		// those events again and learns nothing from them either.
+		if len(learned) > 0 || last-p.persisted >= persistEvery {
+			if err := p.persist(ctx, learned, last); err != nil {
+				p.cls.learned = append(learned, p.cls.learned...) // retried with the next Sync
+				return p.indexed, err
+			}
+			p.persisted = last
 		}
 		p.indexed = last
 	}
@@ -227,6 +239,7 @@ func (p *Pager) load(ctx context.Context) error {
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("read scope checkpoint: %w", err)
 	}
+	p.persisted = p.indexed
 	rows, err := p.db.QueryContext(ctx, `SELECT stream_id, conference_id FROM sync_scope_streams`)
 	if err != nil {
 		return fmt.Errorf("read scope index: %w", err)
@@ -246,37 +259,60 @@ func (p *Pager) load(ctx context.Context) error {
 	return rows.Err()
 }
 
+// GroupWriter is implemented by stores that run an adapter's statements in
+// their own group commit (sqlitestore.Store.Write): the index's writes then
+// share a commit with the appends of the moment.
+type GroupWriter interface {
+	Write(ctx context.Context, fn func(tx sqlitestore.Tx) error) error
+}
+
 // persist stores newly learned streams and the position they cover in one
 // transaction, so a crash leaves the index consistent with its checkpoint.
 func (p *Pager) persist(ctx context.Context, learned []string, position int64) error {
 	if p.db == nil {
 		return nil
 	}
-	tx, err := p.db.BeginTx(ctx, nil)
+	write := func(tx sqlitestore.Tx) error {
+		if len(learned) > 0 {
+			st, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO sync_scope_streams (stream_id, conference_id) VALUES (?, ?)`)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			for _, s := range learned {
+				c, _ := p.cls.Stream(s)
+				if _, err := st.ExecContext(ctx, s, c.String()); err != nil {
+					return fmt.Errorf("stream %s: %w", s, err)
+				}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (name, position) VALUES (?, ?)
+			ON CONFLICT (name) DO UPDATE SET position = excluded.position`, checkpointName, position); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		return nil
+	}
+	var err error
+	if gw, ok := p.store.(GroupWriter); ok {
+		err = gw.Write(ctx, write)
+	} else {
+		err = inTx(ctx, p.db, write)
+	}
 	if err != nil {
 		return fmt.Errorf("persist scope index: %w", err)
 	}
-	defer tx.Rollback() //nolint:errcheck // no-op after commit
-	if len(learned) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO sync_scope_streams (stream_id, conference_id) VALUES (?, ?)`)
-		if err != nil {
-			return fmt.Errorf("persist scope index: %w", err)
-		}
-		for _, s := range learned {
-			c, _ := p.cls.Stream(s)
-			if _, err := st.ExecContext(ctx, s, c.String()); err != nil {
-				st.Close()
-				return fmt.Errorf("persist scope of stream %s: %w", s, err)
-			}
-		}
-		st.Close()
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (name, position) VALUES (?, ?)
-		ON CONFLICT (name) DO UPDATE SET position = excluded.position`, checkpointName, position); err != nil {
-		return fmt.Errorf("persist scope checkpoint: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("persist scope index: %w", err)
-	}
 	return nil
+}
+
+// inTx runs fn in a transaction of its own on db.
+func inTx(ctx context.Context, db *sql.DB, fn func(tx sqlitestore.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
 }

@@ -15,8 +15,7 @@ import (
 // Bulk variants of the per-message calls, for a dispatcher and log
 // followers that handle many messages at once: every statement costs a
 // parse (statements on the pool are not prepared), and every write
-// transaction takes the database's one write lock, which the group writer
-// needs too.
+// transaction takes the database's one write lock.
 
 // idsPerStatement keeps each statement far below SQLite's variable limit.
 const idsPerStatement = 200
@@ -29,39 +28,40 @@ func (s *Store) MarkDelivered(ctx context.Context, processed []eventstore.Proces
 	if len(processed) == 0 && len(dispatched) == 0 {
 		return nil
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("mark %d messages delivered: %w", len(dispatched), err)
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after commit
 	now := s.opts.Now().UnixMilli()
-	for len(processed) > 0 {
-		n := min(len(processed), idsPerStatement/3)
-		args := make([]any, 0, 3*n)
-		for _, p := range processed[:n] {
-			args = append(args, p.Handler, p.MessageID[:], now)
+	// One Write in the group writer's transaction: the marks share a
+	// commit with the appends of the moment.
+	err := s.Write(ctx, func(tx Tx) error {
+		processed, dispatched := processed, dispatched // a retried group runs this again
+		for len(processed) > 0 {
+			n := min(len(processed), idsPerStatement/3)
+			args := make([]any, 0, 3*n)
+			for _, p := range processed[:n] {
+				args = append(args, p.Handler, p.MessageID[:], now)
+			}
+			q := `INSERT OR IGNORE INTO processed_messages (handler, message_id, processed_at) VALUES ` +
+				strings.TrimSuffix(strings.Repeat("(?,?,?),", n), ",")
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return fmt.Errorf("mark %d messages processed: %w", n, err)
+			}
+			processed = processed[n:]
 		}
-		q := `INSERT OR IGNORE INTO processed_messages (handler, message_id, processed_at) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?,?,?),", n), ",")
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("mark %d messages processed: %w", n, err)
+		for len(dispatched) > 0 {
+			n := min(len(dispatched), idsPerStatement)
+			args := make([]any, 0, n+1)
+			args = append(args, now)
+			for _, id := range dispatched[:n] {
+				args = append(args, id[:])
+			}
+			q := `UPDATE messages SET dispatched_at = ? WHERE message_id IN (` + placeholders(n) + `)`
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return fmt.Errorf("mark %d messages dispatched: %w", n, err)
+			}
+			dispatched = dispatched[n:]
 		}
-		processed = processed[n:]
-	}
-	for len(dispatched) > 0 {
-		n := min(len(dispatched), idsPerStatement)
-		args := make([]any, 0, n+1)
-		args = append(args, now)
-		for _, id := range dispatched[:n] {
-			args = append(args, id[:])
-		}
-		q := `UPDATE messages SET dispatched_at = ? WHERE message_id IN (` + placeholders(n) + `)`
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("mark %d messages dispatched: %w", n, err)
-		}
-		dispatched = dispatched[n:]
-	}
-	if err := tx.Commit(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("mark messages delivered: %w", err)
 	}
 	return nil

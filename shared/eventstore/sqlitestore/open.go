@@ -16,7 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -34,6 +34,9 @@ var (
 	ErrLocked      = errors.New("database is in use by another process")
 	ErrNotDatabase = errors.New("file is not a usable SQLite database (corrupt or not a database)")
 	ErrReadOnly    = errors.New("database file or its directory is read-only")
+	// ErrBusy: a write waited longer than the busy timeout for the write
+	// lock held by another write of this process.
+	ErrBusy = errors.New("database is busy")
 )
 
 // Options configure a Store. The zero value is a hub store with durable commits.
@@ -65,6 +68,7 @@ type Store struct {
 	db    *sql.DB // read pool, and the writes that bypass the group writer
 	wdb   *sql.DB
 	wconn *sql.Conn
+	gate  *writeGate // every write transaction of this process passes it
 	stmts writeStmts
 	reads readStmts
 	lock  *os.File
@@ -77,13 +81,14 @@ type Store struct {
 
 	notifyMu sync.Mutex
 	head     int64
-	appended chan struct{}    // closed and replaced on every commit that adds events
-	messaged chan struct{}    // likewise for outbox messages
-	versions map[string]int64 // writer-owned cache: stream -> version
-	origins  map[string]int64 // writer-owned cache: origin -> last seq
-	tail     int64            // writer-owned: entries in stream_tail (streamindex.go)
-	groups   int64            // committed groups, for Stats
-	grouped  int64            // requests in those groups
+	appended chan struct{}                         // closed and replaced on every commit that adds events
+	messaged chan struct{}                         // likewise for outbox messages
+	versions map[string]int64                      // writer-owned cache: stream -> version
+	origins  map[string]int64                      // writer-owned cache: origin -> last seq
+	tail     int64                                 // writer-owned: entries in stream_tail (streamindex.go)
+	watchers map[string]map[chan struct{}]struct{} // WatchStream's, by stream
+	groups   int64                                 // committed groups, for Stats
+	grouped  int64                                 // requests in those groups
 }
 
 // Stats describes the group writer's batching so far.
@@ -102,6 +107,11 @@ func (s *Store) Stats() Stats {
 
 var _ eventstore.Store = (*Store)(nil)
 
+// busyTimeout is how long a write waits for the write lock before it
+// fails: in SQLite's busy handler for other processes, in the write gate
+// for this one.
+const busyTimeout = 10 * time.Second
+
 // DSN builds the connection string carrying every pragma, so each pooled
 // connection gets them, not just the first.
 func DSN(path, synchronous string) string {
@@ -116,7 +126,7 @@ func DSN(path, synchronous string) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "wal_autocheckpoint(8000)")
 	q.Add("_pragma", "synchronous("+synchronous+")")
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "busy_timeout("+strconv.Itoa(int(busyTimeout/time.Millisecond))+")")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Set("_txlock", "immediate")
@@ -168,6 +178,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 
 func (s *Store) open(ctx context.Context) error {
 	dsn := DSN(s.path, s.opts.Synchronous)
+	s.gate = newWriteGate(busyTimeout)
+	// The writer's own connection is not gated: it takes the gate around
+	// each of its transactions, and Write functions run inside them.
 	var err error
 	if s.wdb, err = sql.Open("sqlite", dsn); err != nil {
 		return err
@@ -186,11 +199,9 @@ func (s *Store) open(ctx context.Context) error {
 	if err := s.loadTailSize(ctx); err != nil {
 		return err
 	}
-	if s.db, err = sql.Open("sqlite", dsn); err != nil {
-		return err
-	}
-	s.db.SetMaxOpenConns(max(4, runtime.NumCPU()))
-	s.db.SetMaxIdleConns(max(4, runtime.NumCPU()))
+	s.db = openGated(dsn, s.gate)
+	s.db.SetMaxOpenConns(16)
+	s.db.SetMaxIdleConns(16)
 	if err := s.prepareReads(ctx); err != nil {
 		return err
 	}
@@ -214,6 +225,7 @@ func (s *Store) Close() error {
 	s.once.Do(func() {
 		close(s.quit)
 		<-s.stopped
+		s.wakeWatchers()
 		err = s.closeDBs()
 		if s.lock != nil {
 			s.lock.Close()

@@ -144,7 +144,7 @@ func (s *Store) DeadLetters(ctx context.Context, limit int) ([]eventstore.DeadLe
 // adapters that change their own tables (conference management's CRUD) and
 // must publish integration events atomically with that change. Call
 // NotifyMessages after the transaction commits to wake the dispatcher.
-func (s *Store) EnqueueTx(ctx context.Context, tx *sql.Tx, msgs ...eventstore.Message) error {
+func (s *Store) EnqueueTx(ctx context.Context, tx Tx, msgs ...eventstore.Message) error {
 	now := s.opts.Now()
 	for _, m := range msgs {
 		if m.ID == uuid.Nil || m.Type == "" {

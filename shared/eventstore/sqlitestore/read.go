@@ -193,7 +193,7 @@ func (s *Store) Checkpoint(ctx context.Context, q Querier, name string) (int64, 
 
 // SaveCheckpoint stores a projection's position inside the caller's
 // transaction, the one that wrote the projection rows it describes.
-func (s *Store) SaveCheckpoint(ctx context.Context, tx *sql.Tx, name string, position int64) error {
+func (s *Store) SaveCheckpoint(ctx context.Context, tx Tx, name string, position int64) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (name, position) VALUES (?, ?)
 		ON CONFLICT (name) DO UPDATE SET position = excluded.position`, name, position)
 	if err != nil {

@@ -21,6 +21,9 @@ type request struct {
 	// chain, when set, replaces batch: batches that commit together, in
 	// order, or not at all (CommitAll).
 	chain []eventstore.Batch
+	// write, when set, replaces batch: an adapter's own statements, run
+	// inside the group's transaction (Write).
+	write func(Tx) error
 	done  chan outcome
 }
 
@@ -125,6 +128,46 @@ func (s *Store) Commit(ctx context.Context, b eventstore.Batch) (eventstore.Resu
 		return o.res, o.err
 	case <-ctx.Done():
 		return eventstore.Result{}, ctx.Err()
+	}
+}
+
+// Tx is what a Write function may do inside the writer's transaction.
+// *sql.Tx has the same methods, so an adapter's statements serve both.
+type Tx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+// Write runs fn inside the group writer's next transaction, beside the
+// appends committed with it, and returns fn's error once that transaction
+// has committed (or fn's own error, its statements undone). Adapters that
+// keep their own tables in the store's file (payments, read models,
+// checkpoints) write this way instead of in transactions of their own:
+// SQLite has one write lock, and many small writes sharing one commit
+// cost one WAL sync instead of one each.
+//
+// fn must only run statements on tx: it runs on the writer's goroutine, so
+// calling the store (or anything waiting for it) deadlocks, and it must
+// close the rows and statements it opens. It may run more than once (a
+// group that fails as a whole is retried request by request), so it must
+// not change anything outside the database. If ctx ends while waiting,
+// fn may still be committed.
+func (s *Store) Write(ctx context.Context, fn func(tx Tx) error) error {
+	r := &request{ctx: ctx, write: fn, done: make(chan outcome, 1)}
+	select {
+	case s.reqs <- r:
+	case <-s.quit:
+		return eventstore.ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case o := <-r.done:
+		return o.err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -278,6 +321,12 @@ func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, 
 	s.notifyMu.Lock()
 	st := groupState{head: s.head, start: s.head, versions: map[string]int64{}, origins: map[string]int64{}}
 	s.notifyMu.Unlock()
+	// The writer's statements bypass the pool's gate (they are prepared on
+	// its own connection), so it takes the gate itself.
+	if err := s.gate.acquire(ctx); err != nil {
+		return st, err
+	}
+	defer s.gate.release()
 	if _, err := s.stmts.begin.ExecContext(ctx); err != nil {
 		return st, err
 	}
@@ -287,6 +336,12 @@ func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, 
 			if _, err := s.stmts.savepoint.ExecContext(ctx); err != nil {
 				return st, s.abort(ctx, err)
 			}
+		}
+		if r.write != nil {
+			if err := s.runWrite(ctx, r, &outs[i]); err != nil {
+				return st, s.abort(ctx, err)
+			}
+			continue
 		}
 		before := st.mark(r.batch, s.opts.Node)
 		res, planned, err := s.plan(ctx, &st, r.batch)
@@ -351,6 +406,36 @@ func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, 
 		return st, s.abort(ctx, err)
 	}
 	return st, nil
+}
+
+// runWrite runs a Write request under a savepoint of its own, so its
+// failure undoes only its own statements. The error returned is the
+// savepoint's: the transaction itself is in trouble.
+func (s *Store) runWrite(ctx context.Context, r *request, out *outcome) error {
+	if _, err := s.stmts.savepoint.ExecContext(ctx); err != nil {
+		return err
+	}
+	err := callWrite(r.write, s.wconn)
+	if err != nil {
+		if _, rerr := s.stmts.rollbackTo.ExecContext(ctx); rerr != nil {
+			return rerr
+		}
+	}
+	if _, rerr := s.stmts.release.ExecContext(ctx); rerr != nil {
+		return rerr
+	}
+	*out = outcome{err: err}
+	return nil
+}
+
+// callWrite keeps a panicking Write function from taking the writer down.
+func callWrite(fn func(Tx) error, tx Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("write function panicked: %v", p)
+		}
+	}()
+	return fn(tx)
 }
 
 // undo is what one request may change in a groupState, kept to restore
@@ -679,6 +764,54 @@ func (s *Store) publish(st groupState) {
 	if st.message {
 		close(s.messaged)
 		s.messaged = make(chan struct{})
+	}
+	if len(s.watchers) > 0 {
+		for id := range st.versions {
+			for ch := range s.watchers[id] {
+				close(ch)
+			}
+			delete(s.watchers, id)
+		}
+	}
+}
+
+// WatchStream returns a channel closed once a commit adds events to
+// streamID after this call (or the store closes), and a func to stop
+// watching. Register before reading the stream, so no event falls between
+// the read and the wait. The writer knows which streams each commit
+// touched, so a long poll costs nothing until its stream changes.
+func (s *Store) WatchStream(streamID string) (<-chan struct{}, func()) {
+	ch := make(chan struct{})
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	if s.watchers == nil {
+		s.watchers = map[string]map[chan struct{}]struct{}{}
+	}
+	if s.watchers[streamID] == nil {
+		s.watchers[streamID] = map[chan struct{}]struct{}{}
+	}
+	s.watchers[streamID][ch] = struct{}{}
+	return ch, func() {
+		s.notifyMu.Lock()
+		defer s.notifyMu.Unlock()
+		if set, ok := s.watchers[streamID]; ok {
+			delete(set, ch)
+			if len(set) == 0 {
+				delete(s.watchers, streamID)
+			}
+		}
+	}
+}
+
+// wakeWatchers releases every WatchStream waiter: the store is closing.
+func (s *Store) wakeWatchers() {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	for id, set := range s.watchers {
+		for ch := range set {
+			close(ch)
+		}
+		delete(s.watchers, id)
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"time"
 
@@ -47,6 +48,7 @@ type config struct {
 	orderClients   int
 	readClients    int
 	cpuProfile     string
+	trace          string
 	only           string
 }
 
@@ -60,6 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.orderClients, "order-clients", 50, "concurrent clients completing orders")
 	fs.IntVar(&cfg.readClients, "read-clients", 32, "concurrent clients reading availability")
 	fs.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole bench to `file`")
+	fs.StringVar(&cfg.trace, "trace", "", "write an execution trace of the whole bench to `file` (go tool trace)")
 	fs.StringVar(&cfg.only, "only", "", "run one figure: orders, race or reads")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -74,6 +77,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if cfg.trace != "" {
+		f, err := os.Create(cfg.trace)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer trace.Stop()
 	}
 	dir, err := os.MkdirTemp("", "apibench-")
 	if err != nil {
