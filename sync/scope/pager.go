@@ -68,7 +68,7 @@ type Pager struct {
 	indexed int64 // log position the classifier has learned up to
 	// persisted is the position of the stored checkpoint.
 	persisted int64
-	loaded  bool
+	loaded    bool
 }
 
 // Option configures a Pager.
