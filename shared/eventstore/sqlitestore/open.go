@@ -87,6 +87,7 @@ type Store struct {
 	origins  map[string]int64                      // writer-owned cache: origin -> last seq
 	tail     int64                                 // writer-owned: entries in stream_tail (streamindex.go)
 	watchers map[string]map[chan struct{}]struct{} // WatchStream's, by stream
+	recent   recentLog                             // the newest events, for ReadLog
 	groups   int64                                 // committed groups, for Stats
 	grouped  int64                                 // requests in those groups
 }

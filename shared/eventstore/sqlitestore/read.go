@@ -54,6 +54,9 @@ func (s *Store) ReadLog(ctx context.Context, after int64, limit int) ([]eventsto
 	if limit <= 0 {
 		limit = 1000
 	}
+	if evs, ok := s.recent.read(after, limit); ok {
+		return evs, nil
+	}
 	rows, err := s.reads.log.QueryContext(ctx, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read log after %d: %w", after, err)

@@ -257,6 +257,7 @@ type groupState struct {
 	message  bool
 	requests int
 	versions map[string]int64 // stream -> version within this group
+	rows     []row            // the events committed, in position order
 	origins  map[string]int64 // origin -> last seq within this group
 }
 
@@ -405,6 +406,7 @@ func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, 
 	if _, err := s.stmts.commit.ExecContext(ctx); err != nil {
 		return st, s.abort(ctx, err)
 	}
+	st.rows = rows
 	return st, nil
 }
 
@@ -757,6 +759,7 @@ func (s *Store) publish(st groupState) {
 	s.groups++
 	s.grouped += int64(st.requests)
 	if st.events {
+		s.recent.add(st.rows)
 		s.head = st.head
 		close(s.appended)
 		s.appended = make(chan struct{})
