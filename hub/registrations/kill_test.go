@@ -1,7 +1,9 @@
 package registrationsapp
 
 import (
+	"bufio"
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -17,6 +19,9 @@ import (
 
 const killEnv = "REGISTRATIONS_KILL_TEST_DB"
 
+// helperPlaced is the line the helper prints once it placed an order.
+const helperPlaced = "kill-test: placed"
+
 // TestKilledHubHelper is the child of TestHubKilledMidFlowFinishesEveryOrder:
 // a hub placing orders and running the process manager and the bus until
 // it is killed.
@@ -30,7 +35,10 @@ func TestKilledHubHelper(t *testing.T) {
 	ctx := context.Background()
 	go h.app.Process.Run(ctx)
 	go h.bus.Run(ctx)
-	for {
+	for placed := 0; ; placed++ {
+		if placed == 1 {
+			fmt.Println(helperPlaced) // the parent kills only after this
+		}
 		seatType := h.paid
 		if rand.IntN(4) == 0 {
 			seatType = h.free
@@ -59,8 +67,31 @@ func TestHubKilledMidFlowFinishesEveryOrder(t *testing.T) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestKilledHubHelper$", "-test.count=1")
 		cmd.Env = append(os.Environ(), killEnv+"="+path, killEnv+"_CONF="+conf.String(),
 			killEnv+"_PAID="+paid.String(), killEnv+"_FREE="+free.String())
+		out, err := cmd.StdoutPipe()
+		h.must(err)
 		h.must(cmd.Start())
-		time.Sleep(time.Duration(150+rand.IntN(400)) * time.Millisecond)
+		// On a loaded machine the child may take longer to start than the
+		// kill's delay: wait until it placed an order, then kill at random.
+		placed := make(chan bool, 1)
+		go func() {
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				if sc.Text() == helperPlaced {
+					placed <- true
+				}
+			}
+			close(placed)
+		}()
+		select {
+		case ok := <-placed:
+			if !ok {
+				t.Fatalf("round %d: helper ended before placing an order", round)
+			}
+		case <-time.After(60 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("round %d: helper placed no order in 60 s", round)
+		}
+		time.Sleep(time.Duration(50+rand.IntN(400)) * time.Millisecond)
 		h.must(cmd.Process.Signal(syscall.SIGKILL))
 		if err := cmd.Wait(); err == nil {
 			t.Fatalf("round %d: helper exited on its own, want it killed", round)

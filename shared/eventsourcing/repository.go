@@ -41,6 +41,8 @@ type Repository[A Aggregate] struct {
 	newAggregate  func() A
 	snapshotEvery int64
 	maxRetries    int
+	cache         *streamCache // nil for aggregates with snapshots
+	versions      VersionTeller
 }
 
 // Option configures a Repository.
@@ -64,12 +66,22 @@ func NewRepository[A Aggregate](store eventstore.Store, codec *Registry, newAggr
 	for _, opt := range opts {
 		opt(&o)
 	}
-	return &Repository[A]{store: store, codec: codec, newAggregate: newAggregate, snapshotEvery: o.snapshotEvery, maxRetries: o.maxRetries}
+	r := &Repository[A]{store: store, codec: codec, newAggregate: newAggregate, snapshotEvery: o.snapshotEvery, maxRetries: o.maxRetries}
+	// Streams with snapshots are long; the cache is for the short ones.
+	if vt, ok := store.(VersionTeller); ok {
+		if _, snaps := any(newAggregate()).(Snapshotter); !snaps {
+			r.cache, r.versions = &streamCache{}, vt
+		}
+	}
+	return r
 }
 
 // Load rebuilds the aggregate with the given id, from its latest snapshot
 // when there is one. It returns ErrNotFound for a stream with no events.
 func (r *Repository[A]) Load(ctx context.Context, id string) (A, error) {
+	if r.cache != nil {
+		return r.loadCached(ctx, id)
+	}
 	a := r.newAggregate()
 	var base int64
 	if snap, ok := any(a).(Snapshotter); ok && r.snapshotEvery > 0 {
@@ -100,6 +112,41 @@ func (r *Repository[A]) Load(ctx context.Context, id string) (A, error) {
 		events = append(events, e)
 	}
 	Replay(a, id, base, events...)
+	return a, nil
+}
+
+// loadCached is Load through the stream cache: the payloads remembered,
+// and whatever the store holds after them unless it says there is none.
+func (r *Repository[A]) loadCached(ctx context.Context, id string) (A, error) {
+	a := r.newAggregate()
+	known := r.cache.get(id)
+	payloads := known
+	if v, ok := r.versions.StreamVersion(id); !ok || v != int64(len(known)) {
+		stored, err := r.store.ReadStream(ctx, id, int64(len(known)))
+		if err != nil {
+			return a, fmt.Errorf("read stream %s: %w", id, err)
+		}
+		more := make([]storedPayload, len(stored))
+		for i, se := range stored {
+			more[i] = storedPayload{typ: se.Type, schema: se.Schema, data: se.Data}
+		}
+		if len(more) > 0 {
+			r.cache.put(id, int64(len(known)), more)
+			payloads = append(known[:len(known):len(known)], more...)
+		}
+	}
+	if len(payloads) == 0 {
+		return a, fmt.Errorf("load %s %s: %w", a.StreamType(), id, ErrNotFound)
+	}
+	events := make([]Event, 0, len(payloads))
+	for i, p := range payloads {
+		e, err := r.codec.Decode(p.typ, p.schema, p.data)
+		if err != nil {
+			return a, fmt.Errorf("load %s at version %d: %w", id, i+1, err)
+		}
+		events = append(events, e)
+	}
+	Replay(a, id, 0, events...)
 	return a, nil
 }
 
@@ -143,6 +190,13 @@ func (r *Repository[A]) Save(ctx context.Context, a A, meta Metadata) error {
 	})
 	if err != nil {
 		return fmt.Errorf("save %s: %w", id, err)
+	}
+	if r.cache != nil && len(envs) > 0 {
+		more := make([]storedPayload, len(envs))
+		for i, e := range envs {
+			more[i] = storedPayload{typ: e.Type, schema: e.Schema, data: e.Data}
+		}
+		r.cache.put(id, expected, more)
 	}
 	markSaved(a)
 	r.maybeSnapshot(ctx, a, expected)

@@ -107,6 +107,17 @@ func (s *Store) ProcessedAmong(ctx context.Context, handler string, ids []uuid.U
 // touches.
 func (s *Store) ReadStreams(ctx context.Context, streamIDs []string) (map[string][]eventstore.Event, error) {
 	out := make(map[string][]eventstore.Event, len(streamIDs))
+	var query []string
+	for _, id := range streamIDs {
+		if evs, ok := s.streamFromMemory(id, 0); ok {
+			if len(evs) > 0 {
+				out[id] = evs
+			}
+			continue
+		}
+		query = append(query, id)
+	}
+	streamIDs = query
 	for len(streamIDs) > 0 {
 		n := min(len(streamIDs), idsPerStatement)
 		args := make([]any, n)

@@ -42,11 +42,28 @@ func (s *Store) prepareReads(ctx context.Context) error {
 
 // ReadStream returns the events of one stream with version > after.
 func (s *Store) ReadStream(ctx context.Context, streamID string, after int64) ([]eventstore.Event, error) {
+	if evs, ok := s.streamFromMemory(streamID, after); ok {
+		return evs, nil
+	}
 	rows, err := s.reads.stream.QueryContext(ctx, streamID, after)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
 	}
 	return scanEvents(rows, 0)
+}
+
+// streamFromMemory answers a stream the writer has seen this run when it
+// has nothing after after, or when its events after after are all among
+// the newest the store keeps.
+func (s *Store) streamFromMemory(streamID string, after int64) ([]eventstore.Event, bool) {
+	v, ok := s.StreamVersion(streamID)
+	switch {
+	case !ok:
+		return nil, false
+	case v <= after:
+		return nil, true
+	}
+	return s.recent.stream(streamID, after, v)
 }
 
 // ReadLog returns up to limit events with position > after, in log order.

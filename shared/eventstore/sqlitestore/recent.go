@@ -22,6 +22,9 @@ type recentLog struct {
 	mu     sync.RWMutex
 	events []eventstore.Event // ring of at most recentSize
 	start  int                // index of the oldest event in events
+	// byStream lists the positions each stream has in the ring, oldest
+	// first, for ReadStream.
+	byStream map[string][]int64
 }
 
 // add appends a committed group's events, oldest first.
@@ -41,19 +44,56 @@ func (r *recentLog) add(rows []row) {
 		if n := len(r.events); n > 0 && r.events[(r.start+n-1)%n].Position+1 != e.Position {
 			// Not contiguous (cannot happen while the writer alone
 			// assigns positions): forget everything rather than serve a gap.
-			r.events, r.start = r.events[:0], 0
+			r.events, r.start, r.byStream = r.events[:0], 0, nil
 		}
+		if r.byStream == nil {
+			r.byStream = map[string][]int64{}
+		}
+		r.byStream[e.StreamID] = append(r.byStream[e.StreamID], e.Position)
 		if len(r.events) < recentSize {
 			r.events = append(r.events, e)
 			continue
+		}
+		old := r.events[r.start].StreamID
+		if rest := r.byStream[old][1:]; len(rest) > 0 {
+			r.byStream[old] = rest
+		} else {
+			delete(r.byStream, old)
 		}
 		r.events[r.start] = e
 		r.start = (r.start + 1) % recentSize
 	}
 }
 
+// stream returns the events of streamID with version > after, and false
+// unless the ring holds all of them up to at least version upTo (the
+// stream's version as the writer knows it).
+func (r *recentLog) stream(streamID string, after, upTo int64) ([]eventstore.Event, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	positions := r.byStream[streamID]
+	if len(positions) == 0 {
+		return nil, false
+	}
+	first := r.events[r.start].Position
+	at := func(pos int64) *eventstore.Event {
+		return &r.events[(r.start+int(pos-first))%len(r.events)]
+	}
+	if at(positions[0]).StreamVersion > after+1 || at(positions[len(positions)-1]).StreamVersion < upTo {
+		return nil, false
+	}
+	var out []eventstore.Event
+	for _, pos := range positions {
+		if e := at(pos); e.StreamVersion > after {
+			out = append(out, *e)
+		}
+	}
+	return out, true
+}
+
 // read returns up to limit events after position after, and false when the
 // ring does not hold the first of them (the caller reads the table).
+// Nothing after the head is an answer too, once the ring holds anything.
 func (r *recentLog) read(after int64, limit int) ([]eventstore.Event, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -63,7 +103,12 @@ func (r *recentLog) read(after int64, limit int) ([]eventstore.Event, bool) {
 	}
 	first := r.events[r.start].Position
 	last := first + int64(n) - 1
-	if after < first-1 || after >= last {
+	if after >= last {
+		// The ring's newest event is the log's head: the writer adds to it
+		// before it moves the head. A follower caught up asks this often.
+		return nil, true
+	}
+	if after < first-1 {
 		return nil, false
 	}
 	count := min(int64(limit), last-after)

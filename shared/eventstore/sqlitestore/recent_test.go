@@ -62,6 +62,20 @@ func TestReadLogFromMemoryEqualsTheTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	streams := []string{"p-1", "p-2", "walkup-1"}
+	for i := range 8 {
+		streams = append(streams, "order-"+string(rune('a'+i)))
+	}
+	streamsFromMemory, err := s.ReadStreams(ctx, append(streams, "never-written"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamFromMemory := map[string][]eventstore.Event{}
+	for _, id := range streams {
+		if streamFromMemory[id], err = s.ReadStream(ctx, id, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if want := 40*2 + 2 + 1; len(fromMemory) != want {
 		t.Fatalf("read %d events, want %d", len(fromMemory), want)
 	}
@@ -92,6 +106,25 @@ func TestReadLogFromMemoryEqualsTheTable(t *testing.T) {
 			t.Fatalf("event %d:\nmemory %+v\ntable  %+v", i, fromMemory[i], fromTable[i])
 		}
 	}
+	streamsFromTable, err := s.ReadStreams(ctx, append(streams, "never-written"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(streamsFromTable, streamsFromMemory) {
+		t.Fatalf("ReadStreams:\nmemory %+v\ntable  %+v", streamsFromMemory, streamsFromTable)
+	}
+	for _, id := range streams {
+		fromTable, err := s.ReadStream(ctx, id, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fromTable) == 0 && id != "p-1" && id != "p-2" && id != "walkup-1" {
+			t.Fatalf("stream %s has no events after version 1", id)
+		}
+		if !reflect.DeepEqual(fromTable, streamFromMemory[id]) && (len(fromTable) > 0 || len(streamFromMemory[id]) > 0) {
+			t.Fatalf("stream %s:\nmemory %+v\ntable  %+v", id, streamFromMemory[id], fromTable)
+		}
+	}
 }
 
 // More events than the memory holds: the older ones come from the table,
@@ -108,6 +141,16 @@ func TestReadLogPastTheMemory(t *testing.T) {
 		}
 		if _, err := s.Append(ctx, eventstore.Stream{ID: "bulk", Type: "t"}, eventstore.AnyVersion, batch); err != nil {
 			t.Fatal(err)
+		}
+	}
+	// The stream's older half has left the memory: it comes from the table.
+	for _, from := range []int64{0, n - 10, n} {
+		evs, err := s.ReadStream(ctx, "bulk", from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int64(len(evs)) != n-from || (len(evs) > 0 && evs[0].StreamVersion != from+1) {
+			t.Fatalf("stream after %d: %d events, want %d", from, len(evs), n-from)
 		}
 	}
 	var after int64

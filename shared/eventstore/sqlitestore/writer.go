@@ -778,6 +778,17 @@ func (s *Store) publish(st groupState) {
 	}
 }
 
+// StreamVersion is the version of a stream the writer has seen this run
+// (eventsourcing.VersionTeller): as the file's only writer, it knows every
+// append, so a repository may trust its cache of the stream without a
+// query. ok is false for a stream the writer has not seen (or forgot).
+func (s *Store) StreamVersion(streamID string) (int64, bool) {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	v, ok := s.versions[streamID]
+	return v, ok
+}
+
 // WatchStream returns a channel closed once a commit adds events to
 // streamID after this call (or the store closes), and a func to stop
 // watching. Register before reading the stream, so no event falls between
