@@ -12,7 +12,8 @@
 //
 // A Models follows both logs with one checkpoint each, stored in the same
 // transaction as the rows they describe (Run, CatchUp, WaitFor). Rebuild
-// empties the tables and replays everything in memory, writing once.
+// empties the tables and replays everything in memory in one transaction,
+// a writer goroutine writing the changed rows in chunks meanwhile.
 // Digest hashes each model so a live and a rebuilt database (or a kiosk)
 // can prove they agree. Queries are tenant-agnostic: callers check tenancy
 // through conference management (ConferenceView.OrganizerID helps).

@@ -46,26 +46,14 @@ const (
 // flush writes every dirty entity and both checkpoints in tx. It leaves
 // the dirty flags set: the caller clears them once tx committed.
 func (s *state) flush(ctx context.Context, tx *sql.Tx, eventPos, messageSeq int64) error {
-	stmts := map[string]*sql.Stmt{}
-	defer func() {
-		for _, st := range stmts {
-			st.Close()
-		}
-	}()
-	exec := func(q string, args ...any) error {
-		st, ok := stmts[q]
-		if !ok {
-			var err error
-			if st, err = tx.PrepareContext(ctx, q); err != nil {
-				return fmt.Errorf("prepare read-model write: %w", err)
-			}
-			stmts[q] = st
-		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("write read model: %w", err)
-		}
-		return nil
-	}
+	w := newTxWriter(ctx, tx)
+	defer w.close()
+	return s.write(w.exec, eventPos, messageSeq)
+}
+
+// write passes the row of every dirty entity, and both checkpoints, to
+// exec: flush executes them at once, a rebuild hands them to its writer.
+func (s *state) write(exec func(q string, args ...any) error, eventPos, messageSeq int64) error {
 	for _, c := range sorted(s.conferences, func(c *conference) bool { return c.dirty }) {
 		if err := exec(sqlConference, c.ConferenceID[:], c.OrganizerID[:], c.Slug, c.Name, c.Tagline, c.Description, c.Venue,
 			c.ContactEmail, c.TimeZone, ms(c.StartsAt), ms(c.EndsAt), c.ReservationWindowMinutes, c.Currency, boolInt(c.Published)); err != nil {
@@ -121,6 +109,39 @@ func (s *state) flush(ctx context.Context, tx *sql.Tx, eventPos, messageSeq int6
 		}
 	}
 	return nil
+}
+
+// txWriter executes writes in a transaction, preparing each statement once.
+type txWriter struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func newTxWriter(ctx context.Context, tx *sql.Tx) *txWriter {
+	return &txWriter{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}}
+}
+
+func (w *txWriter) exec(q string, args ...any) error {
+	st, ok := w.stmts[q]
+	if !ok {
+		var err error
+		if st, err = w.tx.PrepareContext(w.ctx, q); err != nil {
+			return fmt.Errorf("prepare read-model write: %w", err)
+		}
+		w.stmts[q] = st
+	}
+	if _, err := st.ExecContext(w.ctx, args...); err != nil {
+		return fmt.Errorf("write read model: %w", err)
+	}
+	return nil
+}
+
+func (w *txWriter) close() {
+	for _, st := range w.stmts {
+		st.Close()
+	}
+	clear(w.stmts)
 }
 
 func (s *state) flushOrders(exec func(string, ...any) error) error {

@@ -1,13 +1,12 @@
 package readmodels
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
-	"strings"
 	"time"
 
 	"conference/migrations"
@@ -17,8 +16,8 @@ import (
 
 // Rebuild tuning: the reader fetches rebuildPage log positions at a time,
 // pages are decoded concurrently (pagesInFlight at most) and applied in
-// log order, and the rows built so far are written every rebuildChunk
-// events. Variables so tests can make them small.
+// log order, and the rows changed so far go to the writer every
+// rebuildChunk events. Variables so tests can make them small.
 var (
 	rebuildPage  int64 = 4096
 	rebuildChunk int64 = 16 * 4096
@@ -32,9 +31,10 @@ const (
 // Rebuild empties the read models and replays both logs into them, in
 // one transaction with the checkpoints, so a failed rebuild leaves the
 // previous models as they were. The replay happens in memory (the tables
-// being empty, nothing is read back); rows are written in chunks while
-// later pages are still being decoded. progress (may be nil) is called with
-// the events replayed so far and the log head.
+// being empty, nothing is read back); a writer goroutine writes the rows
+// in chunks while later pages are still being decoded and applied.
+// progress (may be nil) is called with the events replayed so far and the
+// log head.
 //
 // The transaction holds the database's write lock throughout, so run it
 // while the hub is stopped (`hub rebuild`), and open a new Models
@@ -64,10 +64,10 @@ func Rebuild(ctx context.Context, store *sqlitestore.Store, progress func(done, 
 		return fmt.Errorf("rebuild read models: %w", err)
 	}
 	replayed := time.Now()
-	if err := r.finish(ctx); err != nil {
-		return fmt.Errorf("rebuild read models: %w", err)
+	if err := r.tx.Commit(); err != nil {
+		return fmt.Errorf("rebuild read models: commit: %w", err)
 	}
-	r.log.Debug("read models rebuilt", "events", total, "replay", replayed.Sub(start), "final write", time.Since(replayed))
+	r.log.Debug("read models rebuilt", "events", total, "replay", replayed.Sub(start), "commit", time.Since(replayed))
 	progress(r.done, max(total, r.pos))
 	return nil
 }
@@ -80,10 +80,8 @@ type rebuilder struct {
 	pos, seq int64 // last event position and message seq applied
 	done     int64 // events read
 
-	conn      *sql.Conn
-	tx        *sql.Tx
-	cacheSize int64
-	indexes   []index
+	conn *sql.Conn
+	tx   *sql.Tx
 }
 
 func (r *rebuilder) messages(ctx context.Context) error {
@@ -120,8 +118,35 @@ type decodedPage struct {
 }
 
 // events reads the log up to total in pages, decodes pages concurrently
-// (JSON decoding is most of the work) and applies them in log order.
+// (JSON decoding is most of the work) and applies them in log order. Every
+// rebuildChunk events it takes the changed rows as a batch for a writer
+// goroutine, so writing them overlaps decoding and applying the next ones.
 func (r *rebuilder) events(ctx context.Context, total int64, progress func(done, total int64)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan batch, 1)
+	written := make(chan error, 1)
+	go r.write(ctx, cancel, batches, written)
+	err := r.replay(ctx, total, progress, batches)
+	if err == nil {
+		err = r.take(batches)
+	}
+	close(batches)
+	if err != nil {
+		cancel() // the writer's error would only be the cancellation
+		<-written
+		return err
+	}
+	if err := <-written; err != nil {
+		return err
+	}
+	// The reader stops quietly when ctx ends: not every page was applied.
+	return ctx.Err()
+}
+
+// replay applies the pages in log order, sending a batch every
+// rebuildChunk events.
+func (r *rebuilder) replay(ctx context.Context, total int64, progress func(done, total int64), batches chan<- batch) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pages := make(chan *decodedPage, pagesInFlight)
@@ -148,18 +173,76 @@ func (r *rebuilder) events(ctx context.Context, total int64, progress func(done,
 		}
 		r.done, r.pos = p.upTo, p.upTo
 		if r.done-lastReport >= rebuildChunk {
-			// Write what is built so far while the next pages decode.
-			if err := r.st.flush(ctx, r.tx, r.pos, r.seq); err != nil {
+			if err := r.take(batches); err != nil {
 				cancel()
 				for range pages {
 				}
 				return err
 			}
-			r.st.cleanAll()
 			progress(r.done, total)
 			lastReport = r.done
 		}
 	}
+	return nil
+}
+
+// take sends the rows changed since the last batch, with the checkpoints,
+// to the writer and marks them clean: later events change the entities
+// in memory, and a later batch writes them again.
+func (r *rebuilder) take(batches chan<- batch) error {
+	var b batch
+	if err := r.st.write(b.add, r.pos, r.seq); err != nil {
+		return err
+	}
+	r.st.cleanAll()
+	batches <- b // the writer drains until batches is closed
+	return nil
+}
+
+// write executes the batches on the rebuild's transaction, which no other
+// goroutine uses meanwhile, and sends its first error (or nil) to written
+// once batches is closed. After an error it stops the replay through
+// cancel and skips what still comes.
+func (r *rebuilder) write(ctx context.Context, cancel func(), batches <-chan batch, written chan<- error) {
+	// The driver starts a goroutine per statement to watch a cancellable
+	// context, a cost per row here: the statements get one that is never
+	// cancelled, and the loop checks ctx between rows instead.
+	w := newTxWriter(context.WithoutCancel(ctx), r.tx)
+	var err error
+	for b := range batches {
+		for _, row := range b {
+			if err != nil {
+				break
+			}
+			if err = ctx.Err(); err == nil {
+				err = w.exec(row.query, row.args...)
+			}
+			if err != nil {
+				cancel()
+			}
+		}
+	}
+	w.close()
+	written <- err
+}
+
+// batch is rows to write, taken from the state while applying.
+type batch []rowWrite
+
+type rowWrite struct {
+	query string
+	args  []any
+}
+
+// add records one write. Ids are passed as slices of the entities' arrays:
+// they are copied, because the writer runs while applying goes on.
+func (b *batch) add(query string, args ...any) error {
+	for i, a := range args {
+		if v, ok := a.([]byte); ok {
+			args[i] = bytes.Clone(v)
+		}
+	}
+	*b = append(*b, rowWrite{query, args})
 	return nil
 }
 
@@ -206,15 +289,14 @@ func (r *rebuilder) begin(ctx context.Context) error {
 	if r.conn, err = r.store.DB().Conn(ctx); err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
-	// A page cache big enough for the whole write keeps SQLite from
-	// spilling half-built B-tree pages to the WAL again and again; end
-	// gives the pooled connection its default back.
-	if err := r.conn.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&r.cacheSize); err != nil {
-		return fmt.Errorf("read cache size: %w", err)
-	}
-	if _, err := r.conn.ExecContext(ctx, `PRAGMA cache_size = -1048576`); err != nil { // 1 GiB at most, allocated as used
-		return fmt.Errorf("grow cache: %w", err)
-	}
+	// The connection keeps its small default page cache, and the tables
+	// keep their indexes. A cache holding the whole write (it was 1 GiB)
+	// saved no WAL writes, rows going into the B-trees in key order, and
+	// cost more than it saved: each cached page is an allocation of its
+	// own, made while writing and unmapped again after. Dropping the
+	// indexes and creating them at the end made their sort a serial step
+	// after the replay, while updating them row by row happens in the
+	// writer, overlapped with decoding.
 	if r.tx, err = r.conn.BeginTx(ctx, nil); err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -222,33 +304,6 @@ func (r *rebuilder) begin(ctx context.Context) error {
 		if _, err := r.tx.ExecContext(ctx, `DELETE FROM `+t); err != nil {
 			return fmt.Errorf("empty %s: %w", t, err)
 		}
-	}
-	// Secondary indexes are dropped during the bulk insert and created
-	// again from their own definitions: sorting once beats updating them
-	// row by row.
-	if r.indexes, err = secondaryIndexes(ctx, r.tx); err != nil {
-		return err
-	}
-	for _, ix := range r.indexes {
-		if _, err := r.tx.ExecContext(ctx, `DROP INDEX `+ix.name); err != nil {
-			return fmt.Errorf("drop index %s: %w", ix.name, err)
-		}
-	}
-	return nil
-}
-
-// finish writes the rest, restores the indexes and commits.
-func (r *rebuilder) finish(ctx context.Context) error {
-	if err := r.st.flush(ctx, r.tx, r.pos, r.seq); err != nil {
-		return err
-	}
-	for _, ix := range r.indexes {
-		if _, err := r.tx.ExecContext(ctx, ix.sql); err != nil {
-			return fmt.Errorf("create index %s: %w", ix.name, err)
-		}
-	}
-	if err := r.tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
@@ -259,33 +314,6 @@ func (r *rebuilder) end() {
 		r.tx.Rollback() //nolint:errcheck // no-op after commit
 	}
 	if r.conn != nil {
-		r.conn.ExecContext(context.Background(), `PRAGMA cache_size = `+strconv.FormatInt(r.cacheSize, 10)) //nolint:errcheck // best effort
 		r.conn.Close()
 	}
-}
-
-type index struct{ name, sql string }
-
-// secondaryIndexes lists the explicit indexes of the read-model tables.
-func secondaryIndexes(ctx context.Context, tx *sql.Tx) ([]index, error) {
-	q := `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (?` +
-		strings.Repeat(",?", len(tables)-1) + `) ORDER BY name`
-	args := make([]any, len(tables))
-	for i, t := range tables {
-		args[i] = t
-	}
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list read-model indexes: %w", err)
-	}
-	defer rows.Close()
-	var out []index
-	for rows.Next() {
-		var ix index
-		if err := rows.Scan(&ix.name, &ix.sql); err != nil {
-			return nil, fmt.Errorf("list read-model indexes: %w", err)
-		}
-		out = append(out, ix)
-	}
-	return out, rows.Err()
 }

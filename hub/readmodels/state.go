@@ -16,7 +16,8 @@ import (
 // entries and promo-code uses are a cache: while following the log they
 // are loaded from their tables when an event touches them and dropped
 // after each flush; during a rebuild the tables are empty, nothing is
-// loaded and everything stays in memory until the one final write.
+// loaded and everything stays in memory, the changed rows written in
+// chunks (rebuild.go).
 
 type conference struct {
 	conferences.ConferenceInfo

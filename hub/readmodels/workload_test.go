@@ -411,3 +411,35 @@ func TestLiveModelsMatchTheDomainAndEqualARebuild(t *testing.T) {
 		t.Fatalf("rebuilt cancelled order: got %+v", o)
 	}
 }
+
+func TestAFailedRebuildLeavesTheModelsAsTheyWere(t *testing.T) {
+	h := newHub(t)
+	run(h)
+	live, err := h.models.Digest(h.ctx)
+	h.must(err)
+
+	// Given a rebuild stopped after some chunks were handed to its writer,
+	ctx, cancel := context.WithCancel(h.ctx)
+	defer cancel()
+	defer readmodels.SetRebuildSizes(16, 32)()
+	err = readmodels.Rebuild(ctx, h.store, func(done, total int64) {
+		if done >= 4*32 {
+			cancel()
+		}
+	})
+	if err == nil {
+		t.Fatal("rebuild with a cancelled context: got no error")
+	}
+
+	// then the tables and checkpoints are the ones from before.
+	after, err := readmodels.New(h.store, readmodels.Options{})
+	h.must(err)
+	if got, want := after.Position(), h.models.Position(); got != want {
+		t.Fatalf("checkpoint after the failed rebuild: got %d, want %d", got, want)
+	}
+	again, err := after.Digest(h.ctx)
+	h.must(err)
+	if !reflect.DeepEqual(live, again) {
+		t.Fatalf("digests differ:\nbefore %v\nafter  %v", live, again)
+	}
+}
