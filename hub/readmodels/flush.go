@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"conference/shared/eventstore/sqlitestore"
 )
 
 // Every write is an INSERT OR REPLACE of the whole row: an entity in memory
@@ -45,7 +47,7 @@ const (
 
 // flush writes every dirty entity and both checkpoints in tx. It leaves
 // the dirty flags set: the caller clears them once tx committed.
-func (s *state) flush(ctx context.Context, tx *sql.Tx, eventPos, messageSeq int64) error {
+func (s *state) flush(ctx context.Context, tx sqlitestore.Tx, eventPos, messageSeq int64) error {
 	w := newTxWriter(ctx, tx)
 	defer w.close()
 	return s.write(w.exec, eventPos, messageSeq)
@@ -114,11 +116,11 @@ func (s *state) write(exec func(q string, args ...any) error, eventPos, messageS
 // txWriter executes writes in a transaction, preparing each statement once.
 type txWriter struct {
 	ctx   context.Context
-	tx    *sql.Tx
+	tx    sqlitestore.Tx
 	stmts map[string]*sql.Stmt
 }
 
-func newTxWriter(ctx context.Context, tx *sql.Tx) *txWriter {
+func newTxWriter(ctx context.Context, tx sqlitestore.Tx) *txWriter {
 	return &txWriter{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}}
 }
 

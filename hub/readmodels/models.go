@@ -212,16 +212,13 @@ func (m *Models) step(ctx context.Context) (int, error) {
 		}
 		pos = e.Position
 	}
-	tx, err := m.store.DB().BeginTx(ctx, nil)
-	if err != nil {
-		return 0, m.abandon(ctx, fmt.Errorf("read models: begin: %w", err))
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after commit
-	if err := m.st.flush(ctx, tx, pos, seq); err != nil {
-		return 0, m.abandon(ctx, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, m.abandon(ctx, fmt.Errorf("read models: commit: %w", err))
+	// The rows and checkpoints go into the store's group commit, beside
+	// the appends of the moment: a transaction of their own took the
+	// write lock as often as all of the writer's groups together. The
+	// statements run uncancellable (the writer owns the transaction).
+	wctx := context.WithoutCancel(ctx)
+	if err := m.store.Write(ctx, func(tx sqlitestore.Tx) error { return m.st.flush(wctx, tx, pos, seq) }); err != nil {
+		return 0, m.abandon(ctx, fmt.Errorf("read models: write: %w", err))
 	}
 	touched := len(m.st.touched) > 0
 	m.st.committed()
