@@ -234,7 +234,9 @@ func (m *Models) step(ctx context.Context) (int, error) {
 // abandon throws away what a failed step applied in memory, so the next
 // step starts again from the tables and checkpoints.
 func (m *Models) abandon(ctx context.Context, cause error) error {
-	if err := m.reload(ctx); err != nil {
+	// Reload even when ctx ended (a request's catch-up whose client left):
+	// state that was applied but not written must not survive.
+	if err := m.reload(context.WithoutCancel(ctx)); err != nil {
 		return errors.Join(cause, err)
 	}
 	return cause

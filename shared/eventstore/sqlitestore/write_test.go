@@ -186,3 +186,48 @@ func TestWatchStream(t *testing.T) {
 		t.Fatal("closing the store left a watcher waiting")
 	}
 }
+
+// A Write whose caller's context ends mid-statement neither fails nor
+// takes the appends sharing its transaction down: the driver would
+// interrupt the statement, and SQLite roll back the whole group.
+func TestWriteIgnoresItsContextEndingMidStatement(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	ctx := context.Background()
+	if _, err := s.DB().Exec(`CREATE TABLE t (a INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	hold := make(chan struct{})
+	go s.Write(ctx, func(sqlitestore.Tx) error { <-hold; return nil }) // the next group forms behind it
+	time.Sleep(50 * time.Millisecond)
+	appended := make(chan error, 1)
+	go func() {
+		_, err := s.Append(ctx, eventstore.Stream{ID: "x", Type: "X"}, eventstore.NoStream,
+			[]eventstore.Event{{EventID: ids.New(), Type: "E", Schema: 1}})
+		appended <- err
+	}()
+	callerCtx, cancel := context.WithCancel(ctx)
+	wrote := make(chan error, 1)
+	go func() {
+		wrote <- s.Write(ctx, func(tx sqlitestore.Tx) error {
+			time.AfterFunc(time.Millisecond, cancel)
+			_, err := tx.ExecContext(callerCtx, `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 300000)
+				INSERT INTO t SELECT x FROM c`)
+			return err
+		})
+	}()
+	time.Sleep(50 * time.Millisecond)
+	close(hold)
+	if err := <-wrote; err != nil {
+		t.Errorf("write whose context ended: %v", err)
+	}
+	if err := <-appended; err != nil {
+		t.Errorf("append in the same group: %v", err)
+	}
+	if n := countRows(t, s, `SELECT COUNT(*) FROM t`); n != 300000 {
+		t.Errorf("%d rows written, want 300000", n)
+	}
+	if n := countRows(t, s, `SELECT COUNT(*) FROM events WHERE stream_id = 'x'`); n != 1 {
+		t.Errorf("stream x has %d events, want 1", n)
+	}
+}

@@ -152,8 +152,11 @@ type Tx interface {
 // calling the store (or anything waiting for it) deadlocks, and it must
 // close the rows and statements it opens. It may run more than once (a
 // group that fails as a whole is retried request by request), so it must
-// not change anything outside the database. If ctx ends while waiting,
-// fn may still be committed.
+// not change anything outside the database. Once the writer has taken
+// the request, Write waits for its outcome even if ctx ends: the caller
+// must know whether fn committed, and fn may still be reading the
+// caller's state. If ctx ended before fn ran, fn does not run. fn's
+// statements run uncancellable whatever context it passes them.
 func (s *Store) Write(ctx context.Context, fn func(tx Tx) error) error {
 	r := &request{ctx: ctx, write: fn, done: make(chan outcome, 1)}
 	select {
@@ -163,12 +166,7 @@ func (s *Store) Write(ctx context.Context, fn func(tx Tx) error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	select {
-	case o := <-r.done:
-		return o.err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return (<-r.done).err
 }
 
 func validate(b *eventstore.Batch) error {
@@ -333,16 +331,16 @@ func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, 
 	}
 	var rows []row
 	for i, r := range group {
-		if savepoints {
-			if _, err := s.stmts.savepoint.ExecContext(ctx); err != nil {
-				return st, s.abort(ctx, err)
-			}
-		}
-		if r.write != nil {
+		if r.write != nil { // it has a savepoint of its own
 			if err := s.runWrite(ctx, r, &outs[i]); err != nil {
 				return st, s.abort(ctx, err)
 			}
 			continue
+		}
+		if savepoints {
+			if _, err := s.stmts.savepoint.ExecContext(ctx); err != nil {
+				return st, s.abort(ctx, err)
+			}
 		}
 		before := st.mark(r.batch, s.opts.Node)
 		res, planned, err := s.plan(ctx, &st, r.batch)
@@ -414,10 +412,14 @@ func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, 
 // failure undoes only its own statements. The error returned is the
 // savepoint's: the transaction itself is in trouble.
 func (s *Store) runWrite(ctx context.Context, r *request, out *outcome) error {
+	if err := r.ctx.Err(); err != nil {
+		*out = outcome{err: err} // its caller gave up before it ran
+		return nil
+	}
 	if _, err := s.stmts.savepoint.ExecContext(ctx); err != nil {
 		return err
 	}
-	err := callWrite(r.write, s.wconn)
+	err := callWrite(r.write, uncancellable{s.wconn})
 	if err != nil {
 		if _, rerr := s.stmts.rollbackTo.ExecContext(ctx); rerr != nil {
 			return rerr
@@ -428,6 +430,28 @@ func (s *Store) runWrite(ctx context.Context, r *request, out *outcome) error {
 	}
 	*out = outcome{err: err}
 	return nil
+}
+
+// uncancellable runs a Write function's statements with contexts that
+// cannot end: the driver interrupts a statement whose context ends, and
+// SQLite answers an interrupted write by rolling back the whole
+// transaction, every other request of the group with it.
+type uncancellable struct{ tx Tx }
+
+func (u uncancellable) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return u.tx.ExecContext(context.WithoutCancel(ctx), q, args...)
+}
+
+func (u uncancellable) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return u.tx.QueryContext(context.WithoutCancel(ctx), q, args...)
+}
+
+func (u uncancellable) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	return u.tx.QueryRowContext(context.WithoutCancel(ctx), q, args...)
+}
+
+func (u uncancellable) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
+	return u.tx.PrepareContext(context.WithoutCancel(ctx), q)
 }
 
 // callWrite keeps a panicking Write function from taking the writer down.
