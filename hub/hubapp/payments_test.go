@@ -72,10 +72,7 @@ func TestAcceptedPaymentConfirmsTheOrder(t *testing.T) {
 		t.Fatalf("accept: %v", err)
 	}
 	hubtest.WaitForOrder(t, h, order, registrations.OrderStatusConfirmed)
-	a, _ := h.Registrations.Availability(ctx, f.ConferenceID)
-	if a.SoldCount(f.Paid) != 2 || a.ReservedCount(f.Paid) != 0 {
-		t.Fatalf("got %d sold, %d reserved, want 2 sold", a.SoldCount(f.Paid), a.ReservedCount(f.Paid))
-	}
+	hubtest.WaitForSeats(t, h, f.ConferenceID, f.Paid, 2, 0)
 }
 
 func TestRejectedPaymentKeepsTheSeatsAndTheRegistrantMayTryAgain(t *testing.T) {

@@ -49,6 +49,7 @@ func TestWaitlistGetsTheWorkshopSeatsACancellationFrees(t *testing.T) {
 		t.Fatal(err)
 	}
 	hubtest.WaitForOrder(t, h, placed.OrderID, registrations.OrderStatusConfirmed)
+	hubtest.WaitForSeats(t, h, f.ConferenceID, f.Workshop, 2, 0)
 	a, _ := h.Registrations.Availability(ctx, f.ConferenceID)
 	if a.SoldCount(f.Workshop) != 2 || a.Remaining(f.Workshop) != hubtest.WorkshopQuota-2 {
 		t.Fatalf("got %d sold, %d remaining, want ann's 2 sold and the rest free", a.SoldCount(f.Workshop), a.Remaining(f.Workshop))

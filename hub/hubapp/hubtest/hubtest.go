@@ -159,6 +159,24 @@ func WaitForOrder(t testing.TB, h *hubapp.Hub, orderID uuid.UUID, status registr
 	})
 }
 
+// WaitForSeats waits (up to 10 s) until the conference's seat type has
+// sold seats sold and reserved seats reserved. A confirmed order does not
+// mean its seats are committed yet: the process sends ConfirmOrder and
+// CommitSeatReservation together, and the bus delivers them independently.
+func WaitForSeats(t testing.TB, h *hubapp.Hub, conferenceID, seatType uuid.UUID, sold, reserved int) {
+	t.Helper()
+	Eventually(t, 10*time.Second, fmt.Sprintf("%d seats sold, %d reserved", sold, reserved), func() error {
+		a, err := h.Registrations.Availability(context.Background(), conferenceID)
+		if err != nil {
+			return err
+		}
+		if a.SoldCount(seatType) != sold || a.ReservedCount(seatType) != reserved {
+			return fmt.Errorf("%d sold, %d reserved", a.SoldCount(seatType), a.ReservedCount(seatType))
+		}
+		return nil
+	})
+}
+
 // Eventually retries check every few milliseconds until it returns nil, and
 // fails the test with its last error after timeout.
 func Eventually(t testing.TB, timeout time.Duration, what string, check func() error) {
