@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -129,44 +128,6 @@ func (s *Store) Commit(ctx context.Context, b eventstore.Batch) (eventstore.Resu
 	case <-ctx.Done():
 		return eventstore.Result{}, ctx.Err()
 	}
-}
-
-// Tx is what a Write function may do inside the writer's transaction.
-// *sql.Tx has the same methods, so an adapter's statements serve both.
-type Tx interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
-}
-
-// Write runs fn inside the group writer's next transaction, beside the
-// appends committed with it, and returns fn's error once that transaction
-// has committed (or fn's own error, its statements undone). Adapters that
-// keep their own tables in the store's file (payments, read models,
-// checkpoints) write this way instead of in transactions of their own:
-// SQLite has one write lock, and many small writes sharing one commit
-// cost one WAL sync instead of one each.
-//
-// fn must only run statements on tx: it runs on the writer's goroutine, so
-// calling the store (or anything waiting for it) deadlocks, and it must
-// close the rows and statements it opens. It may run more than once (a
-// group that fails as a whole is retried request by request), so it must
-// not change anything outside the database. Once the writer has taken
-// the request, Write waits for its outcome even if ctx ends: the caller
-// must know whether fn committed, and fn may still be reading the
-// caller's state. If ctx ended before fn ran, fn does not run. fn's
-// statements run uncancellable whatever context it passes them.
-func (s *Store) Write(ctx context.Context, fn func(tx Tx) error) error {
-	r := &request{ctx: ctx, write: fn, done: make(chan outcome, 1)}
-	select {
-	case s.reqs <- r:
-	case <-s.quit:
-		return eventstore.ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	return (<-r.done).err
 }
 
 func validate(b *eventstore.Batch) error {
@@ -408,62 +369,6 @@ func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, 
 	return st, nil
 }
 
-// runWrite runs a Write request under a savepoint of its own, so its
-// failure undoes only its own statements. The error returned is the
-// savepoint's: the transaction itself is in trouble.
-func (s *Store) runWrite(ctx context.Context, r *request, out *outcome) error {
-	if err := r.ctx.Err(); err != nil {
-		*out = outcome{err: err} // its caller gave up before it ran
-		return nil
-	}
-	if _, err := s.stmts.savepoint.ExecContext(ctx); err != nil {
-		return err
-	}
-	err := callWrite(r.write, uncancellable{s.wconn})
-	if err != nil {
-		if _, rerr := s.stmts.rollbackTo.ExecContext(ctx); rerr != nil {
-			return rerr
-		}
-	}
-	if _, rerr := s.stmts.release.ExecContext(ctx); rerr != nil {
-		return rerr
-	}
-	*out = outcome{err: err}
-	return nil
-}
-
-// uncancellable runs a Write function's statements with contexts that
-// cannot end: the driver interrupts a statement whose context ends, and
-// SQLite answers an interrupted write by rolling back the whole
-// transaction, every other request of the group with it.
-type uncancellable struct{ tx Tx }
-
-func (u uncancellable) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return u.tx.ExecContext(context.WithoutCancel(ctx), q, args...)
-}
-
-func (u uncancellable) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return u.tx.QueryContext(context.WithoutCancel(ctx), q, args...)
-}
-
-func (u uncancellable) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	return u.tx.QueryRowContext(context.WithoutCancel(ctx), q, args...)
-}
-
-func (u uncancellable) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
-	return u.tx.PrepareContext(context.WithoutCancel(ctx), q)
-}
-
-// callWrite keeps a panicking Write function from taking the writer down.
-func callWrite(fn func(Tx) error, tx Tx) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("write function panicked: %v", p)
-		}
-	}()
-	return fn(tx)
-}
-
 // undo is what one request may change in a groupState, kept to restore
 // if the request fails. Copying the state's maps for every request would
 // cost a group of n requests n² map writes.
@@ -643,91 +548,6 @@ func (s *Store) saveOrigins(ctx context.Context, origins map[string]int64) error
 	return nil
 }
 
-func args(r row) []any {
-	e := r.e
-	return []any{e.Position, e.EventID[:], e.StreamID, e.StreamType, r.version, e.Type, e.Schema, e.Data,
-		e.Origin, e.OriginSeq, e.Seen, int64(e.HLC), nullID(e.CorrelationID), nullID(e.CausationID), e.RecordedAt.UnixMilli()}
-}
-
-// insertEach inserts rows one statement each, telling a duplicate id apart.
-func (s *Store) insertEach(ctx context.Context, rows []row) error {
-	for _, r := range rows {
-		res, err := s.stmts.insert.ExecContext(ctx, args(r)...)
-		if err != nil {
-			return fmt.Errorf("insert event %s into %s: %w", r.e.EventID, r.e.StreamID, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("%w: event %s already stored", errSlowPath, r.e.EventID)
-		}
-	}
-	return s.insertTail(ctx, rows)
-}
-
-// insertAll inserts rows with multi-row statements of fixed sizes, so a few
-// prepared statements cover any group. Every row must land at its planned
-// position.
-func (s *Store) insertAll(ctx context.Context, all []row, head int64) error {
-	for rows := all; len(rows) > 0; {
-		n := chunkFor(len(rows))
-		stmt, err := s.insertStmt(ctx, n)
-		if err != nil {
-			return err
-		}
-		a := make([]any, 0, n*insertColumns)
-		for _, r := range rows[:n] {
-			a = append(a, args(r)...)
-		}
-		res, err := stmt.ExecContext(ctx, a...)
-		if err != nil {
-			return err
-		}
-		if got, _ := res.RowsAffected(); got != int64(n) {
-			return fmt.Errorf("inserted %d of %d rows", got, n)
-		}
-		rows = rows[n:]
-	}
-	return s.insertTail(ctx, all)
-}
-
-// chunkSizes are the multi-row statement sizes, largest first.
-var chunkSizes = []int{128, 64, 32, 16, 8, 4, 2, 1}
-
-// chunkFor is the largest statement size that n rows fill.
-func chunkFor(n int) int {
-	for _, size := range chunkSizes {
-		if n >= size {
-			return size
-		}
-	}
-	return 1
-}
-
-const insertColumns = 15
-
-const insertPrefix = `INSERT INTO events (position, event_id, stream_id, stream_type, stream_version, type, schema, data,
-	origin, origin_seq, seen, hlc, correlation_id, causation_id, recorded_at) VALUES `
-
-func (s *Store) insertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
-	if st, ok := s.stmts.multi[n]; ok {
-		return st, nil
-	}
-	var b strings.Builder
-	b.WriteString(insertPrefix)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-	}
-	b.WriteString(" ON CONFLICT (event_id) DO NOTHING")
-	st, err := s.wconn.PrepareContext(ctx, b.String())
-	if err != nil {
-		return nil, fmt.Errorf("prepare %d-row insert: %w", n, err)
-	}
-	s.stmts.multi[n] = st
-	return st, nil
-}
-
 func (s *Store) writeMessages(ctx context.Context, st *groupState, b eventstore.Batch) error {
 	for _, m := range b.Outbox {
 		if _, err := s.stmts.message.ExecContext(ctx, messageArgs(m, s.opts.Now())...); err != nil {
@@ -799,57 +619,6 @@ func (s *Store) publish(st groupState) {
 			}
 			delete(s.watchers, id)
 		}
-	}
-}
-
-// StreamVersion is the version of a stream the writer has seen this run
-// (eventsourcing.VersionTeller): as the file's only writer, it knows every
-// append, so a repository may trust its cache of the stream without a
-// query. ok is false for a stream the writer has not seen (or forgot).
-func (s *Store) StreamVersion(streamID string) (int64, bool) {
-	s.notifyMu.Lock()
-	defer s.notifyMu.Unlock()
-	v, ok := s.versions[streamID]
-	return v, ok
-}
-
-// WatchStream returns a channel closed once a commit adds events to
-// streamID after this call (or the store closes), and a func to stop
-// watching. Register before reading the stream, so no event falls between
-// the read and the wait. The writer knows which streams each commit
-// touched, so a long poll costs nothing until its stream changes.
-func (s *Store) WatchStream(streamID string) (<-chan struct{}, func()) {
-	ch := make(chan struct{})
-	s.notifyMu.Lock()
-	defer s.notifyMu.Unlock()
-	if s.watchers == nil {
-		s.watchers = map[string]map[chan struct{}]struct{}{}
-	}
-	if s.watchers[streamID] == nil {
-		s.watchers[streamID] = map[chan struct{}]struct{}{}
-	}
-	s.watchers[streamID][ch] = struct{}{}
-	return ch, func() {
-		s.notifyMu.Lock()
-		defer s.notifyMu.Unlock()
-		if set, ok := s.watchers[streamID]; ok {
-			delete(set, ch)
-			if len(set) == 0 {
-				delete(s.watchers, streamID)
-			}
-		}
-	}
-}
-
-// wakeWatchers releases every WatchStream waiter: the store is closing.
-func (s *Store) wakeWatchers() {
-	s.notifyMu.Lock()
-	defer s.notifyMu.Unlock()
-	for id, set := range s.watchers {
-		for ch := range set {
-			close(ch)
-		}
-		delete(s.watchers, id)
 	}
 }
 

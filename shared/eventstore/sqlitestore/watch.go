@@ -1,0 +1,52 @@
+package sqlitestore
+
+// StreamVersion is the version of a stream the writer has seen this run
+// (eventsourcing.VersionTeller): as the file's only writer, it knows every
+// append, so a repository may trust its cache of the stream without a
+// query. ok is false for a stream the writer has not seen (or forgot).
+func (s *Store) StreamVersion(streamID string) (int64, bool) {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	v, ok := s.versions[streamID]
+	return v, ok
+}
+
+// WatchStream returns a channel closed once a commit adds events to
+// streamID after this call (or the store closes), and a func to stop
+// watching. Register before reading the stream, so no event falls between
+// the read and the wait. The writer knows which streams each commit
+// touched, so a long poll costs nothing until its stream changes.
+func (s *Store) WatchStream(streamID string) (<-chan struct{}, func()) {
+	ch := make(chan struct{})
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	if s.watchers == nil {
+		s.watchers = map[string]map[chan struct{}]struct{}{}
+	}
+	if s.watchers[streamID] == nil {
+		s.watchers[streamID] = map[chan struct{}]struct{}{}
+	}
+	s.watchers[streamID][ch] = struct{}{}
+	return ch, func() {
+		s.notifyMu.Lock()
+		defer s.notifyMu.Unlock()
+		if set, ok := s.watchers[streamID]; ok {
+			delete(set, ch)
+			if len(set) == 0 {
+				delete(s.watchers, streamID)
+			}
+		}
+	}
+}
+
+// wakeWatchers releases every WatchStream waiter: the store is closing.
+func (s *Store) wakeWatchers() {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	for id, set := range s.watchers {
+		for ch := range set {
+			close(ch)
+		}
+		delete(s.watchers, id)
+	}
+}
