@@ -30,6 +30,7 @@ func (th *testHub) paidOrder(t testing.TB, v venue, slug string, n int, name, em
 		WantRedirect(t, "/orders/"+id.String())
 	reg.Post(reg.pay(id), url.Values{"decision": {"accept"}}).WantRedirect(t, "/orders/"+id.String())
 	reg.waitStatus(id, registrations.OrderStatusConfirmed)
+	hubtest.WaitForSold(t, th.hub, v.conf, id)
 	return reg, id
 }
 

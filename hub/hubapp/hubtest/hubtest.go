@@ -177,6 +177,23 @@ func WaitForSeats(t testing.TB, h *hubapp.Hub, conferenceID, seatType uuid.UUID,
 	})
 }
 
+// WaitForSold waits (up to 10 s) until the order's seats are sold in the
+// conference's availability, which follows the order's confirmation by a
+// moment (see WaitForSeats).
+func WaitForSold(t testing.TB, h *hubapp.Hub, conferenceID, orderID uuid.UUID) {
+	t.Helper()
+	Eventually(t, 10*time.Second, "the order's seats sold", func() error {
+		a, err := h.Registrations.Availability(context.Background(), conferenceID)
+		if err != nil {
+			return err
+		}
+		if sold, _ := a.SoldTo(orderID); sold.Total() == 0 {
+			return fmt.Errorf("order %s has no seats sold", orderID)
+		}
+		return nil
+	})
+}
+
 // Eventually retries check every few milliseconds until it returns nil, and
 // fails the test with its last error after timeout.
 func Eventually(t testing.TB, timeout time.Duration, what string, check func() error) {
