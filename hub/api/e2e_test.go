@@ -2,10 +2,13 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"conference/hub/api"
 	"conference/hub/hubapp"
@@ -101,6 +104,18 @@ func TestUnpaidOrderExpiresAndCanNoLongerBeChanged(t *testing.T) {
 		o = e.waitWhile(p, "reserved")
 		if o.Status != "expired" {
 			return errStatus(o.Status)
+		}
+		return nil
+	})
+	// Expiring also releases the seats, delivered apart from the order's
+	// expiry: let it land before counting what the refusals write.
+	hubtest.Eventually(t, 10*time.Second, "the expired order's seats released", func() error {
+		a, err := e.h.Registrations.Availability(t.Context(), e.f.ConferenceID)
+		if err != nil {
+			return err
+		}
+		if held, ok := a.Reservation(uuid.MustParse(p.OrderID)); ok && held.Total() > 0 {
+			return fmt.Errorf("availability still holds %v", held)
 		}
 		return nil
 	})
