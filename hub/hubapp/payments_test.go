@@ -118,6 +118,7 @@ func TestPaymentAcceptedAfterExpiryWhenTheSeatsAreGoneIsRefunded(t *testing.T) {
 	pay := pendingPayment(t, h, late)
 	clock.Advance(16 * time.Minute)
 	hubtest.WaitForOrder(t, h, late, registrations.OrderStatusExpired)
+	hubtest.WaitForSeats(t, h, f.ConferenceID, f.Workshop, 0, 0) // released a moment after the expiry
 	other := place(t, h, f.ConferenceID, f.Workshop, hubtest.WorkshopQuota, "")
 	hubtest.WaitForOrder(t, h, other, registrations.OrderStatusReserved)
 
