@@ -47,16 +47,19 @@ const persistEvery = 10_000
 const checkpointName = "sync-scope"
 
 // SQLStore is implemented by stores that keep their log in a SQL database
-// the index can live beside (sqlitestore.Store).
+// the index can live beside (sqlitestore.Store). The index's writes go
+// through the store's group commit, beside the appends of the moment.
 type SQLStore interface {
 	DB() *sql.DB
+	Write(ctx context.Context, fn func(tx sqlitestore.Tx) error) error
+	SaveCheckpoint(ctx context.Context, tx sqlitestore.Tx, name string, position int64) error
 }
 
 // Pager pages a hub's log for kiosks. It is safe for concurrent use: many
 // kiosks page at once while one index follows the log.
 type Pager struct {
 	store eventstore.Store
-	db    *sql.DB // nil: the index lives in memory and is rebuilt at start
+	sql   SQLStore // nil: the index lives in memory and is rebuilt at start
 	log   *slog.Logger
 	// maxScan bounds how many events one Page call examines, so a kiosk
 	// whose conferences are a small share of the log still gets an answer
@@ -81,14 +84,14 @@ func WithLogger(l *slog.Logger) Option { return func(p *Pager) { p.log = l } }
 func WithMaxScan(n int) Option { return func(p *Pager) { p.maxScan = n } }
 
 // WithoutPersistence keeps the index in memory only, even on a SQL store.
-func WithoutPersistence() Option { return func(p *Pager) { p.db = nil } }
+func WithoutPersistence() Option { return func(p *Pager) { p.sql = nil } }
 
 // New returns a pager over store. The index is loaded (and its schema
 // migrated) lazily, on the first Page or Sync, so New cannot fail.
 func New(store eventstore.Store, opts ...Option) *Pager {
 	p := &Pager{store: store, log: slog.Default(), maxScan: 50_000, cls: NewClassifier()}
 	if s, ok := store.(SQLStore); ok {
-		p.db = s.DB()
+		p.sql = s
 	}
 	for _, o := range opts {
 		o(p)
@@ -229,18 +232,19 @@ func (p *Pager) Run(ctx context.Context) error {
 
 // load reads the persisted index, migrating its schema first.
 func (p *Pager) load(ctx context.Context) error {
-	if p.db == nil {
+	if p.sql == nil {
 		return nil
 	}
-	if err := migrations.Apply(ctx, p.db, Schema); err != nil {
+	db := p.sql.DB()
+	if err := migrations.Apply(ctx, db, Schema); err != nil {
 		return fmt.Errorf("scope index schema: %w", err)
 	}
-	err := p.db.QueryRowContext(ctx, `SELECT position FROM checkpoints WHERE name = ?`, checkpointName).Scan(&p.indexed)
+	err := db.QueryRowContext(ctx, `SELECT position FROM checkpoints WHERE name = ?`, checkpointName).Scan(&p.indexed)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("read scope checkpoint: %w", err)
 	}
 	p.persisted = p.indexed
-	rows, err := p.db.QueryContext(ctx, `SELECT stream_id, conference_id FROM sync_scope_streams`)
+	rows, err := db.QueryContext(ctx, `SELECT stream_id, conference_id FROM sync_scope_streams`)
 	if err != nil {
 		return fmt.Errorf("read scope index: %w", err)
 	}
@@ -259,20 +263,13 @@ func (p *Pager) load(ctx context.Context) error {
 	return rows.Err()
 }
 
-// GroupWriter is implemented by stores that run an adapter's statements in
-// their own group commit (sqlitestore.Store.Write): the index's writes then
-// share a commit with the appends of the moment.
-type GroupWriter interface {
-	Write(ctx context.Context, fn func(tx sqlitestore.Tx) error) error
-}
-
 // persist stores newly learned streams and the position they cover in one
 // transaction, so a crash leaves the index consistent with its checkpoint.
 func (p *Pager) persist(ctx context.Context, learned []string, position int64) error {
-	if p.db == nil {
+	if p.sql == nil {
 		return nil
 	}
-	write := func(tx sqlitestore.Tx) error {
+	err := p.sql.Write(ctx, func(tx sqlitestore.Tx) error {
 		if len(learned) > 0 {
 			st, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO sync_scope_streams (stream_id, conference_id) VALUES (?, ?)`)
 			if err != nil {
@@ -286,33 +283,10 @@ func (p *Pager) persist(ctx context.Context, learned []string, position int64) e
 				}
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (name, position) VALUES (?, ?)
-			ON CONFLICT (name) DO UPDATE SET position = excluded.position`, checkpointName, position); err != nil {
-			return fmt.Errorf("checkpoint: %w", err)
-		}
-		return nil
-	}
-	var err error
-	if gw, ok := p.store.(GroupWriter); ok {
-		err = gw.Write(ctx, write)
-	} else {
-		err = inTx(ctx, p.db, write)
-	}
+		return p.sql.SaveCheckpoint(ctx, tx, checkpointName, position)
+	})
 	if err != nil {
 		return fmt.Errorf("persist scope index: %w", err)
 	}
 	return nil
-}
-
-// inTx runs fn in a transaction of its own on db.
-func inTx(ctx context.Context, db *sql.DB, fn func(tx sqlitestore.Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after commit
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
 }
