@@ -118,6 +118,14 @@ func (s *Store) ReadStreams(ctx context.Context, streamIDs []string) (map[string
 		query = append(query, id)
 	}
 	streamIDs = query
+	tails := make(map[string][]eventstore.Event, len(query))
+	for _, id := range query {
+		tail, err := s.unindexedOf(ctx, id, 0)
+		if err != nil {
+			return nil, err
+		}
+		tails[id] = tail
+	}
 	for len(streamIDs) > 0 {
 		n := min(len(streamIDs), idsPerStatement)
 		args := make([]any, n)
@@ -136,6 +144,11 @@ func (s *Store) ReadStreams(ctx context.Context, streamIDs []string) (map[string
 			out[e.StreamID] = append(out[e.StreamID], e)
 		}
 		streamIDs = streamIDs[n:]
+	}
+	for id, tail := range tails {
+		if evs := withUnindexed(out[id], tail); len(evs) > 0 {
+			out[id] = evs
+		}
 	}
 	return out, nil
 }

@@ -25,13 +25,13 @@ func (s *Store) insertEach(ctx context.Context, rows []row) error {
 			return fmt.Errorf("%w: event %s already stored", errSlowPath, r.e.EventID)
 		}
 	}
-	return s.insertTail(ctx, rows)
+	return nil
 }
 
 // insertAll inserts rows with multi-row statements of fixed sizes, so a few
 // prepared statements cover any group. Every row must land at its planned
 // position.
-func (s *Store) insertAll(ctx context.Context, all []row, head int64) error {
+func (s *Store) insertAll(ctx context.Context, all []row) error {
 	for rows := all; len(rows) > 0; {
 		n := chunkFor(len(rows))
 		stmt, err := s.insertStmt(ctx, n)
@@ -51,7 +51,7 @@ func (s *Store) insertAll(ctx context.Context, all []row, head int64) error {
 		}
 		rows = rows[n:]
 	}
-	return s.insertTail(ctx, all)
+	return nil
 }
 
 // chunkSizes are the multi-row statement sizes, largest first.

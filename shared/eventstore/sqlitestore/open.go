@@ -79,17 +79,18 @@ type Store struct {
 	stopped chan struct{}
 	once    sync.Once
 
-	notifyMu sync.Mutex
-	head     int64
-	appended chan struct{}                         // closed and replaced on every commit that adds events
-	messaged chan struct{}                         // likewise for outbox messages
-	versions map[string]int64                      // writer-owned cache: stream -> version
-	origins  map[string]int64                      // writer-owned cache: origin -> last seq
-	tail     int64                                 // writer-owned: entries in stream_tail (streamindex.go)
-	watchers map[string]map[chan struct{}]struct{} // WatchStream's, by stream
-	recent   recentLog                             // the newest events, for ReadLog
-	groups   int64                                 // committed groups, for Stats
-	grouped  int64                                 // requests in those groups
+	notifyMu  sync.Mutex
+	head      int64
+	appended  chan struct{}                         // closed and replaced on every commit that adds events
+	messaged  chan struct{}                         // likewise for outbox messages
+	versions  map[string]int64                      // writer-owned cache: stream -> version
+	origins   map[string]int64                      // writer-owned cache: origin -> last seq
+	indexed   int64                                 // writer-owned: how far stream_index reaches (streamindex.go)
+	unindexed map[string]int64                      // writer-owned: stream -> version, of the unindexed events
+	watchers  map[string]map[chan struct{}]struct{} // WatchStream's, by stream
+	recent    recentLog                             // the newest events, for ReadLog
+	groups    int64                                 // committed groups, for Stats
+	grouped   int64                                 // requests in those groups
 }
 
 // Stats describes the group writer's batching so far.
@@ -199,7 +200,7 @@ func (s *Store) open(ctx context.Context) error {
 	if err := s.prepare(ctx); err != nil {
 		return err
 	}
-	if err := s.loadTailSize(ctx); err != nil {
+	if err := s.loadUnindexed(ctx); err != nil {
 		return err
 	}
 	s.db = openGated(dsn, s.gate)

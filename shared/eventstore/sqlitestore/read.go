@@ -45,11 +45,21 @@ func (s *Store) ReadStream(ctx context.Context, streamID string, after int64) ([
 	if evs, ok := s.streamFromMemory(streamID, after); ok {
 		return evs, nil
 	}
+	// The unindexed events first: one the index takes meanwhile is then
+	// found there (streamindex.go).
+	tail, err := s.unindexedOf(ctx, streamID, after)
+	if err != nil {
+		return nil, err
+	}
 	rows, err := s.reads.stream.QueryContext(ctx, streamID, after)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
 	}
-	return scanEvents(rows, 0)
+	evs, err := scanEvents(rows, 0)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
+	}
+	return withUnindexed(evs, tail), nil
 }
 
 // streamFromMemory answers a stream the writer has seen this run when it

@@ -8,7 +8,7 @@ import (
 )
 
 // recentSize is how many of the last committed events the store keeps in
-// memory (a few MB).
+// memory (a few MB). It bounds the unindexed events (streamindex.go).
 const recentSize = 4096
 
 // recentLog holds the newest committed events, exactly as ReadLog would
@@ -25,15 +25,18 @@ type recentLog struct {
 	// byStream lists the positions each stream has in the ring, oldest
 	// first, for ReadStream.
 	byStream map[string][]int64
+	// indexed is how far the stream index reaches; the ring holds every
+	// event after it unless lost is set.
+	indexed int64
+	lost    bool
 }
 
-// add appends a committed group's events, oldest first.
-func (r *recentLog) add(rows []row) {
-	if len(rows) == 0 {
-		return
-	}
+// add appends a committed group's events, oldest first, and how far the
+// stream index reaches once the group committed.
+func (r *recentLog) add(rows []row, indexed int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.indexed = indexed
 	for _, rw := range rows {
 		e := *rw.e
 		// What a read of the row returns: the version column, the time
@@ -43,8 +46,9 @@ func (r *recentLog) add(rows []row) {
 		e.Data = slices.Clone(e.Data)
 		if n := len(r.events); n > 0 && r.events[(r.start+n-1)%n].Position+1 != e.Position {
 			// Not contiguous (cannot happen while the writer alone
-			// assigns positions): forget everything rather than serve a gap.
-			r.events, r.start, r.byStream = r.events[:0], 0, nil
+			// assigns positions): forget everything rather than serve a
+			// gap, and leave the unindexed events to the table.
+			r.events, r.start, r.byStream, r.lost = r.events[:0], 0, nil, true
 		}
 		if r.byStream == nil {
 			r.byStream = map[string][]int64{}
@@ -115,6 +119,42 @@ func (r *recentLog) read(after int64, limit int) ([]eventstore.Event, bool) {
 	out := make([]eventstore.Event, count)
 	for i := range out {
 		out[i] = r.events[(r.start+int(after-first+1)+i)%n]
+	}
+	return out, true
+}
+
+// indexedAt is how far the stream index reaches, as published.
+func (r *recentLog) indexedAt() int64 {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.indexed
+}
+
+// unindexed returns the events of streamID after the stream index's reach
+// with version > after, and false unless the ring holds every event past
+// that reach.
+func (r *recentLog) unindexed(streamID string, after int64) ([]eventstore.Event, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.lost {
+		return nil, false
+	}
+	n := len(r.events)
+	if n == 0 {
+		return nil, true // nothing committed since the index's reach
+	}
+	first := r.events[r.start].Position
+	if first > r.indexed+1 {
+		return nil, false
+	}
+	var out []eventstore.Event
+	for _, pos := range r.byStream[streamID] {
+		if pos <= r.indexed {
+			continue
+		}
+		if e := &r.events[(r.start+int(pos-first))%n]; e.StreamVersion > after {
+			out = append(out, *e)
+		}
 	}
 	return out, true
 }

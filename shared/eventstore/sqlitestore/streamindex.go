@@ -3,104 +3,158 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
-	"strings"
+
+	"conference/shared/eventstore"
 )
 
-// The stream index (stream_id, stream_version -> position) lives in two
-// tables (migration 0002 says why): stream_tail takes the entries of new
-// events in the same statement-batch as the events themselves, and the
-// writer moves the tail into stream_index in batches. Readers look in
-// both within one statement, so one snapshot answers for both.
+// The stream index (stream_id, stream_version -> position) lives in its
+// own table (migration 0002 says why), and a commit writes nothing to it
+// (migration 0003): the events committed since the last batch stay
+// unindexed until there are indexBatch of them, and the writer then moves
+// them all into stream_index in one statement, sorted by stream, so each
+// leaf page of the big index is written once per batch rather than once
+// per commit. The checkpoint indexCheckpoint, written in the same
+// transaction, says how far stream_index reaches.
+//
+// The unindexed events are always the newest, and the memory ring holds at
+// least indexBatch of the newest (recent.go), so readers take a stream's
+// unindexed events from memory and the rest from stream_index. The writer
+// knows the unindexed streams' versions. At start the store loads the
+// unindexed events into the ring from the events table.
 
-// indexBatch is how long the tail may grow under load before the writer
-// moves it into stream_index. Longer batches write each page of the big
-// index for more events; a shorter tail keeps stream_tail's pages few.
-const indexBatch = 1024
+// indexBatch is how many events may wait unindexed. Longer batches write
+// each page of the big index for more events; the ring must hold them all.
+const indexBatch = recentSize
 
-// quietGroup is the group size below which the writer moves the tail at
-// once: few appends touch few index pages, so batching gains little.
-const quietGroup = 8
+// indexCheckpoint names the checkpoint of the stream index.
+const indexCheckpoint = "eventstore/stream_index"
 
 const (
-	moveTailSQL  = `INSERT INTO stream_index (stream_id, stream_version, position) SELECT stream_id, stream_version, position FROM stream_tail`
-	clearTailSQL = `DELETE FROM stream_tail`
-	tailSizeSQL  = `SELECT count(*) FROM stream_tail`
+	// moveSQL indexes the events after a position. An entry indexed
+	// already stays as it is: moving twice changes nothing.
+	moveSQL = `INSERT OR IGNORE INTO stream_index (stream_id, stream_version, position)
+		SELECT stream_id, stream_version, position FROM events WHERE position > ? ORDER BY stream_id, stream_version`
 
-	streamVersionSQL = `SELECT COALESCE(MAX(v), 0) FROM (
-		SELECT MAX(stream_version) AS v FROM stream_index WHERE stream_id = ?1
-		UNION ALL
-		SELECT MAX(stream_version) FROM stream_tail WHERE stream_id = ?1)`
+	streamVersionSQL = `SELECT COALESCE(MAX(stream_version), 0) FROM stream_index WHERE stream_id = ?`
 
-	tailPrefix = `INSERT INTO stream_tail (stream_id, stream_version, position) VALUES `
+	// unindexedSQL reads the events after a position: the unindexed ones.
+	unindexedSQL = `SELECT ` + eventColumns + ` FROM events WHERE position > ? ORDER BY position`
 )
 
-// streamEventsSQL selects the events of the streams matched by where (a
-// condition on stream_id and stream_version, the same for both tables).
+// streamEventsSQL selects the indexed events of the streams matched by
+// where (a condition on stream_id and stream_version).
 func streamEventsSQL(where, orderBy string) string {
 	return `SELECT ` + eventColumns + ` FROM events WHERE position IN (
-			SELECT position FROM stream_index WHERE ` + where + `
-			UNION ALL
-			SELECT position FROM stream_tail WHERE ` + where + `)
+			SELECT position FROM stream_index WHERE ` + where + `)
 		ORDER BY ` + orderBy
 }
 
-// loadTailSize reads how many entries wait in stream_tail.
-func (s *Store) loadTailSize(ctx context.Context) error {
-	if err := s.wconn.QueryRowContext(ctx, tailSizeSQL).Scan(&s.tail); err != nil {
-		return fmt.Errorf("read stream index tail: %w", err)
+// loadUnindexed reads how far the stream index reaches and loads the
+// events after it into the ring and their streams' versions into the
+// writer's map, before the writer starts.
+func (s *Store) loadUnindexed(ctx context.Context) error {
+	err := s.wconn.QueryRowContext(ctx, `SELECT position FROM checkpoints WHERE name = ?`, indexCheckpoint).Scan(&s.indexed)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read the stream index checkpoint: %w", err)
 	}
+	rows, err := s.wconn.QueryContext(ctx, unindexedSQL, s.indexed)
+	if err != nil {
+		return fmt.Errorf("read unindexed events: %w", err)
+	}
+	evs, err := scanEvents(rows, 0)
+	if err != nil {
+		return fmt.Errorf("read unindexed events: %w", err)
+	}
+	if len(evs) > indexBatch {
+		// Only a store stopped in the middle of a batch larger than any
+		// the writer makes could leave this; index them now.
+		if _, err := s.wconn.ExecContext(ctx, moveSQL, s.indexed); err != nil {
+			return fmt.Errorf("index %d events: %w", len(evs), err)
+		}
+		last := evs[len(evs)-1].Position
+		if _, err := s.wconn.ExecContext(ctx, `INSERT OR REPLACE INTO checkpoints (name, position) VALUES (?, ?)`, indexCheckpoint, last); err != nil {
+			return fmt.Errorf("save the stream index checkpoint: %w", err)
+		}
+		s.indexed, evs = last, nil
+	}
+	s.unindexed = map[string]int64{}
+	rs := make([]row, len(evs))
+	for i := range evs {
+		rs[i] = row{e: &evs[i], version: evs[i].StreamVersion}
+		s.unindexed[evs[i].StreamID] = evs[i].StreamVersion
+	}
+	s.recent.add(rs, s.indexed)
 	return nil
 }
 
-// indexStreams moves the tail into stream_index inside the group's
-// transaction when it is due: the tail has grown to indexBatch, or the
-// group is a quiet one.
-func (s *Store) indexStreams(ctx context.Context, st *groupState, groupSize int) error {
-	st.tail = s.tail + (st.head - st.start)
-	if st.tail <= 0 || (st.tail < indexBatch && groupSize >= quietGroup) {
+// indexStreams moves the unindexed events into stream_index inside the
+// group's transaction when indexBatch of them wait.
+func (s *Store) indexStreams(ctx context.Context, st *groupState) error {
+	st.indexed = s.indexed
+	if st.head-s.indexed < indexBatch {
 		return nil
 	}
-	if _, err := s.stmts.moveTail.ExecContext(ctx); err != nil {
-		return fmt.Errorf("index %d stream entries: %w", st.tail, err)
+	if _, err := s.stmts.move.ExecContext(ctx, s.indexed); err != nil {
+		return fmt.Errorf("index the events after %d: %w", s.indexed, err)
 	}
-	if _, err := s.stmts.clearTail.ExecContext(ctx); err != nil {
-		return fmt.Errorf("clear stream index tail: %w", err)
+	if _, err := s.stmts.saveIndexed.ExecContext(ctx, indexCheckpoint, st.head); err != nil {
+		return fmt.Errorf("save the stream index checkpoint: %w", err)
 	}
-	st.tail = 0
+	st.indexed = st.head
 	return nil
 }
 
-// tailStmt is the prepared statement adding n entries to stream_tail.
-func (s *Store) tailStmt(ctx context.Context, n int) (*sql.Stmt, error) {
-	if st, ok := s.stmts.tailMulti[n]; ok {
-		return st, nil
+// unindexedVersion is a stream's version among the unindexed events.
+func (s *Store) unindexedVersion(id string) (int64, bool) {
+	v, ok := s.unindexed[id]
+	return v, ok
+}
+
+// indexedAfter records a committed group's streams among the unindexed
+// ones, or forgets them all when the group indexed everything.
+func (s *Store) indexedAfter(st groupState) {
+	if st.indexed != s.indexed {
+		s.indexed = st.indexed
+		clear(s.unindexed)
+		return
 	}
-	q := tailPrefix + strings.TrimSuffix(strings.Repeat("(?,?,?),", n), ",")
-	st, err := s.wconn.PrepareContext(ctx, q)
+	for id, v := range st.versions {
+		s.unindexed[id] = v
+	}
+}
+
+// withUnindexed completes the indexed events of a stream, read after tail
+// was taken from memory, with the unindexed events in tail. An event moved
+// into the index in between is in both; newer versions win nothing, since
+// both hold the same events.
+func withUnindexed(indexed, tail []eventstore.Event) []eventstore.Event {
+	last := int64(-1)
+	if n := len(indexed); n > 0 {
+		last = indexed[n-1].StreamVersion
+	}
+	for _, e := range tail {
+		if e.StreamVersion > last {
+			indexed = append(indexed, e)
+		}
+	}
+	return indexed
+}
+
+// unindexedOf returns the unindexed events of a stream with version >
+// after, from memory, or from the events table when the ring does not
+// cover them all (never while the writer keeps the ring, but cheap to
+// read: at most indexBatch rows).
+func (s *Store) unindexedOf(ctx context.Context, streamID string, after int64) ([]eventstore.Event, error) {
+	if evs, ok := s.recent.unindexed(streamID, after); ok {
+		return evs, nil
+	}
+	indexed := s.recent.indexedAt()
+	rows, err := s.db.QueryContext(ctx, `SELECT `+eventColumns+` FROM events
+		WHERE position > ? AND stream_id = ? AND stream_version > ? ORDER BY position`, indexed, streamID, after)
 	if err != nil {
-		return nil, fmt.Errorf("prepare %d-entry tail insert: %w", n, err)
+		return nil, fmt.Errorf("read unindexed events of %s: %w", streamID, err)
 	}
-	s.stmts.tailMulti[n] = st
-	return st, nil
-}
-
-// insertTail adds the stream index entries of rows to stream_tail.
-func (s *Store) insertTail(ctx context.Context, rows []row) error {
-	for len(rows) > 0 {
-		n := chunkFor(len(rows))
-		stmt, err := s.tailStmt(ctx, n)
-		if err != nil {
-			return err
-		}
-		a := make([]any, 0, 3*n)
-		for _, r := range rows[:n] {
-			a = append(a, r.e.StreamID, r.version, r.e.Position)
-		}
-		if _, err := stmt.ExecContext(ctx, a...); err != nil {
-			return fmt.Errorf("index %d events: %w", n, err)
-		}
-		rows = rows[n:]
-	}
-	return nil
+	return scanEvents(rows, 0)
 }

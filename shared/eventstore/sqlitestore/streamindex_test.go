@@ -40,87 +40,126 @@ func wantVersions(t *testing.T, stream string, events []eventstore.Event, from, 
 	}
 }
 
-// indexed counts the entries in the big stream index and in its tail.
-func indexed(t *testing.T, db *sql.DB) (index, tail int) {
+// indexed counts the entries in the stream index and reads how far its
+// checkpoint says it reaches.
+func indexed(t *testing.T, db *sql.DB) (entries int, reach int64) {
 	t.Helper()
-	if err := db.QueryRow(`SELECT (SELECT count(*) FROM stream_index), (SELECT count(*) FROM stream_tail)`).Scan(&index, &tail); err != nil {
+	if err := db.QueryRow(`SELECT (SELECT count(*) FROM stream_index),
+		(SELECT position FROM checkpoints WHERE name = 'eventstore/stream_index')`).Scan(&entries, &reach); err != nil {
 		t.Fatal(err)
 	}
-	return index, tail
+	return entries, reach
 }
 
-// A stream's newest events may wait in the index's tail; readers get them
-// from there, and the writer moves the tail into the big index later
-// without indexing any event twice.
-func TestStreamsReadWholeWhileTheirTailIsNotIndexedYet(t *testing.T) {
+// appendBatch appends n events to stream in one append.
+func appendBatch(t *testing.T, s *sqlitestore.Store, stream string, expected int64, n int) {
+	t.Helper()
+	evs := make([]eventstore.Event, n)
+	for i := range evs {
+		evs[i] = eventstore.Event{EventID: ids.New(), Type: "test.Happened", Schema: 1, Data: []byte(`{}`)}
+	}
+	if _, err := s.Append(context.Background(), eventstore.Stream{ID: stream, Type: "order"}, expected, evs); err != nil {
+		t.Fatalf("append %d to %s at %d: %v", n, stream, expected, err)
+	}
+}
+
+// wantWhole reads streams one by one and together and checks each is
+// versions 1..to.
+func wantWhole(t *testing.T, s *sqlitestore.Store, to map[string]int64) {
+	t.Helper()
+	ctx := context.Background()
+	var ids []string
+	for stream, v := range to {
+		ids = append(ids, stream)
+		evs, err := s.ReadStream(ctx, stream, 0)
+		must(t, err)
+		wantVersions(t, stream, evs, 1, v)
+		if v > 2 {
+			evs, err = s.ReadStream(ctx, stream, v-2)
+			must(t, err)
+			wantVersions(t, stream, evs, v-1, v)
+		}
+	}
+	all, err := s.ReadStreams(ctx, append(ids, "order-none"))
+	must(t, err)
+	for stream, v := range to {
+		wantVersions(t, stream, all[stream], 1, v)
+	}
+	if len(all["order-none"]) != 0 {
+		t.Fatalf("a stream with no events read %d", len(all["order-none"]))
+	}
+}
+
+// A commit writes no index entries: the newest events wait unindexed,
+// readers take them from memory (also after a restart, which loads them
+// back), the writer knows their versions, and once a batch is full the
+// writer indexes them all, each once.
+func TestStreamsReadWholeWhileTheirNewestEventsAreUnindexed(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "events.db")
 	s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(t, err)
 	for v := range int64(6) {
 		appendOne(t, s, "order-a", v)
 		appendOne(t, s, "order-b", v)
 	}
+	if entries, reach := indexed(t, s.DB()); entries != 0 || reach != 0 {
+		t.Fatalf("after 12 appends: %d entries indexed up to %d; want none", entries, reach)
+	}
+	wantWhole(t, s, map[string]int64{"order-a": 6, "order-b": 6})
 	must(t, s.Close())
-
-	// Given: the last 7 events (order-b v3..6, order-a v4..6) wait in the
-	// tail, as when a store under load stops between two index batches.
-	db, err := sql.Open("sqlite", sqlitestore.DSN(path, ""))
-	must(t, err)
-	_, err = db.Exec(`INSERT INTO stream_tail SELECT * FROM stream_index WHERE position > 5; DELETE FROM stream_index WHERE position > 5`)
-	must(t, err)
-	must(t, db.Close())
 
 	s, err = sqlitestore.Open(ctx, path, sqlitestore.Options{})
 	must(t, err)
 	defer s.Close()
-	for _, stream := range []string{"order-a", "order-b"} {
-		evs, err := s.ReadStream(ctx, stream, 0)
-		must(t, err)
-		wantVersions(t, stream, evs, 1, 6)
-		evs, err = s.ReadStream(ctx, stream, 4)
-		must(t, err)
-		wantVersions(t, stream, evs, 5, 6)
-	}
-	both, err := s.ReadStreams(ctx, []string{"order-b", "order-a", "order-none"})
-	must(t, err)
-	wantVersions(t, "order-a", both["order-a"], 1, 6)
-	wantVersions(t, "order-b", both["order-b"], 1, 6)
-	if len(both["order-none"]) != 0 {
-		t.Fatalf("a stream with no events read %d", len(both["order-none"]))
-	}
-	// The writer knows the tail's versions: a stale expected version is
+	wantWhole(t, s, map[string]int64{"order-a": 6, "order-b": 6})
+	// The writer knows the unindexed versions: a stale expected version is
 	// still a conflict, the right one appends.
 	st := eventstore.Stream{ID: "order-b", Type: "order"}
 	e := eventstore.Event{EventID: ids.New(), Type: "test.Happened", Schema: 1}
 	var ce *eventstore.ConflictError
 	if _, err := s.Append(ctx, st, 3, []eventstore.Event{e}); !errors.As(err, &ce) || ce.Actual != 6 {
-		t.Fatalf("append at 3 to a stream at 6 in the tail: %v, want a conflict naming 6", err)
+		t.Fatalf("append at 3 to an unindexed stream at 6: %v, want a conflict naming 6", err)
 	}
-	// When: a quiet append; then the tail is in the big index, nothing twice.
 	appendOne(t, s, "order-b", 6)
-	if index, tail := indexed(t, s.DB()); index != 13 || tail != 0 {
-		t.Fatalf("after a quiet append: %d entries indexed, %d in the tail; want 13 and 0", index, tail)
+
+	// When: a batch's worth more; then everything is indexed, each once.
+	appendBatch(t, s, "order-c", 0, sqlitestore.IndexBatch)
+	head, err := s.Head(ctx)
+	must(t, err)
+	entries, reach := indexed(t, s.DB())
+	if int64(entries) != head || reach != head {
+		t.Fatalf("after a full batch: %d entries indexed up to %d; want %d up to %d", entries, reach, head, head)
 	}
 	var distinct int
 	must(t, s.DB().QueryRow(`SELECT count(DISTINCT position) FROM stream_index`).Scan(&distinct))
-	if distinct != 13 {
-		t.Fatalf("stream index holds %d positions, want 13", distinct)
+	if int64(distinct) != head {
+		t.Fatalf("stream index holds %d positions, want %d", distinct, head)
 	}
-	evs, err := s.ReadStream(ctx, "order-b", 0)
-	must(t, err)
-	wantVersions(t, "order-b", evs, 1, 7)
+	appendOne(t, s, "order-a", 6)
+	wantWhole(t, s, map[string]int64{"order-a": 7, "order-b": 7, "order-c": int64(sqlitestore.IndexBatch)})
 }
 
-// Under load the writer lets the tail grow and indexes it in batches;
+// Should the memory of the newest events ever lose track of them, readers
+// find the unindexed events in the table instead.
+func TestUnindexedEventsAreReadFromTheTableWhenMemoryLostThem(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	appendBatch(t, s, "order-a", 0, 3)
+	appendBatch(t, s, "order-b", 0, 2)
+	sqlitestore.ForgetRecent(s)
+	appendBatch(t, s, "order-a", 3, 2)
+	wantWhole(t, s, map[string]int64{"order-a": 5, "order-b": 2})
+}
+
+// Under load the events wait unindexed and are indexed in batches;
 // readers see every stream whole and in order all the while.
 func TestConcurrentAppendsAreReadWholeWhileTheIndexLags(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
 	defer s.Close()
-	const writers, each = 32, 60
+	// Enough events for at least one batch to be indexed during the run.
+	const writers, each, size = 32, 60, 3
 	var wg sync.WaitGroup
 	failed := make(chan error, writers)
 	for w := range writers {
@@ -129,15 +168,17 @@ func TestConcurrentAppendsAreReadWholeWhileTheIndexLags(t *testing.T) {
 			defer wg.Done()
 			st := eventstore.Stream{ID: fmt.Sprintf("order-%d", w), Type: "order"}
 			for v := range int64(each) {
-				e := eventstore.Event{EventID: ids.New(), Type: "test.Happened", Schema: 1, Data: []byte(`{}`)}
-				if _, err := s.Append(ctx, st, v, []eventstore.Event{e}); err != nil {
-					failed <- fmt.Errorf("append %s at %d: %w", st.ID, v, err)
+				evs := make([]eventstore.Event, size)
+				for i := range evs {
+					evs[i] = eventstore.Event{EventID: ids.New(), Type: "test.Happened", Schema: 1, Data: []byte(`{}`)}
+				}
+				if _, err := s.Append(ctx, st, v*size, evs); err != nil {
+					failed <- fmt.Errorf("append %s at %d: %w", st.ID, v*size, err)
 					return
 				}
 			}
 		}()
 	}
-	lagged := false
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 	for running := true; running; {
@@ -148,9 +189,6 @@ func TestConcurrentAppendsAreReadWholeWhileTheIndexLags(t *testing.T) {
 		}
 		head, err := s.Head(ctx)
 		must(t, err)
-		if _, tail := indexed(t, s.DB()); tail > 0 {
-			lagged = true
-		}
 		stream := fmt.Sprintf("order-%d", int(head)%writers)
 		evs, err := s.ReadStream(ctx, stream, 0)
 		must(t, err)
@@ -160,14 +198,13 @@ func TestConcurrentAppendsAreReadWholeWhileTheIndexLags(t *testing.T) {
 	for err := range failed {
 		t.Fatal(err)
 	}
+	want := map[string]int64{}
 	for w := range writers {
-		stream := fmt.Sprintf("order-%d", w)
-		evs, err := s.ReadStream(ctx, stream, 0)
-		must(t, err)
-		wantVersions(t, stream, evs, 1, each)
+		want[fmt.Sprintf("order-%d", w)] = each * size
 	}
-	if !lagged {
-		t.Log("the index never lagged the log in this run (groups stayed small)")
+	wantWhole(t, s, want)
+	if entries, reach := indexed(t, s.DB()); entries == 0 || int64(entries) != reach {
+		t.Fatalf("after %d events: %d entries indexed up to %d; want a batch indexed", writers*each*size, entries, reach)
 	}
 }
 
@@ -191,19 +228,66 @@ func TestMigrationMovesTheStreamIndexOutOfTheEventsTable(t *testing.T) {
 	}
 	must(t, db.Close())
 
-	s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
-	must(t, err)
+	s := openMigrated(t, path, "events_stream")
 	defer s.Close()
-	if index, tail := indexed(t, s.DB()); index != 10 || tail != 0 {
-		t.Fatalf("migrated: %d entries indexed, %d in the tail; want 10 and 0", index, tail)
-	}
-	var oldIndex int
-	must(t, s.DB().QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'events_stream'`).Scan(&oldIndex))
-	if oldIndex != 0 {
-		t.Fatal("the events table still carries its stream index")
-	}
 	evs, err := s.ReadStream(ctx, "order-1", 0)
 	must(t, err)
 	wantVersions(t, "order-1", evs, 1, 5)
 	appendOne(t, s, "order-1", 5)
+}
+
+// A database whose index entries wait in the old stream_tail table (a
+// store stopped between two batches) is migrated: they join stream_index,
+// the table goes, and the checkpoint covers every event.
+func TestMigrationIndexesTheOldTail(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v2.db")
+	v2 := fstest.MapFS{}
+	for _, name := range []string{"0001_events.sql", "0002_stream_index.sql"} {
+		data, err := fs.ReadFile(migrations.EventStore.FS, name)
+		must(t, err)
+		v2[name] = &fstest.MapFile{Data: data}
+	}
+	db, err := sql.Open("sqlite", sqlitestore.DSN(path, ""))
+	must(t, err)
+	must(t, migrations.Apply(ctx, db, migrations.Component{Name: migrations.EventStore.Name, FS: v2}))
+	for i := range 10 {
+		id := ids.New()
+		stream, version, table := fmt.Sprintf("order-%d", i%2), i/2+1, "stream_index"
+		if i >= 6 {
+			table = "stream_tail"
+		}
+		_, err := db.Exec(`INSERT INTO events (position, event_id, stream_id, stream_type, stream_version, type, schema, data,
+			origin, origin_seq, seen, hlc, recorded_at) VALUES (?, ?, ?, 'order', ?, 'test.Happened', 1, '{}', 'hub', ?, 0, 0, 0)`,
+			i+1, id[:], stream, version, i+1)
+		must(t, err)
+		_, err = db.Exec(`INSERT INTO `+table+` (stream_id, stream_version, position) VALUES (?, ?, ?)`, stream, version, i+1)
+		must(t, err)
+	}
+	must(t, db.Close())
+
+	s := openMigrated(t, path, "stream_tail")
+	defer s.Close()
+	wantWhole(t, s, map[string]int64{"order-0": 5, "order-1": 5})
+	appendOne(t, s, "order-1", 5)
+	wantWhole(t, s, map[string]int64{"order-0": 5, "order-1": 6})
+}
+
+// openMigrated opens a database of 10 events written by an older schema
+// and checks that all 10 are indexed and that the old structure gone is.
+func openMigrated(t *testing.T, path, gone string) *sqlitestore.Store {
+	t.Helper()
+	s, err := sqlitestore.Open(context.Background(), path, sqlitestore.Options{})
+	must(t, err)
+	if entries, reach := indexed(t, s.DB()); entries != 10 || reach != 10 {
+		s.Close()
+		t.Fatalf("migrated: %d entries indexed up to %d; want 10 up to 10", entries, reach)
+	}
+	var left int
+	must(t, s.DB().QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = ?`, gone).Scan(&left))
+	if left != 0 {
+		s.Close()
+		t.Fatalf("%s is still there", gone)
+	}
+	return s
 }

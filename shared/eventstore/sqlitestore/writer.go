@@ -41,22 +41,20 @@ type writeStmts struct {
 	savepoint, release, rollbackTo   *sql.Stmt
 	version, exists, insert, message *sql.Stmt
 	processed, origin, saveOrigin    *sql.Stmt
-	moveTail, clearTail              *sql.Stmt
-	multi, tailMulti                 map[int]*sql.Stmt
+	move, saveIndexed                *sql.Stmt
+	multi                            map[int]*sql.Stmt
 }
 
 func (w *writeStmts) all() []*sql.Stmt {
 	var out []*sql.Stmt
 	for _, s := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.savepoint, w.release, w.rollbackTo,
-		w.version, w.exists, w.insert, w.message, w.processed, w.origin, w.saveOrigin, w.moveTail, w.clearTail} {
+		w.version, w.exists, w.insert, w.message, w.processed, w.origin, w.saveOrigin, w.move, w.saveIndexed} {
 		if s != nil {
 			out = append(out, s)
 		}
 	}
-	for _, m := range []map[int]*sql.Stmt{w.multi, w.tailMulti} {
-		for _, s := range m {
-			out = append(out, s)
-		}
+	for _, s := range w.multi {
+		out = append(out, s)
 	}
 	return out
 }
@@ -81,7 +79,7 @@ func preparer(ctx context.Context, db interface {
 func (s *Store) prepare(ctx context.Context) error {
 	p := preparer(ctx, s.wconn)
 	w := &s.stmts
-	w.multi, w.tailMulti = map[int]*sql.Stmt{}, map[int]*sql.Stmt{}
+	w.multi = map[int]*sql.Stmt{}
 	return errors.Join(
 		p(&w.begin, `BEGIN IMMEDIATE`),
 		p(&w.commit, `COMMIT`),
@@ -90,8 +88,9 @@ func (s *Store) prepare(ctx context.Context) error {
 		p(&w.release, `RELEASE request`),
 		p(&w.rollbackTo, `ROLLBACK TO request`),
 		p(&w.version, streamVersionSQL),
-		p(&w.moveTail, moveTailSQL),
-		p(&w.clearTail, clearTailSQL),
+		p(&w.move, moveSQL),
+		p(&w.saveIndexed, `INSERT INTO checkpoints (name, position) VALUES (?, ?)
+			ON CONFLICT (name) DO UPDATE SET position = excluded.position`),
 		p(&w.exists, `SELECT position, stream_version FROM events WHERE event_id = ?`),
 		p(&w.insert, insertPrefix+`(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (event_id) DO NOTHING`),
 		p(&w.origin, `SELECT last_seq FROM origins WHERE origin = ?`),
@@ -211,7 +210,7 @@ const yieldsPerGroup = 3
 type groupState struct {
 	head     int64
 	start    int64 // head before the group
-	tail     int64 // entries in stream_tail once the group commits
+	indexed  int64 // how far the stream index reaches once the group commits
 	events   bool
 	message  bool
 	requests int
@@ -352,14 +351,14 @@ func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, 
 		}
 	}
 	if !savepoints {
-		if err := s.insertAll(ctx, rows, st.head); err != nil {
+		if err := s.insertAll(ctx, rows); err != nil {
 			return st, s.abort(ctx, errSlowPath)
 		}
 	}
 	if err := s.saveOrigins(ctx, st.origins); err != nil {
 		return st, s.abort(ctx, err)
 	}
-	if err := s.indexStreams(ctx, &st, len(group)); err != nil {
+	if err := s.indexStreams(ctx, &st); err != nil {
 		return st, s.abort(ctx, err)
 	}
 	if _, err := s.stmts.commit.ExecContext(ctx); err != nil {
@@ -515,6 +514,9 @@ func (s *Store) streamVersion(ctx context.Context, st *groupState, id string) (i
 	if v, ok := s.versions[id]; ok {
 		return v, nil
 	}
+	if v, ok := s.unindexedVersion(id); ok {
+		return v, nil
+	}
 	var v int64
 	if err := s.stmts.version.QueryRowContext(ctx, id).Scan(&v); err != nil {
 		return 0, fmt.Errorf("read version of %s: %w", id, err)
@@ -599,11 +601,11 @@ func (s *Store) publish(st groupState) {
 	for o, v := range st.origins {
 		s.origins[o] = v
 	}
-	s.tail = st.tail
+	s.indexedAfter(st)
 	s.groups++
 	s.grouped += int64(st.requests)
 	if st.events {
-		s.recent.add(st.rows)
+		s.recent.add(st.rows, st.indexed)
 		s.head = st.head
 		close(s.appended)
 		s.appended = make(chan struct{})
