@@ -16,15 +16,17 @@ import (
 const eventColumns = `position, event_id, stream_id, stream_type, stream_version, type, schema, data,
 	origin, origin_seq, seen, hlc, correlation_id, causation_id, recorded_at`
 
-// readStmts are the reads every aggregate load and log follower makes,
+const logSQL = `SELECT ` + eventColumns + ` FROM events WHERE position > ? ORDER BY position LIMIT ?`
+
+// readStmts are the reads every aggregate load makes,
 // prepared once: modernc.org/sqlite does not cache statements, and parsing
 // the SQL again for every call cost the hub more than running it.
 type readStmts struct {
-	stream, log, snapshot, processed *sql.Stmt
+	stream, snapshot, processed *sql.Stmt
 }
 
 func (r readStmts) all() []*sql.Stmt {
-	return []*sql.Stmt{r.stream, r.log, r.snapshot, r.processed}
+	return []*sql.Stmt{r.stream, r.snapshot, r.processed}
 }
 
 // prepareReads prepares the read statements on the read pool; database/sql
@@ -34,7 +36,6 @@ func (s *Store) prepareReads(ctx context.Context) error {
 	r := &s.reads
 	return errors.Join(
 		p(&r.stream, streamEventsSQL(`stream_id = ?1 AND stream_version > ?2`, `stream_version`)),
-		p(&r.log, `SELECT `+eventColumns+` FROM events WHERE position > ? ORDER BY position LIMIT ?`),
 		p(&r.snapshot, `SELECT version, schema, data FROM snapshots WHERE stream_id = ?`),
 		p(&r.processed, `SELECT 1 FROM processed_messages WHERE handler = ? AND message_id = ?`),
 	)
@@ -84,11 +85,11 @@ func (s *Store) ReadLog(ctx context.Context, after int64, limit int) ([]eventsto
 	if evs, ok := s.recent.read(after, limit); ok {
 		return evs, nil
 	}
-	rows, err := s.reads.log.QueryContext(ctx, after, limit)
+	evs, err := s.queryEventsOnPool(ctx, logSQL, limit, after, int64(limit))
 	if err != nil {
 		return nil, fmt.Errorf("read log after %d: %w", after, err)
 	}
-	return scanEvents(rows, limit)
+	return evs, nil
 }
 
 func scanEvents(rows *sql.Rows, capacity int) ([]eventstore.Event, error) {

@@ -59,11 +59,7 @@ func (s *Store) loadUnindexed(ctx context.Context) error {
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("read the stream index checkpoint: %w", err)
 	}
-	rows, err := s.wconn.QueryContext(ctx, unindexedSQL, s.indexed)
-	if err != nil {
-		return fmt.Errorf("read unindexed events: %w", err)
-	}
-	evs, err := scanEvents(rows, 0)
+	evs, err := queryEvents(ctx, s.wconn, unindexedSQL, 0, s.indexed)
 	if err != nil {
 		return fmt.Errorf("read unindexed events: %w", err)
 	}
