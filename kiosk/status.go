@@ -3,9 +3,7 @@ package kiosk
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -57,10 +55,7 @@ func (k *Kiosk) Status(ctx context.Context) (Status, error) {
 	if msg := k.lastError.Load(); msg != nil {
 		st.CanRecord, st.LastError = false, *msg
 	}
-	var err error
-	if st.LastOwnSeq, err = k.lastOwnSeq(ctx); err != nil {
-		return st, err
-	}
+	st.LastOwnSeq = k.lastOwnSeq()
 	if err := k.store.DB().QueryRowContext(ctx, `SELECT acked_seq FROM kiosk_sync WHERE singleton = 1`).Scan(&st.AckedSeq); err != nil {
 		return st, fmt.Errorf("read acknowledged seq: %w", err)
 	}
@@ -71,13 +66,9 @@ func (k *Kiosk) Status(ctx context.Context) (Status, error) {
 	return st, nil
 }
 
-func (k *Kiosk) lastOwnSeq(ctx context.Context) (int64, error) {
-	var seq int64
-	err := k.store.DB().QueryRowContext(ctx, `SELECT last_seq FROM origins WHERE origin = ?`, k.store.Node()).Scan(&seq)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("read last origin_seq: %w", err)
-	}
-	return seq, nil
+// lastOwnSeq is the origin_seq of the last event the kiosk recorded.
+func (k *Kiosk) lastOwnSeq() int64 {
+	return k.store.OriginSeq(k.store.Node())
 }
 
 func (k *Kiosk) loadSync(ctx context.Context) error {
@@ -92,14 +83,11 @@ func (k *Kiosk) loadSync(ctx context.Context) error {
 // SetAcked records that the hub acknowledged the kiosk's own events up to
 // seq. It never moves back, and refuses a seq the kiosk never recorded.
 func (k *Kiosk) SetAcked(ctx context.Context, seq int64) error {
-	last, err := k.lastOwnSeq(ctx)
-	if err != nil {
-		return err
-	}
+	last := k.lastOwnSeq()
 	if seq < 0 || seq > last {
 		return fmt.Errorf("acknowledge %d: the kiosk recorded up to %d", seq, last)
 	}
-	_, err = k.store.DB().ExecContext(ctx, `UPDATE kiosk_sync SET acked_seq = MAX(acked_seq, ?) WHERE singleton = 1`, seq)
+	_, err := k.store.DB().ExecContext(ctx, `UPDATE kiosk_sync SET acked_seq = MAX(acked_seq, ?) WHERE singleton = 1`, seq)
 	return k.recorded("save acknowledged seq", err)
 }
 

@@ -154,10 +154,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	head, err := ownHead(ctx, cfg.Store)
-	if err != nil {
-		return nil, err
-	}
+	head := ownHead(cfg.Store)
 	c.down.Store(down)
 	c.status = Status{Since: time.Now(), DownCheckpoint: down, UpAcked: acked, UpHead: head}
 	return c, nil
@@ -284,13 +281,8 @@ func httpError(status int, body []byte) error {
 	return fmt.Errorf("hub answered HTTP %d", status)
 }
 
-// ownHead is the kiosk's last own origin_seq, from the store's origins
-// table (which the store's writer keeps for every origin, its own too).
-func ownHead(ctx context.Context, st *sqlitestore.Store) (int64, error) {
-	var seq int64
-	err := st.DB().QueryRowContext(ctx, `SELECT COALESCE(MAX(last_seq), 0) FROM origins WHERE origin = ?`, st.Node()).Scan(&seq)
-	if err != nil {
-		return 0, fmt.Errorf("read own origin_seq: %w", err)
-	}
-	return seq, nil
+// ownHead is the kiosk's last own origin_seq, as the store's writer
+// keeps it for every origin, its own too.
+func ownHead(st *sqlitestore.Store) int64 {
+	return st.OriginSeq(st.Node())
 }

@@ -144,10 +144,7 @@ func (s *session) handshake() error {
 	if s.scan, err = st.Checkpoint(ctx, st.DB(), CheckpointUpScan); err != nil {
 		return err
 	}
-	head, err := ownHead(ctx, st)
-	if err != nil {
-		return err
-	}
+	head := ownHead(st)
 	hello := &protocol.Hello{Protocol: s.version, KioskID: s.c.cfg.KioskID, Software: s.c.cfg.Software,
 		Schemas: s.c.cfg.Schemas, DownCheckpoint: s.downCheckpoint, UpAcked: min(s.acked, head), UpHead: head}
 	if s.version >= 2 {

@@ -25,10 +25,7 @@ func (s *session) upload() error {
 			}
 			return nil
 		}
-		head, err := ownHead(s.ctx, s.c.cfg.Store)
-		if err != nil {
-			return err
-		}
+		head := ownHead(s.c.cfg.Store)
 		last := events[len(events)-1].OriginSeq
 		if err := s.send(&protocol.EventsUp{Events: events, Head: max(head, last)}); err != nil {
 			return err

@@ -3,7 +3,6 @@ package merge
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"conference/shared/eventstore"
@@ -22,6 +21,10 @@ type BatchCommitter interface {
 // merge state can live beside (sqlitestore.Store).
 type SQLStore interface {
 	DB() *sql.DB
+	// OriginSeq and OriginSeqs are the last origin_seq stored from an
+	// origin, and from each.
+	OriginSeq(origin string) int64
+	OriginSeqs() map[string]int64
 }
 
 // maxBatchesPerCommit bounds one CommitAll.
@@ -68,36 +71,4 @@ func runs(events []eventstore.Event) []eventstore.Batch {
 		i = j
 	}
 	return out
-}
-
-// originSeqs reads the last origin_seq the store holds for each origin.
-func originSeqs(ctx context.Context, db *sql.DB) (map[string]int64, error) {
-	rows, err := db.QueryContext(ctx, `SELECT origin, last_seq FROM origins`)
-	if err != nil {
-		return nil, fmt.Errorf("read origin sequences: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var o string
-		var seq int64
-		if err := rows.Scan(&o, &seq); err != nil {
-			return nil, fmt.Errorf("read origin sequences: %w", err)
-		}
-		out[o] = seq
-	}
-	return out, rows.Err()
-}
-
-// originSeq reads the last origin_seq the store holds for one origin.
-func originSeq(ctx context.Context, db *sql.DB, origin string) (int64, error) {
-	var seq int64
-	err := db.QueryRowContext(ctx, `SELECT last_seq FROM origins WHERE origin = ?`, origin).Scan(&seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("read origin sequence of %s: %w", origin, err)
-	}
-	return seq, nil
 }

@@ -23,10 +23,7 @@ func ApplyDown(ctx context.Context, kioskStore eventstore.Store, events []events
 	}
 	fresh := events
 	if s, ok := kioskStore.(SQLStore); ok {
-		last, err := originSeqs(ctx, s.DB())
-		if err != nil {
-			return err
-		}
+		last := s.OriginSeqs()
 		fresh = make([]eventstore.Event, 0, len(events))
 		for _, e := range events {
 			if e.OriginSeq > last[e.Origin] {

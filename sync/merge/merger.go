@@ -77,11 +77,12 @@ var hubOnly = map[string]bool{
 // Merger takes kiosks' events in at the hub. Safe for concurrent use:
 // batches of one kiosk are serialised, different kiosks proceed together.
 type Merger struct {
-	store  eventstore.Store
-	db     *sql.DB
-	log    *slog.Logger
-	now    func() time.Time
-	events *eventsourcing.Registry
+	store   eventstore.Store
+	db      *sql.DB
+	origins SQLStore // the same store, for its origin sequences
+	log     *slog.Logger
+	now     func() time.Time
+	events  *eventsourcing.Registry
 
 	availability *eventsourcing.Repository[*registrations.SeatsAvailability]
 	warnings     *eventsourcing.Repository[*registrations.CheckInWarnings]
@@ -117,7 +118,7 @@ func New(store eventstore.Store, opts ...Option) *Merger {
 		locks:        map[string]*sync.Mutex{},
 	}
 	if s, ok := store.(SQLStore); ok {
-		m.db = s.DB()
+		m.db, m.origins = s.DB(), s
 	}
 	for _, o := range opts {
 		o(m)
@@ -199,10 +200,7 @@ func (m *Merger) Accept(ctx context.Context, kioskID string, batch []eventstore.
 	if err != nil || len(batch) == 0 {
 		return acked, err
 	}
-	stored, err := originSeq(ctx, m.db, kioskID)
-	if err != nil {
-		return acked, err
-	}
+	stored := m.origins.OriginSeq(kioskID)
 	first, last := batch[0].OriginSeq, batch[len(batch)-1].OriginSeq
 	if first > stored+1 {
 		return acked, &GapError{Expected: stored + 1, Got: first}

@@ -84,7 +84,7 @@ type Store struct {
 	appended  chan struct{}                         // closed and replaced on every commit that adds events
 	messaged  chan struct{}                         // likewise for outbox messages
 	versions  map[string]int64                      // writer-owned cache: stream -> version
-	origins   map[string]int64                      // writer-owned cache: origin -> last seq
+	origins   map[string]int64                      // origin -> last seq, complete; the writer changes it under notifyMu
 	indexed   int64                                 // writer-owned: how far stream_index reaches (streamindex.go)
 	unindexed map[string]int64                      // writer-owned: stream -> version, of the unindexed events
 	watchers  map[string]map[chan struct{}]struct{} // WatchStream's, by stream

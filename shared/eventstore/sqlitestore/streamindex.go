@@ -52,8 +52,10 @@ func streamEventsSQL(where, orderBy string) string {
 }
 
 // loadUnindexed reads how far the stream index reaches and loads the
-// events after it into the ring and their streams' versions into the
-// writer's map, before the writer starts.
+// events after it into the ring, their streams' versions into the
+// writer's map, and every origin's last origin_seq: the origins table's,
+// saved with the index checkpoint, raised by the unindexed events.
+// The writer has not started yet.
 func (s *Store) loadUnindexed(ctx context.Context) error {
 	err := s.wconn.QueryRowContext(ctx, `SELECT position FROM checkpoints WHERE name = ?`, indexCheckpoint).Scan(&s.indexed)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -62,6 +64,9 @@ func (s *Store) loadUnindexed(ctx context.Context) error {
 	evs, err := queryEvents(ctx, s.wconn, unindexedSQL, 0, s.indexed)
 	if err != nil {
 		return fmt.Errorf("read unindexed events: %w", err)
+	}
+	if err := s.loadOrigins(ctx, evs); err != nil {
+		return err
 	}
 	if len(evs) > indexBatch {
 		// Only a store stopped in the middle of a batch larger than any
@@ -72,6 +77,11 @@ func (s *Store) loadUnindexed(ctx context.Context) error {
 		last := evs[len(evs)-1].Position
 		if _, err := s.wconn.ExecContext(ctx, `INSERT OR REPLACE INTO checkpoints (name, position) VALUES (?, ?)`, indexCheckpoint, last); err != nil {
 			return fmt.Errorf("save the stream index checkpoint: %w", err)
+		}
+		for origin, seq := range s.origins {
+			if _, err := s.wconn.ExecContext(ctx, `INSERT OR REPLACE INTO origins (origin, last_seq) VALUES (?, ?)`, origin, seq); err != nil {
+				return fmt.Errorf("save origin_seq of %s: %w", origin, err)
+			}
 		}
 		s.indexed, evs = last, nil
 	}
@@ -97,6 +107,9 @@ func (s *Store) indexStreams(ctx context.Context, st *groupState) error {
 	}
 	if _, err := s.stmts.saveIndexed.ExecContext(ctx, indexCheckpoint, st.head); err != nil {
 		return fmt.Errorf("save the stream index checkpoint: %w", err)
+	}
+	if err := s.saveOrigins(ctx, st); err != nil {
+		return err
 	}
 	st.indexed = st.head
 	return nil
@@ -153,4 +166,29 @@ func (s *Store) unindexedOf(ctx context.Context, streamID string, after int64) (
 		return nil, fmt.Errorf("read unindexed events of %s: %w", streamID, err)
 	}
 	return scanEvents(rows, 0)
+}
+
+// loadOrigins fills the writer's origins map from the table and the
+// unindexed events.
+func (s *Store) loadOrigins(ctx context.Context, unindexed []eventstore.Event) error {
+	rows, err := s.wconn.QueryContext(ctx, `SELECT origin, last_seq FROM origins`)
+	if err != nil {
+		return fmt.Errorf("read origin sequences: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var origin string
+		var seq int64
+		if err := rows.Scan(&origin, &seq); err != nil {
+			return fmt.Errorf("read origin sequences: %w", err)
+		}
+		s.origins[origin] = seq
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read origin sequences: %w", err)
+	}
+	for _, e := range unindexed {
+		s.origins[e.Origin] = max(s.origins[e.Origin], e.OriginSeq)
+	}
+	return nil
 }

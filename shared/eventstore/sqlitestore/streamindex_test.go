@@ -291,3 +291,58 @@ func openMigrated(t *testing.T, path, gone string) *sqlitestore.Store {
 	}
 	return s
 }
+
+// The origins table is written with the index checkpoint, not at every
+// commit; the store knows the current sequences all the same, and after a
+// restart it takes the rest from the unindexed events: its own events
+// continue their sequence, and a replicated event it holds is still
+// recognised, one it does not is still out of order.
+func TestOriginSequencesSurviveARestartBetweenIndexBatches(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "events.db")
+	s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
+	must(t, err)
+	appendBatch(t, s, "order-a", 0, 3)
+	kioskEvent := func(seq int64) eventstore.Event {
+		return eventstore.Event{EventID: ids.New(), Type: "test.Happened", Schema: 1, Origin: "k1", OriginSeq: seq}
+	}
+	walkup := eventstore.Stream{ID: "walkup-1", Type: "order"}
+	replicated := []eventstore.Event{kioskEvent(1), kioskEvent(2)}
+	_, err = s.Append(ctx, walkup, eventstore.AnyVersion, replicated)
+	must(t, err)
+	if got := s.OriginSeqs(); got["hub"] != 3 || got["k1"] != 2 {
+		t.Fatalf("origin sequences %v, want hub 3 and k1 2", got)
+	}
+	var stored int
+	must(t, s.DB().QueryRow(`SELECT count(*) FROM origins`).Scan(&stored))
+	if stored != 0 {
+		t.Fatalf("%d origins rows written before any index batch, want none", stored)
+	}
+	must(t, s.Close())
+
+	s, err = sqlitestore.Open(ctx, path, sqlitestore.Options{})
+	must(t, err)
+	defer s.Close()
+	if s.OriginSeq("hub") != 3 || s.OriginSeq("k1") != 2 {
+		t.Fatalf("after a restart: hub %d, k1 %d; want 3 and 2", s.OriginSeq("hub"), s.OriginSeq("k1"))
+	}
+	appendOne(t, s, "order-b", 0)
+	evs, err := s.ReadStream(ctx, "order-b", 0)
+	must(t, err)
+	if evs[0].OriginSeq != 4 {
+		t.Fatalf("the first event after a restart has origin_seq %d, want 4", evs[0].OriginSeq)
+	}
+	if res, err := s.Append(ctx, walkup, eventstore.AnyVersion, replicated); err != nil || !res.Duplicate {
+		t.Fatalf("replicated events redelivered after a restart: %+v, %v; want a duplicate", res, err)
+	}
+	if _, err := s.Append(ctx, walkup, eventstore.AnyVersion, []eventstore.Event{kioskEvent(2)}); !errors.Is(err, eventstore.ErrInvalid) {
+		t.Fatalf("a new event reusing k1's origin_seq 2 after a restart: %v, want ErrInvalid", err)
+	}
+	// A full batch writes the table.
+	appendBatch(t, s, "order-c", 0, sqlitestore.IndexBatch)
+	var hub, k1 int64
+	must(t, s.DB().QueryRow(`SELECT (SELECT last_seq FROM origins WHERE origin = 'hub'), (SELECT last_seq FROM origins WHERE origin = 'k1')`).Scan(&hub, &k1))
+	if hub != 4+int64(sqlitestore.IndexBatch) || k1 != 2 {
+		t.Fatalf("origins table after an index batch: hub %d, k1 %d; want %d and 2", hub, k1, 4+sqlitestore.IndexBatch)
+	}
+}

@@ -1,5 +1,7 @@
 package sqlitestore
 
+import "maps"
+
 // StreamVersion is the version of a stream the writer has seen this run
 // (eventsourcing.VersionTeller): as the file's only writer, it knows every
 // append, so a repository may trust its cache of the stream without a
@@ -9,6 +11,21 @@ func (s *Store) StreamVersion(streamID string) (int64, bool) {
 	defer s.notifyMu.Unlock()
 	v, ok := s.versions[streamID]
 	return v, ok
+}
+
+// OriginSeq is the last origin_seq stored from origin (0 for none).
+func (s *Store) OriginSeq(origin string) int64 {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	return s.origins[origin]
+}
+
+// OriginSeqs is the last origin_seq stored from each origin. The origins
+// table lags (saveOrigins); these are current.
+func (s *Store) OriginSeqs() map[string]int64 {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	return maps.Clone(s.origins)
 }
 
 // WatchStream returns a channel closed once a commit adds events to

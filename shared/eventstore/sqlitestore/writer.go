@@ -40,7 +40,7 @@ type writeStmts struct {
 	begin, commit, rollback          *sql.Stmt
 	savepoint, release, rollbackTo   *sql.Stmt
 	version, exists, insert, message *sql.Stmt
-	processed, origin, saveOrigin    *sql.Stmt
+	processed, saveOrigin            *sql.Stmt
 	move, saveIndexed                *sql.Stmt
 	multi                            map[int]*sql.Stmt
 }
@@ -48,7 +48,7 @@ type writeStmts struct {
 func (w *writeStmts) all() []*sql.Stmt {
 	var out []*sql.Stmt
 	for _, s := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.savepoint, w.release, w.rollbackTo,
-		w.version, w.exists, w.insert, w.message, w.processed, w.origin, w.saveOrigin, w.move, w.saveIndexed} {
+		w.version, w.exists, w.insert, w.message, w.processed, w.saveOrigin, w.move, w.saveIndexed} {
 		if s != nil {
 			out = append(out, s)
 		}
@@ -93,7 +93,6 @@ func (s *Store) prepare(ctx context.Context) error {
 			ON CONFLICT (name) DO UPDATE SET position = excluded.position`),
 		p(&w.exists, `SELECT position, stream_version FROM events WHERE event_id = ?`),
 		p(&w.insert, insertPrefix+`(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (event_id) DO NOTHING`),
-		p(&w.origin, `SELECT last_seq FROM origins WHERE origin = ?`),
 		p(&w.saveOrigin, `INSERT INTO origins (origin, last_seq) VALUES (?, ?)
 			ON CONFLICT (origin) DO UPDATE SET last_seq = excluded.last_seq`),
 		p(&w.message, insertMessage),
@@ -355,9 +354,6 @@ func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, 
 			return st, s.abort(ctx, errSlowPath)
 		}
 	}
-	if err := s.saveOrigins(ctx, st.origins); err != nil {
-		return st, s.abort(ctx, err)
-	}
 	if err := s.indexStreams(ctx, &st); err != nil {
 		return st, s.abort(ctx, err)
 	}
@@ -462,10 +458,7 @@ func (s *Store) plan(ctx context.Context, st *groupState, b eventstore.Batch) (e
 		if e.Origin == "" {
 			continue
 		}
-		last, err := s.originSeq(ctx, st, e.Origin)
-		if err != nil {
-			return res, nil, err
-		}
+		last := s.originSeq(st, e.Origin)
 		if e.OriginSeq <= last+int64(i) {
 			if dup, ok, err := s.duplicate(ctx, b); err != nil || ok {
 				return dup, nil, err
@@ -480,10 +473,7 @@ func (s *Store) plan(ctx context.Context, st *groupState, b eventstore.Batch) (e
 	for i := range envs {
 		e := &envs[i]
 		if e.Origin == "" {
-			last, err := s.originSeq(ctx, st, s.opts.Node)
-			if err != nil {
-				return res, nil, err
-			}
+			last := s.originSeq(st, s.opts.Node)
 			e.Origin, e.OriginSeq, e.Seen = s.opts.Node, last+1, s.opts.Seen(st.head)
 		} else if last := st.origins[e.Origin]; i > 0 && e.OriginSeq <= last {
 			return res, nil, fmt.Errorf("%w: events of %s out of origin order in one batch", eventstore.ErrInvalid, e.Origin)
@@ -525,24 +515,33 @@ func (s *Store) streamVersion(ctx context.Context, st *groupState, id string) (i
 	return v, nil
 }
 
-func (s *Store) originSeq(ctx context.Context, st *groupState, origin string) (int64, error) {
+// originSeq is an origin's last origin_seq through the group overlay and
+// the writer's map, which knows every origin (loadUnindexed).
+func (s *Store) originSeq(st *groupState, origin string) int64 {
 	if v, ok := st.origins[origin]; ok {
-		return v, nil
+		return v
 	}
-	if v, ok := s.origins[origin]; ok {
-		return v, nil
-	}
-	var v int64
-	err := s.stmts.origin.QueryRowContext(ctx, origin).Scan(&v)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("read origin_seq of %s: %w", origin, err)
-	}
-	st.origins[origin] = v
-	return v, nil
+	return s.origins[origin]
 }
 
-func (s *Store) saveOrigins(ctx context.Context, origins map[string]int64) error {
-	for origin, seq := range origins {
+// saveOrigins stores every origin's last origin_seq as of the end of the
+// group; the writer does so when it indexes a batch, so the table is as
+// current as the stream index checkpoint, and a restart finds the rest in
+// the unindexed events. Writing the row at every commit cost each commit
+// a page.
+func (s *Store) saveOrigins(ctx context.Context, st *groupState) error {
+	for origin, seq := range s.origins {
+		if v, ok := st.origins[origin]; ok {
+			seq = v
+		}
+		if _, err := s.stmts.saveOrigin.ExecContext(ctx, origin, seq); err != nil {
+			return fmt.Errorf("save origin_seq of %s: %w", origin, err)
+		}
+	}
+	for origin, seq := range st.origins {
+		if _, known := s.origins[origin]; known {
+			continue
+		}
 		if _, err := s.stmts.saveOrigin.ExecContext(ctx, origin, seq); err != nil {
 			return fmt.Errorf("save origin_seq of %s: %w", origin, err)
 		}
