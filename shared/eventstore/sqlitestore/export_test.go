@@ -11,3 +11,11 @@ func ForgetRecent(s *Store) {
 
 // IndexBatch is how many events wait unindexed before the writer indexes them.
 const IndexBatch = indexBatch
+
+// RecentLost reports whether the store's memory of the newest events has
+// lost track of the unindexed ones.
+func RecentLost(s *Store) bool {
+	s.recent.mu.RLock()
+	defer s.recent.mu.RUnlock()
+	return s.recent.lost
+}

@@ -86,21 +86,32 @@ func (c *columns) int(i int) int64 {
 	return x
 }
 
+// text and blob take either kind, as Scan would: SQLite stores a value
+// with the type it was written with (a row written by hand with '{}' as
+// its data holds text), and one such row must not stop the log.
 func (c *columns) text(i int) string {
-	x, ok := c.v[i].(string)
-	if !ok {
-		c.fail(i, "text")
+	switch x := c.v[i].(type) {
+	case string:
+		return x
+	case []byte:
+		return string(x)
 	}
-	return x
+	c.fail(i, "text")
+	return ""
 }
 
 // blob allows NULL, which the driver also returns for an empty blob.
 func (c *columns) blob(i int) []byte {
-	x, ok := c.v[i].([]byte)
-	if !ok && c.v[i] != nil {
-		c.fail(i, "a blob")
+	switch x := c.v[i].(type) {
+	case []byte:
+		return x
+	case string:
+		return []byte(x)
+	case nil:
+		return nil
 	}
-	return x
+	c.fail(i, "a blob")
+	return nil
 }
 
 // decodeEvent builds an event from the values of eventColumns.

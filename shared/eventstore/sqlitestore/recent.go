@@ -67,6 +67,9 @@ func (r *recentLog) add(rows []row, indexed int64) {
 		r.events[r.start] = e
 		r.start = (r.start + 1) % recentSize
 	}
+	if r.lost && len(r.events) > 0 && r.events[r.start].Position <= indexed+1 {
+		r.lost = false // the index reaches the ring again: it holds every unindexed event
+	}
 }
 
 // stream returns the events of streamID with version > after, and false

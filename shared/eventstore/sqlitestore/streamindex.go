@@ -61,29 +61,23 @@ func (s *Store) loadUnindexed(ctx context.Context) error {
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("read the stream index checkpoint: %w", err)
 	}
-	evs, err := queryEvents(ctx, s.wconn, unindexedSQL, 0, s.indexed)
-	if err != nil {
-		return fmt.Errorf("read unindexed events: %w", err)
-	}
-	if err := s.loadOrigins(ctx, evs); err != nil {
+	if err := s.loadOrigins(ctx); err != nil {
 		return err
 	}
-	if len(evs) > indexBatch {
-		// Only a store stopped in the middle of a batch larger than any
-		// the writer makes could leave this; index them now.
-		if _, err := s.wconn.ExecContext(ctx, moveSQL, s.indexed); err != nil {
-			return fmt.Errorf("index %d events: %w", len(evs), err)
+	var waiting int
+	if err := s.wconn.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE position > ?`, s.indexed).Scan(&waiting); err != nil {
+		return fmt.Errorf("count unindexed events: %w", err)
+	}
+	if waiting > indexBatch {
+		// More than the writer ever leaves (the checkpoint row was lost,
+		// say): index them now rather than hold them all in memory.
+		if err := s.indexAll(ctx); err != nil {
+			return err
 		}
-		last := evs[len(evs)-1].Position
-		if _, err := s.wconn.ExecContext(ctx, `INSERT OR REPLACE INTO checkpoints (name, position) VALUES (?, ?)`, indexCheckpoint, last); err != nil {
-			return fmt.Errorf("save the stream index checkpoint: %w", err)
-		}
-		for origin, seq := range s.origins {
-			if _, err := s.wconn.ExecContext(ctx, `INSERT OR REPLACE INTO origins (origin, last_seq) VALUES (?, ?)`, origin, seq); err != nil {
-				return fmt.Errorf("save origin_seq of %s: %w", origin, err)
-			}
-		}
-		s.indexed, evs = last, nil
+	}
+	evs, err := queryEvents(ctx, s.wconn, unindexedSQL, waiting, s.indexed)
+	if err != nil {
+		return fmt.Errorf("read unindexed events: %w", err)
 	}
 	s.unindexed = map[string]int64{}
 	rs := make([]row, len(evs))
@@ -92,6 +86,68 @@ func (s *Store) loadUnindexed(ctx context.Context) error {
 		s.unindexed[evs[i].StreamID] = evs[i].StreamVersion
 	}
 	s.recent.add(rs, s.indexed)
+	return nil
+}
+
+// loadOrigins fills the writer's origins map from the table, raised by
+// the events after the index checkpoint, which the table may not count.
+func (s *Store) loadOrigins(ctx context.Context) error {
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`SELECT origin, last_seq FROM origins`, nil},
+		{`SELECT origin, MAX(origin_seq) FROM events WHERE position > ? GROUP BY origin`, []any{s.indexed}},
+	} {
+		rows, err := s.wconn.QueryContext(ctx, q.sql, q.args...)
+		if err != nil {
+			return fmt.Errorf("read origin sequences: %w", err)
+		}
+		for rows.Next() {
+			var origin string
+			var seq int64
+			if err := rows.Scan(&origin, &seq); err != nil {
+				rows.Close()
+				return fmt.Errorf("read origin sequences: %w", err)
+			}
+			s.origins[origin] = max(s.origins[origin], seq)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("read origin sequences: %w", err)
+		}
+	}
+	return nil
+}
+
+// indexAll indexes every event at start, in one transaction with the
+// checkpoint and the origins it reaches.
+func (s *Store) indexAll(ctx context.Context) error {
+	var head int64
+	if err := s.wconn.QueryRowContext(ctx, `SELECT COALESCE(MAX(position), 0) FROM events`).Scan(&head); err != nil {
+		return fmt.Errorf("read the log head: %w", err)
+	}
+	tx, err := s.wconn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after commit
+	if _, err := tx.ExecContext(ctx, moveSQL, s.indexed); err != nil {
+		return fmt.Errorf("index the events after %d: %w", s.indexed, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO checkpoints (name, position) VALUES (?, ?)`, indexCheckpoint, head); err != nil {
+		return fmt.Errorf("save the stream index checkpoint: %w", err)
+	}
+	for origin, seq := range s.origins {
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO origins (origin, last_seq) VALUES (?, ?)`, origin, seq); err != nil {
+			return fmt.Errorf("save origin_seq of %s: %w", origin, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("index every event: %w", err)
+	}
+	s.indexed = head
 	return nil
 }
 
@@ -166,29 +222,4 @@ func (s *Store) unindexedOf(ctx context.Context, streamID string, after int64) (
 		return nil, fmt.Errorf("read unindexed events of %s: %w", streamID, err)
 	}
 	return scanEvents(rows, 0)
-}
-
-// loadOrigins fills the writer's origins map from the table and the
-// unindexed events.
-func (s *Store) loadOrigins(ctx context.Context, unindexed []eventstore.Event) error {
-	rows, err := s.wconn.QueryContext(ctx, `SELECT origin, last_seq FROM origins`)
-	if err != nil {
-		return fmt.Errorf("read origin sequences: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var origin string
-		var seq int64
-		if err := rows.Scan(&origin, &seq); err != nil {
-			return fmt.Errorf("read origin sequences: %w", err)
-		}
-		s.origins[origin] = seq
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read origin sequences: %w", err)
-	}
-	for _, e := range unindexed {
-		s.origins[e.Origin] = max(s.origins[e.Origin], e.OriginSeq)
-	}
-	return nil
 }

@@ -150,6 +150,48 @@ func TestUnindexedEventsAreReadFromTheTableWhenMemoryLostThem(t *testing.T) {
 	sqlitestore.ForgetRecent(s)
 	appendBatch(t, s, "order-a", 3, 2)
 	wantWhole(t, s, map[string]int64{"order-a": 5, "order-b": 2})
+	if !sqlitestore.RecentLost(s) {
+		t.Fatal("memory holds only the newest two events but claims every unindexed one")
+	}
+	// Once a batch is indexed the memory holds every unindexed event again.
+	appendBatch(t, s, "order-c", 0, sqlitestore.IndexBatch)
+	if sqlitestore.RecentLost(s) {
+		t.Fatal("memory still defers to the table after an index batch")
+	}
+	appendBatch(t, s, "order-a", 5, 1)
+	wantWhole(t, s, map[string]int64{"order-a": 6, "order-b": 2, "order-c": int64(sqlitestore.IndexBatch)})
+}
+
+// A database whose index checkpoint row is gone (and its origins table
+// with it) opens all the same: the store indexes every event at once,
+// in one transaction, rather than hold them all in memory, and takes
+// the origin sequences from the events.
+func TestOpenWithoutTheIndexCheckpointIndexesEverything(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "events.db")
+	s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
+	must(t, err)
+	appendBatch(t, s, "order-a", 0, sqlitestore.IndexBatch+500)
+	appendBatch(t, s, "order-b", 0, 3)
+	must(t, s.Close())
+	db, err := sql.Open("sqlite", sqlitestore.DSN(path, ""))
+	must(t, err)
+	_, err = db.Exec(`DELETE FROM checkpoints WHERE name = 'eventstore/stream_index'; DELETE FROM origins`)
+	must(t, err)
+	must(t, db.Close())
+
+	s, err = sqlitestore.Open(ctx, path, sqlitestore.Options{})
+	must(t, err)
+	defer s.Close()
+	head := int64(sqlitestore.IndexBatch + 503)
+	entries, reach := indexed(t, s.DB())
+	if int64(entries) != head || reach != head {
+		t.Fatalf("reopened without a checkpoint: %d entries indexed up to %d; want %d up to %d", entries, reach, head, head)
+	}
+	if got := s.OriginSeq("hub"); got != head {
+		t.Fatalf("origin_seq of hub %d, want %d", got, head)
+	}
+	wantWhole(t, s, map[string]int64{"order-a": int64(sqlitestore.IndexBatch + 500), "order-b": 3})
 }
 
 // Under load the events wait unindexed and are indexed in batches;

@@ -393,11 +393,14 @@ func (s *Store) publish(st groupState) {
 	for o, v := range st.origins {
 		s.origins[o] = v
 	}
+	moved := st.indexed != s.indexed
 	s.indexedAfter(st)
 	s.groups++
 	s.grouped += int64(st.requests)
-	if st.events {
+	if st.events || moved {
 		s.recent.add(st.rows, st.indexed)
+	}
+	if st.events {
 		s.head = st.head
 		close(s.appended)
 		s.appended = make(chan struct{})
