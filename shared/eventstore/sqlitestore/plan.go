@@ -81,7 +81,7 @@ func (s *Store) streamVersion(ctx context.Context, st *groupState, id string) (i
 	if v, ok := s.versions[id]; ok {
 		return v, nil
 	}
-	if v, ok := s.unindexedVersion(id); ok {
+	if v, ok := s.unindexed[id]; ok { // not in stream_index yet
 		return v, nil
 	}
 	var v int64

@@ -171,12 +171,6 @@ func (s *Store) indexStreams(ctx context.Context, st *groupState) error {
 	return nil
 }
 
-// unindexedVersion is a stream's version among the unindexed events.
-func (s *Store) unindexedVersion(id string) (int64, bool) {
-	v, ok := s.unindexed[id]
-	return v, ok
-}
-
 // indexedAfter records a committed group's streams among the unindexed
 // ones, or forgets them all when the group indexed everything.
 func (s *Store) indexedAfter(st groupState) {
@@ -190,10 +184,9 @@ func (s *Store) indexedAfter(st groupState) {
 	}
 }
 
-// withUnindexed completes the indexed events of a stream, read after tail
-// was taken from memory, with the unindexed events in tail. An event moved
-// into the index in between is in both; newer versions win nothing, since
-// both hold the same events.
+// withUnindexed completes the indexed events of a stream with tail, its
+// unindexed events taken from memory before the indexed ones were read.
+// An event indexed in between is in both and is kept once.
 func withUnindexed(indexed, tail []eventstore.Event) []eventstore.Event {
 	last := int64(-1)
 	if n := len(indexed); n > 0 {
