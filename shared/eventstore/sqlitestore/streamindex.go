@@ -122,32 +122,23 @@ func (s *Store) loadOrigins(ctx context.Context) error {
 }
 
 // indexAll indexes every event at start, in one transaction with the
-// checkpoint and the origins it reaches.
+// checkpoint and the origins it reaches, as a group that fills a batch
+// would.
 func (s *Store) indexAll(ctx context.Context) error {
-	var head int64
-	if err := s.wconn.QueryRowContext(ctx, `SELECT COALESCE(MAX(position), 0) FROM events`).Scan(&head); err != nil {
+	st := groupState{origins: map[string]int64{}}
+	if err := s.wconn.QueryRowContext(ctx, `SELECT COALESCE(MAX(position), 0) FROM events`).Scan(&st.head); err != nil {
 		return fmt.Errorf("read the log head: %w", err)
 	}
-	tx, err := s.wconn.BeginTx(ctx, nil)
-	if err != nil {
+	if _, err := s.stmts.begin.ExecContext(ctx); err != nil {
 		return err
 	}
-	defer tx.Rollback() //nolint:errcheck // no-op after commit
-	if _, err := tx.ExecContext(ctx, moveSQL, s.indexed); err != nil {
-		return fmt.Errorf("index the events after %d: %w", s.indexed, err)
+	if err := s.indexStreams(ctx, &st); err != nil {
+		return s.abort(ctx, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO checkpoints (name, position) VALUES (?, ?)`, indexCheckpoint, head); err != nil {
-		return fmt.Errorf("save the stream index checkpoint: %w", err)
+	if _, err := s.stmts.commit.ExecContext(ctx); err != nil {
+		return s.abort(ctx, fmt.Errorf("index every event: %w", err))
 	}
-	for origin, seq := range s.origins {
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO origins (origin, last_seq) VALUES (?, ?)`, origin, seq); err != nil {
-			return fmt.Errorf("save origin_seq of %s: %w", origin, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("index every event: %w", err)
-	}
-	s.indexed = head
+	s.indexed = st.indexed
 	return nil
 }
 
