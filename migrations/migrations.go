@@ -18,19 +18,26 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"conference/shared/sqldb"
 )
 
-//go:embed sqlite
+//go:embed sqlite postgres
 var files embed.FS
 
 // ErrDatabaseNewer is matched when a database was migrated by a newer binary.
 var ErrDatabaseNewer = errors.New("database is newer than this binary")
 
 // Component is one independently versioned part of the schema: a folder of
-// NNNN_description.sql files.
+// NNNN_description.sql files per database. Each dialect numbers its own
+// versions: a PostgreSQL schema starts from today's SQLite shape in one
+// migration rather than replaying SQLite's history.
 type Component struct {
 	Name string
-	FS   fs.FS
+	FS   fs.FS // SQLite
+	// PG is the component on PostgreSQL; nil for a component only kiosks
+	// have.
+	PG fs.FS
 }
 
 // Components of the SQLite databases.
@@ -58,13 +65,22 @@ var (
 )
 
 func embedded(name, dir string) Component {
-	sub, err := fs.Sub(files, dir)
+	c := Component{Name: name, FS: sub(dir)}
+	pg := "postgres/" + strings.TrimPrefix(dir, "sqlite/")
+	if _, err := fs.Stat(files, pg); err == nil {
+		c.PG = sub(pg)
+	}
+	return c
+}
+
+func sub(dir string) fs.FS {
+	s, err := fs.Sub(files, dir)
 	if err != nil {
 		// Only reachable if the embed pattern above is broken, which the
 		// tests catch at build time of the package.
 		panic(err)
 	}
-	return Component{Name: name, FS: sub}
+	return s
 }
 
 // Migration is one numbered SQL script.
@@ -74,9 +90,19 @@ type Migration struct {
 	SQL     string
 }
 
-// List returns the component's migrations in version order.
-func (c Component) List() ([]Migration, error) {
-	entries, err := fs.ReadDir(c.FS, ".")
+// List returns the component's SQLite migrations in version order.
+func (c Component) List() ([]Migration, error) { return c.list(c.FS) }
+
+// ListPG returns the component's PostgreSQL migrations in version order.
+func (c Component) ListPG() ([]Migration, error) {
+	if c.PG == nil {
+		return nil, fmt.Errorf("component %s has no PostgreSQL schema", c.Name)
+	}
+	return c.list(c.PG)
+}
+
+func (c Component) list(fsys fs.FS) ([]Migration, error) {
+	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return nil, fmt.Errorf("list migrations of %s: %w", c.Name, err)
 	}
@@ -90,7 +116,7 @@ func (c Component) List() ([]Migration, error) {
 		if !ok || err != nil {
 			return nil, fmt.Errorf("migration %s/%s: name must be NNNN_description.sql", c.Name, e.Name())
 		}
-		body, err := fs.ReadFile(c.FS, e.Name())
+		body, err := fs.ReadFile(fsys, e.Name())
 		if err != nil {
 			return nil, fmt.Errorf("read migration %s: %w", e.Name(), err)
 		}
@@ -105,22 +131,46 @@ func (c Component) List() ([]Migration, error) {
 	return out, nil
 }
 
-// Apply brings every component to its latest version in one transaction.
-// A database that some component's migrations are newer than this binary's is
-// refused with ErrDatabaseNewer and left untouched.
+// Apply brings every component of a SQLite database to its latest version
+// in one transaction. A database that some component's migrations are newer
+// than this binary's is refused with ErrDatabaseNewer and left untouched.
 func Apply(ctx context.Context, db *sql.DB, components ...Component) error {
+	return ApplyTo(ctx, db, sqldb.SQLite, components...)
+}
+
+// migrationLock is the advisory lock key PostgreSQL migrations run under
+// ("migrate" in ASCII), so replicas starting together apply them once: the
+// second waits, then finds nothing left to do.
+const migrationLock = 0x6d696772617465
+
+// ApplyTo is Apply for a database of the given dialect.
+func ApplyTo(ctx context.Context, db *sql.DB, d sqldb.Dialect, components ...Component) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin migration: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after commit
+	if d == sqldb.Postgres {
+		// Held to the end of the transaction. DDL is transactional on
+		// PostgreSQL, so a failed migration leaves nothing behind either.
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, migrationLock); err != nil {
+			return fmt.Errorf("take the migration lock: %w", err)
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		component TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL,
 		PRIMARY KEY (component, version))`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	for _, c := range components {
-		if err := applyComponent(ctx, tx, c); err != nil {
+		list, err := c.List()
+		if d == sqldb.Postgres {
+			list, err = c.ListPG()
+		}
+		if err != nil {
+			return err
+		}
+		if err := applyComponent(ctx, tx, c.Name, list); err != nil {
 			return err
 		}
 	}
@@ -130,26 +180,22 @@ func Apply(ctx context.Context, db *sql.DB, components ...Component) error {
 	return nil
 }
 
-func applyComponent(ctx context.Context, tx *sql.Tx, c Component) error {
-	list, err := c.List()
-	if err != nil {
-		return err
-	}
+func applyComponent(ctx context.Context, tx *sql.Tx, name string, list []Migration) error {
 	var current int
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE component = ?`, c.Name).Scan(&current); err != nil {
-		return fmt.Errorf("read schema version of %s: %w", c.Name, err)
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE component = $1`, name).Scan(&current); err != nil {
+		return fmt.Errorf("read schema version of %s: %w", name, err)
 	}
 	if current > len(list) {
 		return fmt.Errorf("%w: schema %q is at version %d, this binary knows up to %d; run a newer release",
-			ErrDatabaseNewer, c.Name, current, len(list))
+			ErrDatabaseNewer, name, current, len(list))
 	}
 	for _, m := range list[current:] {
 		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-			return fmt.Errorf("migration %s %04d_%s: %w", c.Name, m.Version, m.Name, err)
+			return fmt.Errorf("migration %s %04d_%s: %w", name, m.Version, m.Name, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)`,
-			c.Name, m.Version, m.Name, time.Now().UTC().Format(time.RFC3339)); err != nil {
-			return fmt.Errorf("record migration %s %d: %w", c.Name, m.Version, err)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (component, version, name, applied_at) VALUES ($1, $2, $3, $4)`,
+			name, m.Version, m.Name, time.Now().UTC().Format(time.RFC3339)); err != nil {
+			return fmt.Errorf("record migration %s %d: %w", name, m.Version, err)
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"conference/shared/eventstore"
+	"conference/shared/eventstore/internal/appendplan"
 )
 
 // CommitAll commits batches of several streams in the given order in one
@@ -24,7 +25,7 @@ func (s *Store) CommitAll(ctx context.Context, batches []eventstore.Batch) ([]ev
 	chain := make([]eventstore.Batch, len(batches))
 	copy(chain, batches)
 	for i := range chain {
-		if err := validate(&chain[i]); err != nil {
+		if err := appendplan.Validate(&chain[i]); err != nil {
 			return nil, fmt.Errorf("batch %d of %d: %w", i+1, len(chain), err)
 		}
 	}

@@ -9,8 +9,8 @@ import (
 
 // args binds r to the events insert, column for column.
 func args(r row) []any {
-	e := r.e
-	return []any{e.Position, e.EventID[:], e.StreamID, e.StreamType, r.version, e.Type, e.Schema, e.Data,
+	e := r.E
+	return []any{e.Position, e.EventID[:], e.StreamID, e.StreamType, r.Version, e.Type, e.Schema, e.Data,
 		e.Origin, e.OriginSeq, e.Seen, int64(e.HLC), nullID(e.CorrelationID), nullID(e.CausationID), e.RecordedAt.UnixMilli()}
 }
 
@@ -19,10 +19,10 @@ func (s *Store) insertEach(ctx context.Context, rows []row) error {
 	for _, r := range rows {
 		res, err := s.stmts.insert.ExecContext(ctx, args(r)...)
 		if err != nil {
-			return fmt.Errorf("insert event %s into %s: %w", r.e.EventID, r.e.StreamID, err)
+			return fmt.Errorf("insert event %s into %s: %w", r.E.EventID, r.E.StreamID, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("%w: event %s already stored", errSlowPath, r.e.EventID)
+			return fmt.Errorf("%w: event %s already stored", errSlowPath, r.E.EventID)
 		}
 	}
 	return nil

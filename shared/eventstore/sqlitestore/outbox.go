@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"conference/shared/eventstore"
+	"conference/shared/eventstore/internal/appendplan"
 )
 
 const messageColumns = `message_id, kind, type, data, correlation_id, causation_id, not_before, created_at`
@@ -147,8 +148,8 @@ func (s *Store) DeadLetters(ctx context.Context, limit int) ([]eventstore.DeadLe
 func (s *Store) EnqueueTx(ctx context.Context, tx Tx, msgs ...eventstore.Message) error {
 	now := s.opts.Now()
 	for _, m := range msgs {
-		if m.ID == uuid.Nil || m.Type == "" {
-			return fmt.Errorf("%w: outbox message needs an id and a type", eventstore.ErrInvalid)
+		if err := appendplan.ValidateMessage(m); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, insertMessage, messageArgs(m, now)...); err != nil {
 			return fmt.Errorf("enqueue %s (%s): %w", m.ID, m.Type, err)

@@ -38,10 +38,10 @@ func (r *recentLog) add(rows []row, indexed int64) {
 	defer r.mu.Unlock()
 	r.indexed = indexed
 	for _, rw := range rows {
-		e := *rw.e
+		e := *rw.E
 		// What a read of the row returns: the version column, the time
 		// at millisecond precision in UTC, a payload of its own.
-		e.StreamVersion = rw.version
+		e.StreamVersion = rw.Version
 		e.RecordedAt = e.RecordedAt.UTC()
 		e.Data = slices.Clone(e.Data)
 		if n := len(r.events); n > 0 && r.events[(r.start+n-1)%n].Position+1 != e.Position {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"conference/shared/eventstore"
+	"conference/shared/eventstore/internal/appendplan"
 )
 
 // The stream index (stream_id, stream_version -> position) lives in its
@@ -82,7 +83,7 @@ func (s *Store) loadUnindexed(ctx context.Context) error {
 	s.unindexed = map[string]int64{}
 	rs := make([]row, len(evs))
 	for i := range evs {
-		rs[i] = row{e: &evs[i], version: evs[i].StreamVersion}
+		rs[i] = row{E: &evs[i], Version: evs[i].StreamVersion}
 		s.unindexed[evs[i].StreamID] = evs[i].StreamVersion
 	}
 	s.recent.add(rs, s.indexed)
@@ -125,8 +126,8 @@ func (s *Store) loadOrigins(ctx context.Context) error {
 // checkpoint and the origins it reaches, as a group that fills a batch
 // would.
 func (s *Store) indexAll(ctx context.Context) error {
-	st := groupState{origins: map[string]int64{}}
-	if err := s.wconn.QueryRowContext(ctx, `SELECT COALESCE(MAX(position), 0) FROM events`).Scan(&st.head); err != nil {
+	st := groupState{Group: appendplan.NewGroup(0)}
+	if err := s.wconn.QueryRowContext(ctx, `SELECT COALESCE(MAX(position), 0) FROM events`).Scan(&st.Head); err != nil {
 		return fmt.Errorf("read the log head: %w", err)
 	}
 	if _, err := s.stmts.begin.ExecContext(ctx); err != nil {
@@ -146,19 +147,19 @@ func (s *Store) indexAll(ctx context.Context) error {
 // group's transaction when indexBatch of them wait.
 func (s *Store) indexStreams(ctx context.Context, st *groupState) error {
 	st.indexed = s.indexed
-	if st.head-s.indexed < indexBatch {
+	if st.Head-s.indexed < indexBatch {
 		return nil
 	}
 	if _, err := s.stmts.move.ExecContext(ctx, s.indexed); err != nil {
 		return fmt.Errorf("index the events after %d: %w", s.indexed, err)
 	}
-	if _, err := s.stmts.saveIndexed.ExecContext(ctx, indexCheckpoint, st.head); err != nil {
+	if _, err := s.stmts.saveIndexed.ExecContext(ctx, indexCheckpoint, st.Head); err != nil {
 		return fmt.Errorf("save the stream index checkpoint: %w", err)
 	}
 	if err := s.saveOrigins(ctx, st); err != nil {
 		return err
 	}
-	st.indexed = st.head
+	st.indexed = st.Head
 	return nil
 }
 
@@ -170,7 +171,7 @@ func (s *Store) indexedAfter(st groupState) {
 		clear(s.unindexed)
 		return
 	}
-	for id, v := range st.versions {
+	for id, v := range st.Versions {
 		s.unindexed[id] = v
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"conference/shared/eventstore"
+	"conference/shared/eventstore/internal/appendplan"
 )
 
 // request is one Commit waiting for the group writer.
@@ -108,7 +109,7 @@ func (s *Store) Append(ctx context.Context, stream eventstore.Stream, expected i
 // If ctx ends while waiting, the batch may still be committed: callers retry
 // with the same event ids, which makes the retry a no-op.
 func (s *Store) Commit(ctx context.Context, b eventstore.Batch) (eventstore.Result, error) {
-	if err := validate(&b); err != nil {
+	if err := appendplan.Validate(&b); err != nil {
 		return eventstore.Result{}, err
 	}
 	r := &request{ctx: ctx, batch: b, done: make(chan outcome, 1)}
@@ -125,38 +126,6 @@ func (s *Store) Commit(ctx context.Context, b eventstore.Batch) (eventstore.Resu
 	case <-ctx.Done():
 		return eventstore.Result{}, ctx.Err()
 	}
-}
-
-func validate(b *eventstore.Batch) error {
-	if len(b.Events) > 0 && (b.Stream.ID == "" || b.Stream.Type == "") {
-		return fmt.Errorf("%w: events need a stream id and type", eventstore.ErrInvalid)
-	}
-	if b.ExpectedVersion < eventstore.AnyVersion {
-		return fmt.Errorf("%w: expected version %d", eventstore.ErrInvalid, b.ExpectedVersion)
-	}
-	for i := range b.Events {
-		e := &b.Events[i]
-		switch {
-		case e.EventID == uuid.Nil:
-			return fmt.Errorf("%w: event %d of %s has no event id", eventstore.ErrInvalid, i, b.Stream.ID)
-		case e.Type == "":
-			return fmt.Errorf("%w: event %d of %s has no type", eventstore.ErrInvalid, i, b.Stream.ID)
-		case e.Schema < 1:
-			return fmt.Errorf("%w: event %s of type %s has schema %d", eventstore.ErrInvalid, e.EventID, e.Type, e.Schema)
-		case e.StreamID != "" && e.StreamID != b.Stream.ID:
-			return fmt.Errorf("%w: event %s belongs to stream %s, not %s", eventstore.ErrInvalid, e.EventID, e.StreamID, b.Stream.ID)
-		case e.Origin != "" && e.OriginSeq < 1:
-			return fmt.Errorf("%w: replicated event %s from %s has origin_seq %d", eventstore.ErrInvalid, e.EventID, e.Origin, e.OriginSeq)
-		case e.Data == nil:
-			e.Data = []byte("{}")
-		}
-	}
-	for i := range b.Outbox {
-		if b.Outbox[i].ID == uuid.Nil || b.Outbox[i].Type == "" {
-			return fmt.Errorf("%w: outbox message %d needs an id and a type", eventstore.ErrInvalid, i)
-		}
-	}
-	return nil
 }
 
 // run is the single writer. It takes one request, then every request already
@@ -206,22 +175,16 @@ const yieldsPerGroup = 3
 // groupState is what a group may change before it knows it committed. The
 // maps overlay the writer's caches until then.
 type groupState struct {
-	head     int64
+	*appendplan.Group
 	start    int64 // head before the group
 	indexed  int64 // how far the stream index reaches once the group commits
-	events   bool
 	message  bool
 	requests int
-	versions map[string]int64 // stream -> version within this group
-	rows     []row            // the events committed, in position order
-	origins  map[string]int64 // origin -> last seq within this group
+	rows     []row // the events committed, in position order
 }
 
 // row is one event ready to insert, its envelope complete.
-type row struct {
-	e       *eventstore.Event
-	version int64
-}
+type row = appendplan.Row
 
 func (s *Store) writeGroup(group []*request) {
 	ctx := context.Background()
@@ -276,7 +239,7 @@ func (s *Store) writeGroup(group []*request) {
 // and its error is returned, so nothing of the group is written.
 func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, savepoints, allOrNothing bool) (groupState, error) {
 	s.notifyMu.Lock()
-	st := groupState{head: s.head, start: s.head, versions: map[string]int64{}, origins: map[string]int64{}}
+	st := groupState{Group: appendplan.NewGroup(s.head), start: s.head}
 	s.notifyMu.Unlock()
 	// The writer's statements bypass the pool's gate (they are prepared on
 	// its own connection), so it takes the gate itself.
@@ -300,7 +263,7 @@ func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, 
 				return st, s.abort(ctx, err)
 			}
 		}
-		before := st.mark(r.batch, s.opts.Node)
+		before, hadMessage := st.Mark(r.batch, s.opts.Node), st.message
 		res, planned, err := s.plan(ctx, &st, r.batch)
 		if err == nil && savepoints {
 			if err = s.insertEach(ctx, planned); errors.Is(err, errSlowPath) {
@@ -310,7 +273,7 @@ func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, 
 					return st, s.abort(ctx, rerr)
 				}
 				if dup, ok, derr := s.duplicate(ctx, r.batch); derr == nil && ok {
-					st.restore(before)
+					st.Restore(before)
 					res, planned, err = dup, nil, nil
 				}
 			}
@@ -322,14 +285,16 @@ func (s *Store) tryGroup(ctx context.Context, group []*request, outs []outcome, 
 		case err == nil:
 			rows = append(rows, planned...)
 		case isConflict(err):
-			st.restore(before) // plan records nothing before its checks pass
+			st.Restore(before) // plan records nothing before its checks pass
+			st.message = hadMessage
 		case !savepoints:
 			return st, s.abort(ctx, errSlowPath)
 		default:
 			if _, rerr := s.stmts.rollbackTo.ExecContext(ctx); rerr != nil {
 				return st, s.abort(ctx, rerr)
 			}
-			st.restore(before)
+			st.Restore(before)
+			st.message = hadMessage
 			if errors.Is(err, errSlowPath) {
 				err = fmt.Errorf("%w: batch for %s mixes stored and new event ids", eventstore.ErrInvalid, r.batch.Stream.ID)
 			}
@@ -387,21 +352,21 @@ func (s *Store) publish(st groupState) {
 	if len(s.versions) > maxCachedStreams {
 		s.versions = map[string]int64{}
 	}
-	for id, v := range st.versions {
+	for id, v := range st.Versions {
 		s.versions[id] = v
 	}
-	for o, v := range st.origins {
+	for o, v := range st.Origins {
 		s.origins[o] = v
 	}
 	moved := st.indexed != s.indexed
 	s.indexedAfter(st)
 	s.groups++
 	s.grouped += int64(st.requests)
-	if st.events || moved {
+	if st.Events || moved {
 		s.recent.add(st.rows, st.indexed)
 	}
-	if st.events {
-		s.head = st.head
+	if st.Events {
+		s.head = st.Head
 		close(s.appended)
 		s.appended = make(chan struct{})
 	}
@@ -410,7 +375,7 @@ func (s *Store) publish(st groupState) {
 		s.messaged = make(chan struct{})
 	}
 	if len(s.watchers) > 0 {
-		for id := range st.versions {
+		for id := range st.Versions {
 			for ch := range s.watchers[id] {
 				close(ch)
 			}

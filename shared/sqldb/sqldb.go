@@ -1,0 +1,64 @@
+// Package sqldb is the port through which adapters that keep tables beside
+// the event log (read models, payments, conference management, the kiosk
+// registry, sync's scope index) reach the database, whichever it is:
+// SQLite, the embedded default, or PostgreSQL for a hub of several
+// replicas.
+//
+// Adapters write their SQL once. Both databases accept the same text when
+// it keeps to the common subset: numbered placeholders ($1, $2 ...; SQLite
+// binds $N to the Nth argument), INSERT ... ON CONFLICT ... DO NOTHING / DO
+// UPDATE SET x = excluded.x, RETURNING, integers for times (Unix ms) and
+// flags, blobs for ids. Where the two really differ, the Dialect says
+// which one it is, in the adapter's one place that needs it.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+)
+
+// Dialect names the SQL database behind a DB.
+type Dialect string
+
+// The dialects.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is a pool of connections to one database, with its dialect.
+type DB struct {
+	*sql.DB
+	Dialect Dialect
+}
+
+// Tx is what a write function may do inside a transaction the store runs:
+// *sql.Tx and *sql.Conn have these methods, so an adapter's statements
+// serve either.
+type Tx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+// Querier is what *sql.DB, *sql.Tx and Tx have in common for reads.
+type Querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Placeholders returns n numbered placeholders starting at $from,
+// "$from,$from+1,...", for an IN list or a multi-row VALUES.
+func Placeholders(from, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(from + i))
+	}
+	return b.String()
+}
