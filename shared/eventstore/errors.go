@@ -27,3 +27,9 @@ func (e *ConflictError) Error() string {
 
 // Is makes errors.Is(err, ErrConcurrency) true.
 func (e *ConflictError) Is(target error) bool { return target == ErrConcurrency }
+
+// ErrUnavailable reports that the store's database cannot be reached right
+// now (a server restarting, a network cut). Nothing of the failed call is
+// known to be stored unless a retry with the same ids says so; callers
+// answer "try again" (HTTP 503) rather than "failed".
+var ErrUnavailable = errors.New("event store database unavailable")

@@ -15,6 +15,8 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -61,4 +63,29 @@ func Placeholders(from, n int) string {
 		b.WriteString(strconv.Itoa(from + i))
 	}
 	return b.String()
+}
+
+// Checkpoint returns a follower's stored position (0 when new) from the
+// checkpoints table every store has.
+func Checkpoint(ctx context.Context, q Querier, name string) (int64, error) {
+	var pos int64
+	err := q.QueryRowContext(ctx, `SELECT position FROM checkpoints WHERE name = $1`, name).Scan(&pos)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read checkpoint %s: %w", name, err)
+	}
+	return pos, nil
+}
+
+// SaveCheckpoint stores a follower's position inside the caller's
+// transaction, the one that wrote what the position describes.
+func SaveCheckpoint(ctx context.Context, tx Tx, name string, position int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (name, position) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET position = excluded.position`, name, position)
+	if err != nil {
+		return fmt.Errorf("save checkpoint %s at %d: %w", name, position, err)
+	}
+	return nil
 }

@@ -11,14 +11,8 @@ import (
 	"conference/shared/eventstore"
 )
 
-// LoggedMessage is a message of the message log with its sequence number,
-// the log position projections keep as a checkpoint. Integration events of
-// contexts that are not event-sourced (conference management's
-// "conferences.*") exist only here, not in the events table.
-type LoggedMessage struct {
-	Seq int64
-	eventstore.Message
-}
+// LoggedMessage is eventstore.LoggedMessage.
+type LoggedMessage = eventstore.LoggedMessage
 
 // MessagesHead is the sequence number of the last message written (0 when
 // there is none).
@@ -82,13 +76,8 @@ func (s *Store) ReadMessages(ctx context.Context, after int64, limit int, typePr
 	return out, head, nil
 }
 
-// LogEntry is the part of a stored event a projection replays.
-type LogEntry struct {
-	Position int64
-	Type     string
-	Schema   int
-	Data     []byte
-}
+// LogEntry is eventstore.LogEntry.
+type LogEntry = eventstore.LogEntry
 
 // ReadLogWindow returns the events with after < position <= upTo whose type
 // is one of types, in log order, reading only what a projection replays:

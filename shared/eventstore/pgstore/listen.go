@@ -1,0 +1,208 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Notification channels. A commit that adds events notifies the new head
+// on channelEvents; one that writes messages notifies channelMessages;
+// Notify's topics share channelApp.
+const (
+	channelEvents   = "conference_events"
+	channelMessages = "conference_messages"
+	channelApp      = "conference_app"
+)
+
+// topicSep separates a topic from its payload on channelApp.
+const topicSep = "\x1f"
+
+// listen keeps one dedicated connection LISTENing, and follows the log into
+// the ring: every commit of any replica, announced by notification or
+// found by the poll, is read once from the table and handed to this
+// replica's waiters. On a lost connection it reconnects, LISTENs again
+// before reading the head, so nothing committed in between is missed
+// (notifications sent while disconnected are lost, the head is not).
+func (s *Store) listen(ready chan struct{}) {
+	defer s.wg.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.quit:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	s.tail.reset(s.knownHead())
+	backoff := 100 * time.Millisecond
+	announced := false
+	for ctx.Err() == nil {
+		err := s.listenOnce(ctx, func() {
+			backoff = 100 * time.Millisecond
+			if !announced {
+				announced = true
+				close(ready)
+			}
+		})
+		if ctx.Err() != nil {
+			break
+		}
+		s.log.Warn("PostgreSQL listener lost its connection; reconnecting", "db", s.where, "retry_in", backoff, "err", err)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+		}
+		backoff = min(backoff*2, 2*time.Second)
+	}
+	if !announced {
+		close(ready)
+	}
+}
+
+func (s *Store) listenOnce(ctx context.Context, connected func()) error {
+	conn, err := pgx.ConnectConfig(ctx, s.cfg.ConnConfig.Copy())
+	if err != nil {
+		return Classify(err)
+	}
+	defer conn.Close(context.Background())
+	for _, ch := range []string{channelEvents, channelMessages, channelApp} {
+		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
+			return Classify(err)
+		}
+	}
+	connected()
+	// Whatever was committed while nobody listened.
+	if err := s.poll(ctx); err != nil {
+		return err
+	}
+	for {
+		wctx, cancel := context.WithTimeout(ctx, s.opts.Poll)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(err, context.DeadlineExceeded):
+			if err := s.poll(ctx); err != nil {
+				return err
+			}
+			continue
+		case err != nil:
+			return Classify(err)
+		}
+		switch n.Channel {
+		case channelEvents:
+			head, perr := strconv.ParseInt(n.Payload, 10, 64)
+			if perr != nil {
+				continue
+			}
+			s.mu.Lock()
+			s.advance(head)
+			s.mu.Unlock()
+			if err := s.follow(ctx); err != nil {
+				return err
+			}
+		case channelMessages:
+			s.mu.Lock()
+			s.advanceMessages(0)
+			s.mu.Unlock()
+		case channelApp:
+			topic, payload, _ := strings.Cut(n.Payload, topicSep)
+			s.deliver(topic, payload)
+		}
+	}
+}
+
+// poll reads both heads, the safety net under lost notifications.
+func (s *Store) poll(ctx context.Context) error {
+	var head, msgHead int64
+	if err := s.pool.QueryRow(ctx, `SELECT (SELECT value FROM counters WHERE name = 'events'),
+		(SELECT value FROM counters WHERE name = 'messages')`).Scan(&head, &msgHead); err != nil {
+		return Classify(err)
+	}
+	s.mu.Lock()
+	s.advance(head)
+	if msgHead > s.msgHead {
+		s.advanceMessages(msgHead)
+	}
+	s.mu.Unlock()
+	return s.follow(ctx)
+}
+
+// follow reads the events between the ring's newest and the known head
+// into the ring, and wakes the watchers of the streams they touch.
+func (s *Store) follow(ctx context.Context) error {
+	for {
+		last, head := s.tail.last(), s.knownHead()
+		if last >= head {
+			return nil
+		}
+		evs, err := s.queryEvents(ctx, 256, `SELECT `+eventColumnList+` FROM events
+			WHERE position > $1 ORDER BY position LIMIT 1000`, last)
+		if err != nil {
+			return fmt.Errorf("follow the log after %d: %w", last, err)
+		}
+		if len(evs) == 0 {
+			return nil
+		}
+		if !s.tail.extend(evs) {
+			s.tail.reset(evs[0].Position - 1)
+			s.tail.extend(evs)
+		}
+		s.mu.Lock()
+		s.advance(evs[len(evs)-1].Position)
+		s.wakeStreams(evs)
+		s.mu.Unlock()
+	}
+}
+
+// Notify sends payload to every replica's subscribers of topic (this one's
+// included).
+func (s *Store) Notify(ctx context.Context, topic, payload string) error {
+	if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, channelApp, topic+topicSep+payload); err != nil {
+		return fmt.Errorf("notify %s: %w", topic, Classify(err))
+	}
+	return nil
+}
+
+// Subscribe returns a channel of the payloads notified on topic by any
+// replica from now on, and a func to stop. A slow subscriber loses
+// payloads rather than stalling the listener (the channel holds 64).
+func (s *Store) Subscribe(topic string) (<-chan string, func()) {
+	ch := make(chan string, 64)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.listeners == nil {
+		s.listeners = map[string][]chan string{}
+	}
+	s.listeners[topic] = append(s.listeners[topic], ch)
+	return ch, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		list := s.listeners[topic]
+		for i, c := range list {
+			if c == ch {
+				s.listeners[topic] = append(list[:i:i], list[i+1:]...)
+				break
+			}
+		}
+	}
+}
+
+func (s *Store) deliver(topic, payload string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ch := range s.listeners[topic] {
+		select {
+		case ch <- payload:
+		default:
+		}
+	}
+}

@@ -1,0 +1,264 @@
+// Package pgstore is the event store on PostgreSQL (github.com/jackc/pgx/v5),
+// for a hub that runs as several replicas sharing one database.
+//
+// Each replica keeps one writer goroutine that commits the appends waiting
+// at that moment in one transaction of two round trips: the first takes the
+// 'events' counter row FOR UPDATE and reads what the group's checks need
+// (stream versions, stored event ids, origin sequences); the second inserts
+// the planned rows, moves the counter and origins, and commits with a
+// NOTIFY. The counter lock serializes appends across every replica, so log
+// positions are dense and become visible in commit order: a reader of
+// position > last never skips an event and never sees one twice, however
+// many writers there are. The rules of an append are the ones the SQLite
+// store applies (package appendplan).
+//
+// Replicas learn of each other's commits through LISTEN/NOTIFY on a
+// dedicated connection, with a poll of the head every second as the net
+// under a lost notification (listen.go).
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"conference/migrations"
+	"conference/shared/eventstore"
+	"conference/shared/hlc"
+	"conference/shared/sqldb"
+)
+
+// Options configure a Store. The zero value is a hub store.
+type Options struct {
+	// Node is this node's origin name; "hub" for every replica of a hub,
+	// which share one gap-free origin_seq.
+	Node string
+	// Clock stamps locally recorded events; a fresh wall clock when nil.
+	Clock *hlc.Clock
+	// Seen gives the causal context of a locally recorded event from the
+	// log head (the head itself by default).
+	Seen func(head int64) int64
+	// Components are extra schema parts migrated into the same database.
+	Components []migrations.Component
+	// MaxGroup bounds how many appends share one transaction.
+	MaxGroup int
+	// MaxConns is the pool size (default 8). The LISTEN connection is
+	// extra.
+	MaxConns int32
+	// Poll is how often the head is read when no notification came
+	// (default 1 s): the bound on the delay a lost notification causes.
+	Poll   time.Duration
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Store implements eventstore.Store on a PostgreSQL database.
+type Store struct {
+	cfg   *pgxpool.Config
+	pool  *pgxpool.Pool
+	db    *sqldb.DB // database/sql over the same pool, for adapters
+	opts  Options
+	log   *slog.Logger
+	where string // host and database, for messages (never the password)
+
+	reqs    chan *request
+	quit    chan struct{}
+	stopped chan struct{}
+	wg      sync.WaitGroup
+	once    sync.Once
+
+	mu        sync.Mutex
+	head      int64         // highest committed position this replica knows of
+	msgHead   int64         // likewise for the message log
+	appended  chan struct{} // closed and replaced when head moves
+	messaged  chan struct{} // closed and replaced when a message is written
+	watchers  map[string]map[chan struct{}]struct{}
+	listeners map[string][]chan string // LISTEN channels of callers (Listen)
+	groups    int64
+	grouped   int64
+
+	tail ring // the newest events, for the replica's log followers
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Open connects to the database at dsn (a postgres:// URL or key=value
+// string), migrates the schema under the migration lock, and starts the
+// writer and the listener. Errors wrap eventstore.ErrUnavailable when the
+// server cannot be reached, and never carry the password.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	if opts.Node == "" {
+		opts.Node = "hub"
+	}
+	if opts.Clock == nil {
+		opts.Clock = hlc.NewClock(nil)
+	}
+	if opts.Seen == nil {
+		opts.Seen = func(head int64) int64 { return head }
+	}
+	if opts.MaxGroup <= 0 {
+		opts.MaxGroup = 512
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 8
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	cfg, err := Config(dsn)
+	if err != nil {
+		return nil, err
+	}
+	cfg.MaxConns = opts.MaxConns
+	s := &Store{cfg: cfg, opts: opts, log: opts.Logger, where: Describe(cfg.ConnConfig.Host, cfg.ConnConfig.Database),
+		reqs: make(chan *request), quit: make(chan struct{}), stopped: make(chan struct{}),
+		appended: make(chan struct{}), messaged: make(chan struct{})}
+	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("open PostgreSQL at %s: %w", s.where, err)
+	}
+	if err := s.pool.Ping(ctx); err != nil {
+		s.pool.Close()
+		return nil, fmt.Errorf("open PostgreSQL at %s: %w", s.where, Classify(err))
+	}
+	s.db = &sqldb.DB{DB: stdlib.OpenDBFromPool(s.pool), Dialect: sqldb.Postgres}
+	components := append([]migrations.Component{migrations.EventStore}, opts.Components...)
+	if err := migrations.ApplyTo(ctx, s.db.DB, sqldb.Postgres, components...); err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("open PostgreSQL at %s: %w", s.where, Classify(err))
+	}
+	if err := s.pool.QueryRow(ctx, `SELECT (SELECT value FROM counters WHERE name = 'events'),
+		(SELECT value FROM counters WHERE name = 'messages')`).Scan(&s.head, &s.msgHead); err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("open PostgreSQL at %s: read the log head: %w", s.where, Classify(err))
+	}
+	ready := make(chan struct{})
+	s.wg.Add(2)
+	go s.run()
+	go s.listen(ready)
+	select {
+	case <-ready:
+	case <-ctx.Done():
+		s.Close()
+		return nil, ctx.Err()
+	}
+	return s, nil
+}
+
+// Config parses dsn into a pool configuration with the session settings
+// every connection of the hub needs:
+//   - lock_timeout bounds how long an append waits for the counter lock,
+//     so a stuck holder cannot freeze every writer silently;
+//   - TCP keepalives let the server notice a replica that vanished without
+//     closing its connections (power loss, a cut cable) and free what its
+//     sessions held;
+//   - idle_in_transaction_session_timeout ends a transaction its client
+//     abandoned mid-way.
+func Config(dsn string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrBadURL, redact(err.Error()))
+	}
+	rp := cfg.ConnConfig.RuntimeParams
+	for k, v := range map[string]string{
+		"application_name":                    "conference-hub",
+		"lock_timeout":                        "10s",
+		"idle_in_transaction_session_timeout": "60s",
+		"tcp_keepalives_idle":                 "10",
+		"tcp_keepalives_interval":             "5",
+		"tcp_keepalives_count":                "3",
+		"TimeZone":                            "UTC",
+	} {
+		if _, set := rp[k]; !set {
+			rp[k] = v
+		}
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
+	cfg.HealthCheckPeriod = 5 * time.Second
+	return cfg, nil
+}
+
+// ErrBadURL reports a database URL that cannot be parsed.
+var ErrBadURL = errors.New("bad PostgreSQL URL")
+
+// IsURL reports whether a --db value names a PostgreSQL database rather
+// than a SQLite file.
+func IsURL(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// Describe names a database for messages: host (or socket directory) and
+// database name, never credentials.
+func Describe(host, database string) string {
+	if strings.HasPrefix(host, "/") {
+		host = "socket " + host
+	}
+	return fmt.Sprintf("%s, database %q", host, database)
+}
+
+// redact removes a password from any URL in a parse error.
+func redact(msg string) string {
+	for _, f := range strings.Fields(msg) {
+		f = strings.Trim(f, `"'`)
+		if u, err := url.Parse(f); err == nil && u.User != nil {
+			if _, has := u.User.Password(); has {
+				msg = strings.ReplaceAll(msg, f, u.Redacted())
+			}
+		}
+	}
+	return msg
+}
+
+// DB is database/sql over the store's pool, for adapters that keep their
+// tables in the same database.
+func (s *Store) DB() *sqldb.DB { return s.db }
+
+// Node is this store's origin name.
+func (s *Store) Node() string { return s.opts.Node }
+
+// Stats describes the group writer's batching so far.
+type Stats struct {
+	Groups   int64 // transactions committed by the group writer
+	Requests int64 // appends they carried
+}
+
+// Stats reports how appends were grouped.
+func (s *Store) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{Groups: s.groups, Requests: s.grouped}
+}
+
+// Close stops the writer after the group in flight, the listener, and the
+// pool. Appends waiting to be written fail with eventstore.ErrClosed.
+func (s *Store) Close() error {
+	s.once.Do(func() {
+		close(s.quit)
+		s.wg.Wait()
+		s.wakeAll()
+		s.closeDBs()
+	})
+	return nil
+}
+
+func (s *Store) closeDBs() {
+	if s.db != nil {
+		s.db.Close()
+	}
+	s.pool.Close()
+}
