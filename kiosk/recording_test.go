@@ -22,7 +22,7 @@ func withPrinter(f *fixture) *kiosktest.Printer {
 // func frees the space.
 func fillDisk(t *testing.T, k *kiosk.Kiosk) (free func()) {
 	t.Helper()
-	release, err := kiosktest.FillDisk(k.Store().DB())
+	release, err := kiosktest.FillDisk(k.Store().DB().DB)
 	must(t, err)
 	return func() { t.Helper(); must(t, release()) }
 }

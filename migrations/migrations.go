@@ -131,20 +131,16 @@ func (c Component) list(fsys fs.FS) ([]Migration, error) {
 	return out, nil
 }
 
-// Apply brings every component of a SQLite database to its latest version
-// in one transaction. A database that some component's migrations are newer
-// than this binary's is refused with ErrDatabaseNewer and left untouched.
-func Apply(ctx context.Context, db *sql.DB, components ...Component) error {
-	return ApplyTo(ctx, db, sqldb.SQLite, components...)
-}
-
 // migrationLock is the advisory lock key PostgreSQL migrations run under
 // ("migrate" in ASCII), so replicas starting together apply them once: the
 // second waits, then finds nothing left to do.
 const migrationLock = 0x6d696772617465
 
-// ApplyTo is Apply for a database of the given dialect.
-func ApplyTo(ctx context.Context, db *sql.DB, d sqldb.Dialect, components ...Component) error {
+// Apply brings every component to its latest version in one transaction.
+// A database that some component's migrations are newer than this binary's
+// is refused with ErrDatabaseNewer and left untouched.
+func Apply(ctx context.Context, db *sqldb.DB, components ...Component) error {
+	d := db.Dialect
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin migration: %w", err)

@@ -12,6 +12,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"conference/migrations"
+	"conference/shared/sqldb"
 )
 
 func openDB(t *testing.T) *sql.DB {
@@ -52,7 +53,7 @@ func TestApplyIsIdempotentAndRecordsVersions(t *testing.T) {
 	db := openDB(t)
 	ctx := context.Background()
 	for i := 0; i < 2; i++ {
-		if err := migrations.Apply(ctx, db, migrations.EventStore); err != nil {
+		if err := migrations.Apply(ctx, &sqldb.DB{DB: db, Dialect: sqldb.SQLite}, migrations.EventStore); err != nil {
 			t.Fatalf("apply #%d: %v", i+1, err)
 		}
 	}
@@ -68,7 +69,7 @@ func TestFailedMigrationLeavesDatabaseAsItWas(t *testing.T) {
 	db := openDB(t)
 	ctx := context.Background()
 	good := component(map[string]string{"0001_a.sql": `CREATE TABLE a (x INTEGER);`})
-	if err := migrations.Apply(ctx, db, good); err != nil {
+	if err := migrations.Apply(ctx, &sqldb.DB{DB: db, Dialect: sqldb.SQLite}, good); err != nil {
 		t.Fatal(err)
 	}
 	before := tables(t, db)
@@ -77,7 +78,7 @@ func TestFailedMigrationLeavesDatabaseAsItWas(t *testing.T) {
 		"0002_b.sql": `CREATE TABLE b (y INTEGER);`,
 		"0003_c.sql": `CREATE TABLE c (z INTEGER); THIS IS NOT SQL;`,
 	})
-	err := migrations.Apply(ctx, db, bad)
+	err := migrations.Apply(ctx, &sqldb.DB{DB: db, Dialect: sqldb.SQLite}, bad)
 	if err == nil || !strings.Contains(err.Error(), "0003_c") {
 		t.Fatalf("got %v, want an error naming migration 0003_c", err)
 	}
@@ -90,11 +91,11 @@ func TestDatabaseNewerThanBinaryIsRefused(t *testing.T) {
 	db := openDB(t)
 	ctx := context.Background()
 	newer := component(map[string]string{"0001_a.sql": `CREATE TABLE a (x INTEGER);`, "0002_b.sql": `CREATE TABLE b (x INTEGER);`})
-	if err := migrations.Apply(ctx, db, newer); err != nil {
+	if err := migrations.Apply(ctx, &sqldb.DB{DB: db, Dialect: sqldb.SQLite}, newer); err != nil {
 		t.Fatal(err)
 	}
 	older := component(map[string]string{"0001_a.sql": `CREATE TABLE a (x INTEGER);`})
-	err := migrations.Apply(ctx, db, older)
+	err := migrations.Apply(ctx, &sqldb.DB{DB: db, Dialect: sqldb.SQLite}, older)
 	if !errors.Is(err, migrations.ErrDatabaseNewer) || !strings.Contains(err.Error(), "version 2") || !strings.Contains(err.Error(), "up to 1") {
 		t.Fatalf("got %v, want ErrDatabaseNewer saying version 2 vs up to 1", err)
 	}

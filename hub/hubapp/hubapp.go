@@ -20,15 +20,19 @@ import (
 	"conference/hub/readmodels"
 	registrationsapp "conference/hub/registrations"
 	"conference/migrations"
+	"conference/shared/eventstore"
+	"conference/shared/eventstore/pgstore"
 	"conference/shared/eventstore/sqlitestore"
 	"conference/shared/messaging"
+	"conference/shared/sqldb"
 	"conference/sync/hubserver"
 	"conference/sync/merge"
 )
 
 // Config says where the hub keeps its data and how it tells time.
 type Config struct {
-	// DB is the SQLite database file; its folder must exist.
+	// DB is the database: a SQLite file (its folder must exist), or a
+	// postgres:// URL for a hub of one or more replicas on PostgreSQL.
 	DB     string
 	Logger *slog.Logger
 	// Now is the clock of the store, the services and the workers; nil is
@@ -42,9 +46,17 @@ type Config struct {
 	WaitlistOfferWindow time.Duration
 }
 
+// Store is the hub's event store and the database its adapters keep their
+// tables in: SQLite (sqlitestore) or PostgreSQL (pgstore), behind the same
+// ports.
+type Store interface {
+	sqldb.Store
+	eventstore.Notifier
+}
+
 // Hub is an open hub. Its fields are the services the adapters call.
 type Hub struct {
-	Store         *sqlitestore.Store
+	Store         Store
 	Conferences   *confsqlite.Service
 	App           *registrationsapp.App
 	Registrations *registrationsapp.Registrations
@@ -92,9 +104,7 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	store, err := sqlitestore.Open(ctx, cfg.DB, sqlitestore.Options{
-		Node: "hub", Logger: cfg.Logger, Now: cfg.Now, Components: Components(),
-	})
+	store, err := OpenStore(ctx, cfg.DB, cfg.Logger, cfg.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +114,23 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 		return nil, err
 	}
 	return h, nil
+}
+
+// OpenStore opens the hub's store at db: a postgres:// URL opens
+// PostgreSQL, anything else is a SQLite file. Both migrate the hub's schema.
+func OpenStore(ctx context.Context, db string, log *slog.Logger, now func() time.Time) (Store, error) {
+	if pgstore.IsURL(db) {
+		s, err := pgstore.Open(ctx, db, pgstore.Options{Node: "hub", Logger: log, Now: now, Components: Components()})
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	s, err := sqlitestore.Open(ctx, db, sqlitestore.Options{Node: "hub", Logger: log, Now: now, Components: Components()})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 func (h *Hub) wire() error {

@@ -19,12 +19,13 @@ import (
 	"conference/badges/token"
 	"conference/hub/conferences"
 	"conference/shared/ids"
+	"conference/shared/sqldb"
 )
 
 // Registry is the kiosk registry on the hub's SQLite database (the
 // migrations.Kiosks component). It is safe for concurrent use.
 type Registry struct {
-	db  *sql.DB
+	db  *sqldb.DB
 	cfg Config
 
 	keyMu sync.Mutex
@@ -36,7 +37,7 @@ type Registry struct {
 }
 
 // New returns a registry over db (the hub store's DB()).
-func New(db *sql.DB, cfg Config) (*Registry, error) {
+func New(db *sqldb.DB, cfg Config) (*Registry, error) {
 	if db == nil || cfg.Conferences == nil {
 		return nil, errors.New("kiosks: a database and a conference owner check are required")
 	}

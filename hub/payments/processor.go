@@ -12,16 +12,16 @@ import (
 
 	registrationsapp "conference/hub/registrations"
 	"conference/shared/eventstore"
-	"conference/shared/eventstore/sqlitestore"
 	"conference/shared/ids"
 	"conference/shared/registrations"
+	"conference/shared/sqldb"
 )
 
 // Processor is the fake payment processor on the hub's SQLite file (opened
 // with the migrations.Payments component).
 type Processor struct {
-	store *sqlitestore.Store
-	db    *sql.DB
+	store sqldb.Store
+	db    *sqldb.DB
 	now   func() time.Time
 }
 
@@ -29,7 +29,7 @@ var _ registrationsapp.Payments = (*Processor)(nil)
 
 // New returns a processor storing payments in store's database; now nil is
 // the wall clock.
-func New(store *sqlitestore.Store, now func() time.Time) *Processor {
+func New(store sqldb.Store, now func() time.Time) *Processor {
 	if now == nil {
 		now = time.Now
 	}
@@ -119,7 +119,7 @@ func (p *Processor) Initiate(ctx context.Context, cmd registrations.InitiatePaym
 	if cmd.OrderID == uuid.Nil || cmd.ConferenceID == uuid.Nil || cmd.Amount.Amount < 0 || len(cmd.Amount.Currency) != 3 {
 		return fmt.Errorf("initiate payment of order %s: %w", cmd.OrderID, ErrInvalid)
 	}
-	return p.change(ctx, "initiate payment of order "+cmd.OrderID.String(), func(tx sqlitestore.Tx, now int64) ([]eventstore.Message, error) {
+	return p.change(ctx, "initiate payment of order "+cmd.OrderID.String(), func(tx sqldb.Tx, now int64) ([]eventstore.Message, error) {
 		last, ok, err := latest(ctx, tx, cmd.OrderID)
 		if err != nil {
 			return nil, err
@@ -139,7 +139,7 @@ func (p *Processor) Initiate(ctx context.Context, cmd registrations.InitiatePaym
 	})
 }
 
-func insert(ctx context.Context, tx sqlitestore.Tx, orderID, conferenceID uuid.UUID, attempt int, amount registrations.Money, now int64) error {
+func insert(ctx context.Context, tx sqldb.Tx, orderID, conferenceID uuid.UUID, attempt int, amount registrations.Money, now int64) error {
 	id := ids.New()
 	_, err := tx.ExecContext(ctx, `INSERT INTO payments (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?)`,
 		id[:], orderID[:], conferenceID[:], attempt, amount.Amount, amount.Currency, StatusPending, now, now)
@@ -152,7 +152,7 @@ func insert(ctx context.Context, tx sqlitestore.Tx, orderID, conferenceID uuid.U
 // an order with no payment yet is ErrNotFound.
 func (p *Processor) Start(ctx context.Context, orderID uuid.UUID) (Payment, error) {
 	var out Payment
-	err := p.change(ctx, "start payment of order "+orderID.String(), func(tx sqlitestore.Tx, now int64) ([]eventstore.Message, error) {
+	err := p.change(ctx, "start payment of order "+orderID.String(), func(tx sqldb.Tx, now int64) ([]eventstore.Message, error) {
 		last, ok, err := latest(ctx, tx, orderID)
 		if err != nil {
 			return nil, err
@@ -209,7 +209,7 @@ var from = map[Status][]Status{
 
 func (p *Processor) transition(ctx context.Context, id uuid.UUID, action string, to Status, eventType, reason string) (Payment, error) {
 	var out Payment
-	err := p.change(ctx, action+" payment "+id.String(), func(tx sqlitestore.Tx, now int64) ([]eventstore.Message, error) {
+	err := p.change(ctx, action+" payment "+id.String(), func(tx sqldb.Tx, now int64) ([]eventstore.Message, error) {
 		pay, err := get(ctx, tx, id)
 		if err != nil {
 			return nil, err
@@ -244,10 +244,10 @@ func (p *Processor) transition(ctx context.Context, id uuid.UUID, action string,
 // returns; on any error nothing is written. The transaction is the store's
 // group commit (sqlitestore.Store.Write), shared with whatever else is
 // being written at the moment.
-func (p *Processor) change(ctx context.Context, op string, fn func(tx sqlitestore.Tx, now int64) ([]eventstore.Message, error)) error {
+func (p *Processor) change(ctx context.Context, op string, fn func(tx sqldb.Tx, now int64) ([]eventstore.Message, error)) error {
 	now := p.now().UnixMilli()
 	var published bool
-	err := p.store.Write(ctx, func(tx sqlitestore.Tx) error {
+	err := p.store.Write(ctx, func(tx sqldb.Tx) error {
 		msgs, err := fn(tx, now)
 		if err != nil {
 			return err

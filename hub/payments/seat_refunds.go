@@ -11,8 +11,8 @@ import (
 
 	registrationsapp "conference/hub/registrations"
 	"conference/shared/eventstore"
-	"conference/shared/eventstore/sqlitestore"
 	"conference/shared/ids"
+	"conference/shared/sqldb"
 )
 
 var _ registrationsapp.SeatRefunds = (*Processor)(nil)
@@ -28,7 +28,7 @@ func (p *Processor) RefundSeats(ctx context.Context, cmd registrationsapp.Refund
 		cmd.Amount.Amount < 0 || len(cmd.Amount.Currency) != 3 {
 		return fmt.Errorf("refund seats of order %s: %w", cmd.OrderID, ErrInvalid)
 	}
-	return p.change(ctx, "refund seats of order "+cmd.OrderID.String(), func(tx sqlitestore.Tx, now int64) ([]eventstore.Message, error) {
+	return p.change(ctx, "refund seats of order "+cmd.OrderID.String(), func(tx sqldb.Tx, now int64) ([]eventstore.Message, error) {
 		switch _, err := get(ctx, tx, cmd.RefundID); {
 		case err == nil:
 			return nil, nil // refunded already

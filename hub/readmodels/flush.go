@@ -2,6 +2,7 @@ package readmodels
 
 import (
 	"bytes"
+	"conference/shared/sqldb"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -10,8 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"conference/shared/eventstore/sqlitestore"
 )
 
 // Every write is an INSERT OR REPLACE of the whole row: an entity in memory
@@ -47,7 +46,7 @@ const (
 
 // flush writes every dirty entity and both checkpoints in tx. It leaves
 // the dirty flags set: the caller clears them once tx committed.
-func (s *state) flush(ctx context.Context, tx sqlitestore.Tx, eventPos, messageSeq int64) error {
+func (s *state) flush(ctx context.Context, tx sqldb.Tx, eventPos, messageSeq int64) error {
 	w := newTxWriter(ctx, tx)
 	defer w.close()
 	return s.write(w.exec, eventPos, messageSeq)
@@ -116,11 +115,11 @@ func (s *state) write(exec func(q string, args ...any) error, eventPos, messageS
 // txWriter executes writes in a transaction, preparing each statement once.
 type txWriter struct {
 	ctx   context.Context
-	tx    sqlitestore.Tx
+	tx    sqldb.Tx
 	stmts map[string]*sql.Stmt
 }
 
-func newTxWriter(ctx context.Context, tx sqlitestore.Tx) *txWriter {
+func newTxWriter(ctx context.Context, tx sqldb.Tx) *txWriter {
 	return &txWriter{ctx: ctx, tx: tx, stmts: map[string]*sql.Stmt{}}
 }
 

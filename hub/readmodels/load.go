@@ -11,12 +11,13 @@ import (
 	"github.com/google/uuid"
 
 	"conference/shared/registrations"
+	"conference/shared/sqldb"
 )
 
 // loader reads entities back from the read-model tables.
 type loader struct {
 	ctx context.Context
-	db  *sql.DB
+	db  *sqldb.DB
 }
 
 type scanner interface{ Scan(dest ...any) error }

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"conference/migrations"
+	"conference/shared/sqldb"
 )
 
 func TestOrdersKeepTheirRowsWhenTheirTableBecomesARowidTable(t *testing.T) {
@@ -34,7 +35,7 @@ func TestOrdersKeepTheirRowsWhenTheirTableBecomesARowidTable(t *testing.T) {
 		must(err)
 		v2[name] = &fstest.MapFile{Data: body}
 	}
-	must(migrations.Apply(ctx, db, migrations.Component{Name: migrations.ReadModels.Name, FS: v2}))
+	must(migrations.Apply(ctx, &sqldb.DB{DB: db, Dialect: sqldb.SQLite}, migrations.Component{Name: migrations.ReadModels.Name, FS: v2}))
 	conf := uuid.New()
 	ids := []uuid.UUID{uuid.New(), uuid.New()}
 	insert := func(id uuid.UUID, status string) {
@@ -48,7 +49,7 @@ func TestOrdersKeepTheirRowsWhenTheirTableBecomesARowidTable(t *testing.T) {
 	}
 
 	// when the read models are migrated,
-	must(migrations.Apply(ctx, db, migrations.ReadModels))
+	must(migrations.Apply(ctx, &sqldb.DB{DB: db, Dialect: sqldb.SQLite}, migrations.ReadModels))
 
 	// then rm_orders is a rowid table with its rows and indexes,
 	var schema string
@@ -62,7 +63,7 @@ func TestOrdersKeepTheirRowsWhenTheirTableBecomesARowidTable(t *testing.T) {
 	if indexes != 2 {
 		t.Fatalf("indexes on rm_orders after the migration: got %d, want 2", indexes)
 	}
-	l := &loader{ctx: ctx, db: db}
+	l := &loader{ctx: ctx, db: &sqldb.DB{DB: db, Dialect: sqldb.SQLite}}
 	for _, id := range ids {
 		o, err := l.order(id)
 		must(err)

@@ -12,7 +12,7 @@ import (
 	"conference/migrations"
 	"conference/shared/eventsourcing"
 	"conference/shared/eventstore"
-	"conference/shared/eventstore/sqlitestore"
+	"conference/shared/sqldb"
 )
 
 // ErrNotFound is matched by queries for an order or conference the read
@@ -34,7 +34,7 @@ type Options struct {
 // answers queries on them. Apply work is serialized by mu; queries run
 // concurrently on the read pool, and SeatTypes on an in-memory copy.
 type Models struct {
-	store    *sqlitestore.Store
+	store    sqldb.Store
 	registry *eventsourcing.Registry
 	opts     Options
 	log      *slog.Logger
@@ -52,7 +52,7 @@ type Models struct {
 // New opens the read models in store's database (migrating their tables if
 // needed) and loads their resident state and checkpoints. It does not apply
 // anything: call CatchUp or Run.
-func New(store *sqlitestore.Store, opts Options) (*Models, error) {
+func New(store sqldb.Store, opts Options) (*Models, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -87,10 +87,10 @@ func (m *Models) reload(ctx context.Context) error {
 		return fmt.Errorf("read models: %w", err)
 	}
 	var err error
-	if m.eventPos, err = m.store.Checkpoint(ctx, m.store.DB(), checkpointEvents); err != nil {
+	if m.eventPos, err = sqldb.Checkpoint(ctx, m.store.DB(), checkpointEvents); err != nil {
 		return fmt.Errorf("read models: %w", err)
 	}
-	if m.messageSeq, err = m.store.Checkpoint(ctx, m.store.DB(), checkpointMessages); err != nil {
+	if m.messageSeq, err = sqldb.Checkpoint(ctx, m.store.DB(), checkpointMessages); err != nil {
 		return fmt.Errorf("read models: %w", err)
 	}
 	m.st = st
@@ -217,7 +217,7 @@ func (m *Models) step(ctx context.Context) (int, error) {
 	// write lock as often as all of the writer's groups together. The
 	// statements run uncancellable (the writer owns the transaction).
 	wctx := context.WithoutCancel(ctx)
-	if err := m.store.Write(ctx, func(tx sqlitestore.Tx) error { return m.st.flush(wctx, tx, pos, seq) }); err != nil {
+	if err := m.store.Write(ctx, func(tx sqldb.Tx) error { return m.st.flush(wctx, tx, pos, seq) }); err != nil {
 		return 0, m.abandon(ctx, fmt.Errorf("read models: write: %w", err))
 	}
 	touched := len(m.st.touched) > 0
@@ -261,7 +261,7 @@ func (m *Models) applyEvent(e eventstore.Event) error {
 	return m.st.apply(ev, e.Position)
 }
 
-func (m *Models) applyMessage(msg sqlitestore.LoggedMessage) {
+func (m *Models) applyMessage(msg eventstore.LoggedMessage) {
 	ev, err := m.registry.Decode(msg.Type, 1, msg.Data)
 	if err != nil {
 		if !errors.Is(err, eventsourcing.ErrUnknownEvent) {

@@ -11,7 +11,8 @@ import (
 
 	"conference/migrations"
 	"conference/shared/eventsourcing"
-	"conference/shared/eventstore/sqlitestore"
+	"conference/shared/eventstore"
+	"conference/shared/sqldb"
 )
 
 // Rebuild tuning: the reader fetches rebuildPage log positions at a time,
@@ -39,7 +40,7 @@ const (
 // The transaction holds the database's write lock throughout, so run it
 // while the hub is stopped (`hub rebuild`), and open a new Models
 // afterwards: a running one keeps its in-memory state.
-func Rebuild(ctx context.Context, store *sqlitestore.Store, progress func(done, total int64)) error {
+func Rebuild(ctx context.Context, store sqldb.Store, progress func(done, total int64)) error {
 	if progress == nil {
 		progress = func(int64, int64) {}
 	}
@@ -73,7 +74,7 @@ func Rebuild(ctx context.Context, store *sqlitestore.Store, progress func(done, 
 }
 
 type rebuilder struct {
-	store    *sqlitestore.Store
+	store    sqldb.Store
 	registry *eventsourcing.Registry
 	st       *state
 	log      *slog.Logger
@@ -111,7 +112,7 @@ func (r *rebuilder) messages(ctx context.Context) error {
 // applier; done is closed once its events are decoded.
 type decodedPage struct {
 	upTo    int64 // the window's end
-	events  []sqlitestore.LogEntry
+	events  []eventstore.LogEntry
 	decoded []eventsourcing.Event // nil where the payload is undecodable
 	done    chan struct{}
 	err     error

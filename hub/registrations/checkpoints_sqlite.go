@@ -1,25 +1,24 @@
 package registrationsapp
 
 import (
+	"conference/shared/sqldb"
 	"context"
 	"fmt"
-
-	"conference/shared/eventstore/sqlitestore"
 )
 
 // SQLiteCheckpoints keeps positions in the store's checkpoints table.
 type SQLiteCheckpoints struct {
-	Store *sqlitestore.Store
+	Store sqldb.Store
 }
 
 // Load implements Checkpoints.
 func (c SQLiteCheckpoints) Load(ctx context.Context, name string) (int64, error) {
-	return c.Store.Checkpoint(ctx, c.Store.DB(), name)
+	return sqldb.Checkpoint(ctx, c.Store.DB(), name)
 }
 
 // Save implements Checkpoints, in the store's group commit.
 func (c SQLiteCheckpoints) Save(ctx context.Context, name string, position int64) error {
-	err := c.Store.Write(ctx, func(tx sqlitestore.Tx) error { return c.Store.SaveCheckpoint(ctx, tx, name, position) })
+	err := c.Store.Write(ctx, func(tx sqldb.Tx) error { return sqldb.SaveCheckpoint(ctx, tx, name, position) })
 	if err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", name, err)
 	}

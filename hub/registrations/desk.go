@@ -304,10 +304,10 @@ func (d *availabilityDesk) decide(ctx context.Context, id string, st *deskStream
 	return nil
 }
 
-// versionCache is the part of sqlitestore.Store that tells a stream's
+// versionCache is the part of eventstore.Log that tells a stream's
 // version without a query.
 type versionCache interface {
-	CachedVersion(streamID string) (int64, bool)
+	StreamVersion(streamID string) (int64, bool)
 }
 
 // refresh makes st.agg the stream's current state: the copy if nothing
@@ -315,7 +315,7 @@ type versionCache interface {
 func (d *availabilityDesk) refresh(ctx context.Context, id string, st *deskStream) error {
 	if st.agg != nil {
 		if vc, ok := d.app.store.(versionCache); ok {
-			if v, known := vc.CachedVersion(id); known {
+			if v, known := vc.StreamVersion(id); known {
 				if v == st.agg.Version() {
 					return nil
 				}

@@ -379,7 +379,7 @@ func TestADuplicateCheckInFoundBySyncIsShownOnTheAttendeePage(t *testing.T) {
 // fillDisk makes the kiosk's store refuse appends like a full disk.
 func (d *desk) fillDisk() (free func() error) {
 	d.t.Helper()
-	free, err := kiosktest.FillDisk(d.k.Store().DB())
+	free, err := kiosktest.FillDisk(d.k.Store().DB().DB)
 	must(d.t, err)
 	return free
 }

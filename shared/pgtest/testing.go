@@ -98,4 +98,3 @@ func (c *Cluster) Exec(ctx context.Context, sql string) error {
 	}
 	return nil
 }
-

@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"conference/shared/eventstore"
 )
 
 // Dialect names the SQL database behind a DB.
@@ -88,4 +90,28 @@ func SaveCheckpoint(ctx context.Context, tx Tx, name string, position int64) err
 		return fmt.Errorf("save checkpoint %s at %d: %w", name, position, err)
 	}
 	return nil
+}
+
+// Tables is what an adapter keeping tables beside the event log needs from
+// the store: the pool for reads, writes in the store's transactions, and
+// the outbox inside them.
+type Tables interface {
+	// DB is the pool, for reads (and transactions of the adapter's own
+	// that need no outbox).
+	DB() *DB
+	// Write runs fn in a transaction the store commits: on SQLite inside
+	// the group writer's next one (fn must not call the store, and may
+	// run twice), on PostgreSQL a transaction of its own.
+	Write(ctx context.Context, fn func(tx Tx) error) error
+	// EnqueueTx writes outbox messages inside tx, atomically with the
+	// adapter's change; call NotifyMessages after the commit.
+	EnqueueTx(ctx context.Context, tx Tx, msgs ...eventstore.Message) error
+	NotifyMessages()
+}
+
+// Store is an event store on a SQL database with room for adapters' tables
+// beside the log: both stores of the project (sqlitestore, pgstore).
+type Store interface {
+	eventstore.Log
+	Tables
 }

@@ -27,7 +27,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"conference/shared/eventstore"
-	"conference/shared/eventstore/sqlitestore"
+	"conference/shared/sqldb"
 	"conference/sync/protocol"
 )
 
@@ -53,7 +53,7 @@ type Config struct {
 	KioskID    string
 	Credential string
 	// Store is the kiosk's own event store, opened with Node = KioskID.
-	Store *sqlitestore.Store
+	Store sqldb.Store
 	Apply ApplyFunc
 	// Protocol to speak (protocol.Current); tests use older ones.
 	Protocol int
@@ -146,15 +146,18 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, log: cfg.Logger, wsURL: ws}
 	ctx := context.Background()
-	down, err := cfg.Store.Checkpoint(ctx, cfg.Store.DB(), CheckpointDown)
+	down, err := sqldb.Checkpoint(ctx, cfg.Store.DB(), CheckpointDown)
 	if err != nil {
 		return nil, err
 	}
-	acked, err := cfg.Store.Checkpoint(ctx, cfg.Store.DB(), CheckpointUpAcked)
+	acked, err := sqldb.Checkpoint(ctx, cfg.Store.DB(), CheckpointUpAcked)
 	if err != nil {
 		return nil, err
 	}
-	head := ownHead(cfg.Store)
+	head, err := ownHead(ctx, cfg.Store)
+	if err != nil {
+		return nil, err
+	}
 	c.down.Store(down)
 	c.status = Status{Since: time.Now(), DownCheckpoint: down, UpAcked: acked, UpHead: head}
 	return c, nil
@@ -283,6 +286,6 @@ func httpError(status int, body []byte) error {
 
 // ownHead is the kiosk's last own origin_seq, as the store's writer
 // keeps it for every origin, its own too.
-func ownHead(st *sqlitestore.Store) int64 {
-	return st.OriginSeq(st.Node())
+func ownHead(ctx context.Context, st sqldb.Store) (int64, error) {
+	return st.OriginSeq(ctx, st.Node())
 }

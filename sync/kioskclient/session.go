@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"conference/shared/eventstore"
+	"conference/shared/sqldb"
 	"conference/sync/protocol"
 )
 
@@ -134,17 +135,20 @@ func (s *session) send(m protocol.Message) error {
 func (s *session) handshake() error {
 	ctx, st := s.ctx, s.c.cfg.Store
 	var err error
-	if s.downCheckpoint, err = st.Checkpoint(ctx, st.DB(), CheckpointDown); err != nil {
+	if s.downCheckpoint, err = sqldb.Checkpoint(ctx, st.DB(), CheckpointDown); err != nil {
 		return err
 	}
 	s.downSavedAt, s.downSaved = s.downCheckpoint, time.Now()
-	if s.acked, err = st.Checkpoint(ctx, st.DB(), CheckpointUpAcked); err != nil {
+	if s.acked, err = sqldb.Checkpoint(ctx, st.DB(), CheckpointUpAcked); err != nil {
 		return err
 	}
-	if s.scan, err = st.Checkpoint(ctx, st.DB(), CheckpointUpScan); err != nil {
+	if s.scan, err = sqldb.Checkpoint(ctx, st.DB(), CheckpointUpScan); err != nil {
 		return err
 	}
-	head := ownHead(st)
+	head, err := ownHead(ctx, st)
+	if err != nil {
+		return err
+	}
 	hello := &protocol.Hello{Protocol: s.version, KioskID: s.c.cfg.KioskID, Software: s.c.cfg.Software,
 		Schemas: s.c.cfg.Schemas, DownCheckpoint: s.downCheckpoint, UpAcked: min(s.acked, head), UpHead: head}
 	if s.version >= 2 {
@@ -405,7 +409,7 @@ func (s *session) saveCheckpoints(ctx context.Context, kv ...any) error {
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after commit
 	for i := 0; i+1 < len(kv); i += 2 {
-		if err := st.SaveCheckpoint(ctx, tx, kv[i].(string), kv[i+1].(int64)); err != nil {
+		if err := sqldb.SaveCheckpoint(ctx, tx, kv[i].(string), kv[i+1].(int64)); err != nil {
 			return err
 		}
 	}

@@ -25,7 +25,10 @@ func (s *session) upload() error {
 			}
 			return nil
 		}
-		head := ownHead(s.c.cfg.Store)
+		head, err := ownHead(s.ctx, s.c.cfg.Store)
+		if err != nil {
+			return err
+		}
 		last := events[len(events)-1].OriginSeq
 		if err := s.send(&protocol.EventsUp{Events: events, Head: max(head, last)}); err != nil {
 			return err

@@ -2,7 +2,6 @@ package merge
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"conference/shared/eventstore"
@@ -17,14 +16,11 @@ type BatchCommitter interface {
 	CommitAll(ctx context.Context, batches []eventstore.Batch) ([]eventstore.Result, error)
 }
 
-// SQLStore is implemented by stores whose log lives in a SQL database the
-// merge state can live beside (sqlitestore.Store).
-type SQLStore interface {
-	DB() *sql.DB
-	// OriginSeq and OriginSeqs are the last origin_seq stored from an
-	// origin, and from each.
-	OriginSeq(origin string) int64
-	OriginSeqs() map[string]int64
+// originReader is implemented by stores that know each origin's last
+// origin_seq (eventstore.Log): a kiosk skips the events it holds already
+// without asking for each.
+type originReader interface {
+	OriginSeqs(ctx context.Context) (map[string]int64, error)
 }
 
 // maxBatchesPerCommit bounds one CommitAll.

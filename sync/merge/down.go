@@ -22,8 +22,11 @@ func ApplyDown(ctx context.Context, kioskStore eventstore.Store, events []events
 		return err
 	}
 	fresh := events
-	if s, ok := kioskStore.(SQLStore); ok {
-		last := s.OriginSeqs()
+	if s, ok := kioskStore.(originReader); ok {
+		last, err := s.OriginSeqs(ctx)
+		if err != nil {
+			return fmt.Errorf("apply hub events: %w", err)
+		}
 		fresh = make([]eventstore.Event, 0, len(events))
 		for _, e := range events {
 			if e.OriginSeq > last[e.Origin] {

@@ -19,6 +19,7 @@ import (
 	"conference/shared/eventstore"
 	"conference/shared/onsite"
 	"conference/shared/registrations"
+	"conference/shared/sqldb"
 )
 
 // Errors callers branch on. A *GapError matches ErrGap.
@@ -77,12 +78,11 @@ var hubOnly = map[string]bool{
 // Merger takes kiosks' events in at the hub. Safe for concurrent use:
 // batches of one kiosk are serialised, different kiosks proceed together.
 type Merger struct {
-	store   eventstore.Store
-	db      *sql.DB
-	origins SQLStore // the same store, for its origin sequences
-	log     *slog.Logger
-	now     func() time.Time
-	events  *eventsourcing.Registry
+	store  sqldb.Store
+	db     *sqldb.DB
+	log    *slog.Logger
+	now    func() time.Time
+	events *eventsourcing.Registry
 
 	availability *eventsourcing.Repository[*registrations.SeatsAvailability]
 	warnings     *eventsourcing.Repository[*registrations.CheckInWarnings]
@@ -107,9 +107,8 @@ func WithLogger(l *slog.Logger) Option { return func(m *Merger) { m.log = l } }
 func WithClock(now func() time.Time) Option { return func(m *Merger) { m.now = now } }
 
 // New returns the hub's merger over store. Its state (acknowledgements,
-// check-ins per attendee) lives beside the log, so the store must expose
-// its SQL database (SQLStore); Accept says so otherwise.
-func New(store eventstore.Store, opts ...Option) *Merger {
+// check-ins per attendee) lives beside the log.
+func New(store sqldb.Store, opts ...Option) *Merger {
 	reg := Registry()
 	m := &Merger{
 		store: store, log: slog.Default(), now: time.Now, events: reg,
@@ -117,9 +116,7 @@ func New(store eventstore.Store, opts ...Option) *Merger {
 		warnings:     eventsourcing.NewRepository(store, reg, registrations.NewCheckInWarnings),
 		locks:        map[string]*sync.Mutex{},
 	}
-	if s, ok := store.(SQLStore); ok {
-		m.db, m.origins = s.DB(), s
-	}
+	m.db = store.DB()
 	for _, o := range opts {
 		o(m)
 	}
@@ -140,9 +137,6 @@ func (m *Merger) init(ctx context.Context) error {
 	defer m.initMu.Unlock()
 	if m.ready {
 		return nil
-	}
-	if m.db == nil {
-		return errors.New("merge: the hub store keeps no SQL database for the merge state")
 	}
 	if err := migrations.Apply(ctx, m.db, Schema); err != nil {
 		return fmt.Errorf("merge state schema: %w", err)
@@ -200,7 +194,10 @@ func (m *Merger) Accept(ctx context.Context, kioskID string, batch []eventstore.
 	if err != nil || len(batch) == 0 {
 		return acked, err
 	}
-	stored := m.origins.OriginSeq(kioskID)
+	stored, err := m.store.OriginSeq(ctx, kioskID)
+	if err != nil {
+		return acked, fmt.Errorf("merge events of %s: %w", kioskID, err)
+	}
 	first, last := batch[0].OriginSeq, batch[len(batch)-1].OriginSeq
 	if first > stored+1 {
 		return acked, &GapError{Expected: stored + 1, Got: first}

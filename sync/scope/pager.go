@@ -14,7 +14,7 @@ import (
 
 	"conference/migrations"
 	"conference/shared/eventstore"
-	"conference/shared/eventstore/sqlitestore"
+	"conference/shared/sqldb"
 )
 
 //go:embed schema/*.sql
@@ -50,9 +50,9 @@ const checkpointName = "sync-scope"
 // the index can live beside (sqlitestore.Store). The index's writes go
 // through the store's group commit, beside the appends of the moment.
 type SQLStore interface {
-	DB() *sql.DB
-	Write(ctx context.Context, fn func(tx sqlitestore.Tx) error) error
-	SaveCheckpoint(ctx context.Context, tx sqlitestore.Tx, name string, position int64) error
+	DB() *sqldb.DB
+	Write(ctx context.Context, fn func(tx sqldb.Tx) error) error
+	SaveCheckpoint(ctx context.Context, tx sqldb.Tx, name string, position int64) error
 }
 
 // Pager pages a hub's log for kiosks. It is safe for concurrent use: many
@@ -269,7 +269,7 @@ func (p *Pager) persist(ctx context.Context, learned []string, position int64) e
 	if p.sql == nil {
 		return nil
 	}
-	err := p.sql.Write(ctx, func(tx sqlitestore.Tx) error {
+	err := p.sql.Write(ctx, func(tx sqldb.Tx) error {
 		if len(learned) > 0 {
 			st, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO sync_scope_streams (stream_id, conference_id) VALUES (?, ?)`)
 			if err != nil {

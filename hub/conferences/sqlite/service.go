@@ -18,15 +18,15 @@ import (
 
 	"conference/hub/conferences"
 	"conference/shared/eventstore"
-	"conference/shared/eventstore/sqlitestore"
 	"conference/shared/ids"
+	"conference/shared/sqldb"
 )
 
-// Service is conferences.Service over a *sqlitestore.Store opened with the
+// Service is conferences.Service over a sqldb.Store opened with the
 // migrations.Hub component.
 type Service struct {
-	store *sqlitestore.Store
-	db    *sql.DB
+	store sqldb.Store
+	db    *sqldb.DB
 	// Now stamps created_at/updated_at; time.Now when nil.
 	Now func() time.Time
 
@@ -41,7 +41,7 @@ func (s *Service) Version() int64 { return s.version.Load() }
 var _ conferences.Service = (*Service)(nil)
 
 // New returns a Service storing its tables in store's database.
-func New(store *sqlitestore.Store) *Service {
+func New(store sqldb.Store) *Service {
 	return &Service{store: store, db: store.DB()}
 }
 

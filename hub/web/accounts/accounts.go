@@ -23,6 +23,7 @@ import (
 
 	"conference/hub/conferences"
 	"conference/migrations"
+	"conference/shared/sqldb"
 )
 
 // Errors callers branch on.
@@ -67,7 +68,7 @@ func CheckPassword(password string) error {
 
 // Accounts stores password hashes and sessions.
 type Accounts struct {
-	db *sql.DB
+	db *sqldb.DB
 	// Now is the clock sessions expire by; time.Now when nil.
 	Now func() time.Time
 	// SessionTTL is how long a session lasts after sign-in.
@@ -82,7 +83,7 @@ type Accounts struct {
 // New returns Accounts on db, applying the web schema if the database does
 // not have it yet (the hub normally migrates it at open; applying is
 // idempotent).
-func New(ctx context.Context, db *sql.DB) (*Accounts, error) {
+func New(ctx context.Context, db *sqldb.DB) (*Accounts, error) {
 	if err := migrations.Apply(ctx, db, migrations.Web); err != nil {
 		return nil, fmt.Errorf("accounts: %w", err)
 	}

@@ -115,7 +115,7 @@ func (s *Store) listenOnce(ctx context.Context, connected func()) error {
 			s.mu.Unlock()
 		case channelApp:
 			topic, payload, _ := strings.Cut(n.Payload, topicSep)
-			s.deliver(topic, payload)
+			s.topics.Deliver(topic, payload)
 		}
 	}
 }
@@ -172,37 +172,6 @@ func (s *Store) Notify(ctx context.Context, topic, payload string) error {
 	return nil
 }
 
-// Subscribe returns a channel of the payloads notified on topic by any
-// replica from now on, and a func to stop. A slow subscriber loses
-// payloads rather than stalling the listener (the channel holds 64).
-func (s *Store) Subscribe(topic string) (<-chan string, func()) {
-	ch := make(chan string, 64)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.listeners == nil {
-		s.listeners = map[string][]chan string{}
-	}
-	s.listeners[topic] = append(s.listeners[topic], ch)
-	return ch, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		list := s.listeners[topic]
-		for i, c := range list {
-			if c == ch {
-				s.listeners[topic] = append(list[:i:i], list[i+1:]...)
-				break
-			}
-		}
-	}
-}
-
-func (s *Store) deliver(topic, payload string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, ch := range s.listeners[topic] {
-		select {
-		case ch <- payload:
-		default:
-		}
-	}
-}
+// Subscribe returns the payloads notified on topic by any replica from now
+// on, and a func to stop (see eventstore.Notifier).
+func (s *Store) Subscribe(topic string) (<-chan string, func()) { return s.topics.Subscribe(topic) }

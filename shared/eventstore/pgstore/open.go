@@ -32,6 +32,7 @@ import (
 
 	"conference/migrations"
 	"conference/shared/eventstore"
+	"conference/shared/eventstore/internal/fanout"
 	"conference/shared/hlc"
 	"conference/shared/sqldb"
 )
@@ -75,20 +76,24 @@ type Store struct {
 	wg      sync.WaitGroup
 	once    sync.Once
 
-	mu        sync.Mutex
-	head      int64         // highest committed position this replica knows of
-	msgHead   int64         // likewise for the message log
-	appended  chan struct{} // closed and replaced when head moves
-	messaged  chan struct{} // closed and replaced when a message is written
-	watchers  map[string]map[chan struct{}]struct{}
-	listeners map[string][]chan string // LISTEN channels of callers (Listen)
-	groups    int64
-	grouped   int64
+	mu       sync.Mutex
+	head     int64         // highest committed position this replica knows of
+	msgHead  int64         // likewise for the message log
+	appended chan struct{} // closed and replaced when head moves
+	messaged chan struct{} // closed and replaced when a message is written
+	watchers map[string]map[chan struct{}]struct{}
+	groups   int64
+	grouped  int64
 
-	tail ring // the newest events, for the replica's log followers
+	tail   ring          // the newest events, for the replica's log followers
+	topics fanout.Topics // Subscribe's, fed by the listener
 }
 
-var _ eventstore.Store = (*Store)(nil)
+var (
+	_ eventstore.Log      = (*Store)(nil)
+	_ eventstore.Notifier = (*Store)(nil)
+	_ sqldb.Tables        = (*Store)(nil)
+)
 
 // Open connects to the database at dsn (a postgres:// URL or key=value
 // string), migrates the schema under the migration lock, and starts the
@@ -136,7 +141,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	s.db = &sqldb.DB{DB: stdlib.OpenDBFromPool(s.pool), Dialect: sqldb.Postgres}
 	components := append([]migrations.Component{migrations.EventStore}, opts.Components...)
-	if err := migrations.ApplyTo(ctx, s.db.DB, sqldb.Postgres, components...); err != nil {
+	if err := migrations.Apply(ctx, s.db, components...); err != nil {
 		s.closeDBs()
 		return nil, fmt.Errorf("open PostgreSQL at %s: %w", s.where, Classify(err))
 	}

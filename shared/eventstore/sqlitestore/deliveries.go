@@ -208,15 +208,3 @@ func (s *Store) PendingMessagesAfter(ctx context.Context, now time.Time, afterSe
 	}
 	return out, last, nil
 }
-
-// CachedVersion is the version of a stream as the writer knows it, without
-// a query; ok is false when the writer has not seen the stream since the
-// store opened. The writer is the only one appending (the file lock sees
-// to that), so a known version is the stream's latest committed one, or
-// at worst just behind a commit being published.
-func (s *Store) CachedVersion(streamID string) (int64, bool) {
-	s.notifyMu.Lock()
-	defer s.notifyMu.Unlock()
-	v, ok := s.versions[streamID]
-	return v, ok
-}

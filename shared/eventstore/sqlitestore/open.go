@@ -26,7 +26,9 @@ import (
 
 	"conference/migrations"
 	"conference/shared/eventstore"
+	"conference/shared/eventstore/internal/fanout"
 	"conference/shared/hlc"
+	"conference/shared/sqldb"
 )
 
 // Start-up errors callers branch on to print one clear line.
@@ -66,6 +68,7 @@ type Store struct {
 	path  string
 	opts  Options
 	db    *sql.DB // read pool, and the writes that bypass the group writer
+	sdb   *sqldb.DB
 	wdb   *sql.DB
 	wconn *sql.Conn
 	gate  *writeGate // every write transaction of this process passes it
@@ -89,6 +92,7 @@ type Store struct {
 	unindexed map[string]int64                      // writer-owned: stream -> version, of the unindexed events
 	watchers  map[string]map[chan struct{}]struct{} // WatchStream's, by stream
 	recent    recentLog                             // the newest events, for ReadLog
+	topics    fanout.Topics                         // Notify's subscribers
 	groups    int64                                 // committed groups, for Stats
 	grouped   int64                                 // requests in those groups
 }
@@ -107,7 +111,11 @@ func (s *Store) Stats() Stats {
 	return Stats{Groups: s.groups, Requests: s.grouped}
 }
 
-var _ eventstore.Store = (*Store)(nil)
+var (
+	_ eventstore.Log      = (*Store)(nil)
+	_ eventstore.Notifier = (*Store)(nil)
+	_ sqldb.Tables        = (*Store)(nil)
+)
 
 // busyTimeout is how long a write waits for the write lock before it
 // fails: in SQLite's busy handler for other processes, in the write gate
@@ -191,7 +199,7 @@ func (s *Store) open(ctx context.Context) error {
 	}
 	s.wdb.SetMaxOpenConns(1)
 	components := append([]migrations.Component{migrations.EventStore}, s.opts.Components...)
-	if err := migrations.Apply(ctx, s.wdb, components...); err != nil {
+	if err := migrations.Apply(ctx, &sqldb.DB{DB: s.wdb, Dialect: sqldb.SQLite}, components...); err != nil {
 		return err
 	}
 	if s.wconn, err = s.wdb.Conn(ctx); err != nil {
@@ -204,6 +212,7 @@ func (s *Store) open(ctx context.Context) error {
 		return err
 	}
 	s.db = openGated(dsn, s.gate)
+	s.sdb = &sqldb.DB{DB: s.db, Dialect: sqldb.SQLite}
 	s.db.SetMaxOpenConns(16)
 	s.db.SetMaxIdleConns(16)
 	if err := s.prepareReads(ctx); err != nil {
@@ -214,7 +223,7 @@ func (s *Store) open(ctx context.Context) error {
 
 // DB is the read pool, for adapters that keep read models in the same file
 // (they write through it too, in their own transactions).
-func (s *Store) DB() *sql.DB { return s.db }
+func (s *Store) DB() *sqldb.DB { return s.sdb }
 
 // Path is the database file.
 func (s *Store) Path() string { return s.path }

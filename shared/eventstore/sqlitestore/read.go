@@ -11,6 +11,7 @@ import (
 
 	"conference/shared/eventstore"
 	"conference/shared/hlc"
+	"conference/shared/sqldb"
 )
 
 const eventColumns = `position, event_id, stream_id, stream_type, stream_version, type, schema, data,
@@ -211,29 +212,14 @@ func (s *Store) MarkProcessed(ctx context.Context, handler string, messageID uui
 
 // Checkpoint returns a projection's stored position (0 when new).
 func (s *Store) Checkpoint(ctx context.Context, q Querier, name string) (int64, error) {
-	var pos int64
-	err := q.QueryRowContext(ctx, `SELECT position FROM checkpoints WHERE name = ?`, name).Scan(&pos)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("read checkpoint %s: %w", name, err)
-	}
-	return pos, nil
+	return sqldb.Checkpoint(ctx, q, name)
 }
 
 // SaveCheckpoint stores a projection's position inside the caller's
 // transaction, the one that wrote the projection rows it describes.
 func (s *Store) SaveCheckpoint(ctx context.Context, tx Tx, name string, position int64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (name, position) VALUES (?, ?)
-		ON CONFLICT (name) DO UPDATE SET position = excluded.position`, name, position)
-	if err != nil {
-		return fmt.Errorf("save checkpoint %s at %d: %w", name, position, err)
-	}
-	return nil
+	return sqldb.SaveCheckpoint(ctx, tx, name, position)
 }
 
 // Querier is what *sql.DB and *sql.Tx have in common for reads.
-type Querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
+type Querier = sqldb.Querier

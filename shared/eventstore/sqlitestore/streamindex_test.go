@@ -15,6 +15,7 @@ import (
 	"conference/shared/eventstore"
 	"conference/shared/eventstore/sqlitestore"
 	"conference/shared/ids"
+	"conference/shared/sqldb"
 )
 
 func appendOne(t *testing.T, s *sqlitestore.Store, stream string, expected int64) {
@@ -103,7 +104,7 @@ func TestStreamsReadWholeWhileTheirNewestEventsAreUnindexed(t *testing.T) {
 		appendOne(t, s, "order-a", v)
 		appendOne(t, s, "order-b", v)
 	}
-	if entries, reach := indexed(t, s.DB()); entries != 0 || reach != 0 {
+	if entries, reach := indexed(t, s.DB().DB); entries != 0 || reach != 0 {
 		t.Fatalf("after 12 appends: %d entries indexed up to %d; want none", entries, reach)
 	}
 	wantWhole(t, s, map[string]int64{"order-a": 6, "order-b": 6})
@@ -127,7 +128,7 @@ func TestStreamsReadWholeWhileTheirNewestEventsAreUnindexed(t *testing.T) {
 	appendBatch(t, s, "order-c", 0, sqlitestore.IndexBatch)
 	head, err := s.Head(ctx)
 	must(t, err)
-	entries, reach := indexed(t, s.DB())
+	entries, reach := indexed(t, s.DB().DB)
 	if int64(entries) != head || reach != head {
 		t.Fatalf("after a full batch: %d entries indexed up to %d; want %d up to %d", entries, reach, head, head)
 	}
@@ -184,11 +185,11 @@ func TestOpenWithoutTheIndexCheckpointIndexesEverything(t *testing.T) {
 	must(t, err)
 	defer s.Close()
 	head := int64(sqlitestore.IndexBatch + 503)
-	entries, reach := indexed(t, s.DB())
+	entries, reach := indexed(t, s.DB().DB)
 	if int64(entries) != head || reach != head {
 		t.Fatalf("reopened without a checkpoint: %d entries indexed up to %d; want %d up to %d", entries, reach, head, head)
 	}
-	if got := s.OriginSeq("hub"); got != head {
+	if got, _ := s.OriginSeq(ctx, "hub"); got != head {
 		t.Fatalf("origin_seq of hub %d, want %d", got, head)
 	}
 	wantWhole(t, s, map[string]int64{"order-a": int64(sqlitestore.IndexBatch + 500), "order-b": 3})
@@ -245,7 +246,7 @@ func TestConcurrentAppendsAreReadWholeWhileTheIndexLags(t *testing.T) {
 		want[fmt.Sprintf("order-%d", w)] = each * size
 	}
 	wantWhole(t, s, want)
-	if entries, reach := indexed(t, s.DB()); entries == 0 || int64(entries) != reach {
+	if entries, reach := indexed(t, s.DB().DB); entries == 0 || int64(entries) != reach {
 		t.Fatalf("after %d events: %d entries indexed up to %d; want a batch indexed", writers*each*size, entries, reach)
 	}
 }
@@ -260,7 +261,7 @@ func TestMigrationMovesTheStreamIndexOutOfTheEventsTable(t *testing.T) {
 	v1 := migrations.Component{Name: migrations.EventStore.Name, FS: fstest.MapFS{"0001_events.sql": {Data: first}}}
 	db, err := sql.Open("sqlite", sqlitestore.DSN(path, ""))
 	must(t, err)
-	must(t, migrations.Apply(ctx, db, v1))
+	must(t, migrations.Apply(ctx, &sqldb.DB{DB: db, Dialect: sqldb.SQLite}, v1))
 	for i := range 10 {
 		id := ids.New()
 		_, err := db.Exec(`INSERT INTO events (event_id, stream_id, stream_type, stream_version, type, schema, data,
@@ -292,7 +293,7 @@ func TestMigrationIndexesTheOldTail(t *testing.T) {
 	}
 	db, err := sql.Open("sqlite", sqlitestore.DSN(path, ""))
 	must(t, err)
-	must(t, migrations.Apply(ctx, db, migrations.Component{Name: migrations.EventStore.Name, FS: v2}))
+	must(t, migrations.Apply(ctx, &sqldb.DB{DB: db, Dialect: sqldb.SQLite}, migrations.Component{Name: migrations.EventStore.Name, FS: v2}))
 	for i := range 10 {
 		id := ids.New()
 		stream, version, table := fmt.Sprintf("order-%d", i%2), i/2+1, "stream_index"
@@ -321,7 +322,7 @@ func openMigrated(t *testing.T, path, gone string) *sqlitestore.Store {
 	t.Helper()
 	s, err := sqlitestore.Open(context.Background(), path, sqlitestore.Options{})
 	must(t, err)
-	if entries, reach := indexed(t, s.DB()); entries != 10 || reach != 10 {
+	if entries, reach := indexed(t, s.DB().DB); entries != 10 || reach != 10 {
 		s.Close()
 		t.Fatalf("migrated: %d entries indexed up to %d; want 10 up to 10", entries, reach)
 	}
@@ -352,7 +353,7 @@ func TestOriginSequencesSurviveARestartBetweenIndexBatches(t *testing.T) {
 	replicated := []eventstore.Event{kioskEvent(1), kioskEvent(2)}
 	_, err = s.Append(ctx, walkup, eventstore.AnyVersion, replicated)
 	must(t, err)
-	if got := s.OriginSeqs(); got["hub"] != 3 || got["k1"] != 2 {
+	if got, _ := s.OriginSeqs(ctx); got["hub"] != 3 || got["k1"] != 2 {
 		t.Fatalf("origin sequences %v, want hub 3 and k1 2", got)
 	}
 	var stored int
@@ -365,8 +366,10 @@ func TestOriginSequencesSurviveARestartBetweenIndexBatches(t *testing.T) {
 	s, err = sqlitestore.Open(ctx, path, sqlitestore.Options{})
 	must(t, err)
 	defer s.Close()
-	if s.OriginSeq("hub") != 3 || s.OriginSeq("k1") != 2 {
-		t.Fatalf("after a restart: hub %d, k1 %d; want 3 and 2", s.OriginSeq("hub"), s.OriginSeq("k1"))
+	hubSeq, _ := s.OriginSeq(ctx, "hub")
+	k1Seq, _ := s.OriginSeq(ctx, "k1")
+	if hubSeq != 3 || k1Seq != 2 {
+		t.Fatalf("after a restart: hub %d, k1 %d; want 3 and 2", hubSeq, k1Seq)
 	}
 	appendOne(t, s, "order-b", 0)
 	evs, err := s.ReadStream(ctx, "order-b", 0)

@@ -1,6 +1,9 @@
 package sqlitestore
 
-import "maps"
+import (
+	"context"
+	"maps"
+)
 
 // StreamVersion is the version of a stream the writer has seen this run
 // (eventsourcing.VersionTeller): as the file's only writer, it knows every
@@ -13,20 +16,32 @@ func (s *Store) StreamVersion(streamID string) (int64, bool) {
 	return v, ok
 }
 
-// OriginSeq is the last origin_seq stored from origin (0 for none).
-func (s *Store) OriginSeq(origin string) int64 {
+// OriginSeq is the last origin_seq stored from origin (0 for none), from
+// the writer's memory: it never fails.
+func (s *Store) OriginSeq(_ context.Context, origin string) (int64, error) {
 	s.notifyMu.Lock()
 	defer s.notifyMu.Unlock()
-	return s.origins[origin]
+	return s.origins[origin], nil
 }
 
 // OriginSeqs is the last origin_seq stored from each origin. The origins
 // table lags (saveOrigins); these are current.
-func (s *Store) OriginSeqs() map[string]int64 {
+func (s *Store) OriginSeqs(context.Context) (map[string]int64, error) {
 	s.notifyMu.Lock()
 	defer s.notifyMu.Unlock()
-	return maps.Clone(s.origins)
+	return maps.Clone(s.origins), nil
 }
+
+// Notify hands payload to this process's subscribers of topic: the file
+// is locked to one process, so they are all of them.
+func (s *Store) Notify(_ context.Context, topic, payload string) error {
+	s.topics.Deliver(topic, payload)
+	return nil
+}
+
+// Subscribe returns the payloads notified on topic from now on, and a func
+// to stop (see eventstore.Notifier).
+func (s *Store) Subscribe(topic string) (<-chan string, func()) { return s.topics.Subscribe(topic) }
 
 // WatchStream returns a channel closed once a commit adds events to
 // streamID after this call (or the store closes), and a func to stop

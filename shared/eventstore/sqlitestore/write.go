@@ -6,16 +6,13 @@ import (
 	"fmt"
 
 	"conference/shared/eventstore"
+	"conference/shared/sqldb"
 )
 
-// Tx is what a Write function may do inside the writer's transaction.
-// *sql.Tx has the same methods, so an adapter's statements serve both.
-type Tx interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
-}
+// Tx is what a Write function may do inside the writer's transaction
+// (sqldb.Tx). *sql.Tx has the same methods, so an adapter's statements
+// serve both.
+type Tx = sqldb.Tx
 
 // Write runs fn inside the group writer's next transaction, beside the
 // appends committed with it, and returns fn's error once that transaction

@@ -37,6 +37,7 @@ import (
 	"conference/shared/ids"
 	"conference/shared/onsite"
 	"conference/shared/registrations"
+	"conference/shared/sqldb"
 	"conference/sync/merge"
 	"conference/sync/scope"
 )
@@ -161,7 +162,7 @@ func rawInsert(ctx context.Context, hub eventstore.Store, path string) (time.Dur
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	if err := migrations.Apply(ctx, db, migrations.EventStore); err != nil {
+	if err := migrations.Apply(ctx, &sqldb.DB{DB: db, Dialect: sqldb.SQLite}, migrations.EventStore); err != nil {
 		return 0, err
 	}
 	var all []eventstore.Event
