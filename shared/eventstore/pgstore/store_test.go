@@ -22,3 +22,7 @@ func openTemp(t *testing.T) *pgstore.Store {
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) eventstore.Store { return openTemp(t) })
 }
+
+func TestLogContract(t *testing.T) {
+	storetest.RunLog(t, func(t *testing.T) storetest.LogStore { return openTemp(t) })
+}

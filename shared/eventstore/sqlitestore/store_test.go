@@ -65,3 +65,7 @@ func TestEnqueueTxIsAtomicWithTheCallersChange(t *testing.T) {
 		t.Fatalf("got %d messages, want 1", len(pending))
 	}
 }
+
+func TestLogContract(t *testing.T) {
+	storetest.RunLog(t, func(t *testing.T) storetest.LogStore { return openTemp(t) })
+}

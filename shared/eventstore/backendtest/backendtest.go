@@ -1,0 +1,95 @@
+// Package backendtest runs a test against every store backend: the SQLite
+// file the kiosk and a small hub use, and PostgreSQL for a hub of several
+// replicas. An adapter's contract suite calls Each once and gets a fresh,
+// migrated store of each kind per Open, so one suite checks both.
+package backendtest
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"conference/migrations"
+	"conference/shared/eventstore"
+	"conference/shared/eventstore/pgstore"
+	"conference/shared/eventstore/sqlitestore"
+	"conference/shared/pgtest"
+	"conference/shared/sqldb"
+)
+
+// Store is what both backends are: the event log, the adapters' tables
+// beside it, notices between processes, Close.
+type Store interface {
+	sqldb.Store
+	eventstore.Notifier
+}
+
+// Options of a store opened for a test.
+type Options struct {
+	Node       string // "hub" when empty
+	Components []migrations.Component
+	Now        func() time.Time
+	Logger     *slog.Logger
+}
+
+// Backend opens fresh stores of one kind.
+type Backend struct {
+	Name    sqldb.Dialect
+	dbURL   string // PostgreSQL: the test's database (shared by its Opens)
+	tempDir string
+}
+
+// Open returns a fresh store, closed when the test ends. On PostgreSQL
+// every Open of one Backend shares one database, as replicas of one hub
+// would: open twice for two replicas.
+func (b *Backend) Open(tb testing.TB, opts Options) Store {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if opts.Node == "" {
+		opts.Node = "hub"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	var s Store
+	switch b.Name {
+	case sqldb.Postgres:
+		if b.dbURL == "" {
+			b.dbURL = pgtest.NewDatabase(tb)
+		}
+		st, err := pgstore.Open(ctx, b.dbURL, pgstore.Options{Node: opts.Node, Components: opts.Components, Now: opts.Now, Logger: opts.Logger})
+		if err != nil {
+			tb.Fatalf("open PostgreSQL store: %v", err)
+		}
+		s = st
+	default:
+		if b.tempDir == "" {
+			b.tempDir = tb.TempDir()
+		}
+		st, err := sqlitestore.Open(ctx, filepath.Join(b.tempDir, "store.db"), sqlitestore.Options{Node: opts.Node, Components: opts.Components, Now: opts.Now, Logger: opts.Logger})
+		if err != nil {
+			tb.Fatalf("open SQLite store: %v", err)
+		}
+		s = st
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// Each runs fn as a subtest once per backend ("sqlite", "postgres"). In
+// CI a backend that cannot run fails the test (pgtest).
+func Each(t *testing.T, fn func(t *testing.T, b *Backend)) {
+	for _, name := range []sqldb.Dialect{sqldb.SQLite, sqldb.Postgres} {
+		t.Run(string(name), func(t *testing.T) {
+			fn(t, &Backend{Name: name})
+		})
+	}
+}
+
+// Stores is Each for the common case of one store per subtest.
+func Stores(t *testing.T, opts Options, fn func(t *testing.T, s Store)) {
+	Each(t, func(t *testing.T, b *Backend) { fn(t, b.Open(t, opts)) })
+}
