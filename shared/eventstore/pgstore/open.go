@@ -85,6 +85,7 @@ type Store struct {
 	groups   int64
 	grouped  int64
 
+	leases *leases       // Acquire's, made on first use
 	tail   ring          // the newest events, for the replica's log followers
 	topics fanout.Topics // Subscribe's, fed by the listener
 }

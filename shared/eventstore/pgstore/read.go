@@ -339,11 +339,16 @@ func (s *Store) SaveCheckpoint(ctx context.Context, tx sqldb.Tx, name string, po
 
 // Write runs fn in a transaction of its own and commits it. Unlike SQLite,
 // PostgreSQL takes concurrent writers, so adapters' writes need not queue
-// behind the appends.
+// behind the appends. A write whose context carries a lease (lease.Run)
+// commits only while the lease is held.
 func (s *Store) Write(ctx context.Context, fn func(tx sqldb.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return Classify(err)
+	}
+	if err := checkLease(ctx, tx); err != nil {
+		tx.Rollback()
+		return err
 	}
 	if err := callWrite(fn, tx); err != nil {
 		tx.Rollback()

@@ -3,6 +3,8 @@ package sqlitestore
 import (
 	"context"
 	"maps"
+
+	"conference/shared/lease"
 )
 
 // StreamVersion is the version of a stream the writer has seen this run
@@ -81,4 +83,10 @@ func (s *Store) wakeWatchers() {
 		}
 		delete(s.watchers, id)
 	}
+}
+
+// Acquire returns the lease at once: the file admits one process, which
+// holds every lease (see package lease).
+func (s *Store) Acquire(ctx context.Context, name string) (lease.Held, error) {
+	return lease.Always{}.Acquire(ctx, name)
 }
