@@ -7,10 +7,11 @@ package hubapp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"conference/hub/conferences"
@@ -23,6 +24,7 @@ import (
 	"conference/shared/eventstore"
 	"conference/shared/eventstore/pgstore"
 	"conference/shared/eventstore/sqlitestore"
+	"conference/shared/lease"
 	"conference/shared/messaging"
 	"conference/shared/sqldb"
 	"conference/sync/hubserver"
@@ -52,6 +54,7 @@ type Config struct {
 type Store interface {
 	sqldb.Store
 	eventstore.Notifier
+	lease.Leaser
 }
 
 // Hub is an open hub. Its fields are the services the adapters call.
@@ -79,9 +82,17 @@ type Hub struct {
 	now     func() time.Time
 	cfg     Config
 	workers []worker
+	// held names the workers whose lease this process holds now.
+	heldMu   sync.Mutex
+	held     map[string]bool
+	draining atomic.Bool
 	// allocations are the kiosks' seat leases (CloseOnSiteSales).
 	allocations *merge.Allocations
 }
+
+// ReadModelsLease names the read models' worker and its lease: `hub
+// rebuild` takes it too, so it never races a running hub's projections.
+const ReadModelsLease = "read models"
 
 // worker is a long-running loop of the hub, named for the logs.
 type worker struct {
@@ -119,6 +130,9 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 // OpenStore opens the hub's store at db: a postgres:// URL opens
 // PostgreSQL, anything else is a SQLite file. Both migrate the hub's schema.
 func OpenStore(ctx context.Context, db string, log *slog.Logger, now func() time.Time) (Store, error) {
+	if now == nil {
+		now = time.Now
+	}
 	if pgstore.IsURL(db) {
 		s, err := pgstore.Open(ctx, db, pgstore.Options{Node: "hub", Logger: log, Now: now, Components: Components()})
 		if err != nil {
@@ -173,33 +187,66 @@ func (h *Hub) wire() error {
 		worker{"command bus", h.Bus.Run},
 		worker{"registration process manager", app.Process.Run},
 		worker{"registration policies", app.Policies.Run},
-		worker{"read models", reads.Run},
+		worker{ReadModelsLease, reads.Run},
 	)
 	return nil
 }
 
-// Run runs the hub's workers until ctx ends or one of them fails; it
-// returns after every worker has stopped.
+// Run runs the hub's workers until ctx ends, each where it holds its lease
+// (on SQLite this process holds every lease; replicas on PostgreSQL share
+// them out). A worker that fails is logged and started again, here or on
+// another replica, rather than taking the hub down: a database that went
+// away for a moment must not stop the hub. Run returns after every worker
+// has stopped.
 func (h *Hub) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
-	errs := make([]error, len(h.workers))
-	for i, w := range h.workers {
+	for _, w := range h.workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			h.Log.Debug("worker started", "worker", w.name)
-			if err := w.run(ctx); err != nil && ctx.Err() == nil {
-				errs[i] = fmt.Errorf("%s: %w", w.name, err)
-				h.Log.Error("worker stopped", "worker", w.name, "err", err)
-				cancel()
-			}
+			lease.Run(ctx, h.Store, w.name, h.Log, func(ctx context.Context) error {
+				h.setHeld(w.name, true)
+				defer h.setHeld(w.name, false)
+				return w.run(ctx)
+			})
 		}()
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	return nil
 }
+
+func (h *Hub) setHeld(name string, on bool) {
+	h.heldMu.Lock()
+	defer h.heldMu.Unlock()
+	if h.held == nil {
+		h.held = map[string]bool{}
+	}
+	if on {
+		h.held[name] = true
+	} else {
+		delete(h.held, name)
+	}
+}
+
+// Leases lists the background work this process runs now (the leases it
+// holds), sorted; on PostgreSQL the other replicas run the rest.
+func (h *Hub) Leases() []string {
+	h.heldMu.Lock()
+	defer h.heldMu.Unlock()
+	out := make([]string, 0, len(h.held))
+	for name := range h.held {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Drain marks the hub as going away: its health check answers 503 from now
+// on, so a load balancer stops sending it work before its sockets close.
+func (h *Hub) Drain() { h.draining.Store(true) }
+
+// Draining reports whether Drain was called.
+func (h *Hub) Draining() bool { return h.draining.Load() }
 
 // Now is the hub's clock.
 func (h *Hub) Now() time.Time { return h.now() }

@@ -28,6 +28,7 @@ func New(h *hubapp.Hub, mounts ...Mount) (*echo.Echo, error) {
 	e.Use(middleware.Recover())
 	e.Use(requestLog(h.Log))
 	e.GET("/healthz", handleHealth(h))
+	e.GET("/livez", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "alive"}) })
 	// Kiosks: the WebSocket sync endpoint and pairing.
 	e.GET(protocol.Path, echo.WrapHandler(h.Sync))
 	e.POST(protocol.PairPath, echo.WrapHandler(h.Sync))
@@ -39,21 +40,44 @@ func New(h *hubapp.Hub, mounts ...Mount) (*echo.Echo, error) {
 	return e, nil
 }
 
-// handleHealth answers 200 while the database answers, which is when the
-// hub can serve.
+// handleHealth answers whether this hub should get traffic: 200 once the
+// database answers (its schema was migrated at open), 503 while the
+// database is away or the hub is draining for shutdown. The body says which
+// background work this process runs (its leases). /livez answers whether
+// the process is alive at all.
 func handleHealth(h *hubapp.Hub) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		body := map[string]any{"database": string(h.Store.DB().Dialect), "leases": h.Leases()}
+		if h.Draining() {
+			body["status"] = "draining"
+			return c.JSON(http.StatusServiceUnavailable, body)
+		}
 		head, err := h.Store.Head(c.Request().Context())
 		if err != nil {
-			return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "error": err.Error()})
+			body["status"], body["error"] = "unavailable", err.Error()
+			return c.JSON(http.StatusServiceUnavailable, body)
 		}
-		return c.JSON(http.StatusOK, map[string]any{"status": "ok", "log_position": head})
+		body["status"], body["log_position"] = "ok", head
+		return c.JSON(http.StatusOK, body)
 	}
 }
 
-// Serve answers on ln until ctx ends, then drains in-flight requests for up
-// to grace before returning.
-func Serve(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration, log *slog.Logger) error {
+// Lifecycle says how Serve stops.
+type Lifecycle struct {
+	// Drain is how long the hub keeps serving, its health check already
+	// failing, before it stops accepting: a load balancer checking every
+	// half second needs a second or two to take it out of rotation.
+	Drain time.Duration
+	// OnDrain is called when draining starts (hubapp.Hub.Drain).
+	OnDrain func()
+	// Grace is how long in-flight requests may finish after that.
+	Grace time.Duration
+}
+
+// Serve answers on ln until ctx ends; then it drains (health failing, still
+// serving) for lc.Drain, stops accepting, and lets in-flight requests
+// finish for up to lc.Grace before returning.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, lc Lifecycle, log *slog.Logger) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -62,8 +86,19 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, grace time.Dura
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "grace", grace)
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	if lc.OnDrain != nil {
+		lc.OnDrain()
+	}
+	if lc.Drain > 0 {
+		log.Info("draining: health check fails, requests still served", "for", lc.Drain)
+		select {
+		case <-time.After(lc.Drain):
+		case err := <-errc:
+			return err
+		}
+	}
+	log.Info("shutting down", "grace", lc.Grace)
+	sctx, cancel := context.WithTimeout(context.Background(), lc.Grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return err

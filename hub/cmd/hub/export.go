@@ -5,12 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 
 	confsqlite "conference/hub/conferences/sqlite"
 	"conference/hub/hubapp"
-	"conference/shared/eventstore/sqlitestore"
 	"conference/sync/venuefile"
 )
 
@@ -19,7 +19,7 @@ import (
 func export(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("hub export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", envOr(getenv, "HUB_DB", "data/hub.db"), "SQLite database `file` (HUB_DB)")
+	db := fs.String("db", envOr(getenv, "HUB_DB", "data/hub.db"), "SQLite database `file`, or a postgres:// URL (HUB_DB)")
 	slug := fs.String("conference", "", "`slug` of the published conference to export")
 	out := fs.String("out", "", "venue `file` to write")
 	if err := fs.Parse(args); err != nil {
@@ -28,8 +28,9 @@ func export(ctx context.Context, args []string, getenv func(string) string, stdo
 	if fs.NArg() > 0 || *slug == "" || *out == "" {
 		return fmt.Errorf("%w: hub export --conference SLUG --out FILE [--db FILE]", errUsage)
 	}
-	// Like rebuild, this takes the database's lock: stop the hub first.
-	store, err := sqlitestore.Open(ctx, *db, sqlitestore.Options{Node: "hub", Components: hubapp.Components()})
+	// On SQLite this takes the file's lock: stop the hub first. Replicas
+	// on PostgreSQL may keep running.
+	store, err := hubapp.OpenStore(ctx, *db, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil)
 	if err != nil {
 		return err
 	}

@@ -5,30 +5,39 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"conference/hub/hubapp"
 	"conference/hub/readmodels"
-	"conference/shared/eventstore/sqlitestore"
 )
 
 func rebuild(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("hub rebuild", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", envOr(getenv, "HUB_DB", "data/hub.db"), "SQLite database `file` (HUB_DB)")
+	db := fs.String("db", envOr(getenv, "HUB_DB", "data/hub.db"), "SQLite database `file`, or a postgres:// URL (HUB_DB)")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	// Opening the store takes the database's lock, so a running hub makes
-	// this fail with sqlitestore.ErrLocked instead of racing its models.
-	store, err := sqlitestore.Open(ctx, *db, sqlitestore.Options{Node: "hub", Components: hubapp.Components()})
+	// On SQLite opening the store takes the file's lock, so a running hub
+	// makes this fail with sqlitestore.ErrLocked instead of racing its
+	// models. On PostgreSQL the read models' lease does the same: a
+	// replica running them holds it.
+	store, err := hubapp.OpenStore(ctx, *db, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), nil)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	held, err := store.Acquire(lctx, hubapp.ReadModelsLease)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("rebuild: a running hub keeps the read models (its lease %q is held); stop every hub replica first", hubapp.ReadModelsLease)
+	}
+	defer held.Release()
 	start := time.Now()
 	p := &progress{w: stdout, every: 500 * time.Millisecond}
 	if err := readmodels.Rebuild(ctx, store, p.report); err != nil {

@@ -18,6 +18,7 @@ import (
 	"conference/hub/hubapp"
 	"conference/hub/server"
 	"conference/hub/web"
+	"conference/shared/eventstore/pgstore"
 )
 
 // demoPassword is the demo organizer's web sign-in password, printed by
@@ -26,7 +27,7 @@ const demoPassword = "demo-password"
 
 type serveConfig struct {
 	addr, db, logLevel string
-	grace              time.Duration
+	grace, drain       time.Duration
 	demo               bool
 	demoKioskCode      string
 	// secureCookies marks the web UI's cookies Secure on plain HTTP too:
@@ -39,9 +40,14 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs := flag.NewFlagSet("hub serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", envOr(getenv, "HUB_ADDR", "127.0.0.1:8080"), "listen address `host:port` (HUB_ADDR)")
-	fs.StringVar(&c.db, "db", envOr(getenv, "HUB_DB", "data/hub.db"), "SQLite database `file` (HUB_DB)")
+	fs.StringVar(&c.db, "db", envOr(getenv, "HUB_DB", "data/hub.db"), "SQLite database `file`, or a postgres:// URL for PostgreSQL (HUB_DB)")
 	fs.StringVar(&c.logLevel, "log-level", envOr(getenv, "HUB_LOG_LEVEL", "info"), "debug, info, warn or error (HUB_LOG_LEVEL)")
 	fs.DurationVar(&c.grace, "shutdown-grace", 10*time.Second, "how long in-flight requests may finish on shutdown")
+	drain, err := envDuration(getenv, "HUB_DRAIN", -1)
+	if err != nil {
+		return c, err
+	}
+	fs.DurationVar(&c.drain, "drain", drain, "on shutdown, how long /healthz fails while requests are still served, so a load balancer stops sending first (HUB_DRAIN; default 2s on PostgreSQL, 0 on SQLite)")
 	demo, err := envBool(getenv, "HUB_DEMO")
 	if err != nil {
 		return c, err
@@ -63,6 +69,14 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	if c.demoKioskCode != "" && !c.demo {
 		return c, fmt.Errorf("%w: --demo-kiosk-code needs --demo", errUsage)
+	}
+	if c.drain < 0 {
+		// Replicas on PostgreSQL sit behind a load balancer; a lone
+		// SQLite hub has nobody to warn.
+		c.drain = 0
+		if pgstore.IsURL(c.db) {
+			c.drain = 2 * time.Second
+		}
 	}
 	return c, nil
 }
@@ -99,8 +113,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
 	url := "http://" + ln.Addr().String()
-	log.Info("hub ready", "url", url, "db", cfg.db, "secure_cookies", cfg.secureCookies)
-	fmt.Fprintf(stdout, "hub listening on %s (database %s)\n", url, cfg.db)
+	where := describeDB(cfg.db)
+	log.Info("hub ready", "url", url, "db", where, "secure_cookies", cfg.secureCookies)
+	fmt.Fprintf(stdout, "hub listening on %s (database %s)\n", url, where)
 	if cfg.demo {
 		printDemo(stdout, url, demo)
 		if cfg.demoKioskCode != "" && !demo.Skipped {
@@ -115,7 +130,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer stop()
 	workers := make(chan error, 1)
 	go func() { workers <- h.Run(ctx) }()
-	serveErr := server.Serve(ctx, ln, handler, cfg.grace, log)
+	serveErr := server.Serve(ctx, ln, handler, server.Lifecycle{Drain: cfg.drain, OnDrain: h.Drain, Grace: cfg.grace}, log)
 	stop()
 	return errors.Join(serveErr, <-workers)
 }
@@ -167,4 +182,30 @@ func envBool(getenv func(string) string, key string) (bool, error) {
 		return false, fmt.Errorf("%w: %s=%q: want true or false", errUsage, key, v)
 	}
 	return b, nil
+}
+
+// describeDB names the database for people: a SQLite path as it is, a
+// PostgreSQL URL without its credentials.
+func describeDB(db string) string {
+	if !pgstore.IsURL(db) {
+		return db
+	}
+	cfg, err := pgstore.Config(db)
+	if err != nil {
+		return "PostgreSQL (unparsable URL)"
+	}
+	return "PostgreSQL " + pgstore.Describe(cfg.ConnConfig.Host, cfg.ConnConfig.Database)
+}
+
+// envDuration reads a duration environment variable: empty is def.
+func envDuration(getenv func(string) string, key string, def time.Duration) (time.Duration, error) {
+	v := strings.TrimSpace(getenv(key))
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%w: %s=%q: want a duration such as 2s", errUsage, key, v)
+	}
+	return d, nil
 }

@@ -146,7 +146,7 @@ func startHub(ctx context.Context, dir string) (*hub, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	workers, served := make(chan error, 1), make(chan error, 1)
 	go func() { workers <- h.Run(ctx) }()
-	go func() { served <- server.Serve(ctx, ln, handler, 5*time.Second, log) }()
+	go func() { served <- server.Serve(ctx, ln, handler, server.Lifecycle{Grace: 5 * time.Second}, log) }()
 	org, err := h.Conferences.CreateOrganizer(ctx, conferences.NewOrganizer{Email: "bench@example.com", DisplayName: "Bench"})
 	if err == nil {
 		var token string
