@@ -64,6 +64,20 @@ var (
 	Kiosks = embedded("kiosks", "sqlite/kiosks")
 )
 
+// FromFS makes a component of a package's own embedded migrations: the
+// SQLite ones in folder sqliteDir of fsys, the PostgreSQL ones in pgDir.
+func FromFS(name string, fsys fs.FS, sqliteDir, pgDir string) Component {
+	lite, err := fs.Sub(fsys, sqliteDir)
+	if err != nil {
+		panic(err) // only if the caller's embed pattern is broken
+	}
+	pg, err := fs.Sub(fsys, pgDir)
+	if err != nil {
+		panic(err)
+	}
+	return Component{Name: name, FS: lite, PG: pg}
+}
+
 func embedded(name, dir string) Component {
 	c := Component{Name: name, FS: sub(dir)}
 	pg := "postgres/" + strings.TrimPrefix(dir, "sqlite/")

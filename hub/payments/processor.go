@@ -61,7 +61,7 @@ type querier interface {
 }
 
 func get(ctx context.Context, q querier, id uuid.UUID) (Payment, error) {
-	p, err := scan(q.QueryRowContext(ctx, `SELECT `+columns+` FROM payments WHERE id = ?`, id[:]))
+	p, err := scan(q.QueryRowContext(ctx, `SELECT `+columns+` FROM payments WHERE id = $1`, id[:]))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Payment{}, fmt.Errorf("payment %s: %w", id, ErrNotFound)
 	}
@@ -70,7 +70,7 @@ func get(ctx context.Context, q querier, id uuid.UUID) (Payment, error) {
 
 // latest is the order's newest attempt; ok is false when it has none.
 func latest(ctx context.Context, q querier, orderID uuid.UUID) (Payment, bool, error) {
-	p, err := scan(q.QueryRowContext(ctx, `SELECT `+columns+` FROM payments WHERE order_id = ? ORDER BY attempt DESC LIMIT 1`, orderID[:]))
+	p, err := scan(q.QueryRowContext(ctx, `SELECT `+columns+` FROM payments WHERE order_id = $1 ORDER BY attempt DESC LIMIT 1`, orderID[:]))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Payment{}, false, nil
 	}
@@ -92,7 +92,7 @@ func (p *Processor) Get(ctx context.Context, id uuid.UUID) (Payment, error) {
 // ForOrder returns the order's payment attempts, oldest first; none is an
 // empty list.
 func (p *Processor) ForOrder(ctx context.Context, orderID uuid.UUID) ([]Payment, error) {
-	rows, err := p.db.QueryContext(ctx, `SELECT `+columns+` FROM payments WHERE order_id = ? ORDER BY attempt`, orderID[:])
+	rows, err := p.db.QueryContext(ctx, `SELECT `+columns+` FROM payments WHERE order_id = $1 ORDER BY attempt`, orderID[:])
 	if err != nil {
 		return nil, fmt.Errorf("payments of order %s: %w", orderID, err)
 	}
@@ -129,7 +129,7 @@ func (p *Processor) Initiate(ctx context.Context, cmd registrations.InitiatePaym
 			if last.Amount == cmd.Amount {
 				return nil, nil
 			}
-			_, err := tx.ExecContext(ctx, `UPDATE payments SET amount = ?, currency = ?, updated_at = ? WHERE id = ?`,
+			_, err := tx.ExecContext(ctx, `UPDATE payments SET amount = $1, currency = $2, updated_at = $3 WHERE id = $4`,
 				cmd.Amount.Amount, cmd.Amount.Currency, now, last.ID[:])
 			return nil, err
 		case ok && last.Status == StatusAccepted:
@@ -141,7 +141,7 @@ func (p *Processor) Initiate(ctx context.Context, cmd registrations.InitiatePaym
 
 func insert(ctx context.Context, tx sqldb.Tx, orderID, conferenceID uuid.UUID, attempt int, amount registrations.Money, now int64) error {
 	id := ids.New()
-	_, err := tx.ExecContext(ctx, `INSERT INTO payments (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?)`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO payments (`+columns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, '', $8, $9)`,
 		id[:], orderID[:], conferenceID[:], attempt, amount.Amount, amount.Currency, StatusPending, now, now)
 	return err
 }
@@ -225,7 +225,7 @@ func (p *Processor) transition(ctx context.Context, id uuid.UUID, action string,
 		if !allowed {
 			return nil, statusError(pay, action)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = ?, refund_reason = ?, updated_at = ? WHERE id = ?`,
+		if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = $1, refund_reason = $2, updated_at = $3 WHERE id = $4`,
 			to, reason, now, id[:]); err != nil {
 			return nil, err
 		}

@@ -44,7 +44,7 @@ func (p *Processor) RefundSeats(ctx context.Context, cmd registrationsapp.Refund
 			Amount: cmd.Amount, Status: StatusRefunded, RefundReason: cmd.Reason,
 			CreatedAt: time.UnixMilli(now).UTC(), UpdatedAt: time.UnixMilli(now).UTC(),
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO payments (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO payments (`+columns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 			pay.ID[:], pay.OrderID[:], pay.ConferenceID[:], pay.Attempt, pay.Amount.Amount, pay.Amount.Currency,
 			pay.Status, pay.RefundReason, now, now); err != nil {
 			return nil, err

@@ -53,7 +53,7 @@ func runHub(ctx context.Context, c *child) error {
 	ran := make(chan error, 1)
 	go func() { ran <- h.Run(workCtx) }()
 	served := make(chan error, 1)
-	go func() { served <- server.Serve(ctx, ln, handler, 2*time.Second, c.log) }()
+	go func() { served <- server.Serve(ctx, ln, handler, server.Lifecycle{Grace: 2 * time.Second}, c.log) }()
 	c.emit("ready")
 
 	s := &seller{c: c, h: h}

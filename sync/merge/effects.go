@@ -158,8 +158,8 @@ func (m *Merger) mergeCheckIns(ctx context.Context, batch []eventstore.Event, ch
 	touched := map[attendeeKey]bool{}
 	for _, f := range checkIns {
 		e := &batch[f.index]
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO sync_merge_checkins
-			(conference_id, attendee, event_id, origin, origin_seq, hlc) VALUES (?, ?, ?, ?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, `INSERT INTO sync_merge_checkins
+			(conference_id, attendee, event_id, origin, origin_seq, hlc) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
 			f.conference.String(), f.attendee, e.EventID[:], e.Origin, e.OriginSeq, int64(e.HLC)); err != nil {
 			return fmt.Errorf("index check-in %s: %w", e.EventID, err)
 		}
@@ -217,7 +217,7 @@ func (m *Merger) mergeCheckIns(ctx context.Context, batch []eventstore.Event, ch
 
 func (m *Merger) checkInsOf(ctx context.Context, k attendeeKey) ([]checkInRow, error) {
 	rows, err := m.db.QueryContext(ctx, `SELECT event_id, origin, origin_seq, hlc FROM sync_merge_checkins
-		WHERE conference_id = ? AND attendee = ?`, k.conference.String(), k.attendee)
+		WHERE conference_id = $1 AND attendee = $2`, k.conference.String(), k.attendee)
 	if err != nil {
 		return nil, fmt.Errorf("read check-ins of %s: %w", k.attendee, err)
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"sync"
 	"time"
@@ -52,18 +51,12 @@ const MaxBatch = 10_000
 // Hub is the origin name of the hub's own events.
 const Hub = "hub"
 
-//go:embed schema/*.sql
+//go:embed schema/*.sql schema_pg/*.sql
 var schemaFiles embed.FS
 
 // Schema is the merge state's own migration component, applied by the
 // Merger on first use; a binary may also pass it to sqlitestore.Options.
-var Schema = func() migrations.Component {
-	sub, err := fs.Sub(schemaFiles, "schema")
-	if err != nil {
-		panic(err) // only if the embed pattern above is broken
-	}
-	return migrations.Component{Name: "syncmerge", FS: sub}
-}()
+var Schema = migrations.FromFS("syncmerge", schemaFiles, "schema", "schema_pg")
 
 // hubOnly are the event types only the hub decides; a kiosk sending one is
 // a bug, refused rather than merged into a second, diverging truth.
@@ -165,7 +158,7 @@ func (m *Merger) Acked(ctx context.Context, kioskID string) (int64, error) {
 		return 0, err
 	}
 	var seq int64
-	err := m.db.QueryRowContext(ctx, `SELECT acked_seq FROM sync_merge_kiosks WHERE kiosk_id = ?`, kioskID).Scan(&seq)
+	err := m.db.QueryRowContext(ctx, `SELECT acked_seq FROM sync_merge_kiosks WHERE kiosk_id = $1`, kioskID).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -228,8 +221,9 @@ func (m *Merger) Accept(ctx context.Context, kioskID string, batch []eventstore.
 		return acked, fmt.Errorf("merge effects of %s %d..%d: %w", kioskID, first, last, err)
 	}
 	if last > acked {
-		if _, err := m.db.ExecContext(ctx, `INSERT INTO sync_merge_kiosks (kiosk_id, acked_seq, updated_at) VALUES (?, ?, ?)
-			ON CONFLICT (kiosk_id) DO UPDATE SET acked_seq = max(acked_seq, excluded.acked_seq), updated_at = excluded.updated_at`,
+		if _, err := m.db.ExecContext(ctx, `INSERT INTO sync_merge_kiosks (kiosk_id, acked_seq, updated_at) VALUES ($1, $2, $3)
+			ON CONFLICT (kiosk_id) DO UPDATE SET updated_at = excluded.updated_at,
+			acked_seq = CASE WHEN excluded.acked_seq > sync_merge_kiosks.acked_seq THEN excluded.acked_seq ELSE sync_merge_kiosks.acked_seq END`,
 			kioskID, last, m.now().UnixMilli()); err != nil {
 			return acked, fmt.Errorf("acknowledge %s up to %d: %w", kioskID, last, err)
 		}
@@ -241,16 +235,16 @@ func (m *Merger) Accept(ctx context.Context, kioskID string, batch []eventstore.
 // checkStored verifies that a re-sent event is the one the hub stored
 // under its origin_seq, not another event reusing the number.
 func (m *Merger) checkStored(ctx context.Context, e *eventstore.Event) error {
-	var origin string
-	var seq int64
-	err := m.db.QueryRowContext(ctx, `SELECT origin, origin_seq FROM events WHERE event_id = ?`, e.EventID[:]).Scan(&origin, &seq)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && (origin != e.Origin || seq != e.OriginSeq)) {
-		return fmt.Errorf("%w: %s origin_seq %d is already taken by another event than %s", ErrInvalid, e.Origin, e.OriginSeq, e.EventID)
-	}
+	stored, err := m.store.ReadStream(ctx, e.StreamID, 0)
 	if err != nil {
 		return fmt.Errorf("look up re-sent event %s: %w", e.EventID, err)
 	}
-	return nil
+	for _, s := range stored {
+		if s.EventID == e.EventID && s.Origin == e.Origin && s.OriginSeq == e.OriginSeq {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s origin_seq %d is already taken by another event than %s", ErrInvalid, e.Origin, e.OriginSeq, e.EventID)
 }
 
 // validateUp checks a kiosk's batch before anything is written and decodes

@@ -2,11 +2,9 @@ package scope
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"sync"
 
@@ -17,18 +15,12 @@ import (
 	"conference/shared/sqldb"
 )
 
-//go:embed schema/*.sql
+//go:embed schema/*.sql schema_pg/*.sql
 var schemaFiles embed.FS
 
 // Schema is the scope index's own migration component. The Pager applies it
 // itself on first use; a binary may also pass it to sqlitestore.Options.
-var Schema = func() migrations.Component {
-	sub, err := fs.Sub(schemaFiles, "schema")
-	if err != nil {
-		panic(err) // only if the embed pattern above is broken
-	}
-	return migrations.Component{Name: "syncscope", FS: sub}
-}()
+var Schema = migrations.FromFS("syncscope", schemaFiles, "schema", "schema_pg")
 
 // ErrInvalid reports a page request that makes no sense.
 var ErrInvalid = errors.New("invalid page request")
@@ -47,13 +39,8 @@ const persistEvery = 10_000
 const checkpointName = "sync-scope"
 
 // SQLStore is implemented by stores that keep their log in a SQL database
-// the index can live beside (sqlitestore.Store). The index's writes go
-// through the store's group commit, beside the appends of the moment.
-type SQLStore interface {
-	DB() *sqldb.DB
-	Write(ctx context.Context, fn func(tx sqldb.Tx) error) error
-	SaveCheckpoint(ctx context.Context, tx sqldb.Tx, name string, position int64) error
-}
+// the index can live beside (sqldb.Tables): both of the project's stores.
+type SQLStore = sqldb.Tables
 
 // Pager pages a hub's log for kiosks. It is safe for concurrent use: many
 // kiosks page at once while one index follows the log.
@@ -239,8 +226,8 @@ func (p *Pager) load(ctx context.Context) error {
 	if err := migrations.Apply(ctx, db, Schema); err != nil {
 		return fmt.Errorf("scope index schema: %w", err)
 	}
-	err := db.QueryRowContext(ctx, `SELECT position FROM checkpoints WHERE name = ?`, checkpointName).Scan(&p.indexed)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	var err error
+	if p.indexed, err = sqldb.Checkpoint(ctx, db, checkpointName); err != nil {
 		return fmt.Errorf("read scope checkpoint: %w", err)
 	}
 	p.persisted = p.indexed
@@ -271,7 +258,7 @@ func (p *Pager) persist(ctx context.Context, learned []string, position int64) e
 	}
 	err := p.sql.Write(ctx, func(tx sqldb.Tx) error {
 		if len(learned) > 0 {
-			st, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO sync_scope_streams (stream_id, conference_id) VALUES (?, ?)`)
+			st, err := tx.PrepareContext(ctx, `INSERT INTO sync_scope_streams (stream_id, conference_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`)
 			if err != nil {
 				return err
 			}
@@ -283,7 +270,7 @@ func (p *Pager) persist(ctx context.Context, learned []string, position int64) e
 				}
 			}
 		}
-		return p.sql.SaveCheckpoint(ctx, tx, checkpointName, position)
+		return sqldb.SaveCheckpoint(ctx, tx, checkpointName, position)
 	})
 	if err != nil {
 		return fmt.Errorf("persist scope index: %w", err)

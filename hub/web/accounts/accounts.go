@@ -121,12 +121,12 @@ func (a *Accounts) SetPassword(ctx context.Context, organizerID uuid.UUID, passw
 		return fmt.Errorf("set password: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after commit
-	if _, err := tx.ExecContext(ctx, `INSERT INTO web_passwords (organizer_id, hash, updated_at) VALUES (?, ?, ?)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO web_passwords (organizer_id, hash, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (organizer_id) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at`,
 		organizerID[:], string(hash), a.now().UnixMilli()); err != nil {
 		return fmt.Errorf("set password of %s: %w", organizerID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM web_sessions WHERE organizer_id = ?`, organizerID[:]); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM web_sessions WHERE organizer_id = $1`, organizerID[:]); err != nil {
 		return fmt.Errorf("end sessions of %s: %w", organizerID, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -145,7 +145,7 @@ func (a *Accounts) Verify(ctx context.Context, email, password string) (uuid.UUI
 		hash string
 	)
 	err := a.db.QueryRowContext(ctx, `SELECT o.id, p.hash FROM organizers o
-		JOIN web_passwords p ON p.organizer_id = o.id WHERE o.email = ?`, email).Scan(&id, &hash)
+		JOIN web_passwords p ON p.organizer_id = o.id WHERE o.email = $1`, email).Scan(&id, &hash)
 	if errors.Is(err, sql.ErrNoRows) || len(id) != 16 {
 		a.dummyOnce.Do(func() {
 			a.dummy, _ = bcrypt.GenerateFromPassword([]byte("no account has this password"), a.cost())
@@ -178,13 +178,13 @@ func (a *Accounts) StartSession(ctx context.Context, organizerID uuid.UUID) (str
 	token := base64.RawURLEncoding.EncodeToString(buf[:])
 	now := a.now()
 	expires := now.Add(a.SessionTTL)
-	if _, err := a.db.ExecContext(ctx, `INSERT INTO web_sessions (id_hash, organizer_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+	if _, err := a.db.ExecContext(ctx, `INSERT INTO web_sessions (id_hash, organizer_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
 		hashToken(token), organizerID[:], now.UnixMilli(), expires.UnixMilli()); err != nil {
 		return "", time.Time{}, fmt.Errorf("start session: %w", err)
 	}
 	// Sweep expired sessions now and then, so the table does not grow.
 	if buf[0] == 0 {
-		_, _ = a.db.ExecContext(ctx, `DELETE FROM web_sessions WHERE expires_at < ?`, now.UnixMilli())
+		_, _ = a.db.ExecContext(ctx, `DELETE FROM web_sessions WHERE expires_at < $1`, now.UnixMilli())
 	}
 	return token, expires, nil
 }
@@ -201,7 +201,7 @@ func (a *Accounts) Session(ctx context.Context, token string) (*conferences.Orga
 	)
 	err := a.db.QueryRowContext(ctx, `SELECT o.id, o.email, o.display_name, o.created_at
 		FROM web_sessions s JOIN organizers o ON o.id = s.organizer_id
-		WHERE s.id_hash = ? AND s.expires_at > ?`,
+		WHERE s.id_hash = $1 AND s.expires_at > $2`,
 		hashToken(token), a.now().UnixMilli()).Scan(&id, &o.Email, &o.DisplayName, &created)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && len(id) != 16) {
 		return nil, ErrNoSession
@@ -215,7 +215,7 @@ func (a *Accounts) Session(ctx context.Context, token string) (*conferences.Orga
 
 // EndSession signs the session out; ending an unknown session is a no-op.
 func (a *Accounts) EndSession(ctx context.Context, token string) error {
-	if _, err := a.db.ExecContext(ctx, `DELETE FROM web_sessions WHERE id_hash = ?`, hashToken(token)); err != nil {
+	if _, err := a.db.ExecContext(ctx, `DELETE FROM web_sessions WHERE id_hash = $1`, hashToken(token)); err != nil {
 		return fmt.Errorf("end session: %w", err)
 	}
 	return nil
@@ -226,11 +226,11 @@ func (a *Accounts) EndSession(ctx context.Context, token string) error {
 func (a *Accounts) Secret(ctx context.Context, name string, size int) ([]byte, error) {
 	fresh := make([]byte, size)
 	_, _ = rand.Read(fresh)
-	if _, err := a.db.ExecContext(ctx, `INSERT INTO web_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, fresh); err != nil {
+	if _, err := a.db.ExecContext(ctx, `INSERT INTO web_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, name, fresh); err != nil {
 		return nil, fmt.Errorf("create secret %s: %w", name, err)
 	}
 	var v []byte
-	if err := a.db.QueryRowContext(ctx, `SELECT value FROM web_secrets WHERE name = ?`, name).Scan(&v); err != nil {
+	if err := a.db.QueryRowContext(ctx, `SELECT value FROM web_secrets WHERE name = $1`, name).Scan(&v); err != nil {
 		return nil, fmt.Errorf("read secret %s: %w", name, err)
 	}
 	return v, nil

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"testing"
+	"time"
+
+	"conference/hub/cluster"
+	"conference/shared/pgtest"
+)
+
+// hubChildEnv makes the test binary run as `hub`, with its arguments after
+// "--": the cluster's replicas are this binary, so the tests need no build.
+const hubChildEnv = "HUB_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(hubChildEnv) != "" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		args := os.Args[1:]
+		for i, a := range args {
+			if a == "--" {
+				args = args[i+1:]
+				break
+			}
+		}
+		err := run(ctx, args, os.Getenv, os.Stdout, os.Stderr)
+		stop()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "hub: %v\n", err)
+			os.Exit(exitCode(err))
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// hubCommand runs this test binary as the hub.
+func hubCommand(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$", "--"}, args...)...)
+	cmd.Env = append(os.Environ(), hubChildEnv+"=1", "HUB_LOG_LEVEL=warn")
+	return cmd
+}
+
+// startCluster runs PostgreSQL, replicas of this hub and HAProxy.
+func startCluster(t *testing.T, replicas int, extra ...string) *cluster.Cluster {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	db := pgtest.NewDatabase(t)
+	c, err := cluster.Start(ctx, cluster.Options{DB: db, Replicas: replicas, Hub: hubCommand, Dir: t.TempDir(),
+		ExtraArgs: append([]string{"--drain", "1500ms"}, extra...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Stop)
+	return c
+}
+
+type health struct {
+	Status   string   `json:"status"`
+	Database string   `json:"database"`
+	Leases   []string `json:"leases"`
+}
+
+func getHealth(t *testing.T, url string) (int, health) {
+	t.Helper()
+	resp, err := http.Get(url + "/healthz")
+	if err != nil {
+		return 0, health{}
+	}
+	defer resp.Body.Close()
+	var h health
+	json.NewDecoder(resp.Body).Decode(&h)
+	return resp.StatusCode, h
+}
+
+// Every background worker runs on exactly one replica; when that replica
+// is killed its work moves to the other within 5 s.
+func TestReplicasShareTheWorkAndTakeItOverWhenOneDies(t *testing.T) {
+	c := startCluster(t, 2)
+	a, b := c.Replicas[0], c.Replicas[1]
+	leases := func() (map[string]string, error) {
+		who := map[string]string{}
+		for _, r := range c.Replicas {
+			code, h := getHealth(t, r.URL)
+			if code != http.StatusOK {
+				continue
+			}
+			for _, l := range h.Leases {
+				if other, dup := who[l]; dup {
+					return nil, fmt.Errorf("lease %q held by %s and %s", l, other, r.Name)
+				}
+				who[l] = r.Name
+			}
+		}
+		return who, nil
+	}
+	var before map[string]string
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		who, err := leases()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(who) == 5 {
+			before = who
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30 s only these workers run: %v", who)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	victim, survivor := a, b
+	if before["read models"] == b.Name {
+		victim, survivor = b, a
+	}
+	if err := victim.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	for {
+		code, h := getHealth(t, survivor.URL)
+		if code == http.StatusOK && len(h.Leases) == 5 {
+			break
+		}
+		if time.Since(killed) > 5*time.Second {
+			t.Fatalf("5 s after killing %s, %s runs only %v", victim.Name, survivor.Name, h.Leases)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("every worker runs on %s %s after %s was killed", survivor.Name, time.Since(killed).Round(time.Millisecond), victim.Name)
+	// Through HAProxy the hub still answers.
+	if code, _ := getHealth(t, c.URL); code != http.StatusOK {
+		t.Fatalf("through HAProxy: %d", code)
+	}
+}
+
+// A replica told to stop fails its health check first, while it still
+// serves, so HAProxy takes it out before it closes.
+func TestAStoppingReplicaDrainsBeforeItCloses(t *testing.T) {
+	c := startCluster(t, 2)
+	r := c.Replicas[0]
+	stopped := make(chan error, 1)
+	go func() { stopped <- r.Stop() }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, h := getHealth(t, r.URL)
+		if code == http.StatusServiceUnavailable && h.Status == "draining" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stopping replica never said it was draining (last: %d %+v)", code, h)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	<-stopped
+	for i := 0; i < 20; i++ {
+		if code, _ := getHealth(t, c.URL); code != http.StatusOK {
+			t.Fatalf("request %d through HAProxy after a drained stop: %d", i, code)
+		}
+	}
+}
