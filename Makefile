@@ -56,6 +56,7 @@ bench:
 	@echo "| figure | target | measured | verdict |"
 	@echo "|---|---|---|---|"
 	@$(GO) run ./shared/eventstore/cmd/storebench
+	@$(GO) run ./shared/eventstore/cmd/pgstorebench
 	@$(GO) run ./badges/cmd/badgebench
 	@$(GO) run ./hub/readmodels/cmd/readbench
 	@$(GO) run ./hub/api/cmd/apibench
