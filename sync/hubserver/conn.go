@@ -42,12 +42,18 @@ type conn struct {
 	// up
 	upAcked, upHead int64
 	software        string
+
+	// token names this connection in notices between hubs; confirmed
+	// (under s.mu) once its own notice came back (fleet.go).
+	token     string
+	confirmed bool
 }
 
 func newConn(s *Server, ws *websocket.Conn, id kiosks.Identity, credential string) *conn {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	return &conn{s: s, ws: ws, id: id, credential: credential, ctx: ctx, cancel: cancel,
-		done: make(chan struct{}), in: make(chan frame), appended: make(chan struct{}, 1)}
+		done: make(chan struct{}), in: make(chan frame), appended: make(chan struct{}, 1),
+		token: newToken(), confirmed: s.cfg.Notices == nil}
 }
 
 // stop ends the connection from outside (revocation, replacement,

@@ -86,6 +86,9 @@ type Config struct {
 	// kiosk: CodeGap (with Expected), CodeInvalidEvent, or nil for a
 	// failure of the hub (CodeInternal). The default knows package merge.
 	ClassifyMergeError func(error) *protocol.Error
+	// Notices carries connections and revocations between the hubs that
+	// share a database (fleet.go); nil for a hub that is alone.
+	Notices Notifier
 	// Schemas maps event type to the newest schema the hub reads; an
 	// uploaded event past it is refused (CodeSchemaUnsupported). Nil
 	// skips the check.
@@ -120,8 +123,10 @@ type Server struct {
 	wg       sync.WaitGroup // connection owners
 	presence map[string]kiosks.Presence
 
-	stop    chan struct{}
-	flushed chan struct{}
+	stop        chan struct{}
+	flushed     chan struct{}
+	noticesDone chan struct{}
+	unnotice    func()
 }
 
 // New returns a Server and starts its presence flusher; Close stops it.
@@ -153,7 +158,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[string]*conn{}, presence: map[string]kiosks.Presence{},
 		limiter: rate.NewLimiter(cfg.PairRate, max(cfg.PairBurst, 1)),
-		stop:    make(chan struct{}), flushed: make(chan struct{})}
+		stop:    make(chan struct{}), flushed: make(chan struct{}), noticesDone: make(chan struct{})}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: cfg.HelloTimeout,
 		ReadBufferSize:   16 << 10, WriteBufferSize: 16 << 10,
@@ -163,7 +168,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.unsub = cfg.Kiosks.OnRevoke(func(id string) {
 		s.Disconnect(id, protocol.Errorf(protocol.CodeRevoked, "this kiosk was revoked by the organizer; pair it again to use it"))
+		s.revoked(id)
 	})
+	if cfg.Notices != nil {
+		notices, unnotice := cfg.Notices.Subscribe(topicKiosks)
+		s.unnotice = unnotice
+		go s.followNotices(notices)
+	} else {
+		close(s.noticesDone)
+	}
 	go s.flushPresence()
 	return s, nil
 }
@@ -238,6 +251,10 @@ func (s *Server) Close() error {
 	s.unsub()
 	close(s.stop)
 	<-s.flushed
+	<-s.noticesDone
+	if s.unnotice != nil {
+		s.unnotice()
+	}
 	return nil
 }
 
@@ -260,6 +277,7 @@ func (s *Server) register(c *conn) *protocol.Error {
 		case <-time.After(2 * time.Second):
 		}
 	}
+	s.announce(c)
 	return nil
 }
 
