@@ -299,7 +299,8 @@ func revokedMessage(e *token.RevokedError) string {
 	return fmt.Sprintf("Badge signed by kiosk %s after it was revoked at %s.", e.Name, e.RevokedAt.Local().Format("15:04:05 Jan 2"))
 }
 
-// maxScanLength bounds what a scan may be; a token is about 170 characters.
+// maxScanLength bounds what a scan may be; a hub token is 167 characters
+// with UUID identifiers, a kiosk token (carrying its certificate) 348.
 const maxScanLength = 1024
 
 // VerifyScan checks a scanned badge offline: signature by the hub or a
