@@ -291,9 +291,16 @@ var denyMessages = map[onsite.DenyReason]string{
 	onsite.DenyOtherConference: "This badge is for another conference.",
 	onsite.DenyRevoked:         "This badge was revoked (order cancelled or seat given to someone else).",
 	onsite.DenyUnknownAttendee: "Genuine badge, but the attendee is not in this kiosk's list yet.",
+	onsite.DenyKioskRevoked:    "Badge signed by a kiosk after the organizer revoked it.",
 }
 
-// maxScanLength bounds what a scan may be; a token is about 170 characters.
+// revokedMessage names the revoked kiosk and when it was revoked.
+func revokedMessage(e *token.RevokedError) string {
+	return fmt.Sprintf("Badge signed by kiosk %s after it was revoked at %s.", e.Name, e.RevokedAt.Local().Format("15:04:05 Jan 2"))
+}
+
+// maxScanLength bounds what a scan may be; a hub token is 167 characters
+// with UUID identifiers, a kiosk token (carrying its certificate) 348.
 const maxScanLength = 1024
 
 // VerifyScan checks a scanned badge offline: signature by the hub or a
@@ -308,11 +315,14 @@ func (k *Kiosk) VerifyScan(ctx context.Context, text string) (ScanResult, error)
 	verifier := k.verifier
 	k.idMu.RUnlock()
 	text = scanned(text)
-	reason, a := k.judge(verifier, id, text)
+	reason, a, verr := k.judge(verifier, id, text)
 	if reason == "" {
 		return ScanResult{OK: true, Attendee: a}, nil
 	}
 	res := ScanResult{Reason: reason, Message: denyMessages[reason]}
+	if re := (*token.RevokedError)(nil); errors.As(verr, &re) {
+		res.Message = revokedMessage(re)
+	}
 	conf := k.scope()
 	if conf == uuid.Nil {
 		conf = id.Conferences[0]
@@ -333,36 +343,40 @@ func (k *Kiosk) VerifyScan(ctx context.Context, text string) (ScanResult, error)
 	return res, k.catchUp(ctx)
 }
 
-func (k *Kiosk) judge(v *token.Verifier, id Identity, text string) (onsite.DenyReason, readmodel.AttendeeView) {
+// judge returns why a scan is denied ("" when it is not), the attendee,
+// and the verifier's refusal when there was one.
+func (k *Kiosk) judge(v *token.Verifier, id Identity, text string) (onsite.DenyReason, readmodel.AttendeeView, error) {
 	if len(text) > maxScanLength || text == "" {
-		return onsite.DenyNotAToken, readmodel.AttendeeView{}
+		return onsite.DenyNotAToken, readmodel.AttendeeView{}, nil
 	}
 	if v == nil {
-		return onsite.DenyUnknownKey, readmodel.AttendeeView{}
+		return onsite.DenyUnknownKey, readmodel.AttendeeView{}, nil
 	}
 	claims, err := v.Verify(text)
 	switch {
 	case errors.Is(err, token.ErrBadSignature):
-		return onsite.DenyBadSignature, readmodel.AttendeeView{}
+		return onsite.DenyBadSignature, readmodel.AttendeeView{}, err
 	case errors.Is(err, token.ErrUnknownKey):
-		return onsite.DenyUnknownKey, readmodel.AttendeeView{}
+		return onsite.DenyUnknownKey, readmodel.AttendeeView{}, err
 	case errors.Is(err, token.ErrNotValidAt):
-		return onsite.DenyNotValidAt, readmodel.AttendeeView{}
+		return onsite.DenyNotValidAt, readmodel.AttendeeView{}, err
+	case errors.Is(err, token.ErrKioskRevoked):
+		return onsite.DenyKioskRevoked, readmodel.AttendeeView{}, err
 	case err != nil:
-		return onsite.DenyNotAToken, readmodel.AttendeeView{}
+		return onsite.DenyNotAToken, readmodel.AttendeeView{}, err
 	}
 	conf, err := uuid.Parse(claims.Conference)
 	if err != nil || !k.serves(conf) {
-		return onsite.DenyOtherConference, readmodel.AttendeeView{}
+		return onsite.DenyOtherConference, readmodel.AttendeeView{}, nil
 	}
 	a, known, current := k.model.TokenSeat(claims.Seat)
 	switch {
 	case !known:
-		return onsite.DenyUnknownAttendee, a
+		return onsite.DenyUnknownAttendee, a, nil
 	case !current || a.ConferenceID != conf:
-		return onsite.DenyRevoked, a
+		return onsite.DenyRevoked, a, nil
 	case claims.IssuedAt.Unix() < a.AssignedAt.Unix():
-		return onsite.DenyRevoked, a
+		return onsite.DenyRevoked, a, nil
 	}
-	return "", a
+	return "", a, nil
 }

@@ -126,7 +126,7 @@ func (k *Kiosk) SaveIdentity(ctx context.Context, id Identity) error {
 	if err := id.Validate(); err != nil {
 		return err
 	}
-	signer, verifier, err := trust(id)
+	signer, verifier, err := k.trust(id)
 	if err != nil {
 		return err
 	}
@@ -164,9 +164,9 @@ func (k *Kiosk) SaveIdentity(ctx context.Context, id Identity) error {
 	return nil
 }
 
-// TrustCertificate lets this kiosk verify badges signed by another kiosk
-// the hub certified (sync relays kiosk certificates). Not stored: sync
-// hands them over again after a restart.
+// TrustCertificate lets this kiosk verify version 1 badges (older kiosk
+// builds) signed by another kiosk the hub certified. Kiosk badges of this
+// build carry their certificate and need no such call. Not stored.
 func (k *Kiosk) TrustCertificate(c token.Certificate) error {
 	k.idMu.RLock()
 	v := k.verifier
@@ -177,7 +177,10 @@ func (k *Kiosk) TrustCertificate(c token.Certificate) error {
 	return v.AddCertificate(c)
 }
 
-func trust(id Identity) (*token.Signer, *token.Verifier, error) {
+// trust builds the badge signer (the kiosk's certified key) and verifier
+// (the hub's key, which also vouches for every kiosk certificate a badge
+// carries, and the revoked kiosks the read model learned through sync).
+func (k *Kiosk) trust(id Identity) (*token.Signer, *token.Verifier, error) {
 	var signer *token.Signer
 	var verifier *token.Verifier
 	var err error
@@ -185,6 +188,7 @@ func trust(id Identity) (*token.Signer, *token.Verifier, error) {
 		if verifier, err = token.NewVerifier(id.HubPublicKey); err != nil {
 			return nil, nil, fmt.Errorf("identity: %w", err)
 		}
+		verifier.UseRevocations(k.model)
 	}
 	if id.Certificate != nil {
 		if signer, err = token.NewKioskSigner(id.SigningKey, *id.Certificate); err != nil {
@@ -229,7 +233,7 @@ func (k *Kiosk) loadIdentity(ctx context.Context) error {
 		}
 		id.Certificate = &c
 	}
-	signer, verifier, err := trust(id)
+	signer, verifier, err := k.trust(id)
 	if err != nil {
 		return err
 	}

@@ -151,6 +151,8 @@ func Open(ctx context.Context, cfg Config) (*Kiosk, error) {
 }
 
 func (k *Kiosk) start(ctx context.Context, kioskID string) error {
+	// The model first: the badge verifier asks it which kiosks are revoked.
+	k.model = readmodel.New(kioskID, k.codec)
 	if err := k.loadIdentity(ctx); err != nil {
 		return err
 	}
@@ -160,7 +162,6 @@ func (k *Kiosk) start(ctx context.Context, kioskID string) error {
 	k.orders = eventsourcing.NewRepository(k.store, k.codec, registrations.NewOrder)
 	k.assignments = eventsourcing.NewRepository(k.store, k.codec, registrations.NewSeatAssignments)
 	k.attendance = eventsourcing.NewRepository(k.store, k.codec, onsite.NewAttendance)
-	k.model = readmodel.New(kioskID, k.codec)
 	k.model.BeginBulk()
 	err := k.catchUp(ctx)
 	k.model.EndBulk()

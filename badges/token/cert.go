@@ -12,7 +12,8 @@ const certDomain = "conference/kiosk-badge-cert/v1\x00"
 
 // Certificate is the hub's statement that a kiosk's public key may sign
 // badge tokens between NotBefore and NotAfter. The hub issues one when a
-// kiosk pairs; kiosks learn each other's certificates through sync.
+// kiosk pairs; every token the kiosk signs carries it (version 2), so
+// other kiosks need only the hub's public key to trust the kiosk's.
 type Certificate struct {
 	// Issuer names the hub key that signed the certificate.
 	Issuer KeyID
@@ -119,4 +120,53 @@ func (c *Certificate) UnmarshalText(text []byte) error {
 	out.NotAfter = time.Unix(int64(binary.BigEndian.Uint64(na)), 0).UTC()
 	*c = out
 	return nil
+}
+
+// compactCertLen is the size of a certificate inside a version 2 token
+// whose kiosk id is a UUID.
+const compactCertLen = 8 + 17 + ed25519.PublicKeySize + 4 + 4 + sigLen
+
+// embeddable reports why the certificate cannot travel inside a version 2
+// token, whose times have 4 bytes: nil when it can.
+func (c Certificate) embeddable() error {
+	for _, t := range []time.Time{c.NotBefore, c.NotAfter} {
+		if s := t.Unix(); s < 0 || s > 0xFFFFFFFF {
+			return fmt.Errorf("%w: certificate of kiosk %q: validity bound %s out of range", ErrInvalidClaims, c.KioskID, t)
+		}
+	}
+	if err := validateID("kiosk id", c.KioskID); err != nil {
+		return err
+	}
+	if len(c.PublicKey) != ed25519.PublicKeySize || len(c.Signature) != sigLen {
+		return fmt.Errorf("%w: certificate of kiosk %q is incomplete", ErrInvalidClaims, c.KioskID)
+	}
+	return nil
+}
+
+// appendCompact appends the certificate in the form version 2 tokens
+// carry (see the package comment). The hub's signature covers the
+// certificate's full form, which decoding rebuilds from these fields.
+func (c Certificate) appendCompact(b []byte) []byte {
+	b = append(b, c.Issuer[:]...)
+	b = appendID(b, c.KioskID)
+	b = append(b, c.PublicKey...)
+	b = binary.BigEndian.AppendUint32(b, uint32(c.NotBefore.Unix()))
+	b = binary.BigEndian.AppendUint32(b, uint32(c.NotAfter.Unix()))
+	return append(b, c.Signature...)
+}
+
+// compactCertificate reads what appendCompact wrote.
+func (r *reader) compactCertificate() Certificate {
+	var c Certificate
+	copy(c.Issuer[:], r.next(8))
+	c.KioskID = r.id()
+	c.PublicKey = append(ed25519.PublicKey(nil), r.next(ed25519.PublicKeySize)...)
+	nb, na := r.next(4), r.next(4)
+	c.Signature = append([]byte(nil), r.next(sigLen)...)
+	if r.err != nil {
+		return Certificate{}
+	}
+	c.NotBefore = time.Unix(int64(binary.BigEndian.Uint32(nb)), 0).UTC()
+	c.NotAfter = time.Unix(int64(binary.BigEndian.Uint32(na)), 0).UTC()
+	return c
 }

@@ -7,21 +7,42 @@
 // keys, so any kiosk can tell a genuine badge from a forged or altered one
 // while offline.
 //
-// Wire format (version 1), before base45 encoding:
+// Wire format, before base45 encoding. Version 1 (the hub's badges, and
+// kiosk badges of older builds):
 //
 //	version   1 byte  (1)
 //	key id    8 bytes (first 8 bytes of SHA-256 of the signer's public key)
 //	conference  identifier (see below)
 //	seat        identifier
 //	issued at 4 bytes, big-endian Unix seconds
-//	signature 64 bytes, Ed25519 over the domain string and all bytes above
+//	signature 64 bytes, Ed25519 over the v1 domain string and all bytes above
+//
+// Version 2 (kiosk badges) carries the hub's certificate of the kiosk key
+// instead of the key id, so that a kiosk that never heard of the printing
+// kiosk verifies the badge with nothing but the hub's public key:
+//
+//	version   1 byte  (2)
+//	certificate:
+//	  issuer     8 bytes (key id of the hub key that signed it)
+//	  kiosk id   identifier
+//	  public key 32 bytes (the kiosk's Ed25519 key)
+//	  not before 4 bytes, big-endian Unix seconds
+//	  not after  4 bytes, big-endian Unix seconds
+//	  hub signature 64 bytes (over the certificate as Certificate.MarshalText
+//	             writes it: the fields above with 8-byte times)
+//	conference  identifier
+//	seat        identifier
+//	issued at 4 bytes, big-endian Unix seconds
+//	signature 64 bytes, Ed25519 by the kiosk key over the v2 domain string
+//	          and all bytes above
 //
 // An identifier is either 0x80 followed by the 16 bytes of a UUID (used
 // whenever the text is a canonical lowercase UUID), or a length byte 1..64
 // followed by that many bytes of UTF-8. The whole is encoded as RFC 9285
-// base45, whose alphabet is the QR alphanumeric set, so a hub-signed token
-// with UUID identifiers is 167 characters: a version 7 QR code at error
-// correction level M.
+// base45, whose alphabet is the QR alphanumeric set. With UUID identifiers
+// a hub-signed token is 167 characters (a version 7 QR code at error
+// correction level M, 45 modules a side) and a kiosk-signed one 348
+// characters (version 11 at level M, 61 modules a side).
 package token
 
 import (
@@ -56,18 +77,24 @@ var (
 	// ErrInvalidClaims means the claims cannot be put in a token (empty or
 	// too long identifiers, issue time out of range).
 	ErrInvalidClaims = errors.New("invalid claims")
+	// ErrKioskRevoked means a kiosk signed the token after the organizer
+	// revoked it (see RevokedError).
+	ErrKioskRevoked = errors.New("signed by a revoked kiosk")
 )
 
 const (
 	version1 = 1
+	version2 = 2
 	// MaxIDLen is the longest conference or seat identifier, in bytes, that
 	// a token carries. Longer identifiers would make the QR hard to scan.
 	MaxIDLen = 64
 	uuidTag  = 0x80
 	sigLen   = ed25519.SignatureSize
-	// tokenDomain separates token signatures from certificate signatures so
-	// neither can be replayed as the other.
-	tokenDomain = "conference/badge-token/v1\x00"
+	// tokenDomain and tokenDomainV2 separate token signatures from
+	// certificate signatures, and the versions from each other, so none can
+	// be replayed as another.
+	tokenDomain   = "conference/badge-token/v1\x00"
+	tokenDomainV2 = "conference/badge-token/v2\x00"
 )
 
 // KeyID names a public key in 8 bytes: the first 8 bytes of its SHA-256.
@@ -122,8 +149,13 @@ func validateID(field, s string) error {
 // Token is a decoded but not necessarily verified badge token.
 type Token struct {
 	Claims
+	// Version is the format version (1 or 2).
+	Version int
 	// KeyID names the key that signed the token.
 	KeyID KeyID
+	// Certificate is the signing kiosk's certificate, which version 2
+	// tokens carry; nil in version 1.
+	Certificate *Certificate
 	// Signature is the Ed25519 signature over the signed bytes.
 	Signature []byte
 	signed    []byte
@@ -140,12 +172,18 @@ func Decode(s string) (*Token, error) {
 	if len(raw) < 1 {
 		return nil, fmt.Errorf("decode token: %w: empty", ErrMalformed)
 	}
-	if raw[0] != version1 {
+	if raw[0] != version1 && raw[0] != version2 {
 		return nil, fmt.Errorf("decode token: %w %d", ErrUnsupportedVersion, raw[0])
 	}
 	r := reader{b: raw[1:]}
-	var t Token
-	copy(t.KeyID[:], r.next(8))
+	t := Token{Version: int(raw[0])}
+	if t.Version == version1 {
+		copy(t.KeyID[:], r.next(8))
+	} else {
+		c := r.compactCertificate()
+		t.Certificate = &c
+		t.KeyID = KeyIDOf(c.PublicKey)
+	}
 	t.Conference = r.id()
 	t.Seat = r.id()
 	issued := r.next(4)
@@ -161,11 +199,33 @@ func Decode(s string) (*Token, error) {
 	return &t, nil
 }
 
-// payload returns the signed bytes of a token for claims c and key id.
+// signedMessage returns what the token's signature covers.
+func (t *Token) signedMessage() []byte {
+	if t.Version == version2 {
+		return signedMessage(tokenDomainV2, t.signed)
+	}
+	return signedMessage(tokenDomain, t.signed)
+}
+
+// payload returns the signed bytes of a version 1 token for claims c and
+// key id.
 func payload(id KeyID, c Claims) []byte {
 	b := make([]byte, 0, 1+8+2*17+4+sigLen)
 	b = append(b, version1)
 	b = append(b, id[:]...)
+	return appendClaims(b, c)
+}
+
+// payloadV2 returns the signed bytes of a version 2 token for claims c
+// signed under cert.
+func payloadV2(cert *Certificate, c Claims) []byte {
+	b := make([]byte, 0, 1+compactCertLen+2*17+4+sigLen)
+	b = append(b, version2)
+	b = cert.appendCompact(b)
+	return appendClaims(b, c)
+}
+
+func appendClaims(b []byte, c Claims) []byte {
 	b = appendID(b, c.Conference)
 	b = appendID(b, c.Seat)
 	return binary.BigEndian.AppendUint32(b, uint32(c.IssuedAt.Unix()))

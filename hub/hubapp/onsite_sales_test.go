@@ -19,6 +19,7 @@ import (
 	"conference/hub/hubapp/hubtest"
 	"conference/hub/server"
 	"conference/shared/eventstore"
+	"conference/shared/eventstore/sqlitestore"
 	"conference/shared/registrations"
 	"conference/sync/kioskclient"
 	"conference/sync/merge"
@@ -162,7 +163,7 @@ func TestAKioskThatHasNotHeardOfTheClosingCannotLeaseTheSeatTypeAgain(t *testing
 	f := hubtest.PublishedConference(t, h)
 	hs := httptest.NewServer(mustHandler(t, h))
 	defer hs.Close()
-	c := connectKiosk(ctx, t, h, f, hs.URL)
+	c, _ := connectKiosk(ctx, t, h, f, hs.URL)
 	hubtest.Eventually(t, 10*time.Second, "a lease while on-site sales are open", func() error {
 		if n, err := c.RequestAllocation(ctx, f.ConferenceID, f.Workshop, 2); err != nil || n != 2 {
 			return fmt.Errorf("granted %d, %v", n, err)
@@ -198,8 +199,8 @@ func mustHandler(t *testing.T, h *hubapp.Hub) http.Handler {
 }
 
 // connectKiosk pairs a kiosk over HTTP and keeps its sync client connected
-// until ctx ends.
-func connectKiosk(ctx context.Context, t *testing.T, h *hubapp.Hub, f hubtest.Fixture, url string) *kioskclient.Client {
+// until ctx ends; it returns the client and the kiosk's store.
+func connectKiosk(ctx context.Context, t *testing.T, h *hubapp.Hub, f hubtest.Fixture, url string) (*kioskclient.Client, *sqlitestore.Store) {
 	t.Helper()
 	created, err := h.Kiosks.CreateKiosk(ctx, f.OrganizerID, f.ConferenceID, "Door 1")
 	if err != nil {
@@ -225,5 +226,5 @@ func connectKiosk(ctx context.Context, t *testing.T, h *hubapp.Hub, f hubtest.Fi
 		_ = c.Run(ctx)
 	}()
 	t.Cleanup(func() { <-done })
-	return c
+	return c, store
 }

@@ -25,6 +25,7 @@ func (h *Hub) wireSync() error {
 	reg, err := kiosks.New(h.Store.DB(), kiosks.Config{
 		Conferences: h.Conferences,
 		Now:         h.now,
+		Outbox:      h.Store,
 		AllocationsOf: func(ctx context.Context, conference uuid.UUID, kioskID string) (map[uuid.UUID]int, error) {
 			held, err := allocations.Held(ctx, kioskID, conference)
 			if errors.Is(err, eventsourcing.ErrNotFound) {

@@ -20,6 +20,8 @@ import (
 
 	"conference/badges/token"
 	"conference/hub/conferences"
+	"conference/shared/eventstore"
+	"conference/shared/eventstore/sqlitestore"
 )
 
 // Errors callers branch on with errors.Is.
@@ -131,4 +133,17 @@ type Config struct {
 	CertificateValidity time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Outbox publishes the registry's integration event (a kiosk revoked)
+	// atomically with the change; the hub copies it into the event log,
+	// where sync carries it to the conference's kiosks. Without one,
+	// revocations reach no kiosk.
+	Outbox Outbox
+}
+
+// Outbox writes integration events inside the registry's transaction;
+// *sqlitestore.Store is one.
+type Outbox interface {
+	EnqueueTx(ctx context.Context, tx sqlitestore.Tx, msgs ...eventstore.Message) error
+	// NotifyMessages wakes the dispatcher after the commit.
+	NotifyMessages()
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"conference/hub/kiosks"
 	"conference/migrations"
 	"conference/shared/eventstore/sqlitestore"
+	"conference/shared/onsite"
 )
 
 type fixture struct {
@@ -239,5 +241,53 @@ func TestPresenceShowsInTheListAndTheSigningKeyIsKept(t *testing.T) {
 	key2, _ := again.PublicKey(ctx)
 	if !key1.Equal(key2) {
 		t.Fatal("signing key changed between registries on the same database")
+	}
+}
+
+// The first revocation is published, in the same transaction, for the
+// conference's other kiosks to learn; a second one changes nothing, and a
+// refused one publishes nothing.
+func TestARevocationIsPublishedOnceWithItsTime(t *testing.T) {
+	f := open(t)
+	ctx := context.Background()
+	reg, err := kiosks.New(f.store.DB(), kiosks.Config{Conferences: f.confs, Now: func() time.Time { return f.now }, Outbox: f.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	org, conf := f.conference(t, "a@example.org", "conf-a")
+	orgB, _ := f.conference(t, "b@example.org", "conf-b")
+	created, _ := reg.CreateKiosk(ctx, org, conf, "Door 1")
+	if err := reg.Revoke(ctx, orgB, created.Kiosk.ID); !errors.Is(err, kiosks.ErrNotFound) {
+		t.Fatalf("another tenant's revocation: %v", err)
+	}
+	first := f.now
+	if err := reg.Revoke(ctx, org, created.Kiosk.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.now = f.now.Add(time.Hour)
+	if err := reg.Revoke(ctx, org, created.Kiosk.ID); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := f.store.PendingMessages(ctx, f.now.Add(24*time.Hour), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []onsite.KioskRevoked
+	for _, m := range msgs {
+		if m.Type == (onsite.KioskRevoked{}).EventType() {
+			var r onsite.KioskRevoked
+			if err := json.Unmarshal(m.Data, &r); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, r)
+		}
+	}
+	want := onsite.KioskRevoked{ConferenceID: conf, KioskID: created.Kiosk.ID, Name: "Door 1", At: first}
+	if len(got) != 1 || got[0].ConferenceID != want.ConferenceID || got[0].KioskID != want.KioskID ||
+		got[0].Name != want.Name || !got[0].At.Equal(want.At) {
+		t.Fatalf("published %+v, want once %+v", got, want)
+	}
+	if k, _ := reg.Get(ctx, org, created.Kiosk.ID); !k.RevokedAt.Equal(first) {
+		t.Fatalf("revoked at %s, want the first revocation %s", k.RevokedAt, first)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -18,7 +19,9 @@ import (
 
 	"conference/badges/token"
 	"conference/hub/conferences"
+	"conference/shared/eventstore"
 	"conference/shared/ids"
+	"conference/shared/onsite"
 	"conference/shared/sqldb"
 )
 
@@ -174,16 +177,54 @@ func (r *Registry) Authenticate(ctx context.Context, credential string) (Identit
 }
 
 // Revoke refuses the kiosk from now on and tells every OnRevoke listener,
-// so a live sync connection closes at once. Revoking twice is a no-op.
+// so a live sync connection closes at once. The first revocation also
+// publishes onsite.KioskRevoked through Config.Outbox, in the same
+// transaction, for every kiosk of the conference to learn: their verifiers
+// then refuse badges the kiosk signs after this moment. Revoking twice is a
+// no-op that keeps the first time.
 func (r *Registry) Revoke(ctx context.Context, organizerID uuid.UUID, kioskID string) error {
-	res, err := r.db.ExecContext(ctx, `UPDATE kiosks SET revoked_at = COALESCE(revoked_at, ?),
-		pairing_code_hash = NULL, pairing_expires_at = NULL WHERE id = ? AND organizer_id = ?`,
-		r.now().UnixMilli(), kioskID, organizerID[:])
+	tx, err := r.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("revoke kiosk %s: begin: %w", kioskID, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after commit
+	var (
+		conf    []byte
+		name    string
+		revoked sql.NullInt64
+	)
+	err = tx.QueryRowContext(ctx, `SELECT conference_id, name, revoked_at FROM kiosks WHERE id = ? AND organizer_id = ?`,
+		kioskID, organizerID[:]).Scan(&conf, &name, &revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("revoke kiosk %s: %w", kioskID, ErrNotFound)
+	}
 	if err != nil {
 		return fmt.Errorf("revoke kiosk %s: %w", kioskID, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("revoke kiosk %s: %w", kioskID, ErrNotFound)
+	published := false
+	if !revoked.Valid {
+		now := r.now().Truncate(time.Millisecond)
+		if _, err := tx.ExecContext(ctx, `UPDATE kiosks SET revoked_at = ?, pairing_code_hash = NULL, pairing_expires_at = NULL
+			WHERE id = ?`, now.UnixMilli(), kioskID); err != nil {
+			return fmt.Errorf("revoke kiosk %s: %w", kioskID, err)
+		}
+		if r.cfg.Outbox != nil {
+			data, err := json.Marshal(onsite.KioskRevoked{ConferenceID: uuid.UUID(conf), KioskID: kioskID, Name: name, At: now})
+			if err != nil {
+				return fmt.Errorf("revoke kiosk %s: %w", kioskID, err)
+			}
+			msg := eventstore.Message{ID: ids.New(), Kind: eventstore.KindEvent, Type: onsite.KioskRevoked{}.EventType(), Data: data}
+			if err := r.cfg.Outbox.EnqueueTx(ctx, tx, msg); err != nil {
+				return fmt.Errorf("revoke kiosk %s: %w", kioskID, err)
+			}
+			published = true
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("revoke kiosk %s: commit: %w", kioskID, err)
+	}
+	if published {
+		r.cfg.Outbox.NotifyMessages()
 	}
 	r.listenMu.Lock()
 	fns := make([]func(string), 0, len(r.listeners))

@@ -46,6 +46,7 @@ type Model struct {
 	names       *nameIndex
 	ownSales    map[uuid.UUID]*ownSale          // this kiosk's walk-up sales the hub has not applied
 	pending     map[uuid.UUID]map[uuid.UUID]int // their seats, per conference and seat type
+	revoked     map[string]onsite.KioskRevoked  // by kiosk id
 	denied      int
 	checkedIn   int
 	duplicates  int
@@ -90,6 +91,7 @@ func New(kioskID string, codec *eventsourcing.Registry) *Model {
 		attendance: map[onsite.Seat]*onsite.Attendance{}, prints: map[onsite.Seat]printLog{}, attendees: map[onsite.Seat]*Attendee{},
 		byToken: map[string]onsite.Seat{}, byEmail: map[string][]*Attendee{}, byCode: map[string][]*Attendee{},
 		names: newNameIndex(), ownSales: map[uuid.UUID]*ownSale{}, pending: map[uuid.UUID]map[uuid.UUID]int{},
+		revoked: map[string]onsite.KioskRevoked{},
 	}
 }
 
@@ -154,6 +156,8 @@ func (m *Model) apply(e eventstore.Event) error {
 		m.applyAttendance(ev)
 	case onsite.ScanDenied:
 		m.denied++
+	case onsite.KioskRevoked:
+		m.applyKioskRevoked(e, ev)
 	case registrations.SeatAssignmentsCreated, registrations.SeatAssigned,
 		registrations.SeatAssigneeUpdated, registrations.SeatUnassigned:
 		m.applyAssignments(e, ev)

@@ -109,6 +109,20 @@ type ScanDenied struct {
 	At           time.Time  `json:"at"`
 }
 
+// KioskRevoked records that the organizer revoked a kiosk. The hub records
+// it and sync carries it to every kiosk of the conference, whose badge
+// verifiers then refuse tokens the kiosk signed after At; badges it signed
+// before stay valid. Name is the kiosk's name, for the door screen.
+type KioskRevoked struct {
+	ConferenceID uuid.UUID `json:"conference_id"`
+	KioskID      string    `json:"kiosk_id"`
+	Name         string    `json:"name"`
+	At           time.Time `json:"at"`
+}
+
+// KioskStreamID is the stream of the hub's facts about one kiosk.
+func KioskStreamID(kioskID string) string { return "kiosk-" + kioskID }
+
 // DenyReason says why a scan was denied. The spellings are stable: they
 // are stored and shown to organizers.
 type DenyReason string
@@ -122,11 +136,13 @@ const (
 	DenyOtherConference DenyReason = "other_conference" // genuine, but for another conference
 	DenyRevoked         DenyReason = "revoked"          // seat cancelled, unassigned or reassigned
 	DenyUnknownAttendee DenyReason = "unknown_attendee" // genuine, but the seat is not in the local list
+	DenyKioskRevoked    DenyReason = "kiosk_revoked"    // signed by a kiosk after the organizer revoked it
 )
 
 func (r DenyReason) valid() bool {
 	switch r {
-	case DenyNotAToken, DenyBadSignature, DenyUnknownKey, DenyNotValidAt, DenyOtherConference, DenyRevoked, DenyUnknownAttendee:
+	case DenyNotAToken, DenyBadSignature, DenyUnknownKey, DenyNotValidAt, DenyOtherConference, DenyRevoked, DenyUnknownAttendee,
+		DenyKioskRevoked:
 		return true
 	}
 	return false
@@ -144,9 +160,12 @@ func (BadgePrintFailed) EventType() string { return "onsite.BadgePrintFailed" }
 // EventType implements eventsourcing.Event.
 func (ScanDenied) EventType() string { return "onsite.ScanDenied" }
 
+// EventType implements eventsourcing.Event.
+func (KioskRevoked) EventType() string { return "onsite.KioskRevoked" }
+
 // Events lists one zero value of every event of this package.
 func Events() []eventsourcing.Event {
-	return []eventsourcing.Event{AttendeeCheckedIn{}, BadgePrinted{}, BadgePrintFailed{}, ScanDenied{}}
+	return []eventsourcing.Event{AttendeeCheckedIn{}, BadgePrinted{}, BadgePrintFailed{}, ScanDenied{}, KioskRevoked{}}
 }
 
 // RegisterEvents registers every event of this package at schema 1.

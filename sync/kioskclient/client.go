@@ -194,6 +194,23 @@ func (c *Client) Status() Status {
 
 func (c *Client) update(fn func(*Status)) {
 	c.mu.Lock()
+	c.changeLocked(fn)
+}
+
+// link makes s (nil for none) the connection requests go through and
+// changes the status in the same step, so that Status and OnStatus never
+// report online while requests would find no connection, or report a
+// connection after it went: a request made once the status says online
+// reaches the hub unless the link really drops afterwards.
+func (c *Client) link(s *session, fn func(*Status)) {
+	c.mu.Lock()
+	c.active = s
+	c.changeLocked(fn)
+}
+
+// changeLocked applies fn to the status, unlocks c.mu and reports the
+// change.
+func (c *Client) changeLocked(fn func(*Status)) {
 	before := c.status
 	fn(&c.status)
 	if c.status.Online != before.Online {
@@ -218,15 +235,8 @@ func (c *Client) Run(ctx context.Context) error {
 			c.update(func(s *Status) { s.Online = false })
 			return nil
 		}
-		var pe *protocol.Error
-		permanent := errors.As(err, &pe) && pe.Code.Permanent()
-		c.update(func(s *Status) {
-			s.Online, s.Permanent = false, permanent
-			if err != nil {
-				s.LastError = err.Error()
-			}
-		})
-		if permanent {
+		c.update(offline(err))
+		if c.Status().Permanent {
 			c.log.Error("sync: hub refused this kiosk", "err", err)
 			return err
 		}
@@ -236,6 +246,18 @@ func (c *Client) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(delay):
+		}
+	}
+}
+
+// offline is the status after a connection ended or failed with err.
+func offline(err error) func(*Status) {
+	var pe *protocol.Error
+	permanent := errors.As(err, &pe) && pe.Code.Permanent()
+	return func(s *Status) {
+		s.Online, s.Permanent = false, permanent
+		if err != nil {
+			s.LastError = err.Error()
 		}
 	}
 }

@@ -265,6 +265,53 @@ func TestAllocationGrantedAndReturnedThroughTheConnection(t *testing.T) {
 	}
 }
 
+// A kiosk acts on its status the moment it turns online (the door app tops
+// its allocations up then), so a request made at that moment must reach
+// the hub: the client must not report a connection that requests cannot
+// use yet. (While the status says offline a request still fails at once
+// with ErrOffline, see TestAllocationGrantedAndReturnedThroughTheConnection.)
+func TestARequestMadeTheMomentTheStatusTurnsOnlineReachesTheHub(t *testing.T) {
+	h := hubservertest.Start(t, hubservertest.Options{})
+	k, p := pairedKiosk(t, h, "Door 1")
+	c := h.Conference
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	type answer struct {
+		granted int
+		err     error
+	}
+	answers := make(chan answer, 1)
+	var asked atomic.Bool
+	k.start(t, h, p.Credential, func(cfg *kioskclient.Config) {
+		cfg.OnStatus = func(s kioskclient.Status) {
+			if !s.Online || !asked.CompareAndSwap(false, true) {
+				return
+			}
+			go func() {
+				n, err := k.client.RequestAllocation(ctx, c.ID, c.Workshop, 3)
+				answers <- answer{n, err}
+			}()
+			// Hold the client inside its report for a moment, as a busy
+			// machine would: the request must wait for the connection, not
+			// find none.
+			select {
+			case a := <-answers:
+				answers <- a
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	})
+	select {
+	case a := <-answers:
+		if a.err != nil || a.granted != 3 {
+			t.Fatalf("request made when the status turned online: granted %d, %v; want 3", a.granted, a.err)
+		}
+	case <-ctx.Done():
+		t.Fatal("no answer to the request made when the status turned online")
+	}
+
+}
+
 // losesFirstBatch is a hub merger that drops the first batch it is given
 // without storing it, as a hub that lost a frame would; it still answers
 // with what it truly holds.

@@ -55,7 +55,7 @@ type frame struct {
 }
 
 // session connects, handshakes and serves one connection until it ends.
-func (c *Client) session(ctx context.Context) error {
+func (c *Client) session(ctx context.Context) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	h := http.Header{}
@@ -79,13 +79,12 @@ func (c *Client) session(ctx context.Context) error {
 	if err := s.handshake(); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	c.active = s
-	c.mu.Unlock()
 	defer func() {
-		c.mu.Lock()
-		c.active = nil
-		c.mu.Unlock()
+		down := offline(err)
+		if ctx.Err() != nil { // shutting down: no error to show
+			down = func(st *Status) { st.Online = false }
+		}
+		c.link(nil, down)
 		for _, r := range s.pending {
 			r.done <- response{err: ErrOffline}
 		}
@@ -196,7 +195,8 @@ func (s *session) handshake() error {
 		}
 	}
 	s.sent, s.cursor = s.acked, s.scan
-	s.c.update(func(st *Status) {
+	// Online from here: requests find this session from the same moment.
+	s.c.link(s, func(st *Status) {
 		st.Online, st.LastError, st.Permanent = true, "", false
 		st.HubHead, st.UpAcked, st.UpHead, st.DownCheckpoint = s.welcome.HubHead, s.acked, head, s.downCheckpoint
 	})

@@ -11,8 +11,8 @@
 //     origin_seq is refused with *GapError{Expected} and nothing written.
 //   - A batch holding an event of another origin, a malformed envelope, or
 //     an event type only the hub records (allocations granted/returned,
-//     seat-quota conflicts raised/resolved, duplicate check-in warnings) is
-//     refused with ErrInvalid and nothing written.
+//     seat-quota conflicts raised/resolved, duplicate check-in warnings,
+//     kiosk revocations) is refused with ErrInvalid and nothing written.
 //   - Facts recorded offline are never rejected. After appending, the hub
 //     applies their effect to its current state:
 //     registrations.WalkUpOrderPlaced -> SeatsAvailability.RecordOnSiteSale

@@ -66,6 +66,7 @@ var hubOnly = map[string]bool{
 	registrations.SeatQuotaConflictRaised{}.EventType():   true,
 	registrations.SeatQuotaConflictResolved{}.EventType(): true,
 	registrations.DuplicateCheckInDetected{}.EventType():  true,
+	onsite.KioskRevoked{}.EventType():                     true,
 }
 
 // Merger takes kiosks' events in at the hub. Safe for concurrent use:
