@@ -40,7 +40,7 @@ func (s *Store) listen(ready chan struct{}) {
 		case <-ctx.Done():
 		}
 	}()
-	s.tail.reset(s.knownHead())
+	s.tail.reset(s.durableHead())
 	backoff := 100 * time.Millisecond
 	announced := false
 	for ctx.Err() == nil {
@@ -110,8 +110,9 @@ func (s *Store) listenOnce(ctx context.Context, connected func()) error {
 				return err
 			}
 		case channelMessages:
+			seq, _ := strconv.ParseInt(n.Payload, 10, 64)
 			s.mu.Lock()
-			s.advanceMessages(0)
+			s.advanceMessages(seq)
 			s.mu.Unlock()
 		case channelApp:
 			topic, payload, _ := strings.Cut(n.Payload, topicSep)
@@ -122,17 +123,9 @@ func (s *Store) listenOnce(ctx context.Context, connected func()) error {
 
 // poll reads both heads, the safety net under lost notifications.
 func (s *Store) poll(ctx context.Context) error {
-	var head, msgHead int64
-	if err := s.pool.QueryRow(ctx, `SELECT (SELECT value FROM counters WHERE name = 'events'),
-		(SELECT value FROM counters WHERE name = 'messages')`).Scan(&head, &msgHead); err != nil {
-		return Classify(err)
+	if _, _, err := s.durableHeads(ctx); err != nil {
+		return err
 	}
-	s.mu.Lock()
-	s.advance(head)
-	if msgHead > s.msgHead {
-		s.advanceMessages(msgHead)
-	}
-	s.mu.Unlock()
 	return s.follow(ctx)
 }
 
@@ -140,12 +133,12 @@ func (s *Store) poll(ctx context.Context) error {
 // into the ring, and wakes the watchers of the streams they touch.
 func (s *Store) follow(ctx context.Context) error {
 	for {
-		last, head := s.tail.last(), s.knownHead()
+		last, head := s.tail.last(), s.durableHead()
 		if last >= head {
 			return nil
 		}
 		evs, err := s.queryEvents(ctx, 256, `SELECT `+eventColumnList+` FROM events
-			WHERE position > $1 ORDER BY position LIMIT 1000`, last)
+			WHERE position > $1 AND position <= $2 ORDER BY position LIMIT 1000`, last, head)
 		if err != nil {
 			return fmt.Errorf("follow the log after %d: %w", last, err)
 		}

@@ -85,9 +85,11 @@ type Store struct {
 	groups   int64
 	grouped  int64
 
-	leases *leases       // Acquire's, made on first use
-	tail   ring          // the newest events, for the replica's log followers
-	topics fanout.Topics // Subscribe's, fed by the listener
+	leases *leases // Acquire's, made on first use
+	tail   ring    // the newest events, for the replica's log followers
+	// flushDelay holds commits non-durable a while, for tests only.
+	flushDelay time.Duration
+	topics     fanout.Topics // Subscribe's, fed by the listener
 }
 
 var (
@@ -146,10 +148,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		s.closeDBs()
 		return nil, fmt.Errorf("open PostgreSQL at %s: %w", s.where, Classify(err))
 	}
-	if err := s.pool.QueryRow(ctx, `SELECT (SELECT value FROM counters WHERE name = 'events'),
-		(SELECT value FROM counters WHERE name = 'messages')`).Scan(&s.head, &s.msgHead); err != nil {
+	if _, _, err := s.durableHeads(ctx); err != nil {
 		s.closeDBs()
-		return nil, fmt.Errorf("open PostgreSQL at %s: read the log head: %w", s.where, Classify(err))
+		return nil, fmt.Errorf("open PostgreSQL at %s: read the log head: %w", s.where, err)
 	}
 	ready := make(chan struct{})
 	s.wg.Add(2)

@@ -48,7 +48,8 @@ func (s *Store) queryMessages(ctx context.Context, query string, args ...any) ([
 // oldest first.
 func (s *Store) PendingMessages(ctx context.Context, now time.Time, limit int) ([]eventstore.Message, error) {
 	out, err := s.queryMessages(ctx, `SELECT `+messageColumnList+` FROM messages
-		WHERE dispatched_at IS NULL AND dead = 0 AND not_before <= $1 ORDER BY not_before, seq LIMIT $2`, now.UnixMilli(), limit)
+		WHERE dispatched_at IS NULL AND dead = 0 AND not_before <= $1 AND seq <= $3 ORDER BY not_before, seq LIMIT $2`,
+		now.UnixMilli(), limit, s.durableMessages())
 	if err != nil {
 		return nil, fmt.Errorf("read pending messages: %w", Classify(err))
 	}
@@ -60,7 +61,8 @@ func (s *Store) PendingMessages(ctx context.Context, now time.Time, limit int) (
 // sequence number of the last one (afterSeq when none).
 func (s *Store) PendingMessagesAfter(ctx context.Context, now time.Time, afterSeq int64, limit int) ([]eventstore.Message, int64, error) {
 	rows, err := s.pool.Query(ctx, `SELECT seq, `+messageColumnList+` FROM messages
-		WHERE seq > $1 AND dispatched_at IS NULL AND dead = 0 AND not_before <= $2 ORDER BY seq LIMIT $3`, afterSeq, now.UnixMilli(), limit)
+		WHERE seq > $1 AND seq <= $4 AND dispatched_at IS NULL AND dead = 0 AND not_before <= $2 ORDER BY seq LIMIT $3`,
+		afterSeq, now.UnixMilli(), limit, s.durableMessages())
 	if err != nil {
 		return nil, afterSeq, fmt.Errorf("read pending messages after %d: %w", afterSeq, Classify(err))
 	}
@@ -76,7 +78,8 @@ func (s *Store) PendingMessagesAfter(ctx context.Context, now time.Time, afterSe
 // when there is none).
 func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 	var ms *int64
-	if err := s.pool.QueryRow(ctx, `SELECT MIN(not_before) FROM messages WHERE dispatched_at IS NULL AND dead = 0`).Scan(&ms); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT MIN(not_before) FROM messages WHERE dispatched_at IS NULL AND dead = 0 AND seq <= $1`,
+		s.durableMessages()).Scan(&ms); err != nil {
 		return time.Time{}, false, fmt.Errorf("read next due message: %w", Classify(err))
 	}
 	if ms == nil {
@@ -193,7 +196,10 @@ func (s *Store) EnqueueTx(ctx context.Context, tx sqldb.Tx, msgs ...eventstore.M
 	if _, err := tx.ExecContext(ctx, insertMessages, cols...); err != nil {
 		return fmt.Errorf("enqueue %d messages: %w", len(msgs), Classify(err))
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, '')`, channelMessages); err != nil {
+	// The caller's transaction commits synchronously, so the notice (with
+	// the messages' head, read under the counter's lock) goes out once they
+	// are durable.
+	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, value::text) FROM counters WHERE name = 'messages'`, channelMessages); err != nil {
 		return fmt.Errorf("enqueue %d messages: %w", len(msgs), Classify(err))
 	}
 	return nil
@@ -216,11 +222,11 @@ func (s *Store) MessagesWritten() <-chan struct{} {
 }
 
 // MessagesHead is the sequence number of the last message written (0 when
-// there is none).
+// there is none), made durable before it is returned.
 func (s *Store) MessagesHead(ctx context.Context) (int64, error) {
-	var head int64
-	if err := s.pool.QueryRow(ctx, `SELECT value FROM counters WHERE name = 'messages'`).Scan(&head); err != nil {
-		return 0, fmt.Errorf("read message log head: %w", Classify(err))
+	_, head, err := s.durableHeads(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read message log head: %w", err)
 	}
 	return head, nil
 }

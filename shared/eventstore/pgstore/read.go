@@ -77,16 +77,21 @@ func (s *Store) ReadStreams(ctx context.Context, streamIDs []string) (map[string
 }
 
 // ReadLog returns up to limit events with position > after, in log order,
-// from the replica's ring of newest events when it holds them.
+// from the replica's ring of newest events when it holds them, and never
+// past the durable head (durable.go).
 func (s *Store) ReadLog(ctx context.Context, after int64, limit int) ([]eventstore.Event, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	if evs, ok := s.tail.read(after, limit); ok && (len(evs) > 0 || after >= s.knownHead()) {
+	durable := s.durableHead()
+	if evs, ok := s.tail.read(after, limit); ok && (len(evs) > 0 || after >= durable) {
 		return evs, nil
 	}
+	if after >= durable {
+		return nil, nil
+	}
 	evs, err := s.queryEvents(ctx, min(limit, 1024), `SELECT `+eventColumnList+` FROM events
-		WHERE position > $1 ORDER BY position LIMIT $2`, after, limit)
+		WHERE position > $1 AND position <= $3 ORDER BY position LIMIT $2`, after, limit, durable)
 	if err != nil {
 		return nil, fmt.Errorf("read log after %d: %w", after, err)
 	}
@@ -118,22 +123,14 @@ func (s *Store) ReadLogWindow(ctx context.Context, after, upTo int64, types []st
 }
 
 // Head is the position of the last committed event, read from the
-// database: another replica may have committed since this one last heard.
+// database (another replica may have committed since this one last heard)
+// and made durable before it is returned.
 func (s *Store) Head(ctx context.Context) (int64, error) {
-	var head int64
-	if err := s.pool.QueryRow(ctx, `SELECT value FROM counters WHERE name = 'events'`).Scan(&head); err != nil {
-		return 0, fmt.Errorf("read log head: %w", Classify(err))
+	head, _, err := s.durableHeads(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read log head: %w", err)
 	}
-	s.mu.Lock()
-	s.advance(head)
-	s.mu.Unlock()
 	return head, nil
-}
-
-func (s *Store) knownHead() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.head
 }
 
 // WaitForAppend returns once this replica knows the head is past after, or
