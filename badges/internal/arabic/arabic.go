@@ -169,6 +169,13 @@ func Joinable(r rune) bool {
 	return isPresentationForm(r)
 }
 
+// Joins reports whether r is an Arabic letter that joins its neighbours:
+// left in text by Shape, it is one whose forms no font has.
+func Joins(r rune) bool {
+	t := joiningType(r)
+	return t == dualJoining || t == rightJoining
+}
+
 func isPresentationForm(r rune) bool {
 	return r >= 0xFB50 && r <= 0xFDFF || r >= 0xFE70 && r <= 0xFEFF
 }

@@ -16,7 +16,6 @@ package visual
 import (
 	"fmt"
 	"slices"
-	"unicode"
 
 	"golang.org/x/text/unicode/bidi"
 )
@@ -157,9 +156,11 @@ func (p *Paragraph) numbers() []bool {
 func (p *Paragraph) RightToLeft() bool { return p.base == 1 }
 
 // Line returns the characters start to end-1 as one line in visual order:
-// runs reversed by level (rule L2), combining marks kept after the letter
-// they sit on as fonts without positioning tables draw them (L3), and
-// brackets of right-to-left text mirrored (L4).
+// runs reversed by level (rule L2) and brackets of right-to-left text
+// mirrored (L4). A combining mark of right-to-left text ends up before
+// its letter, where the Arabic and Hebrew fonts, drawn without OpenType
+// positioning, put it on the letter that follows (rule L3 is not
+// applied); PDF text extraction reads it back in its place too.
 func (p *Paragraph) Line(start, end int) []rune {
 	n := end - start
 	levels := slices.Clone(p.levels[start:end])
@@ -193,18 +194,6 @@ func (p *Paragraph) Line(start, end int) []rune {
 		}
 	}
 	out := make([]rune, n)
-	for i := 0; i < n; i++ {
-		if p.isRTLMark(order[i]) {
-			j := i
-			for j < n && p.isRTLMark(order[j]) {
-				j++
-			}
-			if j < n {
-				slices.Reverse(order[i : j+1]) // marks, then their letter: letter, then marks
-			}
-			i = j
-		}
-	}
 	for i, k := range order {
 		r := p.text[k]
 		if p.levels[k]%2 == 1 {
@@ -215,10 +204,6 @@ func (p *Paragraph) Line(start, end int) []rune {
 		out[i] = r
 	}
 	return out
-}
-
-func (p *Paragraph) isRTLMark(i int) bool {
-	return p.levels[i]%2 == 1 && unicode.In(p.text[i], unicode.Mn, unicode.Me)
 }
 
 // mirrors pairs the brackets names and company names use with their mirror
