@@ -60,7 +60,11 @@ func (fb *fontBook) shape(text string) []rune {
 // need records that text will print; the error wraps
 // ErrUnsupportedCharacter when a character cannot print, naming its script.
 func (fb *fontBook) need(text string) error {
-	for _, r := range fb.shape(text) {
+	shaped := fb.shape(text)
+	if _, err := visual.New(shaped); err != nil {
+		return fmt.Errorf("%w: %q cannot be put in visual order: %v", ErrUnsupportedCharacter, text, err)
+	}
+	for _, r := range shaped {
 		p, ok := fb.stack.Lookup(r)
 		if !ok {
 			return unprintable(r)
@@ -119,9 +123,7 @@ type label struct {
 // label prepares text, which the caller has passed to need, for drawing.
 func (fb *fontBook) label(text string, bold bool) label {
 	l := label{fb: fb, text: fb.shape(text), bold: bold}
-	if p, err := visual.New(l.text); err == nil {
-		l.para = p
-	}
+	l.para, _ = visual.New(l.text) // need has checked that it succeeds
 	return l
 }
 

@@ -33,12 +33,16 @@ func TestLatinGreekCyrillicComeFromOnePiece(t *testing.T) {
 	}
 }
 
-func TestCommonHanziShareOnePiece(t *testing.T) {
+// The characters common names use are in one piece per script, so a name
+// loads one subset.
+func TestCommonHanziAndHangulShareOnePiece(t *testing.T) {
 	s, _ := Sans()
-	first, _ := s.Lookup('王')
-	for _, r := range "小明李静张伟陈美玲田中太郎" {
-		if p, _ := s.Lookup(r); p != first {
-			t.Errorf("%q is not in the common hanzi piece", r)
+	for _, names := range []string{"王小明李静张伟陈美玲田中太郎", "김민준이서연박지훈최유진정하은"} {
+		first, _ := s.Lookup([]rune(names)[0])
+		for _, r := range names {
+			if p, _ := s.Lookup(r); p != first {
+				t.Errorf("%q is not in the piece of %q", r, []rune(names)[0])
+			}
 		}
 	}
 }
@@ -120,16 +124,6 @@ func TestEachScriptPrintsInItsOwnFont(t *testing.T) {
 			if got := pieceOf(p); got != want {
 				t.Errorf("%q (U+%04X) prints in %s, want %s", r, r, got, want)
 			}
-		}
-	}
-}
-
-func TestCommonKoreanNamesShareOnePiece(t *testing.T) {
-	s, _ := Sans()
-	first, _ := s.Lookup('김')
-	for _, r := range "민준이서연박지훈최유진정하은" {
-		if p, _ := s.Lookup(r); p != first {
-			t.Errorf("%q is not in the common Hangul piece", r)
 		}
 	}
 }

@@ -32,8 +32,8 @@ type Paragraph struct {
 // direction is that of its first strong character (rules P2, P3).
 func New(text []rune) (*Paragraph, error) {
 	p := &Paragraph{text: text, classes: make([]bidi.Class, len(text)), levels: make([]uint8, len(text))}
-	rtl := false
-	first := true
+	rtl := false // any character that rises above level 0
+	strongSeen := false
 	for i, r := range text {
 		props, _ := bidi.LookupRune(r)
 		c := props.Class()
@@ -41,21 +41,23 @@ func New(text []rune) (*Paragraph, error) {
 		switch c {
 		case bidi.R, bidi.AL:
 			rtl = true
-			if first {
-				p.base, first = 1, false
+			if !strongSeen {
+				p.base, strongSeen = 1, true
 			}
 		case bidi.AN:
 			rtl = true
 		case bidi.L:
-			first = false
+			strongSeen = true
 		}
 	}
-	if !rtl && p.base == 0 {
+	if !rtl {
 		return p, nil // left to right throughout: every level is 0
 	}
 	var bp bidi.Paragraph
 	var opts []bidi.Option
 	if p.base == 1 {
+		// x/text takes this as the paragraph level itself; as a mere
+		// default it would give the same, found from the same character.
 		opts = append(opts, bidi.DefaultDirection(bidi.RightToLeft))
 	}
 	if _, err := bp.SetString(string(text), opts...); err != nil {
