@@ -27,6 +27,7 @@ var scriptNames = []struct {
 	{script: "Hangul beyond KS X 1001", name: "남궁똠", company: "카카오"},
 	{script: "Hiragana", name: "たなか さくら", company: "ぐるなび"},
 	{script: "Katakana", name: "サトウ ケンジ", company: "ヴァン・ヘルシング"},
+	{script: "Katakana for Ainu", name: "カㇺイ ゕゖ", company: "アイヌ モシㇼ"},
 	{script: "Arabic", name: "محمد عبد الله", company: "شركة النور", joined: "\uFEE3\uFEA4\uFEE4\uFEAA \uFECB\uFE92\uFEAA"},
 	{script: "Arabic lam-alef", name: "علاء الدين", company: "مكتبة", joined: "\uFECB\uFEFC\u0621"},
 	{script: "Arabic shadda", name: "محمّد سعيد", company: "أرامكو", joined: "\uFEE3\uFEA4\uFEE4\u0651\uFEAA"},
