@@ -96,9 +96,9 @@ var (
 	loadOnce sync.Once
 	sans     *Stack
 	errLoad  error
-	// latinGreekCyrillic are the DejaVu characters most names print, kept
-	// in one piece.
-	latinGreekCyrillic = [][2]rune{{0x20, 0x52F}, {0x1E00, 0x1FFF}, {0x2000, 0x20CF}, {0x2100, 0x215F}}
+	// dejaVuCommon are the DejaVu characters most names print (Latin,
+	// Greek, Cyrillic, Hebrew, punctuation), kept in one piece.
+	dejaVuCommon = [][2]rune{{0x20, 0x52F}, {0x0590, 0x05FF}, {0x1E00, 0x1FFF}, {0x2000, 0x20CF}, {0x2100, 0x215F}}
 	// arabicBlocks hold the Arabic script with its marks, digits and
 	// punctuation (which Unicode puts in the Common and Inherited scripts):
 	// a word's letters and marks must come from one font to fit together.
@@ -135,7 +135,7 @@ func load() {
 		// would be garbled, so the stack leaves N'Ko out.
 		{prefix: "dvr", file: "DejaVuSans.ttf",
 			serves: func(r rune) bool { return !arabic(r) && !unicode.Is(unicode.Nko, r) },
-			common: []func(rune) bool{func(r rune) bool { return inRanges(r, latinGreekCyrillic) }}},
+			common: []func(rune) bool{func(r rune) bool { return inRanges(r, dejaVuCommon) }}},
 		{prefix: "ara", file: "NotoSansArabic-Regular.ttf", serves: arabic},
 		{prefix: "kor", file: "NanumSquareR.ttf",
 			serves: func(r rune) bool { return unicode.Is(unicode.Hangul, r) },

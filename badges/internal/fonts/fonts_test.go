@@ -23,10 +23,10 @@ func TestEverySampleScriptHasAFont(t *testing.T) {
 	}
 }
 
-func TestLatinGreekCyrillicComeFromOnePiece(t *testing.T) {
+func TestLatinGreekCyrillicHebrewComeFromOnePiece(t *testing.T) {
 	s, _ := Sans()
 	first, _ := s.Lookup('A')
-	for _, r := range "ëØŁλДễ€–" {
+	for _, r := range "ëØŁλДễ€–דוש" {
 		if p, _ := s.Lookup(r); p != first {
 			t.Errorf("%q is in piece %v, not %s: a Latin name would load two fonts", r, p, first.Name)
 		}
