@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -117,4 +118,21 @@ func codes(s string) string {
 		out += fmt.Sprintf("\\u%04X", r)
 	}
 	return out
+}
+
+// Shaping changes how letters look, never what they say: NFKC maps the
+// shaped text back to the text.
+func FuzzShapeKeepsTheText(f *testing.F) {
+	for _, s := range []string{"محمد عبد الله", "سلام لأ لإ لآ", "حسن\u200Cزاده", "محمّد ـبـ", "Ali علي ١٢", "ێ ڵ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return // badge text is NFC-normalised UTF-8
+		}
+		shaped := string(Shape([]rune(s), all))
+		if got, want := norm.NFKC.String(shaped), norm.NFKC.String(s); got != want {
+			t.Fatalf("NFKC(Shape(%+q)) = %+q, want %+q", s, got, want)
+		}
+	})
 }

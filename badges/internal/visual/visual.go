@@ -29,7 +29,9 @@ type Paragraph struct {
 }
 
 // New resolves the embedding levels of text, taken as one paragraph whose
-// direction is that of its first strong character (rules P2, P3).
+// direction is that of its first strong character (rules P2, P3). Text
+// holding a paragraph separator or an explicit embedding, override or
+// isolate control is refused.
 func New(text []rune) (*Paragraph, error) {
 	p := &Paragraph{text: text, classes: make([]bidi.Class, len(text)), levels: make([]uint8, len(text))}
 	rtl := false // any character that rises above level 0
@@ -48,6 +50,8 @@ func New(text []rune) (*Paragraph, error) {
 			rtl = true
 		case bidi.L:
 			strongSeen = true
+		case bidi.B, bidi.LRO, bidi.RLO, bidi.LRE, bidi.RLE, bidi.PDF, bidi.LRI, bidi.RLI, bidi.FSI, bidi.PDI:
+			return nil, fmt.Errorf("bidi: control or separator U+%04X in a line of text", r)
 		}
 	}
 	if !rtl {

@@ -113,3 +113,40 @@ func TestMarksOfRightToLeftTextPrecedeTheirLetter(t *testing.T) {
 		}
 	}
 }
+
+// Whatever the text, Line puts every character somewhere, once: its
+// result is a permutation of the text, brackets mirrored back.
+func FuzzLineIsAPermutation(f *testing.F) {
+	for _, c := range orderCases {
+		f.Add(c.logical)
+	}
+	f.Add("(a[b]c) «ד» 1,5% ١٢ x\u200Cy")
+	f.Fuzz(func(t *testing.T, s string) {
+		text := []rune(s)
+		p, err := New(text)
+		if err != nil {
+			return // controls and separators are refused
+		}
+		got := p.Line(0, len(text))
+		count := map[rune]int{}
+		for _, r := range text {
+			count[unmirror(r)]++
+		}
+		for _, r := range got {
+			count[unmirror(r)]--
+		}
+		for r, n := range count {
+			if n != 0 {
+				t.Fatalf("Line(%+q) = %+q: %q appears %d times more in the text than in the line", s, string(got), r, n)
+			}
+		}
+	})
+}
+
+// unmirror maps both brackets of a pair to one of them.
+func unmirror(r rune) rune {
+	if m, ok := mirrors[r]; ok && m < r {
+		return m
+	}
+	return r
+}
