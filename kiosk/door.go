@@ -29,7 +29,7 @@ type FindResult struct {
 // Find looks attendees up by name (prefix of any word, accents ignored),
 // email, access code, or a scanned badge token.
 func (k *Kiosk) Find(ctx context.Context, query string) (FindResult, error) {
-	if raw := scanned(query); looksLikeToken(raw) {
+	if raw := scannedText(query); looksLikeToken(raw) {
 		scan, err := k.VerifyScan(ctx, raw)
 		if err != nil {
 			return FindResult{}, err
@@ -44,9 +44,10 @@ func (k *Kiosk) Find(ctx context.Context, query string) (FindResult, error) {
 	return FindResult{Attendees: k.model.Find(k.scope(), query, readmodel.DefaultLimit)}, nil
 }
 
-// scanned removes what a scanner adds around a code, the line ending, and
-// nothing else: the space is part of the base45 alphabet of badge tokens.
-func scanned(s string) string { return strings.Trim(s, "\r\n\t") }
+// scannedText removes what a scanner adds around a code, the line ending,
+// and nothing else: the space is part of the base45 alphabet of badge
+// tokens.
+func scannedText(s string) string { return strings.Trim(s, "\r\n\t") }
 
 // looksLikeToken tells a scanned badge from typed text: tokens are long
 // runs of the base45 alphabet, which no name, email or access code is.
@@ -352,7 +353,7 @@ func (k *Kiosk) VerifyScan(ctx context.Context, text string) (ScanResult, error)
 	k.idMu.RLock()
 	verifier := k.verifier
 	k.idMu.RUnlock()
-	text = scanned(text)
+	text = scannedText(text)
 	reason, a, verr := k.judge(verifier, id, text)
 	if reason == "" {
 		return ScanResult{OK: true, Attendee: a, Previous: k.previous(a.CheckIns, id)}, nil

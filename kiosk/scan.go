@@ -3,7 +3,49 @@ package kiosk
 import (
 	"context"
 	"errors"
+	"strings"
+	"unicode"
+
+	"conference/kiosk/readmodel"
 )
+
+// FindAtDoor answers the door screen's search field, where staff type and
+// scanners type too:
+//
+//   - a badge token is scanned in (ScanIn): one scan checks a person in;
+//   - a scanned code that is not a token (scanned: the screen saw it typed
+//     at a scanner's speed; or a code with no letters, which no name, email
+//     or access code is) finds the order whose access code it is, if any
+//     (a confirmation scanned at the door), and otherwise is refused as
+//     not a badge and recorded as a denied scan, rather than searched for
+//     as a name that matches nobody;
+//   - anything else is a search by name, email or access code.
+func (k *Kiosk) FindAtDoor(ctx context.Context, query, staff string, scanned bool) (FindResult, error) {
+	raw := scannedText(query)
+	if looksLikeToken(raw) {
+		res, err := k.ScanIn(ctx, raw, staff)
+		return FindResult{Scan: &res}, err
+	}
+	query = strings.TrimSpace(query)
+	if scanned || barcodeLike(query) {
+		if found := k.model.ByAccessCode(k.scope(), query); len(found) > 0 {
+			return FindResult{Attendees: found}, nil
+		}
+		res, err := k.VerifyScan(ctx, raw)
+		return FindResult{Scan: &res}, err
+	}
+	return FindResult{Attendees: k.model.Find(k.scope(), query, readmodel.DefaultLimit)}, nil
+}
+
+// barcodeLike tells a short barcode (a product code, a ticket number of
+// another system) typed into the search field from a search: at least six
+// characters and not one letter.
+func barcodeLike(s string) bool {
+	if len(s) < 6 {
+		return false
+	}
+	return !strings.ContainsFunc(s, unicode.IsLetter)
+}
 
 // ScanIn is the door's default for a scanned badge (or a ticket: any
 // badge token the hub or a certified kiosk signed): verify it offline and,

@@ -170,3 +170,38 @@ func (f *fixture) count(typ string) int {
 	}
 	return n
 }
+
+func TestTheSearchFieldRefusesAShortBarcodeAndRecordsIt(t *testing.T) {
+	f := setup(t)
+	for _, c := range []struct {
+		query   string
+		scanned bool
+	}{{"4006381333931\r", false}, {"HELLO", true}} {
+		res, err := f.k.FindAtDoor(f.ctx, c.query, "Rita", c.scanned)
+		must(t, err)
+		if res.Scan == nil || res.Scan.OK || res.Scan.Reason != onsite.DenyNotAToken || len(res.Attendees) != 0 {
+			t.Fatalf("%q (scanned %v): %+v", c.query, c.scanned, res)
+		}
+	}
+	if n := f.count("onsite.ScanDenied"); n != 2 {
+		t.Fatalf("%d denied scans recorded, want 2", n)
+	}
+	// A confirmation's access code scanned at the door finds the order; typed text is a search.
+	if res, err := f.k.FindAtDoor(f.ctx, f.annO.AccessCode, "Rita", true); err != nil || res.Scan != nil || len(res.Attendees) != 2 {
+		t.Fatalf("scanned access code: %+v %v", res, err)
+	}
+	if res, err := f.k.FindAtDoor(f.ctx, "bo", "Rita", false); err != nil || res.Scan != nil || len(res.Attendees) != 1 {
+		t.Fatalf("typed name: %+v %v", res, err)
+	}
+	if res, err := f.k.FindAtDoor(f.ctx, "1234", "Rita", false); err != nil || res.Scan != nil {
+		t.Fatalf("four typed digits are a search: %+v %v", res, err)
+	}
+	// A badge scanned into the search field checks its attendee in.
+	res, err := f.k.FindAtDoor(f.ctx, f.hubToken(seat(f.zoeO, 0), conf, f.clock.Now().Add(-time.Hour))+"\r", "Rita", true)
+	if err != nil || res.Scan == nil || !res.Scan.Admitted {
+		t.Fatalf("badge in the search field: %+v %v", res, err)
+	}
+	if n := f.count("onsite.ScanDenied"); n != 2 || f.count("onsite.AttendeeCheckedIn") != 1 {
+		t.Fatalf("after searches: %d denied scans, %d check-ins", n, f.count("onsite.AttendeeCheckedIn"))
+	}
+}
