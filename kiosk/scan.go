@@ -13,13 +13,12 @@ import (
 // scanners type too:
 //
 //   - a badge token is scanned in (ScanIn): one scan checks a person in;
-//   - a scanned code that is not a token (scanned: the screen saw it typed
-//     at a scanner's speed; or a code with no letters, which no name, email
-//     or access code is) finds the order whose access code it is, if any
-//     (a confirmation scanned at the door), and otherwise is refused as
-//     not a badge and recorded as a denied scan, rather than searched for
-//     as a name that matches nobody;
-//   - anything else is a search by name, email or access code.
+//   - anything else is a search by name, email or access code, except that
+//     a code scanned (the screen saw it typed at a scanner's speed) or
+//     barcode-like (no letters: no name, email or access code is) that
+//     finds nobody is refused as not a badge and recorded as a denied scan,
+//     rather than shown as a search that matched nobody. A confirmation's
+//     access code scanned at the door still finds its order.
 func (k *Kiosk) FindAtDoor(ctx context.Context, query, staff string, scanned bool) (FindResult, error) {
 	raw := scannedText(query)
 	if looksLikeToken(raw) {
@@ -27,14 +26,12 @@ func (k *Kiosk) FindAtDoor(ctx context.Context, query, staff string, scanned boo
 		return FindResult{Scan: &res}, err
 	}
 	query = strings.TrimSpace(query)
-	if scanned || barcodeLike(query) {
-		if found := k.model.ByAccessCode(k.scope(), query); len(found) > 0 {
-			return FindResult{Attendees: found}, nil
-		}
+	found := k.model.Find(k.scope(), query, readmodel.DefaultLimit)
+	if len(found) == 0 && (scanned || barcodeLike(query)) {
 		res, err := k.VerifyScan(ctx, raw)
 		return FindResult{Scan: &res}, err
 	}
-	return FindResult{Attendees: k.model.Find(k.scope(), query, readmodel.DefaultLimit)}, nil
+	return FindResult{Attendees: found}, nil
 }
 
 // barcodeLike tells a short barcode (a product code, a ticket number of

@@ -263,21 +263,6 @@ func (m *Model) Find(conference uuid.UUID, query string, limit int) []AttendeeVi
 	return out
 }
 
-// ByAccessCode lists the attendees of the order with this access code
-// (any case, with or without its dash); uuid.Nil searches every
-// conference.
-func (m *Model) ByAccessCode(conference uuid.UUID, code string) []AttendeeView {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	var out []AttendeeView
-	for _, a := range m.byCode[normalizeCode(code)] {
-		if conference == uuid.Nil || a.ConferenceID == conference {
-			out = append(out, m.view(a))
-		}
-	}
-	return out
-}
-
 // Attendee returns the attendee identified by seat.
 func (m *Model) Attendee(s onsite.Seat) (AttendeeView, bool) {
 	m.mu.RLock()
