@@ -1,11 +1,15 @@
 package kiosk_test
 
 import (
+	"encoding/json"
 	"sync"
 	"testing"
 	"time"
 
 	"conference/kiosk"
+	"conference/shared/eventstore"
+	"conference/shared/hlc"
+	"conference/shared/ids"
 	"conference/shared/onsite"
 )
 
@@ -104,7 +108,16 @@ func TestKiosksAreNamedAsTheHubRecordedThemNeverByID(t *testing.T) {
 	if name, ok := f.k.Name(); !ok || name != "Demo door" || f.k.KioskName("k2") != "Side door" {
 		t.Fatalf("names: %q %v, %q", name, ok, f.k.KioskName("k2"))
 	}
-	_, err := f.k.CheckIn(f.ctx, seat(f.annO, 1), "Rita")
+	// A name uploaded by a kiosk (relayed by the hub with its origin) names nobody.
+	data, _ := json.Marshal(onsite.KioskNamed{ConferenceID: conf, KioskID: kioskID, Name: "Hijacked", At: f.clock.Now()})
+	_, err := f.k.Store().Append(f.ctx, eventstore.Stream{ID: onsite.KioskStreamID(kioskID), Type: onsite.KioskStreamType}, eventstore.AnyVersion,
+		[]eventstore.Event{{EventID: ids.New(), Type: "onsite.KioskNamed", Schema: 1, Data: data, Origin: "k2", OriginSeq: 1, HLC: hlc.New(1, 0)}})
+	must(t, err)
+	must(t, f.k.Refresh(f.ctx))
+	if name, _ := f.k.Name(); name != "Demo door" {
+		t.Fatalf("a kiosk renamed this one %q", name)
+	}
+	_, err = f.k.CheckIn(f.ctx, seat(f.annO, 1), "Rita")
 	dup, ok := err.(*kiosk.DuplicateCheckInError)
 	if !ok || dup.Previous[0].KioskName != "Side door" || dup.Previous[0].Here {
 		t.Fatalf("duplicate warning %v", err)

@@ -163,7 +163,10 @@ func (m *Model) apply(e eventstore.Event) error {
 	case onsite.ScanDenied:
 		m.denied++
 	case onsite.KioskNamed:
-		m.kioskNames[ev.KioskID] = ev.Name
+		// Names are the hub's to give: a kiosk's upload of one names nobody.
+		if e.Origin == "hub" {
+			m.kioskNames[ev.KioskID] = ev.Name
+		}
 	case registrations.SeatAssignmentsCreated, registrations.SeatAssigned,
 		registrations.SeatAssigneeUpdated, registrations.SeatUnassigned:
 		m.applyAssignments(e, ev)
