@@ -189,6 +189,23 @@ func (s *site) revokeKiosk(c echo.Context) error {
 	return redirect(c, confURL(conferenceOf(c).ID, "/kiosks"))
 }
 
+// cancelPairing withdraws a kiosk's unused pairing code (a code read out
+// to the wrong person, a kiosk no longer needed).
+func (s *site) cancelPairing(c echo.Context) error {
+	k, ok, err := s.conferenceKiosk(c)
+	if !ok || err != nil {
+		return err
+	}
+	if err := s.hub.Kiosks.CancelPairing(c.Request().Context(), organizerOf(c).ID, k.ID); err != nil {
+		if errors.Is(err, kiosks.ErrNotFound) {
+			return s.notFound(c)
+		}
+		return err
+	}
+	s.flash.Set(c, "Pairing code of “"+k.Name+"” cancelled: it pairs nothing now. Create another kiosk for a new code.")
+	return redirect(c, confURL(conferenceOf(c).ID, "/kiosks"))
+}
+
 // closeOnSiteSales stops the conference's kiosks selling a seat type and
 // takes their unsold leases back (hubapp.Hub.CloseOnSiteSales); both are
 // events the kiosks receive when they sync.
