@@ -31,20 +31,8 @@ func (k Kiosk) PairingCancelled() bool {
 // All lists every kiosk of every organizer, oldest first, for the hub's
 // own upkeep (naming kiosks in the event log); organizer pages use List.
 func (r *Registry) All(ctx context.Context) ([]Kiosk, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT `+kioskColumns+` FROM kiosks ORDER BY created_at, id`)
+	out, err := r.kiosksWhere(ctx, `1 = 1`)
 	if err != nil {
-		return nil, fmt.Errorf("list every kiosk: %w", err)
-	}
-	defer rows.Close()
-	var out []Kiosk
-	for rows.Next() {
-		k, err := scanKiosk(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list every kiosk: %w", err)
-		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list every kiosk: %w", err)
 	}
 	return out, nil
