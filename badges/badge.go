@@ -7,8 +7,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/unicode/bidi"
 	"golang.org/x/text/unicode/norm"
+
+	"conference/badges/internal/arabic"
 )
 
 // Limits on badge text, in characters (runes) after NFC normalisation.
@@ -28,12 +29,10 @@ var (
 	ErrEmptyName = errors.New("empty attendee name")
 	// ErrTooLong means a text exceeds its limit (MaxNameLen and friends).
 	ErrTooLong = errors.New("text too long")
-	// ErrRightToLeft means a text contains right-to-left script (Arabic,
-	// Hebrew, ...). The renderer cannot yet order and shape such text, and
-	// refuses it rather than print it garbled.
-	ErrRightToLeft = errors.New("right-to-left script is not supported")
-	// ErrUnsupportedCharacter means no embedded font can print a character
-	// (an emoji, a control character, a script without a font).
+	// ErrUnsupportedCharacter means a character cannot print: no embedded
+	// font has it (the error names its script: Tibetan, Ethiopic, emoji in
+	// the Common script, ...), it is a control character, or it is an
+	// Arabic-script letter with no joined forms to print it in.
 	ErrUnsupportedCharacter = errors.New("character cannot be printed")
 	// ErrInvalidAccessCode means the access code is not printable ASCII,
 	// which Code128 needs.
@@ -147,17 +146,46 @@ func clean(s string) string {
 	return strings.Join(strings.Fields(norm.NFC.String(s)), " ")
 }
 
-// checkScript refuses right-to-left text and characters that cannot print
-// (controls, format characters, private use). Whether a font has a glyph
-// is checked when fonts are chosen.
+// checkScript refuses characters that cannot print: controls, format
+// characters other than the joiners Persian spelling uses, private use,
+// and Arabic-script letters the renderer cannot join. Whether a font has a
+// glyph is checked when fonts are chosen.
 func checkScript(s string) error {
 	for _, r := range s {
-		if p, _ := bidi.LookupRune(r); p.Class() == bidi.R || p.Class() == bidi.AL {
-			return fmt.Errorf("%w: %q (U+%04X)", ErrRightToLeft, r, r)
-		}
-		if r == utf8.RuneError || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs) {
+		if r == utf8.RuneError || r != zwnj && r != zwj && unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs) {
 			return fmt.Errorf("%w: U+%04X", ErrUnsupportedCharacter, r)
+		}
+		if !arabic.Joinable(r) {
+			return fmt.Errorf("%w: the Arabic letter %q (U+%04X) has no joined forms to print it with", ErrUnsupportedCharacter, r, r)
 		}
 	}
 	return nil
+}
+
+// ZERO WIDTH NON-JOINER and JOINER are part of Persian spelling (as in
+// "حسن‌زاده"): they keep or break the join between two letters.
+const (
+	zwnj = '\u200C'
+	zwj  = '\u200D'
+)
+
+// unprintable is the error for a character no embedded font has, naming
+// its Unicode script.
+func unprintable(r rune) error {
+	script := scriptOf(r)
+	if script == "Common" || script == "Inherited" {
+		return fmt.Errorf("%w: no embedded font has %q (U+%04X), a symbol of the Unicode script %s", ErrUnsupportedCharacter, r, r, script)
+	}
+	return fmt.Errorf("%w: no embedded font covers the %s script (%q, U+%04X)", ErrUnsupportedCharacter, script, r, r)
+}
+
+// scriptOf returns the name of r's Unicode script, with spaces for
+// underscores ("Canadian Aboriginal").
+func scriptOf(r rune) string {
+	for name, table := range unicode.Scripts {
+		if unicode.Is(table, r) {
+			return strings.ReplaceAll(name, "_", " ")
+		}
+	}
+	return "Unknown"
 }

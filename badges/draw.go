@@ -2,6 +2,7 @@ package badges
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/boombuler/barcode"
 	"github.com/jung-kurt/gofpdf"
@@ -136,12 +137,15 @@ func (d *document) drawName(name string, ox, centreY, W, inner, k float64) {
 }
 
 // splitName finds the space that lets the name print largest on two lines.
+// The lines keep the direction of the whole name: the first line holds
+// the first words read, for right-to-left names too.
 func (d *document) splitName(name string, w, max float64) (l1, l2 []run, size float64) {
-	for i, r := range name {
+	l := d.fonts.label(name, true)
+	for i, r := range l.text {
 		if r != ' ' {
 			continue
 		}
-		a, b := d.fonts.runs(name[:i], true), d.fonts.runs(name[i+1:], true)
+		a, b := l.line(0, i), l.line(i+1, len(l.text))
 		if s := min(fitSize(d.pdf, a, w, max), fitSize(d.pdf, b, w, max)); s > size {
 			l1, l2, size = a, b, s
 		}
@@ -164,16 +168,17 @@ func (d *document) drawSeats(seats []string, x, top, bottom, w, k float64) {
 	setText(pdf, ink)
 	for i, s := range seats {
 		y += seatLine * k
-		text := "• " + s
 		if i == lines-1 && len(seats) > lines {
-			text = fmt.Sprintf("+ %d more", len(seats)-i)
-		}
-		rs := d.fonts.runs(text, false)
-		size := max(seatMinPt*k, fitSize(pdf, rs, w, seatPt*k))
-		write(pdf, d.fonts.ellipsize(pdf, text, false, size, w), size, x, y)
-		if i == lines-1 {
+			rs := d.fonts.runs(fmt.Sprintf("+ %d more", len(seats)-i), false)
+			write(pdf, rs, max(seatMinPt*k, fitSize(pdf, rs, w, seatPt*k)), x, y)
 			break
 		}
+		// The bullet is the list's, not the seat type's: it stays on the
+		// left of a right-to-left seat type too.
+		bullet, rs := d.fonts.runs(seatBullet, false), d.fonts.runs(s, false)
+		size := max(seatMinPt*k, fitSize(pdf, slices.Concat(bullet, rs), w, seatPt*k))
+		bw := width(pdf, bullet, size)
+		write(pdf, slices.Concat(bullet, d.fonts.ellipsize(pdf, s, false, size, w-bw)), size, x, y)
 	}
 }
 
@@ -181,6 +186,7 @@ func (d *document) drawSeats(seats []string, x, top, bottom, w, k float64) {
 // the design prints besides badge fields.
 const (
 	seatsLabel = "ACCESS"
+	seatBullet = "• "
 	fixedText  = "•…+ 0123456789more"
 )
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,17 +29,25 @@ func requireTool(t *testing.T, name string) string {
 		return path
 	}
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is not installed; CI must run badges/testdata/setup-cups.sh (apt-get install poppler-utils zbar-tools cups printer-driver-cups-pdf)", name)
+		t.Fatalf("%s is not installed; CI must run badges/testdata/setup-cups.sh (apt-get install poppler-utils zbar-tools libfribidi-bin cups printer-driver-cups-pdf)", name)
 	}
-	t.Skipf("skipping: %s is not installed (apt-get install poppler-utils zbar-tools cups printer-driver-cups-pdf); with CI=true this fails", name)
+	t.Skipf("skipping: %s is not installed (apt-get install poppler-utils zbar-tools libfribidi-bin cups printer-driver-cups-pdf); with CI=true this fails", name)
 	return ""
 }
 
 // run runs a program and returns its standard output.
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
+	return runInput(t, "", name, args...)
+}
+
+// runInput runs a program with input on its standard input and returns
+// its standard output.
+func runInput(t *testing.T, input, name string, args ...string) string {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(name, args...)
+	cmd.Stdin = strings.NewReader(input)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
@@ -69,6 +78,35 @@ func pdfText(t *testing.T, pdf []byte) string {
 	t.Helper()
 	requireTool(t, "pdftotext")
 	return run(t, "pdftotext", "-enc", "UTF-8", writeTemp(t, "badges.pdf", pdf), "-")
+}
+
+// word is one word pdftotext finds on the first page, with its bounding
+// box in millimetres from the page's top-left corner.
+type word struct {
+	text                   string
+	xMin, yMin, xMax, yMax float64
+}
+
+// pdfWords returns the words of the first page with where they print
+// (pdftotext -bbox).
+func pdfWords(t *testing.T, pdf []byte) []word {
+	t.Helper()
+	requireTool(t, "pdftotext")
+	out := run(t, "pdftotext", "-bbox", "-f", "1", "-l", "1", "-enc", "UTF-8", writeTemp(t, "badges.pdf", pdf), "-")
+	re := regexp.MustCompile(`<word xMin="([0-9.]+)" yMin="([0-9.]+)" xMax="([0-9.]+)" yMax="([0-9.]+)">([^<]*)</word>`)
+	var words []word
+	for _, m := range re.FindAllStringSubmatch(out, -1) {
+		var box [4]float64
+		for i := range box {
+			v, err := strconv.ParseFloat(m[i+1], 64)
+			if err != nil {
+				t.Fatalf("pdftotext -bbox: %v", err)
+			}
+			box[i] = v * 25.4 / 72 // points to mm
+		}
+		words = append(words, word{html.UnescapeString(m[5]), box[0], box[1], box[2], box[3]})
+	}
+	return words
 }
 
 // scanPDF rasterises the PDF at dpi, as a printer would, and returns what a

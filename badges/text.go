@@ -9,7 +9,9 @@ import (
 
 	"github.com/jung-kurt/gofpdf"
 
+	"conference/badges/internal/arabic"
 	"conference/badges/internal/fonts"
+	"conference/badges/internal/visual"
 )
 
 // mmPerPt converts font sizes in points to millimetres.
@@ -43,13 +45,32 @@ func newFontBook() (*fontBook, error) {
 	return &fontBook{stack: stack, used: map[*fonts.Piece]map[rune]bool{}}, nil
 }
 
+// has reports whether an embedded font prints r.
+func (fb *fontBook) has(r rune) bool {
+	_, ok := fb.stack.Lookup(r)
+	return ok
+}
+
+// shape returns text as it prints, still in logical order: Arabic letters
+// in their joined forms, where the fonts have them.
+func (fb *fontBook) shape(text string) []rune {
+	return arabic.Shape([]rune(text), fb.has)
+}
+
 // need records that text will print; the error wraps
-// ErrUnsupportedCharacter when no font has a glyph.
+// ErrUnsupportedCharacter when a character cannot print, naming its script.
 func (fb *fontBook) need(text string) error {
-	for _, r := range text {
+	shaped := fb.shape(text)
+	if _, err := visual.New(shaped); err != nil {
+		return fmt.Errorf("%w: %q cannot be put in visual order: %v", ErrUnsupportedCharacter, text, err)
+	}
+	for _, r := range shaped {
 		p, ok := fb.stack.Lookup(r)
 		if !ok {
-			return fmt.Errorf("%w: no embedded font has %q (U+%04X)", ErrUnsupportedCharacter, r, r)
+			return unprintable(r)
+		}
+		if arabic.Joins(r) {
+			return fmt.Errorf("%w: no embedded font has the joined forms of the Arabic letter %q (U+%04X)", ErrUnsupportedCharacter, r, r)
 		}
 		if fb.used[p] == nil {
 			fb.used[p] = map[rune]bool{}
@@ -89,24 +110,51 @@ func (fb *fontBook) install(pdf *gofpdf.Fpdf) error {
 	return pdf.Error()
 }
 
-// runs splits text into stretches that print in one font piece. Callers
-// have passed the text to need first.
-func (fb *fontBook) runs(text string, bold bool) []run {
+// label is a text prepared for drawing: letters joined and each
+// character's bidi level resolved, so that any part of it can be laid out
+// as a line.
+type label struct {
+	fb   *fontBook
+	text []rune // shaped, in logical order
+	para *visual.Paragraph
+	bold bool
+}
+
+// label prepares text, which the caller has passed to need, for drawing.
+func (fb *fontBook) label(text string, bold bool) label {
+	l := label{fb: fb, text: fb.shape(text), bold: bold}
+	l.para, _ = visual.New(l.text) // need has checked that it succeeds
+	return l
+}
+
+// line returns the characters start to end-1 of l laid out as one line:
+// runs of one font piece, in the order they are drawn, left to right.
+func (l label) line(start, end int) []run {
+	chars := l.text[start:end]
+	if l.para != nil {
+		chars = l.para.Line(start, end)
+	}
 	var out []run
-	start := 0
+	first := 0
 	var cur *fonts.Piece
-	for i, r := range text {
-		p, _ := fb.stack.Lookup(r)
-		if p != cur && i > start {
-			out = append(out, run{cur, text[start:i], bold})
-			start = i
+	for i, r := range chars {
+		p, _ := l.fb.stack.Lookup(r)
+		if p != cur && i > first {
+			out = append(out, run{cur, string(chars[first:i]), l.bold})
+			first = i
 		}
 		cur = p
 	}
-	if start < len(text) {
-		out = append(out, run{cur, text[start:], bold})
+	if first < len(chars) {
+		out = append(out, run{cur, string(chars[first:]), l.bold})
 	}
 	return out
+}
+
+// runs lays text, which the caller has passed to need, out as one line.
+func (fb *fontBook) runs(text string, bold bool) []run {
+	l := fb.label(text, bold)
+	return l.line(0, len(l.text))
 }
 
 // width returns the printed width in mm of runs at size points.

@@ -36,12 +36,7 @@ func (k *Kiosk) Admit(ctx context.Context, seat onsite.Seat, staff string) (read
 	}
 	now := k.now()
 	err = at.CheckIn(onsite.CheckIn{ConferenceID: a.ConferenceID, Seat: seat, KioskID: id.KioskID, Staff: staff}, now)
-	var dup *onsite.AlreadyCheckedInError
-	if errors.As(err, &dup) {
-		w := &DuplicateCheckInError{Attendee: a, cause: err}
-		for _, p := range dup.Previous {
-			w.Previous = append(w.Previous, PreviousCheckIn{CheckInRecord: p, Here: p.KioskID == id.KioskID})
-		}
+	if w := k.duplicate(err, a, id); w != nil {
 		return a, nil, w
 	}
 	if err != nil {
@@ -49,11 +44,12 @@ func (k *Kiosk) Admit(ctx context.Context, seat onsite.Seat, staff string) (read
 	}
 	var badge *PrintResult
 	if at.Prints() == 0 {
-		issued := now.Truncate(time.Second)
-		if err := at.PrintBadge(onsite.PrintBadge{ConferenceID: a.ConferenceID, Seat: seat, KioskID: id.KioskID, Staff: staff, IssuedAt: issued}, now); err != nil {
+		issued, out := now.Truncate(time.Second), k.badgeOutput()
+		if err := at.PrintBadge(onsite.PrintBadge{ConferenceID: a.ConferenceID, Seat: seat, KioskID: id.KioskID, Staff: staff,
+			Output: out, IssuedAt: issued}, now); err != nil {
 			return a, nil, err
 		}
-		badge = &PrintResult{Attendee: a, IssuedAt: issued}
+		badge = &PrintResult{Attendee: a, Output: out, IssuedAt: issued}
 		if badge.PDF, badge.HasQR, err = k.render(a, issued); err != nil {
 			return a, nil, err
 		}

@@ -29,7 +29,7 @@ type FindResult struct {
 // Find looks attendees up by name (prefix of any word, accents ignored),
 // email, access code, or a scanned badge token.
 func (k *Kiosk) Find(ctx context.Context, query string) (FindResult, error) {
-	if raw := scanned(query); looksLikeToken(raw) {
+	if raw := scannedText(query); looksLikeToken(raw) {
 		scan, err := k.VerifyScan(ctx, raw)
 		if err != nil {
 			return FindResult{}, err
@@ -44,9 +44,10 @@ func (k *Kiosk) Find(ctx context.Context, query string) (FindResult, error) {
 	return FindResult{Attendees: k.model.Find(k.scope(), query, readmodel.DefaultLimit)}, nil
 }
 
-// scanned removes what a scanner adds around a code, the line ending, and
-// nothing else: the space is part of the base45 alphabet of badge tokens.
-func scanned(s string) string { return strings.Trim(s, "\r\n\t") }
+// scannedText removes what a scanner adds around a code, the line ending,
+// and nothing else: the space is part of the base45 alphabet of badge
+// tokens.
+func scannedText(s string) string { return strings.Trim(s, "\r\n\t") }
 
 // looksLikeToken tells a scanned badge from typed text: tokens are long
 // runs of the base45 alphabet, which no name, email or access code is.
@@ -80,7 +81,8 @@ func (k *Kiosk) serves(conference uuid.UUID) bool {
 // PreviousCheckIn is an earlier check-in named by a duplicate warning.
 type PreviousCheckIn struct {
 	onsite.CheckInRecord
-	Here bool // recorded by this kiosk
+	Here      bool   // recorded by this kiosk
+	KioskName string // the kiosk's name, as people know it (see KioskName)
 }
 
 // DuplicateCheckInError is CheckIn's warning that the attendee is already
@@ -88,19 +90,41 @@ type PreviousCheckIn struct {
 type DuplicateCheckInError struct {
 	Attendee readmodel.AttendeeView
 	Previous []PreviousCheckIn
+	loc      *time.Location
 	cause    error
 }
 
 func (e *DuplicateCheckInError) Error() string {
 	p := e.Previous[0]
-	where := "at kiosk " + p.KioskID
+	where := "at " + p.KioskName
 	if p.Here {
 		where = "here"
 	}
-	return fmt.Sprintf("%s is already checked in: %s by %s at %s", e.Attendee.Name, where, p.Staff, p.At.Local().Format("15:04 Jan 2"))
+	return fmt.Sprintf("%s is already checked in: %s by %s at %s", e.Attendee.Name, where, p.Staff, p.At.In(e.loc).Format("15:04 Jan 2"))
 }
 
 func (e *DuplicateCheckInError) Unwrap() error { return e.cause }
+
+// duplicate turns the domain's refusal into the warning staff see, or
+// returns nil when err is not one.
+func (k *Kiosk) duplicate(err error, a readmodel.AttendeeView, id Identity) *DuplicateCheckInError {
+	var dup *onsite.AlreadyCheckedInError
+	if !errors.As(err, &dup) {
+		return nil
+	}
+	w := &DuplicateCheckInError{Attendee: a, loc: k.Location(), cause: err}
+	w.Previous = k.previous(dup.Previous, id)
+	return w
+}
+
+// previous names the kiosks of check-ins for a warning.
+func (k *Kiosk) previous(records []onsite.CheckInRecord, id Identity) []PreviousCheckIn {
+	out := make([]PreviousCheckIn, 0, len(records))
+	for _, p := range records {
+		out = append(out, PreviousCheckIn{CheckInRecord: p, Here: p.KioskID == id.KioskID, KioskName: k.KioskName(p.KioskID)})
+	}
+	return out
+}
 
 // CheckIn records that staff let the attendee in. An attendee already
 // checked in (here, or elsewhere as far as this kiosk knows) gets a
@@ -117,12 +141,7 @@ func (k *Kiosk) CheckIn(ctx context.Context, seat onsite.Seat, staff string) (re
 	cmd := onsite.CheckIn{ConferenceID: a.ConferenceID, Seat: seat, KioskID: id.KioskID, Staff: staff}
 	err = k.attendance.Update(ctx, onsite.AttendanceStreamID(seat), eventsourcing.Metadata{CorrelationID: ids.New()},
 		func(at *onsite.Attendance) error { return at.CheckIn(cmd, k.now()) })
-	var dup *onsite.AlreadyCheckedInError
-	if errors.As(err, &dup) {
-		w := &DuplicateCheckInError{Attendee: a, cause: err}
-		for _, p := range dup.Previous {
-			w.Previous = append(w.Previous, PreviousCheckIn{CheckInRecord: p, Here: p.KioskID == id.KioskID})
-		}
+	if w := k.duplicate(err, a, id); w != nil {
 		return a, w
 	}
 	if err := k.recorded("check in", err); err != nil {
@@ -136,15 +155,17 @@ func (k *Kiosk) CheckIn(ctx context.Context, seat onsite.Seat, staff string) (re
 }
 
 // PrintResult is a badge issued and recorded. PDF is always set (the
-// browser prints it when no printer is configured); JobID is the print
-// queue's job. PrintError is set when the print was recorded but the
-// configured printer refused it: a BadgePrintFailed says so in the log, and
-// the screen must offer a reprint rather than claim a badge.
+// browser shows it when no printer is configured: Output is then
+// onsite.OutputPDF, and nothing was printed); JobID is the print queue's
+// job. PrintError is set when the print was recorded but the configured
+// printer refused it: a BadgePrintFailed says so in the log, and the screen
+// must offer a reprint rather than claim a badge.
 type PrintResult struct {
 	Attendee   readmodel.AttendeeView
 	PDF        []byte
 	JobID      string
-	Printed    bool // sent to the configured printer
+	Output     onsite.BadgeOutput
+	Printed    bool // accepted by the configured printer
 	Reprint    int  // 0 for the first print
 	HasQR      bool // false until the kiosk holds a hub-certified key
 	IssuedAt   time.Time
@@ -192,11 +213,12 @@ func (k *Kiosk) print(ctx context.Context, seat onsite.Seat, staff, reason strin
 	if errors.Is(err, eventsourcing.ErrNotFound) {
 		at = onsite.NewAttendance()
 	}
+	out := k.badgeOutput()
 	if err := at.PrintBadge(onsite.PrintBadge{ConferenceID: a.ConferenceID, Seat: seat, KioskID: id.KioskID,
-		Staff: staff, Reason: reason, IssuedAt: issued}, now); err != nil {
+		Staff: staff, Reason: reason, Output: out, IssuedAt: issued}, now); err != nil {
 		return PrintResult{}, err
 	}
-	res := PrintResult{Attendee: a, Reprint: at.Prints() - 1, IssuedAt: issued}
+	res := PrintResult{Attendee: a, Reprint: at.Prints() - 1, Output: out, IssuedAt: issued}
 	if res.PDF, res.HasQR, err = k.render(a, issued); err != nil {
 		return PrintResult{}, err
 	}
@@ -210,6 +232,19 @@ func (k *Kiosk) print(ctx context.Context, seat onsite.Seat, staff, reason strin
 	res.Attendee, _ = k.model.Attendee(seat)
 	return res, nil
 }
+
+// badgeOutput is how badges leave this kiosk: to its printer, or as a PDF
+// for the browser when none is configured.
+func (k *Kiosk) badgeOutput() onsite.BadgeOutput {
+	if k.cfg.Printer == nil {
+		return onsite.OutputPDF
+	}
+	return onsite.OutputPrinter
+}
+
+// HasPrinter reports whether badges go to a print queue; without one they
+// open as a PDF in the staff's browser.
+func (k *Kiosk) HasPrinter() bool { return k.cfg.Printer != nil }
 
 // printTimeout bounds how long a print may take to be queued.
 const printTimeout = 30 * time.Second
@@ -281,7 +316,18 @@ type ScanResult struct {
 	Attendee readmodel.AttendeeView // set when OK
 	Reason   onsite.DenyReason      // set when denied
 	Message  string                 // for the screen
+	// Detail is what verification said, when the badge did not verify.
+	Detail string
+	// Admitted: this scan checked the attendee in (ScanIn).
+	Admitted bool
+	// Previous lists the attendee's earlier check-ins: a genuine badge
+	// with any is a re-entry, never shown as a plain "valid".
+	Previous []PreviousCheckIn
 }
+
+// Reentry reports a genuine badge of someone already checked in before
+// this scan.
+func (r ScanResult) Reentry() bool { return r.OK && len(r.Previous) > 0 }
 
 var denyMessages = map[onsite.DenyReason]string{
 	onsite.DenyNotAToken:       "This is not a badge code.",
@@ -314,12 +360,15 @@ func (k *Kiosk) VerifyScan(ctx context.Context, text string) (ScanResult, error)
 	k.idMu.RLock()
 	verifier := k.verifier
 	k.idMu.RUnlock()
-	text = scanned(text)
+	text = scannedText(text)
 	reason, a, verr := k.judge(verifier, id, text)
 	if reason == "" {
-		return ScanResult{OK: true, Attendee: a}, nil
+		return ScanResult{OK: true, Attendee: a, Previous: k.previous(a.CheckIns, id)}, nil
 	}
 	res := ScanResult{Reason: reason, Message: denyMessages[reason]}
+	if verr != nil {
+		res.Detail = verr.Error()
+	}
 	if re := (*token.RevokedError)(nil); errors.As(verr, &re) {
 		res.Message = revokedMessage(re)
 	}
@@ -343,31 +392,32 @@ func (k *Kiosk) VerifyScan(ctx context.Context, text string) (ScanResult, error)
 	return res, k.catchUp(ctx)
 }
 
-// judge returns why a scan is denied ("" when it is not), the attendee,
-// and the verifier's refusal when there was one.
+// judge verifies a scan; a refusal comes with its reason and, when
+// verification itself refused the badge, the verifier's error.
 func (k *Kiosk) judge(v *token.Verifier, id Identity, text string) (onsite.DenyReason, readmodel.AttendeeView, error) {
+	none := readmodel.AttendeeView{}
 	if len(text) > maxScanLength || text == "" {
-		return onsite.DenyNotAToken, readmodel.AttendeeView{}, nil
+		return onsite.DenyNotAToken, none, nil
 	}
 	if v == nil {
-		return onsite.DenyUnknownKey, readmodel.AttendeeView{}, nil
+		return onsite.DenyUnknownKey, none, nil
 	}
 	claims, err := v.Verify(text)
 	switch {
 	case errors.Is(err, token.ErrBadSignature):
-		return onsite.DenyBadSignature, readmodel.AttendeeView{}, err
+		return onsite.DenyBadSignature, none, err
 	case errors.Is(err, token.ErrUnknownKey):
-		return onsite.DenyUnknownKey, readmodel.AttendeeView{}, err
+		return onsite.DenyUnknownKey, none, err
 	case errors.Is(err, token.ErrNotValidAt):
-		return onsite.DenyNotValidAt, readmodel.AttendeeView{}, err
+		return onsite.DenyNotValidAt, none, err
 	case errors.Is(err, token.ErrKioskRevoked):
-		return onsite.DenyKioskRevoked, readmodel.AttendeeView{}, err
+		return onsite.DenyKioskRevoked, none, err
 	case err != nil:
-		return onsite.DenyNotAToken, readmodel.AttendeeView{}, err
+		return onsite.DenyNotAToken, none, err
 	}
 	conf, err := uuid.Parse(claims.Conference)
 	if err != nil || !k.serves(conf) {
-		return onsite.DenyOtherConference, readmodel.AttendeeView{}, nil
+		return onsite.DenyOtherConference, none, nil
 	}
 	a, known, current := k.model.TokenSeat(claims.Seat)
 	switch {

@@ -181,12 +181,13 @@ func TestCheckInRecordsOnceThenWarnsAboutDuplicatesHereAndElsewhere(t *testing.T
 		t.Fatal("a refused check-in recorded an event")
 	}
 
-	// Bo was checked in at kiosk k2; the hub relays it.
+	// Bo was checked in at kiosk k2 ("Side door"); the hub relays it.
 	must(t, f.hub.Append(f.ctx, onsite.AttendanceStreamID(seat(f.annO, 1)), "onsite.Attendance", onsite.AttendeeCheckedIn{
 		ConferenceID: conf, OrderID: f.annO.ID, Position: 1, KioskID: "k2", Staff: "Eva", At: f.clock.Now()}))
+	must(t, f.hub.NameKiosk(f.ctx, conf, "k2", "Side door"))
 	must(t, f.k.Refresh(f.ctx))
 	_, err = f.k.CheckIn(f.ctx, seat(f.annO, 1), "Rita")
-	if !errors.As(err, &dup) || dup.Previous[0].Here || !strings.Contains(err.Error(), "kiosk k2") {
+	if !errors.As(err, &dup) || dup.Previous[0].Here || !strings.Contains(err.Error(), "at Side door") || strings.Contains(err.Error(), "k2") {
 		t.Fatalf("check-in of someone checked in elsewhere: %v", err)
 	}
 	if _, err := f.k.CheckIn(f.ctx, onsite.Seat{OrderID: ids.New()}, "Rita"); !errors.Is(err, kiosk.ErrAttendeeNotFound) {

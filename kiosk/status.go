@@ -18,7 +18,10 @@ import (
 // Status is what the status bar shows and `kiosk status` prints.
 type Status struct {
 	KioskID string
-	Paired  bool
+	// Name is the kiosk's name as the organizer gave it; "" until the
+	// hub's record of it arrived.
+	Name   string
+	Paired bool
 	// RestartRequired: pairing changed the kiosk id while running.
 	RestartRequired bool
 	// Online is set by the sync client.
@@ -52,6 +55,7 @@ func (k *Kiosk) Status(ctx context.Context) (Status, error) {
 	k.idMu.RUnlock()
 	st := Status{KioskID: id.KioskID, Paired: paired, RestartRequired: restart, Online: k.online.Load(),
 		CanRecord: true, HubSeen: k.hubSeen.Load(), Stats: k.model.Stats(), Allocation: map[uuid.UUID][]readmodel.InventoryLine{}}
+	st.Name, _ = k.Name()
 	if msg := k.lastError.Load(); msg != nil {
 		st.CanRecord, st.LastError = false, *msg
 	}

@@ -85,6 +85,13 @@ func TestPairedKioskSyncsWithARealHub(t *testing.T) {
 		}
 		return fmt.Errorf("allocation %+v", st.Allocation)
 	})
+	// The kiosk learned its name from the hub, as the organizer gave it.
+	hubtest.Eventually(t, 10*time.Second, "the kiosk's name", func() error {
+		if name, ok := k.Name(); !ok || name != "Door 1" {
+			return fmt.Errorf("named %q (%v)", name, ok)
+		}
+		return nil
+	})
 
 	sale, err := k.WalkUpSale(ctx, kiosk.WalkUpRequest{
 		ConferenceID: f.ConferenceID, Seats: registrations.Seats{{SeatType: f.Workshop, Quantity: 1}},

@@ -60,7 +60,7 @@ func (h *Hub) onKioskRevoked(ctx context.Context, m eventstore.Message) error {
 	if err := json.Unmarshal(m.Data, &r); err != nil || r.ConferenceID == uuid.Nil || r.KioskID == "" {
 		return fmt.Errorf("decode %s %s: conference or kiosk id missing: %v", m.Type, m.ID, err)
 	}
-	return h.feed(ctx, m, eventstore.Stream{ID: onsite.KioskStreamID(r.KioskID), Type: "onsite.Kiosk"})
+	return h.feed(ctx, m, eventstore.Stream{ID: onsite.KioskStreamID(r.KioskID), Type: onsite.KioskStreamType})
 }
 
 // feed appends message m to the log as an event of stream, once.

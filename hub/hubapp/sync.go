@@ -26,6 +26,7 @@ func (h *Hub) wireSync() error {
 		Conferences: h.Conferences,
 		Now:         h.now,
 		Outbox:      h.Store,
+		OnCreated:   h.onKioskCreated,
 		AllocationsOf: func(ctx context.Context, conference uuid.UUID, kioskID string) (map[uuid.UUID]int, error) {
 			held, err := allocations.Held(ctx, kioskID, conference)
 			if errors.Is(err, eventsourcing.ErrNotFound) {
@@ -63,6 +64,6 @@ func (h *Hub) wireSync() error {
 		return fmt.Errorf("wire on-site policy: %w", err)
 	}
 	h.Kiosks, h.Sync = reg, srv
-	h.workers = append(h.workers, worker{"sync scope", pager.Run})
+	h.workers = append(h.workers, worker{"sync scope", pager.Run}, worker{"kiosk names", h.nameKiosks})
 	return nil
 }

@@ -41,7 +41,10 @@ var (
 
 // Defaults of Config.
 const (
-	DefaultPairingTTL          = 10 * time.Minute
+	// DefaultPairingTTL lets an organizer create the kiosks the day
+	// before and pair them at the venue. A code still works once only,
+	// and the organizer can cancel it (CancelPairing).
+	DefaultPairingTTL          = 24 * time.Hour
 	DefaultCertificateValidity = 365 * 24 * time.Hour
 )
 
@@ -131,6 +134,10 @@ type Config struct {
 	// CertificateValidity bounds the kiosk key certificate
 	// (DefaultCertificateValidity).
 	CertificateValidity time.Duration
+	// OnCreated, when set, is told of every kiosk created (the hub records
+	// its name in the event log, so kiosks show names, not ids). It must
+	// not fail the creation: the kiosk and its code exist by then.
+	OnCreated func(ctx context.Context, k Kiosk)
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Outbox publishes the registry's integration event (a kiosk revoked)

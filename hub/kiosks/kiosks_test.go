@@ -78,7 +78,7 @@ func TestPairingCodeWorksOnceAndGivesACredentialAndACertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(created.PairingCode) != 9 || !created.ExpiresAt.Equal(f.now.Add(10*time.Minute)) {
+	if len(created.PairingCode) != 9 || !created.ExpiresAt.Equal(f.now.Add(24*time.Hour)) {
 		t.Fatalf("code %q expires %s", created.PairingCode, created.ExpiresAt)
 	}
 	pub, priv := kioskKey(t)
@@ -152,7 +152,7 @@ func TestForgedExpiredAndMalformedCodesAreRefused(t *testing.T) {
 	if _, err := f.reg.Pair(ctx, created.PairingCode, pub[:10]); !errors.Is(err, kiosks.ErrInvalid) {
 		t.Fatalf("short key: %v", err)
 	}
-	f.now = f.now.Add(10*time.Minute + time.Second)
+	f.now = f.now.Add(24*time.Hour + time.Second)
 	if _, err := f.reg.Pair(ctx, created.PairingCode, pub); !errors.Is(err, kiosks.ErrPairingRefused) {
 		t.Fatalf("expired code: %v", err)
 	}
@@ -289,5 +289,50 @@ func TestARevocationIsPublishedOnceWithItsTime(t *testing.T) {
 	}
 	if k, _ := reg.Get(ctx, org, created.Kiosk.ID); !k.RevokedAt.Equal(first) {
 		t.Fatalf("revoked at %s, want the first revocation %s", k.RevokedAt, first)
+	}
+}
+
+func TestAPairingCodeLastsADayAndTheOrganizerCanCancelIt(t *testing.T) {
+	f := open(t)
+	ctx := context.Background()
+	org, conf := f.conference(t, "a@example.org", "conf-a")
+	other, _ := f.conference(t, "b@example.org", "conf-b")
+	pub, _ := kioskKey(t)
+
+	// Created the day before, paired at the venue the next morning.
+	early, _ := f.reg.CreateKiosk(ctx, org, conf, "Door 1")
+	f.now = f.now.Add(23 * time.Hour)
+	if _, err := f.reg.Pair(ctx, early.PairingCode, pub); err != nil {
+		t.Fatalf("a code 23 hours old: %v", err)
+	}
+
+	// A cancelled code pairs nothing, and the list says it was cancelled.
+	created, _ := f.reg.CreateKiosk(ctx, org, conf, "Door 2")
+	if err := f.reg.CancelPairing(ctx, other, created.Kiosk.ID); !errors.Is(err, kiosks.ErrNotFound) {
+		t.Fatalf("another tenant cancelled the code: %v", err)
+	}
+	if err := f.reg.CancelPairing(ctx, org, created.Kiosk.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.reg.CancelPairing(ctx, org, created.Kiosk.ID); err != nil {
+		t.Fatalf("cancelling twice: %v", err)
+	}
+	if _, err := f.reg.Pair(ctx, created.PairingCode, pub); !errors.Is(err, kiosks.ErrPairingRefused) {
+		t.Fatalf("cancelled code: %v", err)
+	}
+	k, err := f.reg.Get(ctx, org, created.Kiosk.ID)
+	if err != nil || !k.PairingCancelled() || k.Paired() {
+		t.Fatalf("after cancelling: %+v %v", k, err)
+	}
+	// Cancelling a used code changes nothing.
+	if err := f.reg.CancelPairing(ctx, org, early.Kiosk.ID); err != nil {
+		t.Fatal(err)
+	}
+	if k, _ := f.reg.Get(ctx, org, early.Kiosk.ID); !k.Paired() || k.PairingCancelled() {
+		t.Fatalf("a paired kiosk after cancelling: %+v", k)
+	}
+	all, err := f.reg.All(ctx)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("all kiosks: %d %v", len(all), err)
 	}
 }

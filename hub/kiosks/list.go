@@ -58,22 +58,9 @@ func (r *Registry) Get(ctx context.Context, organizerID uuid.UUID, kioskID strin
 // List returns the organizer's kiosks of one conference, oldest first,
 // with what the sync server last heard from each.
 func (r *Registry) List(ctx context.Context, organizerID, conferenceID uuid.UUID) ([]Kiosk, error) {
-	rows, err := r.db.QueryContext(ctx, `SELECT `+kioskColumns+` FROM kiosks WHERE organizer_id = ? AND conference_id = ?
-		ORDER BY created_at, id`, organizerID[:], conferenceID[:])
+	out, err := r.kiosksWhere(ctx, `organizer_id = ? AND conference_id = ?`, organizerID[:], conferenceID[:])
 	if err != nil {
 		return nil, fmt.Errorf("list kiosks of conference %s: %w", conferenceID, err)
-	}
-	defer rows.Close()
-	var out []Kiosk
-	for rows.Next() {
-		k, err := scanKiosk(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list kiosks: %w", err)
-		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list kiosks: %w", err)
 	}
 	for i := range out {
 		if err := r.fillAllocations(ctx, &out[i]); err != nil {
@@ -81,6 +68,24 @@ func (r *Registry) List(ctx context.Context, organizerID, conferenceID uuid.UUID
 		}
 	}
 	return out, nil
+}
+
+// kiosksWhere reads the kiosks a condition selects, oldest first.
+func (r *Registry) kiosksWhere(ctx context.Context, where string, args ...any) ([]Kiosk, error) {
+	rows, err := r.db.QueryContext(ctx, `SELECT `+kioskColumns+` FROM kiosks WHERE `+where+` ORDER BY created_at, id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Kiosk
+	for rows.Next() {
+		k, err := scanKiosk(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
 }
 
 func (r *Registry) fillAllocations(ctx context.Context, k *Kiosk) error {

@@ -82,6 +82,9 @@ func (r *Registry) CreateKiosk(ctx context.Context, organizerID, conferenceID uu
 	if err != nil {
 		return Created{}, fmt.Errorf("create kiosk %q: %w", name, err)
 	}
+	if r.cfg.OnCreated != nil {
+		r.cfg.OnCreated(ctx, k)
+	}
 	return Created{Kiosk: k, PairingCode: code, ExpiresAt: k.PairingExpiresAt}, nil
 }
 
@@ -283,8 +286,9 @@ func (r *Registry) RecordPresence(ctx context.Context, seen []Presence) error {
 	return nil
 }
 
-// hashCode hashes a normalized pairing code. Codes live ten minutes and
-// guessing is rate limited, so a fast hash is enough.
+// hashCode hashes a normalized pairing code. Codes live a day at most and
+// guessing is rate limited (5 a second across clients: under half a
+// million tries a day among 30^8 codes), so a fast hash is enough.
 func hashCode(code string) [32]byte {
 	return sha256.Sum256([]byte("conference/kiosk-pairing-code\x00" + code))
 }

@@ -272,6 +272,31 @@ func TestKioskIsCreatedWithAPairingCodeListedAndRevoked(t *testing.T) {
 	}
 }
 
+func TestTheOrganizerCancelsAPairingCodeValidForADay(t *testing.T) {
+	th := startHub(t, Options{})
+	v := th.venue(t, "Kiosk Conf", "kiosk-conf")
+	kioskPage := confURL(v.conf, "/kiosks")
+	p := v.org.Post(kioskPage, url.Values{"name": {"Back door"}}).Want(t, http.StatusCreated)
+	m := pairingCodeRE.FindStringSubmatch(p.Body)
+	if m == nil {
+		t.Fatalf("no pairing code:\n%s", webuitest.Excerpt(p.Body))
+	}
+	list, _ := th.hub.Kiosks.List(context.Background(), th.conference(v.conf), v.conf)
+	if len(list) != 1 || list[0].PairingExpiresAt.Sub(list[0].CreatedAt) != 24*time.Hour {
+		t.Fatalf("kiosks %+v: want one whose code lasts 24 hours", list)
+	}
+	cancel := confURL(v.conf, "/kiosks/"+list[0].ID+"/cancel-pairing")
+	v.org.Get(kioskPage).Want(t, http.StatusOK, "waiting for pairing", `action="`+cancel+`"`)
+	v.org.PostRaw(cancel, url.Values{}).Want(t, http.StatusForbidden)
+	v.org.Follow(v.org.Post(cancel, nil).WantRedirect(t, kioskPage)).Want(t, http.StatusOK, "pairing code cancelled", "Pairing code of “Back door” cancelled").
+		Lacks(t, "waiting for pairing", `action="`+cancel+`"`)
+	pub, _, _ := ed25519.GenerateKey(nil)
+	if _, err := th.hub.Kiosks.Pair(context.Background(), m[1], pub); !errors.Is(err, kiosks.ErrPairingRefused) {
+		t.Fatalf("a cancelled code paired: %v", err)
+	}
+	v.org.Post(confURL(v.conf, "/kiosks/no-such-kiosk/cancel-pairing"), nil).Want(t, http.StatusNotFound)
+}
+
 func TestSeatConflictsAndDuplicateCheckInsAreListedAndResolved(t *testing.T) {
 	th := startHub(t, Options{})
 	ctx := context.Background()

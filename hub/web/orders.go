@@ -21,7 +21,9 @@ type orderPage struct {
 	Order      registrationsapp.OrderView
 	Conference string
 	Slug       string
-	Lines      []orderLine
+	// Location is the conference's time zone: times show in it.
+	Location *time.Location
+	Lines    []orderLine
 	// Missing lists what was asked for but could not be reserved.
 	Missing  []orderLine
 	Form     *form
@@ -47,6 +49,30 @@ func quoteLine(name string, l registrations.OrderLine) orderLine {
 // seatNames names the conference and its seat types for an order page,
 // from the read models (which keep unpublished conferences too) or, on a
 // hub without them, from what is on sale.
+// conferenceLocation is the time zone of a conference, for registrant
+// pages: from the read models, or Conference Management's published list
+// when the hub runs without them. UTC when unknown.
+func (s *site) conferenceLocation(ctx context.Context, conferenceID uuid.UUID) *time.Location {
+	if s.reads != nil {
+		c, err := s.reads.Conference(ctx, conferenceID)
+		if err != nil {
+			return time.UTC
+		}
+		if loc, err := time.LoadLocation(c.TimeZone); err == nil {
+			return loc
+		}
+		return time.UTC
+	}
+	if list, err := s.hub.Conferences.ListPublished(ctx); err == nil {
+		for _, c := range list {
+			if c.ID == conferenceID {
+				return c.Location()
+			}
+		}
+	}
+	return time.UTC
+}
+
 func (s *site) seatNames(ctx context.Context, conferenceID uuid.UUID) (name, slug string, names map[uuid.UUID]string) {
 	names = map[uuid.UUID]string{}
 	if s.reads != nil {
@@ -79,6 +105,7 @@ func (s *site) orderView(ctx context.Context, o registrationsapp.OrderView) (*or
 	p := &orderPage{Order: o, Form: newForm(nil)}
 	var names map[uuid.UUID]string
 	p.Conference, p.Slug, names = s.seatNames(ctx, o.ConferenceID)
+	p.Location = s.conferenceLocation(ctx, o.ConferenceID)
 	name := func(id uuid.UUID) string {
 		if n, ok := names[id]; ok {
 			return n

@@ -175,17 +175,29 @@ func (s *site) conferenceKiosk(c echo.Context) (kiosks.Kiosk, bool, error) {
 }
 
 func (s *site) revokeKiosk(c echo.Context) error {
+	return s.kioskAction(c, s.hub.Kiosks.Revoke, "Kiosk “%s” revoked: it is disconnected and refused from now on. What it recorded and sent stays.")
+}
+
+// cancelPairing withdraws a kiosk's unused pairing code (a code read out
+// to the wrong person, a kiosk no longer needed).
+func (s *site) cancelPairing(c echo.Context) error {
+	return s.kioskAction(c, s.hub.Kiosks.CancelPairing, "Pairing code of “%s” cancelled: it pairs nothing now. Create another kiosk for a new code.")
+}
+
+// kioskAction does something to the conference's kiosk :kid, then says so
+// (done is a message with the kiosk's name for %s) on the kiosks page.
+func (s *site) kioskAction(c echo.Context, act func(ctx context.Context, organizerID uuid.UUID, kioskID string) error, done string) error {
 	k, ok, err := s.conferenceKiosk(c)
 	if !ok || err != nil {
 		return err
 	}
-	if err := s.hub.Kiosks.Revoke(c.Request().Context(), organizerOf(c).ID, k.ID); err != nil {
+	if err := act(c.Request().Context(), organizerOf(c).ID, k.ID); err != nil {
 		if errors.Is(err, kiosks.ErrNotFound) {
 			return s.notFound(c)
 		}
 		return err
 	}
-	s.flash.Set(c, "Kiosk “"+k.Name+"” revoked: it is disconnected and refused from now on. What it recorded and sent stays.")
+	s.flash.Set(c, fmt.Sprintf(done, k.Name))
 	return redirect(c, confURL(conferenceOf(c).ID, "/kiosks"))
 }
 

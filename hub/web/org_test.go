@@ -248,7 +248,7 @@ func TestSeatTypeOnSitePolicyIsSavedShownAndRefusedByTheField(t *testing.T) {
 	}
 	st := th.seatTypes(conf, org)
 	overview := b.Get(confURL(conf, "")).Want(t, http.StatusOK)
-	if !strings.Contains(rowOf(overview.Body, "Workshop"), `class="tag">kiosks<`) || strings.Contains(rowOf(overview.Body, "Main hall"), "kiosks") {
+	if !strings.Contains(rowOf(overview.Body, "Workshop"), `class="tag">kiosks<`) || strings.Contains(rowOf(overview.Body, "Main hall"), `class="tag">kiosks<`) {
 		t.Fatal("the overview does not tag exactly the seat type kiosks sell")
 	}
 	edit := confURL(conf, "/seat-types/"+st["Workshop"].String())

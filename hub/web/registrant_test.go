@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -182,4 +183,37 @@ func TestSoldOutMidPurchaseIsExplained(t *testing.T) {
 	d := orderID(t, third.Post("/c/"+fx.Slug, url.Values{"qty_" + fx.Free.String(): {"3"}}))
 	third.waitStatus(d, registrations.OrderStatusConfirmed)
 	third.Get("/orders/"+d.String()).Want(t, http.StatusOK, "Only part of your order could be reserved", "2 seats of Community day")
+}
+
+func TestTheReservationCountdownSaysTheConferencesTime(t *testing.T) {
+	th := startHub(t, Options{})
+	ctx := context.Background()
+	fx := hubtest.PublishedConference(t, th.hub)
+	// Tokyo is nine hours ahead of UTC all year.
+	c, err := th.hub.Conferences.GetConference(ctx, fx.OrganizerID, fx.ConferenceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.ConferenceDetails
+	d.TimeZone = "Asia/Tokyo"
+	if _, err = th.hub.Conferences.UpdateConference(ctx, fx.OrganizerID, fx.ConferenceID, d); err != nil {
+		t.Fatal(err)
+	}
+	hubtest.Eventually(t, 10*time.Second, "the read models to have the new zone", func() error {
+		v, err := th.hub.Reads.Conference(ctx, fx.ConferenceID)
+		if err == nil && v.TimeZone != "Asia/Tokyo" {
+			return errors.New("still " + v.TimeZone)
+		}
+		return err
+	})
+
+	b := th.browser()
+	id := orderID(t, b.Post("/c/"+fx.Slug, url.Values{"qty_" + fx.Paid.String(): {"1"}}))
+	b.waitStatus(id, registrations.OrderStatusReserved)
+	o, err := th.hub.Registrations.GetOrder(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokyo := o.ExpiresAt.In(time.FixedZone("JST", 9*3600)).Format("15:04 JST")
+	b.Get("/orders/"+id.String()).Want(t, http.StatusOK, `id="expires-at">`+tokyo+`<`).Lacks(t, o.ExpiresAt.UTC().Format("15:04 UTC"))
 }

@@ -119,6 +119,7 @@ var funcs = template.FuncMap{
 	"amount":   formatAmount,
 	"datetime": func(t time.Time, loc *time.Location) string { return t.In(loc).Format("Mon 2 Jan 2006, 15:04 MST") },
 	"date":     func(t time.Time, loc *time.Location) string { return t.In(loc).Format("2 Jan 2006") },
+	"clock":    func(t time.Time, loc *time.Location) string { return t.In(loc).Format("15:04 MST") },
 	"rfc3339":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"plural": func(n int, one, many string) string {
 		if n == 1 {

@@ -195,6 +195,7 @@ func (s *site) routes(e *echo.Echo) error {
 	conf(http.MethodGet, "/kiosks", s.kioskList)
 	conf(http.MethodPost, "/kiosks", s.createKiosk)
 	conf(http.MethodPost, "/kiosks/:kid/revoke", s.revokeKiosk)
+	conf(http.MethodPost, "/kiosks/:kid/cancel-pairing", s.cancelPairing)
 	conf(http.MethodPost, "/kiosks/on-site-sales/:sid/close", s.closeOnSiteSales)
 	conf(http.MethodGet, "/conflicts", s.conflictList)
 	conf(http.MethodPost, "/conflicts/:num/resolve", s.resolveConflict)

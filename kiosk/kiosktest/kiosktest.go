@@ -20,6 +20,7 @@ import (
 	"conference/shared/eventstore"
 	"conference/shared/hlc"
 	"conference/shared/ids"
+	"conference/shared/onsite"
 	"conference/shared/registrations"
 )
 
@@ -128,10 +129,24 @@ func (h *Hub) commit(ctx context.Context, streamID, streamType string, envs []ev
 	return nil
 }
 
-// Conference publishes a conference's details.
+// Conference publishes a conference's details (time zone UTC).
 func (h *Hub) Conference(ctx context.Context, id uuid.UUID, name string) error {
+	return h.ConferenceIn(ctx, id, name, "")
+}
+
+// ConferenceIn publishes a conference's details with its IANA time zone.
+func (h *Hub) ConferenceIn(ctx context.Context, id uuid.UUID, name, timeZone string) error {
 	return h.AppendIntegration(ctx, "conference-"+id.String(), conferences.ConferenceCreated{ConferenceInfo: conferences.ConferenceInfo{
-		ConferenceID: id, Name: name, Slug: "conf", Currency: "EUR", Published: true}})
+		ConferenceID: id, Name: name, Slug: "conf", Currency: "EUR", Published: true, TimeZone: timeZone}})
+}
+
+// NameKiosk records the name the organizer gave a kiosk, as the hub does.
+func (h *Hub) NameKiosk(ctx context.Context, conf uuid.UUID, kioskID, name string) error {
+	e, err := onsite.NameKiosk(conf, kioskID, name, h.Now)
+	if err != nil {
+		return err
+	}
+	return h.Append(ctx, onsite.KioskStreamID(kioskID), onsite.KioskStreamType, e)
 }
 
 // SeatType publishes a seat type and adds it to availability with quota.

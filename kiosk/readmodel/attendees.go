@@ -42,9 +42,11 @@ type AttendeeView struct {
 	AccessCode     string
 	WalkUpKioskID  string
 	CheckIns       []onsite.CheckInRecord
-	// Prints counts the badges issued, refused ones included; PrintLog
-	// lists them.
+	// Prints counts the badges issued (printed, opened as a PDF or refused
+	// by the printer): after the first, another needs a reason. Printed
+	// counts those a printer accepted. PrintLog lists them all.
 	Prints   int
+	Printed  int
 	PrintLog []PrintRecord
 	// PendingHub lists the seats of this kiosk's walk-up sale that were
 	// sold past its allocation, until the hub's merge of the sale arrives.
@@ -57,12 +59,20 @@ type AttendeeView struct {
 // CheckedIn reports whether any check-in of the attendee is known.
 func (v AttendeeView) CheckedIn() bool { return len(v.CheckIns) > 0 }
 
-// FailedPrints counts the prints the printer refused: Prints less these is
-// how many badges came out.
+// FailedPrints counts the prints the printer refused.
 func (v AttendeeView) FailedPrints() int {
+	return v.countPrints(func(p PrintRecord) bool { return p.Failed })
+}
+
+// PDFs counts the badges opened as a PDF in the browser.
+func (v AttendeeView) PDFs() int {
+	return v.countPrints(func(p PrintRecord) bool { return p.Output == onsite.OutputPDF })
+}
+
+func (v AttendeeView) countPrints(match func(PrintRecord) bool) int {
 	n := 0
 	for _, p := range v.PrintLog {
-		if p.Failed {
+		if match(p) {
 			n++
 		}
 	}
@@ -207,7 +217,7 @@ func (m *Model) view(a *Attendee) AttendeeView {
 		v.SeatTypes = append(v.SeatTypes, ref)
 	}
 	if a.attendance != nil {
-		v.CheckIns, v.Prints = a.attendance.CheckIns(), a.attendance.Prints()
+		v.CheckIns, v.Prints, v.Printed = a.attendance.CheckIns(), a.attendance.Prints(), a.attendance.Printed()
 	}
 	v.PrintLog = m.printLogOf(a.Seat)
 	if s, ok := m.ownSales[a.Seat.OrderID]; ok && len(s.past) > 0 {

@@ -118,11 +118,15 @@ func (m *Model) Prices(conference uuid.UUID) []registrations.SeatPrice {
 
 // Stats are the model's counters for the status bar and support.
 type Stats struct {
-	Position      int64
-	Attendees     int
-	CheckedIn     int
-	Duplicates    int // attendees checked in on two kiosks that were offline
-	DeniedScans   int
+	Position    int64
+	Attendees   int
+	CheckedIn   int
+	Duplicates  int // attendees checked in on two kiosks that were offline
+	DeniedScans int
+	// BadgesPrinted counts badges a printer accepted; BadgePDFs those
+	// opened as a PDF in the browser, which nobody saw come out.
+	BadgesPrinted int
+	BadgePDFs     int
 	SkippedEvents int64 // event types this build does not know
 }
 
@@ -131,5 +135,5 @@ func (m *Model) Stats() Stats {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return Stats{Position: m.position, Attendees: len(m.attendees), CheckedIn: m.checkedIn,
-		Duplicates: m.duplicates, DeniedScans: m.denied, SkippedEvents: m.skipped}
+		Duplicates: m.duplicates, DeniedScans: m.denied, BadgesPrinted: m.printed, BadgePDFs: m.pdfs, SkippedEvents: m.skipped}
 }

@@ -50,15 +50,22 @@ type Model struct {
 	denied      int
 	checkedIn   int
 	duplicates  int
+	printed     int // badges a printer accepted
+	pdfs        int // badges opened as a PDF in the browser
+	kioskNames  map[string]string
 }
 
 // Conference is what the kiosk knows of a conference: its name and seat
 // types from Conference Management, and its seat availability.
 type Conference struct {
-	ID        uuid.UUID
-	Name      string
-	Currency  string
+	ID       uuid.UUID
+	Name     string
+	Currency string
+	// TimeZone is the conference's IANA time zone; screens show times in
+	// it (see Location).
+	TimeZone  string
 	SeatTypes map[uuid.UUID]SeatType
+	loc       *time.Location // TimeZone, resolved
 	// avail is the hub's SeatsAvailability as the hub's events received
 	// so far make it; this kiosk's sales the hub has not applied yet are
 	// held apart (see ownsales.go).
@@ -92,6 +99,7 @@ func New(kioskID string, codec *eventsourcing.Registry) *Model {
 		byToken: map[string]onsite.Seat{}, byEmail: map[string][]*Attendee{}, byCode: map[string][]*Attendee{},
 		names: newNameIndex(), ownSales: map[uuid.UUID]*ownSale{}, pending: map[uuid.UUID]map[uuid.UUID]int{},
 		revoked: map[string]onsite.KioskRevoked{},
+		kioskNames: map[string]string{},
 	}
 }
 
@@ -158,6 +166,11 @@ func (m *Model) apply(e eventstore.Event) error {
 		m.denied++
 	case onsite.KioskRevoked:
 		m.applyKioskRevoked(e, ev)
+	case onsite.KioskNamed:
+		// Names are the hub's to give: a kiosk's upload of one names nobody.
+		if e.Origin == "hub" {
+			m.kioskNames[ev.KioskID] = ev.Name
+		}
 	case registrations.SeatAssignmentsCreated, registrations.SeatAssigned,
 		registrations.SeatAssigneeUpdated, registrations.SeatUnassigned:
 		m.applyAssignments(e, ev)
@@ -181,7 +194,8 @@ func (m *Model) applyCatalog(e eventstore.Event) error {
 			return err
 		}
 		conf := m.conference(c.ConferenceID)
-		conf.Name, conf.Currency = c.Name, c.Currency
+		conf.Name, conf.Currency, conf.TimeZone = c.Name, c.Currency, c.TimeZone
+		conf.loc = location(c.TimeZone)
 	case conferences.TypeSeatTypeCreated, conferences.TypeSeatTypeUpdated:
 		var s conferences.SeatTypeInfo
 		if err := json.Unmarshal(e.Data, &s); err != nil {

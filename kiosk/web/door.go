@@ -54,10 +54,12 @@ func (s *site) scope() uuid.UUID {
 	return uuid.Nil
 }
 
-// find is the search field's submit: a scanned badge is verified on the
-// spot; a search with one match opens the attendee; otherwise the results.
+// find is the search field's submit: a scanned badge checks its attendee
+// in at once (verify only is the /scan page); a scanned code that is not a
+// badge is refused; a search with one match opens the attendee; otherwise
+// the results.
 func (s *site) find(c echo.Context) error {
-	raw := c.FormValue("q") // kept whole for k.Find: spaces belong to badge tokens
+	raw := c.FormValue("q") // kept whole for the kiosk: spaces belong to badge tokens
 	q := strings.TrimSpace(raw)
 	if q == "" {
 		return redirect(c, "/")
@@ -66,12 +68,15 @@ func (s *site) find(c echo.Context) error {
 		d := findData{Query: q, Error: "That is too long to be a name, email, access code or badge."}
 		return s.render(c, http.StatusUnprocessableEntity, "find", view{Title: "Find", Section: "find", Data: d})
 	}
-	res, err := s.k.Find(c.Request().Context(), raw)
+	res, err := s.k.FindAtDoor(c.Request().Context(), raw, staffOf(c), c.FormValue("scanned") == "1")
+	if res.Scan != nil {
+		if err != nil {
+			return err
+		}
+		return s.showScan(c, *res.Scan, false)
+	}
 	if err != nil {
 		return err
-	}
-	if res.Scan != nil {
-		return s.showScan(c, *res.Scan)
 	}
 	if len(res.Attendees) == 1 {
 		return redirect(c, attendeeURL(res.Attendees[0].Seat))
@@ -79,49 +84,62 @@ func (s *site) find(c echo.Context) error {
 	return redirect(c, "/?q="+url.QueryEscape(q))
 }
 
-type scanData struct {
-	Verdict *verdict
-}
-
-// verdict is a scanned badge's outcome as the screen shows it.
-type verdict struct {
-	OK      bool
-	Reason  onsite.DenyReason
-	Message string
-}
-
 func (s *site) scanForm(c echo.Context) error {
-	return s.render(c, http.StatusOK, "scan", view{Title: "Verify a badge", Section: "scan", Data: scanData{}})
+	return s.render(c, http.StatusOK, "scan", view{Title: "Verify a badge", Section: "scan"})
 }
 
-// scan verifies whatever the scanner sent, token or not: on this page
-// everything is a scan, and a bad one is recorded as denied.
+// scan is the verify-only page: whatever the scanner sent, token or not, is
+// verified and nobody is checked in; a bad one is recorded as denied.
 func (s *site) scan(c echo.Context) error {
 	res, err := s.k.VerifyScan(c.Request().Context(), c.FormValue("code"))
 	if err != nil {
 		return err
 	}
-	return s.showScan(c, res)
+	return s.showScan(c, res, true)
 }
 
-// showScan shows a genuine badge's attendee, or why the badge is refused.
-func (s *site) showScan(c echo.Context, res kiosk.ScanResult) error {
-	if res.OK {
-		return s.renderAttendee(c, http.StatusOK, attendeeData{A: res.Attendee,
-			Verdict: &verdict{OK: true, Message: "Valid badge: genuine, for this conference, not revoked."}})
+// showScan keeps the verdict and shows it by GET, so a reload never scans
+// again.
+func (s *site) showScan(c echo.Context, res kiosk.ScanResult, verifyOnly bool) error {
+	r := s.receipts.add(&receipt{Heading: scanHeading(res, verifyOnly), Attendee: res.Attendee, Scan: &res, VerifyOnly: verifyOnly})
+	return redirect(c, "/scans/"+r.ID)
+}
+
+// scanHeading is the verdict in a few words: green only for a badge that
+// let someone in (or, verifying only, one nobody has used yet); a
+// re-entry is never "valid".
+func scanHeading(res kiosk.ScanResult, verifyOnly bool) string {
+	switch {
+	case !res.OK:
+		return "Refused"
+	case res.Reentry():
+		return "Already checked in"
+	case verifyOnly:
+		return "Valid badge, not checked in"
 	}
-	msg := res.Message
-	if msg == "" {
-		msg = "This badge is refused."
+	return "Admitted"
+}
+
+// scanPage shows a kept verdict.
+func (s *site) scanPage(c echo.Context) error {
+	r, ok := s.receipts.get(c.Param("id"))
+	if !ok || r.Scan == nil {
+		return s.render(c, http.StatusNotFound, "error", view{Title: "Not found", Data: errorData{Heading: "This scan result is gone",
+			Message: "Scan results are kept for 30 minutes. What was recorded is on the attendee's page: search for them."}})
 	}
-	return s.render(c, http.StatusOK, "scan", view{Title: "Badge refused", Section: "scan",
-		Data: scanData{Verdict: &verdict{Reason: res.Reason, Message: msg}}})
+	return s.render(c, http.StatusOK, "verdict", view{Title: r.Heading, Section: sectionOf(r), Data: r})
+}
+
+func sectionOf(r *receipt) string {
+	if r.VerifyOnly {
+		return "scan"
+	}
+	return "find"
 }
 
 type attendeeData struct {
 	A         readmodel.AttendeeView
 	KioskID   string
-	Verdict   *verdict
 	Duplicate *kiosk.DuplicateCheckInError
 	Error     string
 	Reason    string
@@ -130,6 +148,8 @@ type attendeeData struct {
 	// Pending names the seats of a walk-up sale sold past the allocation
 	// that the hub has not confirmed yet.
 	Pending string
+	// Printer: badges go to a print queue; otherwise they open as a PDF.
+	Printer bool
 }
 
 // checkInView is one known check-in of the attendee, for the warning.
@@ -178,7 +198,7 @@ func (s *site) attendeeGone(c echo.Context) error {
 
 func (s *site) renderAttendee(c echo.Context, status int, d attendeeData) error {
 	id, _ := s.k.Identity()
-	d.KioskID = id.KioskID
+	d.KioskID, d.Printer = id.KioskID, s.k.HasPrinter()
 	d.Pending = s.pastNames(d.A.ConferenceID, d.A.PendingHub)
 	return s.render(c, status, "attendee", view{Title: d.A.Name, Section: "find", Data: d})
 }
@@ -226,15 +246,15 @@ func (s *site) checkIn(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.flash.Set(c, checkedInMessage(a))
+	s.flash.Set(c, s.checkedInMessage(a))
 	return redirect(c, attendeeURL(seat)+"?done=check-in")
 }
 
-func checkedInMessage(a readmodel.AttendeeView) string {
+func (s *site) checkedInMessage(a readmodel.AttendeeView) string {
 	msg := "Checked in: " + a.Name
 	if n := len(a.CheckIns); n > 0 {
 		ci := a.CheckIns[n-1]
-		msg += fmt.Sprintf(" at %s by %s", ci.At.Local().Format("15:04"), ci.Staff)
+		msg += fmt.Sprintf(" at %s by %s", ci.At.In(s.k.Location()).Format("15:04"), ci.Staff)
 	}
 	return msg + "."
 }
@@ -253,10 +273,10 @@ func (s *site) admit(c echo.Context) error {
 		return err
 	}
 	if badge == nil {
-		s.flash.Set(c, checkedInMessage(a)+" Their badge was printed before: reprint it below if they need one.")
+		s.flash.Set(c, s.checkedInMessage(a)+" Their badge was printed before: reprint it below if they need one.")
 		return redirect(c, attendeeURL(seat)+"?done=check-in")
 	}
-	heading := "Checked in, badge printed"
+	heading := badgeDone(*badge, "Checked in, badge printed", "Checked in, badge opened as PDF")
 	if badge.PrintError != nil {
 		heading = "Checked in, but the badge did not print"
 	}
@@ -273,11 +293,11 @@ func (s *site) print(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var res kiosk.PrintResult
-	heading := "Badge printed"
+	suffix := ""
 	if a.CheckedIn() {
 		res, err = s.k.PrintBadge(ctx, seat, staffOf(c))
 	} else {
-		heading = "Badge printed (not checked in)"
+		suffix = " (not checked in)"
 		res, err = s.k.PrintWithoutCheckIn(ctx, seat, staffOf(c))
 	}
 	if errors.Is(err, onsite.ErrReasonRequired) {
@@ -287,7 +307,17 @@ func (s *site) print(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.printed(c, heading, res)
+	return s.printed(c, badgeDone(res, "Badge printed", "Badge opened as PDF")+suffix, res)
+}
+
+// badgeDone is what happened to a badge, as a receipt's heading says it:
+// printed only when it went to a printer. Without one it opened as a
+// PDF, which is not a printed badge.
+func badgeDone(res kiosk.PrintResult, printed, pdf string) string {
+	if res.Output == onsite.OutputPDF {
+		return pdf
+	}
+	return printed
 }
 
 // printed shows a recorded print; one the printer refused says so and
@@ -325,7 +355,7 @@ func (s *site) reprint(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.printed(c, "Badge reprinted", res)
+	return s.printed(c, badgeDone(res, "Badge reprinted", "Badge reprint opened as PDF"), res)
 }
 
 // redirect answers a form post with 303 See Other, so reloading the next

@@ -54,7 +54,7 @@ func TestCheckInThenDuplicateWarningHereAndElsewhere(t *testing.T) {
 	c.Get(ang).Want(t, http.StatusOK, "Not checked in yet", `id="check-in"`, `id="admit"`)
 
 	p := c.Post(ang+"/check-in", nil).WantRedirect(t, ang)
-	c.Follow(p).Want(t, http.StatusOK, "Checked in: Ângela Ødegård-Lee", "by Rita", "<strong>Here</strong>").Lacks(t, "Already checked in")
+	c.Follow(p).Want(t, http.StatusOK, "Checked in: Ângela Ødegård-Lee", "by Rita", "<strong>Here</strong> at Demo door").Lacks(t, "Already checked in")
 	c.Get(ang).Want(t, http.StatusOK, "Already checked in", "<strong>Here</strong>", "by Rita")
 	if n := d.ownEvents("onsite.AttendeeCheckedIn"); n != 1 {
 		t.Fatalf("%d check-ins recorded, want 1", n)
@@ -70,9 +70,9 @@ func TestCheckInThenDuplicateWarningHereAndElsewhere(t *testing.T) {
 	// Checked in at another kiosk: the page warns before anyone taps.
 	bo := seatOf(d.annO, 1)
 	d.checkInElsewhere(bo, "k2", "Sam")
-	page := c.Get(attendeeURL(bo)).Want(t, http.StatusOK, "Already checked in", "<strong>Elsewhere</strong>, at kiosk k2", "by Sam")
-	page.Lacks(t, `id="check-in"`, `id="admit"`)
-	c.Post(attendeeURL(bo)+"/check-in", nil).Want(t, http.StatusConflict, "at kiosk k2")
+	page := c.Get(attendeeURL(bo)).Want(t, http.StatusOK, "Already checked in", "<strong>Elsewhere</strong>, at Side door", "by Sam")
+	page.Lacks(t, `id="check-in"`, `id="admit"`, "at k2", ">k2<")
+	c.Post(attendeeURL(bo)+"/check-in", nil).Want(t, http.StatusConflict, "at Side door")
 }
 
 func TestAdmitPrintsTheBadgeForTheBrowserInline(t *testing.T) {
@@ -80,7 +80,8 @@ func TestAdmitPrintsTheBadgeForTheBrowserInline(t *testing.T) {
 	c := d.unlocked()
 	ang := attendeeURL(seatOf(d.annO, 0))
 	p := c.Post(ang+"/admit", nil).WantRedirect(t, "/receipts/")
-	r := c.Follow(p).Want(t, http.StatusOK, "Checked in, badge printed", "No printer is set up here", `id="badge-frame"`, "by Rita")
+	r := c.Follow(p).Want(t, http.StatusOK, "Checked in, badge opened as PDF", "No printer is set up here", "not as a printed badge",
+		`id="badge-frame"`, "by Rita").Lacks(t, "badge printed")
 	link := receiptLink.FindString(r.Body)
 	if link == "" {
 		t.Fatalf("no badge link on the receipt:\n%s", webuitest.Excerpt(r.Body))
@@ -105,8 +106,9 @@ func TestAdmitPrintsTheBadgeForTheBrowserInline(t *testing.T) {
 		t.Fatalf("%d prints recorded after refused reprints, want 1", n)
 	}
 	p = c.Post(ang+"/reprint", url.Values{"reason": {"lost"}}).WantRedirect(t, "/receipts/")
-	c.Follow(p).Want(t, http.StatusOK, "Badge reprinted", "(reprint 1)")
-	c.Get(ang).Want(t, http.StatusOK, `id="prints">2<`)
+	c.Follow(p).Want(t, http.StatusOK, "Badge reprint opened as PDF", "(reprint 1)")
+	// Two badges opened as PDFs are no printed badge.
+	c.Get(ang).Want(t, http.StatusOK, `id="prints">0<`, "2 badges opened as PDF, not printed", "opened as PDF in the browser")
 }
 
 func TestPrintWithoutCheckingIn(t *testing.T) {
@@ -114,7 +116,7 @@ func TestPrintWithoutCheckingIn(t *testing.T) {
 	c := d.unlocked()
 	bo := attendeeURL(seatOf(d.annO, 1))
 	p := c.Post(bo+"/print", nil).WantRedirect(t, "/receipts/")
-	c.Follow(p).Want(t, http.StatusOK, "Badge printed (not checked in)").Lacks(t, "Checked in at")
+	c.Follow(p).Want(t, http.StatusOK, "Badge opened as PDF (not checked in)").Lacks(t, "Checked in at")
 	c.Get(bo).Want(t, http.StatusOK, "Not checked in yet", `id="check-in"`).Lacks(t, `id="admit"`)
 	if d.ownEvents("onsite.AttendeeCheckedIn") != 0 {
 		t.Fatal("printing checked the attendee in")
@@ -148,13 +150,14 @@ func TestABadgeThePrinterRefusesIsShownAsNotPrintedWithAReprint(t *testing.T) {
 	if d.ownEvents("onsite.AttendeeCheckedIn") != 1 || d.ownEvents("onsite.BadgePrinted") != 1 || d.ownEvents("onsite.BadgePrintFailed") != 1 {
 		t.Fatal("a refused print must leave the check-in, the print and its failure in the log")
 	}
-	c.Get(bo).Want(t, http.StatusOK, `id="print-log"`, "the printer refused it", "printer on fire", "1 of them refused by the printer")
+	c.Get(bo).Want(t, http.StatusOK, `id="print-log"`, "<strong>refused by the printer</strong>", "printer on fire",
+		`id="prints">0<`, "1 badge refused by the printer")
 
 	// Then the reprint, printer mended, goes out as a reprint for a printer jam.
 	pr.Fix()
 	p = c.Post(bo+"/reprint", url.Values{"reason": {"printer"}}).WantRedirect(t, "/receipts/")
 	c.Follow(p).Want(t, http.StatusOK, "Badge reprinted", "(reprint 1)", "Sent to the printer (job badges-1)")
-	c.Get(bo).Want(t, http.StatusOK, "Reprint 1", "Printer jam")
+	c.Get(bo).Want(t, http.StatusOK, "Reprint 1", "Printer jam", "sent to the printer queue", `id="prints">1<`)
 	if n := pr.Jobs(); n != 1 {
 		t.Fatalf("%d print jobs, want 1", n)
 	}
@@ -170,17 +173,17 @@ func TestAttendeePageListsEveryBadgePrint(t *testing.T) {
 	c.Post(ang+"/admit", nil).WantRedirect(t, "/receipts/")
 	d.clock.Add(5 * time.Minute)
 	c.Post(ang+"/reprint", url.Values{"reason": {"lost"}}).WantRedirect(t, "/receipts/")
-	page := c.Get(ang).Want(t, http.StatusOK, `id="print-log"`, "First", "Reprint 1", "Lost", "<td>Rita</td>", "<td>k1</td>")
-	if got := strings.Count(page.Body, `<tr class="print">`); got != 2 {
-		t.Fatalf("%d print rows, want 2:\n%s", got, webuitest.Excerpt(page.Body))
+	page := c.Get(ang).Want(t, http.StatusOK, `id="print-log"`, "First", "Reprint 1", "Lost", "Rita at Demo door").Lacks(t, "at k1", ">k1<")
+	if got := strings.Count(page.Body, `<li class="print">`); got != 2 {
+		t.Fatalf("%d prints listed, want 2:\n%s", got, webuitest.Excerpt(page.Body))
 	}
-	if got := strings.Count(page.Body, "<td>yes</td><td>yes</td>"); got != 2 {
-		t.Fatalf("%d rows printed while checked in, want 2", got)
+	if got := strings.Count(page.Body, "· checked in\n"); got != 2 {
+		t.Fatalf("%d prints made while checked in, want 2", got)
 	}
 
 	// A badge printed ahead of arrival says the attendee was not in yet.
 	c.Post(bo+"/print", nil).WantRedirect(t, "/receipts/")
-	c.Get(bo).Want(t, http.StatusOK, `id="print-log"`, "<td>not yet</td><td>yes</td>")
+	c.Get(bo).Want(t, http.StatusOK, `id="print-log"`, "not checked in yet", "opened as PDF in the browser, not printed")
 }
 
 // tokens signs badge tokens as the hub would, and forges them.
@@ -211,46 +214,84 @@ func (d *desk) forge(t *testing.T, genuine string) string {
 	return ""
 }
 
-func TestScannedBadgesAreVerifiedOffline(t *testing.T) {
+func TestOneScanInTheSearchFieldChecksInAndARescanIsNeverGreen(t *testing.T) {
 	d := startDesk(t, Options{})
 	d.k.SetOnline(false)
 	c := d.unlocked()
 	genuine := d.token(t, confID.String(), seatOf(d.annO, 0))
 
-	// A genuine badge scanned into the search field opens the attendee.
-	c.Post("/find", url.Values{"q": {genuine}}).Want(t, http.StatusOK, "Valid badge", "Ângela Ødegård-Lee", `id="admit"`)
-	c.Post("/scan", url.Values{"code": {genuine}}).Want(t, http.StatusOK, "Valid badge", "Ângela Ødegård-Lee")
-	if n := d.ownEvents("onsite.ScanDenied"); n != 0 {
-		t.Fatalf("a genuine badge recorded %d denied scans", n)
+	// A genuine badge scanned into the search field checks its attendee in: green, admitted.
+	p := c.Post("/find", url.Values{"q": {genuine + "\r"}, "scanned": {"1"}}).WantRedirect(t, "/scans/")
+	c.Follow(p).Want(t, http.StatusOK, `data-verdict="admitted"`, "Admitted", "Ângela Ødegård-Lee", "at Demo door by Rita",
+		`id="print"`).Lacks(t, "Valid badge", "Already checked in")
+	if n := d.ownEvents("onsite.AttendeeCheckedIn"); n != 1 {
+		t.Fatalf("%d check-ins recorded, want 1", n)
 	}
+	// The scanner sends it again a moment later: amber, "just now, here", nothing recorded.
+	d.clock.Add(2 * time.Second)
+	p = c.Post("/find", url.Values{"q": {genuine}}).WantRedirect(t, "/scans/")
+	again := c.Follow(p).Want(t, http.StatusOK, `data-verdict="already-in"`, "Already checked in", "<strong>Here</strong> at Demo door",
+		"by Rita", "(just now)")
+	again.Lacks(t, "Admitted", "Valid badge", "verdict good")
+	// Reloading a verdict shows it again and scans nothing.
+	c.Get(p.Location).Want(t, http.StatusOK, "Already checked in")
+	// Verifying only: a re-entry is amber too, never a green "valid".
+	p = c.Post("/scan", url.Values{"code": {genuine}}).WantRedirect(t, "/scans/")
+	c.Follow(p).Want(t, http.StatusOK, `data-verdict="already-in"`).Lacks(t, "verdict good", "Valid badge")
+	if n := d.ownEvents("onsite.AttendeeCheckedIn"); n != 1 {
+		t.Fatalf("%d check-ins recorded after re-scans, want 1", n)
+	}
+	// Verifying only a badge nobody used yet lets nobody in and offers the check-in.
+	p = c.Post("/scan", url.Values{"code": {d.token(t, confID.String(), seatOf(d.annO, 1))}}).WantRedirect(t, "/scans/")
+	c.Follow(p).Want(t, http.StatusOK, `data-verdict="valid"`, "Valid badge", "Bo Berg", "Not checked in yet", `id="check-in"`)
+	if n := d.ownEvents("onsite.AttendeeCheckedIn"); n != 1 || d.ownEvents("onsite.ScanDenied") != 0 {
+		t.Fatalf("verifying recorded %d check-ins (want 1) and %d denied scans", n, d.ownEvents("onsite.ScanDenied"))
+	}
+	c.Get("/scans/nope").Want(t, http.StatusNotFound, "gone")
+}
 
-	cases := []struct{ name, scan, want string }{
-		{"forged", d.forge(t, genuine), "Forged or altered badge"},
-		{"other conference", d.token(t, otherConf.String(), seatOf(d.annO, 0)), "another conference"},
-		{"not a token", "hello world", "This is not a badge code"},
-		{"empty", "", "This is not a badge code"},
+func TestARefusedScanIsRedWithTheReasonAndRecorded(t *testing.T) {
+	d := startDesk(t, Options{})
+	d.k.SetOnline(false)
+	c := d.unlocked()
+	genuine := d.token(t, confID.String(), seatOf(d.annO, 0))
+	cases := []struct {
+		name, path, field, scan string
+		want                    []string
+	}{
+		{"forged", "/scan", "code", d.forge(t, genuine), []string{"Forged or altered badge", "bad signature"}},
+		{"other conference", "/scan", "code", d.token(t, otherConf.String(), seatOf(d.annO, 0)), []string{"another conference"}},
+		{"not a token", "/scan", "code", "hello world", []string{"This is not a badge code"}},
+		{"empty", "/scan", "code", "", []string{"This is not a badge code"}},
+		{"forged into the search field", "/find", "q", d.forge(t, genuine), []string{"Forged or altered badge"}},
+		{"short barcode into the search field", "/find", "q", "4006381333931", []string{"This is not a badge code", "To search, type a name"}},
+		{"scanned word into the search field", "/find", "q", "HELLO", []string{"This is not a badge code"}},
 	}
 	for i, tc := range cases {
-		c.Post("/scan", url.Values{"code": {tc.scan}}).Want(t, http.StatusOK, "Badge refused", tc.want, "Recorded as a denied scan").
-			Lacks(t, "Ângela", `id="admit"`)
+		p := c.Post(tc.path, url.Values{tc.field: {tc.scan}, "scanned": {"1"}}).WantRedirect(t, "/scans/")
+		c.Follow(p).Want(t, http.StatusOK, append([]string{`data-verdict="refused"`, "Refused", "Recorded as a denied scan"}, tc.want...)...).
+			Lacks(t, "Ângela", `id="admit"`, `id="check-in"`)
 		if n := d.ownEvents("onsite.ScanDenied"); n != i+1 {
 			t.Fatalf("%s: %d denied scans recorded, want %d", tc.name, n, i+1)
 		}
 	}
-	// The search field verifies what looks like a token too.
-	c.Post("/find", url.Values{"q": {d.forge(t, genuine)}}).Want(t, http.StatusOK, "Forged or altered badge")
+	// Typed (not scanned), a word is a search.
+	c.Post("/find", url.Values{"q": {"HELLO"}}).WantRedirect(t, "/?q=HELLO")
 
-	// A badge whose seat went to someone else is revoked.
+	// A badge issued before its seat went to someone else is revoked.
+	old := d.token(t, confID.String(), seatOf(d.annO, 1))
+	d.hub.Now = d.clock.Now()
 	must(t, d.hub.Reassign(d.ctx, d.annO.ID, 1, fullPass, bo, mallory))
 	must(t, d.k.Refresh(d.ctx))
-	c.Post("/scan", url.Values{"code": {d.token(t, confID.String(), seatOf(d.annO, 1))}}).Want(t, http.StatusOK, "revoked")
+	p := c.Post("/find", url.Values{"q": {old}}).WantRedirect(t, "/scans/")
+	c.Follow(p).Want(t, http.StatusOK, `data-verdict="refused"`, "This badge was revoked").Lacks(t, "Mallory")
 
 	// Nothing but denied scans was recorded.
 	evs, err := d.k.OwnEventsAfter(d.ctx, 0, 100)
 	must(t, err)
 	for _, e := range evs {
 		if e.Type != "onsite.ScanDenied" {
-			t.Fatalf("a scan recorded %s", e.Type)
+			t.Fatalf("a refused scan recorded %s", e.Type)
 		}
 	}
 }
@@ -371,7 +412,7 @@ func TestADuplicateCheckInFoundBySyncIsShownOnTheAttendeePage(t *testing.T) {
 	must(t, d.k.Refresh(d.ctx))
 
 	c.Get(ang).Want(t, http.StatusOK, "Already checked in", "Checked in more than once while kiosks were offline",
-		"<strong>Here</strong>, by Rita", "<strong>Elsewhere</strong>, at kiosk k2, by Sam").Lacks(t, `id="check-in"`, `id="admit"`)
+		"<strong>Here</strong> at Demo door, by Rita", "<strong>Elsewhere</strong>, at Side door, by Sam").Lacks(t, `id="check-in"`, `id="admit"`)
 	// Nobody else is flagged.
 	c.Get(attendeeURL(seatOf(d.annO, 1))).Want(t, http.StatusOK, "Not checked in yet").Lacks(t, "more than once")
 }

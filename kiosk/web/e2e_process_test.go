@@ -91,7 +91,7 @@ func newVenue(t testing.TB, flags ...string) *venue {
 	v.keys, err = kiosktest.NewKeys(kioskID, time.Now())
 	must(t, err)
 	must(t, kiosktest.Pair(v.ctx, v.db, kioskID, confID, v.keys))
-	v.change(func(h *kiosktest.Hub) { v.annO, v.mallory = seedDoor(t, v.ctx, h) })
+	v.change(func(h *kiosktest.Hub) { v.annO, v.mallory = seedDoor(t, v.ctx, h); nameKiosks(t, v.ctx, h) })
 	v.start()
 	return v
 }

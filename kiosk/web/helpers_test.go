@@ -77,8 +77,23 @@ func seedDoor(t testing.TB, ctx context.Context, h *kiosktest.Hub) (annO, mallor
 	return annO, malloryO
 }
 
+// nameKiosks records, as the hub does, the names of this kiosk ("Demo
+// door") and of k2 ("Side door").
+func nameKiosks(t testing.TB, ctx context.Context, h *kiosktest.Hub) {
+	t.Helper()
+	must(t, h.NameKiosk(ctx, confID, kioskID, "Demo door"))
+	must(t, h.NameKiosk(ctx, confID, "k2", "Side door"))
+}
+
 // startDeskPrinter is startDesk with a print queue (nil: the browser prints).
 func startDeskPrinter(t testing.TB, opts Options, p badges.Printer) *desk {
+	t.Helper()
+	return startDeskNamed(t, opts, p, true)
+}
+
+// startDeskNamed is startDeskPrinter; unnamed, the hub's record of the
+// kiosks' names has not arrived.
+func startDeskNamed(t testing.TB, opts Options, p badges.Printer, named bool) *desk {
 	t.Helper()
 	d := &desk{t: t, ctx: context.Background(), clock: webuitest.NewClock(time.Now().UTC().Truncate(time.Second))}
 	path := filepath.Join(t.TempDir(), "kiosk.db")
@@ -92,6 +107,9 @@ func startDeskPrinter(t testing.TB, opts Options, p badges.Printer) *desk {
 	t.Cleanup(func() { d.k.Close() })
 	d.hub = kiosktest.NewHub(d.k.Store(), 0)
 	d.annO, d.mallory = seedDoor(t, d.ctx, d.hub)
+	if named {
+		nameKiosks(t, d.ctx, d.hub)
+	}
 	must(t, d.k.Refresh(d.ctx))
 	d.k.SetOnline(true)
 

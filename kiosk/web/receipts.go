@@ -13,9 +13,10 @@ import (
 	"conference/shared/webui"
 )
 
-// receipt is the confirmation of an action that printed a badge or sold
-// seats: what was recorded, and the badge PDF when the browser prints it.
-// Actions redirect to it, so reloading never repeats them.
+// receipt is the confirmation of an action that printed a badge, sold
+// seats or scanned a badge: what was recorded, and the badge PDF when the
+// browser shows it. Actions redirect to it, so reloading never repeats
+// them.
 type receipt struct {
 	ID        string
 	created   time.Time
@@ -28,6 +29,13 @@ type receipt struct {
 	Past string
 	// Warning says what of a recorded sale could not be finished.
 	Warning string
+	// Scan is a scanned badge's verdict; VerifyOnly when it came from the
+	// verify page, which checks nobody in.
+	Scan       *kiosk.ScanResult
+	VerifyOnly bool
+	// Printer: badges go to a print queue here; otherwise they open as a
+	// PDF.
+	Printer bool
 }
 
 // Trouble reports a receipt that must not read as all done: part of a
@@ -57,16 +65,19 @@ type receipts struct {
 	m     map[string]*receipt
 	order []string
 	now   func() time.Time
+	// printer: the kiosk has a print queue.
+	printer bool
 }
 
-func newReceipts(now func() time.Time) *receipts {
-	return &receipts{m: map[string]*receipt{}, now: now}
+func newReceipts(now func() time.Time, printer bool) *receipts {
+	return &receipts{m: map[string]*receipt{}, now: now, printer: printer}
 }
 
 func (rs *receipts) add(r *receipt) *receipt {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	r.ID, r.created = webui.NewToken(), rs.now()
+	r.Printer = rs.printer
 	rs.m[r.ID] = r
 	rs.order = append(rs.order, r.ID)
 	for len(rs.order) > maxReceipts || (len(rs.order) > 0 && rs.now().Sub(rs.m[rs.order[0]].created) > receiptTTL) {

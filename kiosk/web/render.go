@@ -41,6 +41,9 @@ type view struct {
 	// bar's "Try again" and its refresh return there once the kiosk can
 	// record, so the page comes back with its actions.
 	Here string
+	// KioskName is the kiosk's name, "" until the hub's record of it
+	// arrived.
+	KioskName string
 	// IdleSeconds and RefreshSeconds drive the page's timers.
 	IdleSeconds, RefreshSeconds int
 	Data                        any
@@ -54,22 +57,47 @@ func (v view) Locked() bool { return v.Staff == "" }
 // will say).
 func (v view) CanAct() bool { return v.Status == nil || v.Status.CanAct() }
 
-var funcs = template.FuncMap{
-	"money": formatMoney,
-	"when": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.Local().Format("15:04, Mon 2 Jan")
-	},
-	"plural": func(n int, one, many string) string {
-		if n == 1 {
-			return fmt.Sprintf("%d %s", n, one)
-		}
-		return fmt.Sprintf("%d %s", n, many)
-	},
-	"seat":      func(a readmodel.AttendeeView) string { return a.Seat.String() },
-	"seatNames": seatNames,
+// funcs are the templates' helpers. Times show in the conference's time
+// zone, whatever the kiosk machine's own; kiosks show by name.
+func (s *site) funcs() template.FuncMap {
+	return template.FuncMap{
+		"money": formatMoney,
+		"when":  s.when,
+		"clock": func(t time.Time) string { return t.In(s.k.Location()).Format("15:04") },
+		"ago":   func(t time.Time) string { return ago(s.now().Sub(t)) },
+		"kiosk": s.k.KioskName,
+		"plural": func(n int, one, many string) string {
+			if n == 1 {
+				return fmt.Sprintf("%d %s", n, one)
+			}
+			return fmt.Sprintf("%d %s", n, many)
+		},
+		"seat":      func(a readmodel.AttendeeView) string { return a.Seat.String() },
+		"seatNames": seatNames,
+	}
+}
+
+// when is a moment as the venue reads it.
+func (s *site) when(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(s.k.Location()).Format("15:04, Mon 2 Jan")
+}
+
+// ago says how long ago something happened, for the last hour; "" after.
+func ago(d time.Duration) string {
+	switch {
+	case d < 10*time.Second:
+		return "just now"
+	case d < time.Minute:
+		return fmt.Sprintf("%d seconds ago", int(d/time.Second))
+	case d < 2*time.Minute:
+		return "1 minute ago"
+	case d < time.Hour:
+		return fmt.Sprintf("%d minutes ago", int(d/time.Minute))
+	}
+	return ""
 }
 
 // seatNames lists the seat types an attendee holds, by name.
@@ -153,6 +181,7 @@ func (s *site) render(c echo.Context, status int, page string, v view) error {
 	if v.Here == "" {
 		v.Here = here(c)
 	}
+	v.KioskName, _ = s.k.Name()
 	v.IdleSeconds = int(s.opts.IdleLock / time.Second)
 	v.RefreshSeconds = max(1, int(s.opts.StatusRefresh/time.Second))
 	if err := s.pages.Render(c, status, page, v); err != nil {

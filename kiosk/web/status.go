@@ -17,6 +17,8 @@ type statusView struct {
 	// Error is set when the status itself could not be read.
 	Error string
 	Lines []allocationLine
+	// KioskName is the kiosk's name as the organizer gave it, never its id.
+	KioskName string
 }
 
 // allocationLine is one seat type the kiosk sells, with what is left of
@@ -36,7 +38,10 @@ func (v *statusView) CanAct() bool {
 // shown, not hidden: it usually means the database is in trouble.
 func (s *site) status(c echo.Context) *statusView {
 	st, err := s.k.Status(c.Request().Context())
-	v := &statusView{Status: st}
+	v := &statusView{Status: st, KioskName: "Name not received from the hub yet"}
+	if name, ok := s.k.Name(); ok {
+		v.KioskName = name
+	}
 	if err != nil {
 		s.log.Warn("kiosk status", "err", err)
 		v.Error = "The kiosk cannot read its own database."

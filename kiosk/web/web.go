@@ -97,23 +97,24 @@ func newSite(k *kiosk.Kiosk, opts Options) (*site, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	p, err := webui.LoadPages(templateFiles, "templates", funcs)
-	if err != nil {
-		return nil, fmt.Errorf("kiosk web: %w", err)
-	}
 	// SameSite=Strict: the staff UI is never reached from another site, so
 	// no cross-site request carries its cookies.
 	cookies := webui.Cookies{SameSite: http.SameSiteStrictMode, Secure: opts.SecureCookies}
-	return &site{
-		k: k, opts: opts, now: opts.Now, log: opts.Logger, pages: p,
+	s := &site{
+		k: k, opts: opts, now: opts.Now, log: opts.Logger,
 		cookies:  cookies,
 		flash:    webui.Flash{Cookie: flashCookie, Cookies: cookies},
 		csrf:     webui.CSRF{Cookie: csrfCookie, Cookies: cookies, Expired: "The form had expired. Go back, reload the page and try again. Nothing was recorded."},
 		sessions: newSessions(opts.IdleLock, opts.Now),
 		pinByIP:  webui.PerMinute(opts.PINRate, opts.Now),
 		pinAll:   webui.PerMinute(4*opts.PINRate, opts.Now),
-		receipts: newReceipts(opts.Now),
-	}, nil
+		receipts: newReceipts(opts.Now, k.HasPrinter()),
+	}
+	var err error
+	if s.pages, err = webui.LoadPages(templateFiles, "templates", s.funcs()); err != nil {
+		return nil, fmt.Errorf("kiosk web: %w", err)
+	}
+	return s, nil
 }
 
 // routes mounts every page; each route carries the middleware it needs.
@@ -142,6 +143,7 @@ func (s *site) routes(e *echo.Echo) error {
 	staff(http.MethodPost, "/find", s.find)
 	staff(http.MethodGet, "/scan", s.scanForm)
 	staff(http.MethodPost, "/scan", s.scan)
+	staff(http.MethodGet, "/scans/:id", s.scanPage)
 	staff(http.MethodGet, "/attendees/:order/:pos", s.attendeePage)
 	staff(http.MethodPost, "/attendees/:order/:pos/check-in", s.checkIn)
 	staff(http.MethodPost, "/attendees/:order/:pos/admit", s.admit)

@@ -162,3 +162,30 @@ func Get[T any](b *Browser, what string, action chromedp.Action[T]) T {
 	}
 	return v
 }
+
+// Phone is the viewport of a small phone, 390 CSS pixels wide.
+const PhoneWidth, PhoneHeight = 390, 844
+
+// WantFitsWidth fails the test (and goes on) when the page is wider than
+// the viewport, which on a phone means scrolling sideways; the message
+// names the elements that stick out. The page is saved as a screenshot
+// named name either way.
+func (b *Browser) WantFitsWidth(name string) {
+	b.t.Helper()
+	b.Screenshot(name)
+	w := Get(b, "page width", chromedp.Evaluate[[]int](`[document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]`))
+	if len(w) == 2 && w[0] <= w[1] {
+		return
+	}
+	wide := Get(b, "what sticks out", chromedp.Evaluate[string](`(() => {
+		const limit = document.scrollingElement.clientWidth, out = [];
+		for (const el of document.body.querySelectorAll("*")) {
+			const r = el.getBoundingClientRect(), right = Math.max(r.right, r.left + el.scrollWidth);
+			if (right > limit + 0.5) {
+				out.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.className && typeof el.className === "string" ? "." + el.className.trim().replace(/\s+/g, ".") : "") + " (" + Math.round(right) + "px)");
+			}
+		}
+		return out.slice(-8).join(", ");
+	})()`))
+	b.t.Errorf("browser: %s: the page is %dpx wide in a %dpx viewport, so it scrolls sideways; sticking out: %s", name, w[0], w[1], wide)
+}

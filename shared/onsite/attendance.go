@@ -59,8 +59,8 @@ type Attendance struct {
 	seat         Seat
 	checkIns     []CheckInRecord
 	prints       int
-	issued       map[printKey]bool // every print recorded
-	failed       map[printKey]bool // those the printer refused
+	issued       map[printKey]BadgeOutput // every print recorded, with how it left
+	failed       map[printKey]bool        // those the printer refused
 	lastIssued   time.Time
 }
 
@@ -111,14 +111,16 @@ func (a *Attendance) CheckIn(cmd CheckIn, now time.Time) error {
 	return nil
 }
 
-// PrintBadge is a badge printed for an attendee. Reason is required for a
-// reprint. IssuedAt is the issue time signed into the badge token.
+// PrintBadge is a badge issued for an attendee. Reason is required for a
+// reprint. IssuedAt is the issue time signed into the badge token. Output
+// is how it leaves the kiosk: OutputPrinter or OutputPDF.
 type PrintBadge struct {
 	ConferenceID uuid.UUID
 	Seat         Seat
 	KioskID      string
 	Staff        string
 	Reason       string
+	Output       BadgeOutput
 	IssuedAt     time.Time
 }
 
@@ -132,6 +134,9 @@ func (a *Attendance) PrintBadge(cmd PrintBadge, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	if cmd.Output != OutputPrinter && cmd.Output != OutputPDF {
+		return invalidf("a badge leaves the kiosk by printer or as a PDF, not %q", cmd.Output)
+	}
 	if a.prints > 0 && reason == "" {
 		return fmt.Errorf("badge of %s printed %d time(s) already: %w", cmd.Seat, a.prints, ErrReasonRequired)
 	}
@@ -141,7 +146,7 @@ func (a *Attendance) PrintBadge(cmd PrintBadge, now time.Time) error {
 	a.name(cmd.Seat)
 	a.Record(a, BadgePrinted{
 		ConferenceID: cmd.ConferenceID, OrderID: cmd.Seat.OrderID, Position: cmd.Seat.Position,
-		KioskID: cmd.KioskID, Staff: c.Staff, Reprint: a.prints, Reason: reason,
+		KioskID: cmd.KioskID, Staff: c.Staff, Reprint: a.prints, Reason: reason, Output: cmd.Output,
 		IssuedAt: cmd.IssuedAt.UTC(), At: now.UTC(),
 	})
 	return nil
@@ -176,15 +181,20 @@ type PrintFailure struct {
 }
 
 // RecordPrintFailure records BadgePrintFailed for a print recorded before.
-// A print that is unknown, or already marked failed, is refused: the log
-// must not say a badge failed twice, or failed without being printed.
+// A print that is unknown, already marked failed, or opened as a PDF (no
+// printer was asked) is refused: the log must not say a badge failed
+// twice, or failed without being sent to a printer.
 func (a *Attendance) RecordPrintFailure(cmd PrintFailure, now time.Time) error {
 	c, err := a.atDesk(cmd.ConferenceID, cmd.Seat, cmd.KioskID, cmd.Staff)
 	if err != nil {
 		return err
 	}
-	if !a.issued[printKey{cmd.KioskID, cmd.Reprint}] {
+	output, ok := a.issued[printKey{cmd.KioskID, cmd.Reprint}]
+	if !ok {
 		return invalidf("badge print %d of %s was never recorded at kiosk %s", cmd.Reprint, cmd.Seat, cmd.KioskID)
+	}
+	if output == OutputPDF {
+		return invalidf("badge print %d of %s opened as a PDF: no printer refused it", cmd.Reprint, cmd.Seat)
 	}
 	if a.failed[printKey{cmd.KioskID, cmd.Reprint}] {
 		return invalidf("badge print %d of %s is already recorded as failed", cmd.Reprint, cmd.Seat)
@@ -223,9 +233,9 @@ func (a *Attendance) Apply(e eventsourcing.Event) {
 		a.conferenceID, a.seat = e.ConferenceID, Seat{OrderID: e.OrderID, Position: e.Position}
 		a.prints++
 		if a.issued == nil {
-			a.issued = map[printKey]bool{}
+			a.issued = map[printKey]BadgeOutput{}
 		}
-		a.issued[printKey{e.KioskID, e.Reprint}] = true
+		a.issued[printKey{e.KioskID, e.Reprint}] = e.Output
 		if e.IssuedAt.After(a.lastIssued) {
 			a.lastIssued = e.IssuedAt
 		}
@@ -253,6 +263,19 @@ func (a *Attendance) Prints() int { return a.prints }
 
 // FailedPrints is how many of those prints the printer refused.
 func (a *Attendance) FailedPrints() int { return len(a.failed) }
+
+// Printed is how many badges a printer accepted: prints sent to a printer
+// that it did not refuse. A badge opened as a PDF, or recorded without
+// saying how it left (OutputUnrecorded), is not a printed badge.
+func (a *Attendance) Printed() int {
+	n := 0
+	for k, out := range a.issued {
+		if out == OutputPrinter && !a.failed[k] {
+			n++
+		}
+	}
+	return n
+}
 
 // DenyScan returns the audit entry of a denied scan.
 func DenyScan(conferenceID uuid.UUID, kioskID string, reason DenyReason, now time.Time) (ScanDenied, error) {

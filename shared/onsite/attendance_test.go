@@ -98,11 +98,11 @@ func TestCheckInNeedsStaffAndIds(t *testing.T) {
 
 func TestFirstPrintNeedsNoReasonAndReprintsNeedOne(t *testing.T) {
 	a := NewAttendance()
-	cmd := PrintBadge{ConferenceID: conference, Seat: seatA, KioskID: "k1", Staff: "Ana", IssuedAt: t0}
+	cmd := PrintBadge{ConferenceID: conference, Seat: seatA, KioskID: "k1", Staff: "Ana", Output: OutputPrinter, IssuedAt: t0}
 	if err := a.PrintBadge(cmd, t0); err != nil {
 		t.Fatal(err)
 	}
-	first := BadgePrinted{ConferenceID: conference, OrderID: orderA, Position: 1, KioskID: "k1", Staff: "Ana", IssuedAt: t0, At: t0}
+	first := BadgePrinted{ConferenceID: conference, OrderID: orderA, Position: 1, KioskID: "k1", Staff: "Ana", Output: OutputPrinter, IssuedAt: t0, At: t0}
 	thenEvents(t, a, first)
 
 	a = given(first)
@@ -113,7 +113,7 @@ func TestFirstPrintNeedsNoReasonAndReprintsNeedOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	thenEvents(t, a, BadgePrinted{ConferenceID: conference, OrderID: orderA, Position: 1, KioskID: "k1", Staff: "Ana",
-		Reprint: 1, Reason: "lost", IssuedAt: t0.Add(time.Minute), At: t0.Add(time.Minute)})
+		Reprint: 1, Reason: "lost", Output: OutputPrinter, IssuedAt: t0.Add(time.Minute), At: t0.Add(time.Minute)})
 	if a.Prints() != 2 || a.CheckedIn() {
 		t.Fatalf("prints %d, checked in %v: printing must not check in", a.Prints(), a.CheckedIn())
 	}
@@ -142,9 +142,10 @@ func TestEveryEventRoundTripsAndCarriesConferenceID(t *testing.T) {
 	reg := eventsourcing.NewRegistry()
 	RegisterEvents(reg)
 	for _, e := range []eventsourcing.Event{checkedIn("k1", "Ana", t0),
-		BadgePrinted{ConferenceID: conference, OrderID: orderA, Reprint: 2, Reason: "wet", IssuedAt: t0, At: t0},
+		BadgePrinted{ConferenceID: conference, OrderID: orderA, Reprint: 2, Reason: "wet", Output: OutputPDF, IssuedAt: t0, At: t0},
 		BadgePrintFailed{ConferenceID: conference, OrderID: orderA, KioskID: "k1", Staff: "Ana", Reprint: 2, Error: "jam", At: t0},
-		ScanDenied{ConferenceID: conference, KioskID: "k1", Reason: DenyRevoked, At: t0}} {
+		ScanDenied{ConferenceID: conference, KioskID: "k1", Reason: DenyRevoked, At: t0},
+		KioskNamed{ConferenceID: conference, KioskID: "k1", Name: "Demo door", At: t0}} {
 		name, schema, data, err := reg.Encode(e)
 		if err != nil {
 			t.Fatal(err)
@@ -179,7 +180,7 @@ func TestSeatIDsRoundTripAndTokenIDIsStable(t *testing.T) {
 }
 
 func TestAPrintThePrinterRefusedIsMarkedOnceAndTheNextIsAReprint(t *testing.T) {
-	printed := BadgePrinted{ConferenceID: conference, OrderID: orderA, Position: 1, KioskID: "k1", Staff: "Ana", IssuedAt: t0, At: t0}
+	printed := BadgePrinted{ConferenceID: conference, OrderID: orderA, Position: 1, KioskID: "k1", Staff: "Ana", Output: OutputPrinter, IssuedAt: t0, At: t0}
 	fail := PrintFailure{ConferenceID: conference, Seat: seatA, KioskID: "k1", Staff: "Ana", Reprint: 0, Error: " paper out "}
 
 	// Given a recorded print, when the printer refuses it, then the failure names that print.
@@ -196,7 +197,7 @@ func TestAPrintThePrinterRefusedIsMarkedOnceAndTheNextIsAReprint(t *testing.T) {
 	if a.Prints() != 1 || a.FailedPrints() != 1 {
 		t.Fatalf("prints %d, failed %d; want 1 and 1", a.Prints(), a.FailedPrints())
 	}
-	thenRefused(t, a, a.PrintBadge(PrintBadge{ConferenceID: conference, Seat: seatA, KioskID: "k1", Staff: "Ana"}, t0), ErrReasonRequired)
+	thenRefused(t, a, a.PrintBadge(PrintBadge{ConferenceID: conference, Seat: seatA, KioskID: "k1", Staff: "Ana", Output: OutputPDF}, t0), ErrReasonRequired)
 
 	// A print cannot fail twice, nor fail without having been recorded (here or at that kiosk).
 	for name, tc := range map[string]struct {
@@ -207,12 +208,81 @@ func TestAPrintThePrinterRefusedIsMarkedOnceAndTheNextIsAReprint(t *testing.T) {
 		"never printed": {nil, fail},
 		"other print":   {[]eventsourcing.Event{printed}, PrintFailure{ConferenceID: conference, Seat: seatA, KioskID: "k1", Staff: "Ana", Reprint: 1}},
 		"other kiosk's": {[]eventsourcing.Event{printed}, PrintFailure{ConferenceID: conference, Seat: seatA, KioskID: "k2", Staff: "Ana"}},
+		"opened as PDF": {[]eventsourcing.Event{pdf(0)}, fail},
 		"without staff": {[]eventsourcing.Event{printed}, PrintFailure{ConferenceID: conference, Seat: seatA, KioskID: "k1"}},
 	} {
 		a := given(tc.given...)
 		err := a.RecordPrintFailure(tc.cmd, t0)
 		if registrations.ErrorCode(err) != registrations.CodeInvalid || len(eventsourcing.Changes(a)) != 0 {
 			t.Fatalf("%s: err %v, %d events recorded; want refused, none", name, err, len(eventsourcing.Changes(a)))
+		}
+	}
+}
+
+func pdf(reprint int) BadgePrinted {
+	return BadgePrinted{ConferenceID: conference, OrderID: orderA, Position: 1, KioskID: "k1", Staff: "Ana",
+		Reprint: reprint, Output: OutputPDF, IssuedAt: t0, At: t0}
+}
+
+func TestAPrintMustSayHowTheBadgeLeavesTheKiosk(t *testing.T) {
+	for _, out := range []BadgeOutput{"", OutputUnrecorded, "fax"} {
+		a := NewAttendance()
+		err := a.PrintBadge(PrintBadge{ConferenceID: conference, Seat: seatA, KioskID: "k1", Staff: "Ana", Output: out}, t0)
+		if registrations.ErrorCode(err) != registrations.CodeInvalid || len(eventsourcing.Changes(a)) != 0 {
+			t.Fatalf("output %q: err %v; want refused, nothing recorded", out, err)
+		}
+	}
+}
+
+func TestOnlyBadgesAPrinterAcceptedCountAsPrinted(t *testing.T) {
+	printer := func(reprint int) BadgePrinted {
+		e := pdf(reprint)
+		e.Output = OutputPrinter
+		return e
+	}
+	old := pdf(3)
+	old.Output = OutputUnrecorded
+	a := given(
+		printer(0), // accepted
+		pdf(1),     // opened in the browser
+		printer(2), BadgePrintFailed{ConferenceID: conference, OrderID: orderA, Position: 1, KioskID: "k1", Staff: "Ana", Reprint: 2, Error: "jam", At: t0},
+		old, // an older kiosk did not say
+	)
+	if a.Printed() != 1 || a.Prints() != 4 || a.FailedPrints() != 1 {
+		t.Fatalf("printed %d, issued %d, refused %d; want 1, 4, 1", a.Printed(), a.Prints(), a.FailedPrints())
+	}
+}
+
+func TestABadgePrintedOfSchema1ReadsAsOutputUnrecorded(t *testing.T) {
+	reg := eventsourcing.NewRegistry()
+	RegisterEvents(reg)
+	v1 := `{"conference_id":"` + conference.String() + `","order_id":"` + orderA.String() + `","position":1,"kiosk_id":"k1",` +
+		`"staff":"Ana","reprint":1,"reason":"lost","issued_at":"2026-05-04T09:00:00Z","at":"2026-05-04T09:00:00Z"}`
+	ev, err := reg.Decode(BadgePrinted{}.EventType(), 1, []byte(v1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := BadgePrinted{ConferenceID: conference, OrderID: orderA, Position: 1, KioskID: "k1", Staff: "Ana", Reprint: 1,
+		Reason: "lost", Output: OutputUnrecorded, IssuedAt: t0, At: t0}
+	if !reflect.DeepEqual(ev, want) {
+		t.Fatalf("schema 1 read as %+v, want %+v", ev, want)
+	}
+	if name, schema, _, _ := reg.Encode(want); schema != 2 || Schema(name) != 2 {
+		t.Fatalf("BadgePrinted written at schema %d, want 2", schema)
+	}
+	if _, err := reg.Decode(BadgePrinted{}.EventType(), 1, []byte(`[1]`)); err == nil {
+		t.Fatal("a schema 1 payload that is not an object was read")
+	}
+}
+
+func TestKioskNameIsTrimmedAndBounded(t *testing.T) {
+	e, err := NameKiosk(conference, "k1", "  Demo door ", t0)
+	if err != nil || e != (KioskNamed{ConferenceID: conference, KioskID: "k1", Name: "Demo door", At: t0}) {
+		t.Fatalf("%+v %v", e, err)
+	}
+	for _, bad := range []struct{ kiosk, name string }{{"k1", " "}, {"", "Door"}, {"k1", strings.Repeat("x", 101)}, {"k1", "\xff"}} {
+		if _, err := NameKiosk(conference, bad.kiosk, bad.name, t0); registrations.ErrorCode(err) != registrations.CodeInvalid {
+			t.Fatalf("%+v accepted: %v", bad, err)
 		}
 	}
 }

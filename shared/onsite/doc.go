@@ -31,8 +31,14 @@
 //     is printed that the log does not hold. When the printer then refuses
 //     it, BadgePrintFailed says so; the print still counts (its token was
 //     issued), and the next one is a reprint ("printer jam").
+//   - BadgePrinted says how the badge left the kiosk: to a printer, or as
+//     a PDF opened in the browser when no printer is configured. Only a
+//     badge a printer accepted is a printed badge (Attendance.Printed);
+//     every issued badge, PDF or refused, still makes the next a reprint.
 //   - ScanDenied is the audit entry of a badge scan that failed
 //     verification; it holds the reason and the kiosk, no personal data.
+//   - KioskNamed is recorded by the hub: the name the organizer gave a
+//     kiosk, so screens name kiosks rather than show their ids.
 //
 // Every event carries "conference_id" in its JSON data, so sync can scope
 // events to a conference without decoding them.

@@ -69,20 +69,46 @@ type AttendeeCheckedIn struct {
 	At           time.Time `json:"at"`
 }
 
-// BadgePrinted records a badge printed for an attendee. Reprint is 0 for
+// BadgePrinted records a badge issued for an attendee. Reprint is 0 for
 // the first print and n for the n-th reprint, which carries a Reason.
-// IssuedAt is the issue time signed into the badge's token.
+// IssuedAt is the issue time signed into the badge's token. Output says
+// how the badge left the kiosk: only a badge sent to a printer (and not
+// refused by it, see BadgePrintFailed) is a printed badge.
+//
+// Schema 2 added Output; schema 1 payloads read as OutputUnrecorded.
 type BadgePrinted struct {
-	ConferenceID uuid.UUID `json:"conference_id"`
-	OrderID      uuid.UUID `json:"order_id"`
-	Position     int       `json:"position"`
-	KioskID      string    `json:"kiosk_id"`
-	Staff        string    `json:"staff"`
-	Reprint      int       `json:"reprint"`
-	Reason       string    `json:"reason,omitempty"`
-	IssuedAt     time.Time `json:"issued_at"`
-	At           time.Time `json:"at"`
+	ConferenceID uuid.UUID   `json:"conference_id"`
+	OrderID      uuid.UUID   `json:"order_id"`
+	Position     int         `json:"position"`
+	KioskID      string      `json:"kiosk_id"`
+	Staff        string      `json:"staff"`
+	Reprint      int         `json:"reprint"`
+	Reason       string      `json:"reason,omitempty"`
+	Output       BadgeOutput `json:"output"`
+	IssuedAt     time.Time   `json:"issued_at"`
+	At           time.Time   `json:"at"`
 }
+
+// BadgeOutput says how a recorded badge left the kiosk. The spellings are
+// stored.
+type BadgeOutput string
+
+// Badge outputs.
+const (
+	// OutputPrinter: sent to the kiosk's print queue. It is a printed
+	// badge unless a BadgePrintFailed of the same print follows.
+	OutputPrinter BadgeOutput = "printer"
+	// OutputPDF: no printer is configured; the badge opened as a PDF in
+	// the staff's browser. Whether it reached paper nobody knows, so it is
+	// not counted as printed.
+	OutputPDF BadgeOutput = "pdf"
+	// OutputUnrecorded is a print recorded by kiosk software that did not
+	// say how the badge left (BadgePrinted schema 1). Such a kiosk
+	// recorded a print both when it sent the badge to a printer and when
+	// it only showed the PDF, so the print proves no badge came out: it
+	// counts as issued (reprints need a reason) but not as printed.
+	OutputUnrecorded BadgeOutput = "unrecorded"
+)
 
 // BadgePrintFailed records that the printer refused a badge recorded by
 // BadgePrinted: the badge was issued (its token signed, the print counted)
@@ -120,8 +146,6 @@ type KioskRevoked struct {
 	At           time.Time `json:"at"`
 }
 
-// KioskStreamID is the stream of the hub's facts about one kiosk.
-func KioskStreamID(kioskID string) string { return "kiosk-" + kioskID }
 
 // DenyReason says why a scan was denied. The spellings are stable: they
 // are stored and shown to organizers.
@@ -165,12 +189,25 @@ func (KioskRevoked) EventType() string { return "onsite.KioskRevoked" }
 
 // Events lists one zero value of every event of this package.
 func Events() []eventsourcing.Event {
-	return []eventsourcing.Event{AttendeeCheckedIn{}, BadgePrinted{}, BadgePrintFailed{}, ScanDenied{}, KioskRevoked{}}
+	return []eventsourcing.Event{AttendeeCheckedIn{}, BadgePrinted{}, BadgePrintFailed{}, ScanDenied{}, KioskRevoked{}, KioskNamed{}}
 }
 
-// RegisterEvents registers every event of this package at schema 1.
+// schemas are the current schema versions of the events past schema 1.
+var schemas = map[string]int{BadgePrinted{}.EventType(): 2}
+
+// Schema is the schema version this build writes for an event type.
+func Schema(eventType string) int {
+	if v, ok := schemas[eventType]; ok {
+		return v
+	}
+	return 1
+}
+
+// RegisterEvents registers every event of this package at its current
+// schema, with the upcasters that read older payloads.
 func RegisterEvents(r *eventsourcing.Registry) {
 	for _, e := range Events() {
-		r.Register(e, 1)
+		r.Register(e, Schema(e.EventType()))
 	}
+	r.RegisterUpcaster(BadgePrinted{}.EventType(), 1, upcastBadgePrintedV1)
 }

@@ -109,7 +109,7 @@ func TestBadInputFailsWithOneLineAndLeavesNoFile(t *testing.T) {
 		{"missing column", "name,company,email,seat_types\n" + "Ada,,a@b,\n", nil, `missing column "role"`},
 		{"empty name", header + okRow + "  ,Acme,,x@example.com,\n", nil, "line 3: empty attendee name"},
 		{"name too long", header + strings.Repeat("x", 81) + ",,,,\n", nil, "line 2"},
-		{"right-to-left name", header + "محمد,,,,\n", nil, "right-to-left"},
+		{"name in a script no font covers", header + "བཀྲ་ཤིས,,,,\n", nil, "Tibetan script"},
 		{"unknown layout", header + okRow, []string{"--layout", "a3-poster"}, `unknown layout "a3-poster"`},
 		{"invalid colour", header + okRow, []string{"--accent", "blue"}, "invalid colour"},
 		{"unreadable file", header + okRow, []string{"--csv", "$DIR/missing.csv"}, "no such file"},

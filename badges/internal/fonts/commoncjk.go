@@ -8,12 +8,12 @@ import (
 )
 
 // commonCJK returns tests for the CJK characters names mostly use: the
-// level 1 hanzi of GB 2312 and level 1 kanji of JIS X 0208; and the Hangul
-// syllables of KS X 1001, kana, CJK punctuation and full-width forms.
-// Keeping each group in one piece means a typical CJK name loads one CJK
-// subset, not one per character (each font a document loads costs gofpdf
-// about 2 ms, and cutting a subset costs time in proportion to the piece).
-func commonCJK() (han, kanaHangul func(rune) bool) {
+// level 1 hanzi of GB 2312 and level 1 kanji of JIS X 0208; kana, CJK
+// punctuation and full-width forms; and the 2,350 Hangul syllables of
+// KS X 1001 with the Hangul compatibility jamo. Keeping each group in one
+// piece means a typical CJK name loads one CJK subset, not one per
+// character.
+func commonCJK() (han, kana, hangul func(rune) bool) {
 	set := map[rune]bool{}
 	// EUC rows of each standard's common level: lead bytes [from, to],
 	// trail bytes 0xA1..0xFE.
@@ -41,8 +41,11 @@ func commonCJK() (han, kanaHangul func(rune) bool) {
 		}
 	}
 	han = func(r rune) bool { return set[r] && r >= 0x3400 && r < 0xA000 }
-	kanaHangul = func(r rune) bool {
-		return set[r] || r >= 0x3000 && r <= 0x30FF || r >= 0xFF00 && r <= 0xFFEF
+	kana = func(r rune) bool {
+		return r >= 0x3000 && r <= 0x30FF || r >= 0xFF00 && r <= 0xFFEF
 	}
-	return han, kanaHangul
+	hangul = func(r rune) bool {
+		return set[r] && r >= 0xAC00 && r <= 0xD7A3 || r >= 0x3130 && r <= 0x318F
+	}
+	return han, kana, hangul
 }

@@ -1,10 +1,25 @@
 // Package fonts embeds the badge fonts and cuts them into subsets that
 // gofpdf loads quickly.
 //
-// DejaVu Sans (Bitstream Vera licence, see LICENSE-DejaVu.txt) covers Latin with diacritics, Greek and Cyrillic.
-// Droid Sans Fallback (Apache-2.0, see LICENSE-DroidSansFallback-Apache-2.0.txt
-// and NOTICE-DroidSansFallback.txt) covers CJK. Both are TrueType glyf fonts,
-// which gofpdf requires.
+// Each script prints in a font made for it, all TrueType glyf fonts (which
+// gofpdf requires) from Debian's font packages, with their licences beside
+// them:
+//
+//   - DejaVu Sans (fonts-dejavu-core; Bitstream Vera licence,
+//     LICENSE-DejaVu.txt): Latin, Greek, Cyrillic, Hebrew and the rest it
+//     covers, except Arabic and N'Ko.
+//   - Noto Sans Arabic (fonts-noto-core; OFL-1.1,
+//     LICENSE-NotoSansArabic-OFL-1.1.txt): the Arabic script, with the
+//     presentation forms that package badges/internal/arabic joins letters
+//     into mapped in its cmap.
+//   - NanumSquare Regular (fonts-nanum; OFL-1.1, LICENSE-Nanum-OFL-1.1.txt):
+//     Hangul, all 11,172 syllables.
+//   - Droid Sans Fallback (fonts-droid-fallback; Apache-2.0,
+//     LICENSE-DroidSansFallback-Apache-2.0.txt and
+//     NOTICE-DroidSansFallback.txt): Han and kana.
+//   - the few kana Droid lacks (small ka and ke, ヷ-ヺ, the Ainu small
+//     katakana), cut from BIZ UDPGothic (fonts-morisawa-bizud-gothic;
+//     OFL-1.1, LICENSE-BIZUDPGothic-OFL-1.1.txt) by cutkana.go.
 //
 // gofpdf parses a whole TrueType file for every document, which costs
 // milliseconds for DejaVu and tens of milliseconds for the 4 MB CJK font.
@@ -19,11 +34,12 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"unicode"
 
 	"github.com/jung-kurt/gofpdf"
 )
 
-//go:embed DejaVuSans.ttf DroidSansFallbackFull.ttf
+//go:embed DejaVuSans.ttf NotoSansArabic-Regular.ttf NanumSquareR.ttf DroidSansFallbackFull.ttf KanaSupplement-BIZUDPGothic.ttf
 var files embed.FS
 
 const pieceSize = 2048
@@ -77,32 +93,66 @@ func (s *Stack) Lookup(r rune) (*Piece, bool) {
 }
 
 var (
-	loadOnce     sync.Once
-	sans         *Stack
-	errLoad      error
-	commonRanges = [][2]rune{{0x20, 0x52F}, {0x1E00, 0x1FFF}, {0x2000, 0x20CF}, {0x2100, 0x215F}}
+	loadOnce sync.Once
+	sans     *Stack
+	errLoad  error
+	// dejaVuCommon are the DejaVu characters most names print (Latin,
+	// Greek, Cyrillic, Hebrew, punctuation), kept in one piece.
+	dejaVuCommon = [][2]rune{{0x20, 0x52F}, {0x0590, 0x05FF}, {0x1E00, 0x1FFF}, {0x2000, 0x20CF}, {0x2100, 0x215F}}
+	// arabicBlocks hold the Arabic script with its marks, digits and
+	// punctuation (which Unicode puts in the Common and Inherited scripts):
+	// a word's letters and marks must come from one font to fit together.
+	arabicBlocks = [][2]rune{{0x0600, 0x06FF}, {0x0750, 0x077F}, {0x0870, 0x08FF}, {0xFB50, 0xFDFF}, {0xFE70, 0xFEFF}}
 )
 
-// Sans returns the badge font stack: DejaVu Sans, then Droid Sans
-// Fallback for CJK. The first call reads the fonts' character maps.
+// Sans returns the badge font stack (see the package documentation for
+// which font prints what). The first call reads the fonts' character maps.
 func Sans() (*Stack, error) {
 	loadOnce.Do(load)
 	return sans, errLoad
 }
 
+// face is one embedded font and the characters the stack takes from it.
+type face struct {
+	prefix, file string
+	// serves, when set, limits the font to these characters, so that a
+	// script prints in the font made for it and not in an earlier one
+	// that also has it.
+	serves func(rune) bool
+	// common groups characters that usually print together: each group
+	// is one piece, so that a name loads one subset, not one per character
+	// (each font a document loads costs gofpdf about 2 ms, and cutting a
+	// subset costs time in proportion to the piece).
+	common []func(rune) bool
+}
+
 func load() {
-	han, kanaHangul := commonCJK()
-	cjk, err := split("cjk", "DroidSansFallbackFull.ttf", han, kanaHangul)
-	if err != nil {
-		errLoad = err
-		return
+	han, kana, hangul := commonCJK()
+	arabic := func(r rune) bool { return inRanges(r, arabicBlocks) }
+	faces := []face{
+		// N'Ko letters join like Arabic ones but have no presentation
+		// forms to join them with: printed from DejaVu, unjoined, a name
+		// would be garbled, so the stack leaves N'Ko out.
+		{prefix: "dvr", file: "DejaVuSans.ttf",
+			serves: func(r rune) bool { return !arabic(r) && !unicode.Is(unicode.Nko, r) },
+			common: []func(rune) bool{func(r rune) bool { return inRanges(r, dejaVuCommon) }}},
+		{prefix: "ara", file: "NotoSansArabic-Regular.ttf", serves: arabic},
+		{prefix: "kor", file: "NanumSquareR.ttf",
+			serves: func(r rune) bool { return unicode.Is(unicode.Hangul, r) },
+			common: []func(rune) bool{hangul}},
+		{prefix: "cjk", file: "DroidSansFallbackFull.ttf", common: []func(rune) bool{han, kana}},
+		{prefix: "kana", file: "KanaSupplement-BIZUDPGothic.ttf"},
 	}
-	r, err := split("dvr", "DejaVuSans.ttf", func(r rune) bool { return inRanges(r, commonRanges) })
-	if err != nil {
-		errLoad = err
-		return
+	var pieces []*Piece
+	for _, f := range faces {
+		p, err := f.split()
+		if err != nil {
+			errLoad = err
+			return
+		}
+		pieces = append(pieces, p...)
 	}
-	sans = newStack(append(r, cjk...))
+	sans = newStack(pieces)
 }
 
 func newStack(pieces []*Piece) *Stack {
@@ -117,23 +167,26 @@ func newStack(pieces []*Piece) *Stack {
 	return s
 }
 
-// split divides a font's characters into pieces: first one piece for each
-// group of common characters, then the rest in runs of pieceSize.
-func split(prefix, file string, common ...func(rune) bool) ([]*Piece, error) {
-	src, err := files.ReadFile(file)
+// split divides the font's characters into pieces: first one piece for
+// each group of common characters, then the rest in runs of pieceSize.
+func (f face) split() ([]*Piece, error) {
+	src, err := files.ReadFile(f.file)
 	if err != nil {
-		return nil, fmt.Errorf("read embedded font %s: %w", file, err)
+		return nil, fmt.Errorf("read embedded font %s: %w", f.file, err)
 	}
 	all, err := coverage(src)
 	if err != nil {
-		return nil, fmt.Errorf("read character map of %s: %w", file, err)
+		return nil, fmt.Errorf("read character map of %s: %w", f.file, err)
 	}
 	slices.Sort(all)
-	groups := make([][]rune, len(common))
+	groups := make([][]rune, len(f.common))
 	var rest []rune
 next:
 	for _, r := range all {
-		for i, in := range common {
+		if f.serves != nil && !f.serves(r) {
+			continue
+		}
+		for i, in := range f.common {
 			if in(r) {
 				groups[i] = append(groups[i], r)
 				continue next
@@ -146,9 +199,11 @@ next:
 		groups = append(groups, rest[:n])
 		rest = rest[n:]
 	}
-	pieces := make([]*Piece, len(groups))
-	for i, g := range groups {
-		pieces[i] = &Piece{Name: fmt.Sprintf("%s%d", prefix, i), src: src, runes: g}
+	pieces := make([]*Piece, 0, len(groups))
+	for _, g := range groups {
+		if len(g) > 0 {
+			pieces = append(pieces, &Piece{Name: fmt.Sprintf("%s%d", f.prefix, len(pieces)), src: src, runes: g})
+		}
 	}
 	return pieces, nil
 }

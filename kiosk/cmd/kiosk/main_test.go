@@ -243,7 +243,8 @@ func TestLoadStatusAndExportLog(t *testing.T) {
 	}
 	out.Reset()
 	must(t, run(ctx, []string{"status", "--db", db}, noEnv, &out, &errs))
-	if !strings.Contains(out.String(), "kiosk:           k1") || !strings.Contains(out.String(), "attendees:       1") {
+	if !strings.Contains(out.String(), "kiosk:           (name not received from the hub yet), id k1") || !strings.Contains(out.String(), "attendees:       1") ||
+		!strings.Contains(out.String(), "badges:          0 printed") {
 		t.Fatalf("status:\n%s", out.String())
 	}
 	logFile := filepath.Join(dir, "log.jsonl")

@@ -52,13 +52,19 @@ func status(ctx context.Context, args []string, e env) error {
 	if !st.Paired {
 		fmt.Fprintln(w, "kiosk:           not paired (run kiosk pair)")
 	} else {
-		fmt.Fprintf(w, "kiosk:           %s\n", st.KioskID)
+		name := st.Name
+		if name == "" {
+			name = "(name not received from the hub yet)"
+		}
+		fmt.Fprintf(w, "kiosk:           %s, id %s\n", name, st.KioskID)
 	}
 	fmt.Fprintf(w, "can record:      %v %s\n", st.CanRecord, st.LastError)
 	fmt.Fprintf(w, "own events:      %d recorded, %d acknowledged by the hub, %d waiting to upload\n", st.LastOwnSeq, st.AckedSeq, st.PendingUpload)
 	fmt.Fprintf(w, "hub position:    %d\n", st.HubSeen)
 	fmt.Fprintf(w, "attendees:       %d, %d checked in, %d duplicate check-ins, %d denied scans\n",
 		st.Stats.Attendees, st.Stats.CheckedIn, st.Stats.Duplicates, st.Stats.DeniedScans)
+	fmt.Fprintf(w, "badges:          %d printed (accepted by a printer), %d opened as PDF in the browser\n",
+		st.Stats.BadgesPrinted, st.Stats.BadgePDFs)
 	confs := make([]string, 0, len(st.Allocation))
 	for c := range st.Allocation {
 		confs = append(confs, c.String())
