@@ -44,7 +44,7 @@ func fromMS(v sql.NullInt64) time.Time {
 
 // Get returns one of the organizer's kiosks.
 func (r *Registry) Get(ctx context.Context, organizerID uuid.UUID, kioskID string) (Kiosk, error) {
-	k, err := scanKiosk(r.db.QueryRowContext(ctx, `SELECT `+kioskColumns+` FROM kiosks WHERE id = ? AND organizer_id = ?`,
+	k, err := scanKiosk(r.db.QueryRowContext(ctx, `SELECT `+kioskColumns+` FROM kiosks WHERE id = $1 AND organizer_id = $2`,
 		kioskID, organizerID[:]))
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, fmt.Errorf("kiosk %s: %w", kioskID, ErrNotFound)
@@ -58,7 +58,7 @@ func (r *Registry) Get(ctx context.Context, organizerID uuid.UUID, kioskID strin
 // List returns the organizer's kiosks of one conference, oldest first,
 // with what the sync server last heard from each.
 func (r *Registry) List(ctx context.Context, organizerID, conferenceID uuid.UUID) ([]Kiosk, error) {
-	out, err := r.kiosksWhere(ctx, `organizer_id = ? AND conference_id = ?`, organizerID[:], conferenceID[:])
+	out, err := r.kiosksWhere(ctx, `organizer_id = $1 AND conference_id = $2`, organizerID[:], conferenceID[:])
 	if err != nil {
 		return nil, fmt.Errorf("list kiosks of conference %s: %w", conferenceID, err)
 	}
@@ -104,7 +104,7 @@ func (r *Registry) fillAllocations(ctx context.Context, k *Kiosk) error {
 // kiosks can verify the badges it signs.
 func (r *Registry) Certificate(ctx context.Context, kioskID string) (token.Certificate, error) {
 	var text sql.NullString
-	err := r.db.QueryRowContext(ctx, `SELECT certificate FROM kiosks WHERE id = ?`, kioskID).Scan(&text)
+	err := r.db.QueryRowContext(ctx, `SELECT certificate FROM kiosks WHERE id = $1`, kioskID).Scan(&text)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !text.Valid) {
 		return token.Certificate{}, fmt.Errorf("certificate of kiosk %s: %w", kioskID, ErrNotFound)
 	}
@@ -129,7 +129,7 @@ func (r *Registry) SigningKey(ctx context.Context) (ed25519.PrivateKey, error) {
 	}
 	load := func() (ed25519.PrivateKey, error) {
 		var b []byte
-		err := r.db.QueryRowContext(ctx, `SELECT private_key FROM hub_signing_keys ORDER BY created_at DESC, key_id LIMIT 1`).Scan(&b)
+		err := r.db.QueryRowContext(ctx, `SELECT private_key FROM hub_signing_keys ORDER BY generation DESC LIMIT 1`).Scan(&b)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, nil
 		}
@@ -148,10 +148,10 @@ func (r *Registry) SigningKey(ctx context.Context) (ed25519.PrivateKey, error) {
 			return nil, fmt.Errorf("generate hub signing key: %w", err)
 		}
 		id := token.KeyIDOf(priv.Public().(ed25519.PublicKey)).String()
-		// Another process may race us to the first key; whichever row
-		// lands first wins and both read it back.
-		if _, err := r.db.ExecContext(ctx, `INSERT INTO hub_signing_keys (key_id, private_key, created_at)
-			SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM hub_signing_keys)`, id, []byte(priv), r.now().UnixMilli()); err != nil {
+		// Another process (a replica) may race us to the first key;
+		// whichever row lands first wins and both read it back.
+		if _, err := r.db.ExecContext(ctx, `INSERT INTO hub_signing_keys (key_id, private_key, created_at, generation)
+			VALUES ($1, $2, $3, 1) ON CONFLICT (generation) DO NOTHING`, id, []byte(priv), r.now().UnixMilli()); err != nil {
 			return nil, fmt.Errorf("store hub signing key: %w", err)
 		}
 		if key, err = load(); err != nil || key == nil {

@@ -16,7 +16,7 @@ func (r *Registry) CancelPairing(ctx context.Context, organizerID uuid.UUID, kio
 		return fmt.Errorf("cancel pairing: %w", err)
 	}
 	if _, err := r.db.ExecContext(ctx, `UPDATE kiosks SET pairing_code_hash = NULL, pairing_expires_at = NULL
-		WHERE id = ? AND organizer_id = ? AND pairing_code_hash IS NOT NULL`, kioskID, organizerID[:]); err != nil {
+		WHERE id = $1 AND organizer_id = $2 AND pairing_code_hash IS NOT NULL`, kioskID, organizerID[:]); err != nil {
 		return fmt.Errorf("cancel pairing of kiosk %s: %w", kioskID, err)
 	}
 	return nil

@@ -77,7 +77,7 @@ func (r *Registry) CreateKiosk(ctx context.Context, organizerID, conferenceID uu
 		CreatedAt: now, PairingExpiresAt: now.Add(r.cfg.PairingTTL)}
 	codeHash := hashCode(code)
 	_, err := r.db.ExecContext(ctx, `INSERT INTO kiosks (id, organizer_id, conference_id, name, created_at,
-		pairing_code_hash, pairing_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		pairing_code_hash, pairing_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		k.ID, organizerID[:], conferenceID[:], name, now.UnixMilli(), codeHash[:], k.PairingExpiresAt.UnixMilli())
 	if err != nil {
 		return Created{}, fmt.Errorf("create kiosk %q: %w", name, err)
@@ -117,7 +117,7 @@ func (r *Registry) Pair(ctx context.Context, code string, kioskKey ed25519.Publi
 		revoked sql.NullInt64
 	)
 	err = tx.QueryRowContext(ctx, `SELECT id, organizer_id, conference_id, name, pairing_expires_at, revoked_at
-		FROM kiosks WHERE pairing_code_hash = ?`, codeHash[:]).Scan(&id.KioskID, &org, &conf, &id.Name, &expires, &revoked)
+		FROM kiosks WHERE pairing_code_hash = $1`, codeHash[:]).Scan(&id.KioskID, &org, &conf, &id.Name, &expires, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Pairing{}, fmt.Errorf("pair: %w", ErrPairingRefused)
 	}
@@ -137,8 +137,8 @@ func (r *Registry) Pair(ctx context.Context, code string, kioskKey ed25519.Publi
 	credential := newCredential()
 	credHash := sha256.Sum256([]byte(credential))
 	res, err := tx.ExecContext(ctx, `UPDATE kiosks SET pairing_code_hash = NULL, pairing_expires_at = NULL,
-		paired_at = ?, credential_hash = ?, public_key = ?, certificate = ?
-		WHERE id = ? AND pairing_code_hash = ?`,
+		paired_at = $1, credential_hash = $2, public_key = $3, certificate = $4
+		WHERE id = $5 AND pairing_code_hash = $6`,
 		now.UnixMilli(), credHash[:], []byte(kioskKey), string(certText), id.KioskID, codeHash[:])
 	if err != nil {
 		return Pairing{}, fmt.Errorf("pair kiosk %s: %w", id.KioskID, err)
@@ -165,7 +165,7 @@ func (r *Registry) Authenticate(ctx context.Context, credential string) (Identit
 		revoked   sql.NullInt64
 	)
 	err := r.db.QueryRowContext(ctx, `SELECT id, organizer_id, conference_id, name, revoked_at FROM kiosks
-		WHERE credential_hash = ?`, h[:]).Scan(&id.KioskID, &org, &conf, &id.Name, &revoked)
+		WHERE credential_hash = $1`, h[:]).Scan(&id.KioskID, &org, &conf, &id.Name, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Identity{}, ErrUnauthorized
 	}
@@ -196,7 +196,7 @@ func (r *Registry) Revoke(ctx context.Context, organizerID uuid.UUID, kioskID st
 		name    string
 		revoked sql.NullInt64
 	)
-	err = tx.QueryRowContext(ctx, `SELECT conference_id, name, revoked_at FROM kiosks WHERE id = ? AND organizer_id = ?`,
+	err = tx.QueryRowContext(ctx, `SELECT conference_id, name, revoked_at FROM kiosks WHERE id = $1 AND organizer_id = $2`,
 		kioskID, organizerID[:]).Scan(&conf, &name, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("revoke kiosk %s: %w", kioskID, ErrNotFound)
@@ -207,11 +207,18 @@ func (r *Registry) Revoke(ctx context.Context, organizerID uuid.UUID, kioskID st
 	published := false
 	if !revoked.Valid {
 		now := r.now().Truncate(time.Millisecond)
-		if _, err := tx.ExecContext(ctx, `UPDATE kiosks SET revoked_at = ?, pairing_code_hash = NULL, pairing_expires_at = NULL
-			WHERE id = ?`, now.UnixMilli(), kioskID); err != nil {
+		// Conditional, so that of two replicas revoking at once only one
+		// records (and publishes) the revocation.
+		res, err := tx.ExecContext(ctx, `UPDATE kiosks SET revoked_at = $1, pairing_code_hash = NULL, pairing_expires_at = NULL
+			WHERE id = $2 AND revoked_at IS NULL`, now.UnixMilli(), kioskID)
+		if err != nil {
 			return fmt.Errorf("revoke kiosk %s: %w", kioskID, err)
 		}
-		if r.cfg.Outbox != nil {
+		won, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("revoke kiosk %s: %w", kioskID, err)
+		}
+		if won == 1 && r.cfg.Outbox != nil {
 			data, err := json.Marshal(onsite.KioskRevoked{ConferenceID: uuid.UUID(conf), KioskID: kioskID, Name: name, At: now})
 			if err != nil {
 				return fmt.Errorf("revoke kiosk %s: %w", kioskID, err)
@@ -243,8 +250,7 @@ func (r *Registry) Revoke(ctx context.Context, organizerID uuid.UUID, kioskID st
 
 // OnRevoke calls fn (which must not block) with the id of every kiosk
 // revoked through this registry. The sync server subscribes to close
-// connections; other hub replicas notice on their periodic
-// re-authentication.
+// connections, and tells the other hub replicas (hubserver's notices).
 func (r *Registry) OnRevoke(fn func(kioskID string)) (cancel func()) {
 	r.listenMu.Lock()
 	defer r.listenMu.Unlock()
@@ -268,8 +274,8 @@ func (r *Registry) RecordPresence(ctx context.Context, seen []Presence) error {
 		return fmt.Errorf("record kiosk presence: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after commit
-	stmt, err := tx.PrepareContext(ctx, `UPDATE kiosks SET last_seen_at = MAX(COALESCE(last_seen_at, 0), ?),
-		down_checkpoint = ?, up_acked = ?, pending_uploads = ?, software = ? WHERE id = ?`)
+	stmt, err := tx.PrepareContext(ctx, `UPDATE kiosks SET last_seen_at = CASE WHEN COALESCE(last_seen_at, 0) > $1 THEN last_seen_at ELSE $1 END,
+		down_checkpoint = $2, up_acked = $3, pending_uploads = $4, software = $5 WHERE id = $6`)
 	if err != nil {
 		return fmt.Errorf("record kiosk presence: %w", err)
 	}

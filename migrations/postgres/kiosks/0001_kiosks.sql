@@ -20,8 +20,11 @@ CREATE TABLE kiosks (
 );
 CREATE INDEX kiosks_by_conference ON kiosks (organizer_id, conference_id, created_at);
 
+-- One key per generation: replicas racing to make the first key agree on
+-- whichever insert lands first (sqlite/kiosks 0002).
 CREATE TABLE hub_signing_keys (
     key_id      TEXT    PRIMARY KEY,
     private_key BYTEA   NOT NULL CHECK (octet_length(private_key) = 64),
-    created_at  BIGINT  NOT NULL
+    created_at  BIGINT  NOT NULL,
+    generation  INTEGER NOT NULL DEFAULT 1 UNIQUE
 );
