@@ -34,6 +34,17 @@ func Open(t testing.TB) *hubapp.Hub {
 // so delayed messages follow a test Clock promptly.
 func OpenConfig(t testing.TB, cfg hubapp.Config) *hubapp.Hub {
 	t.Helper()
+	h, start := OpenIdle(t, cfg)
+	start()
+	return h
+}
+
+// OpenIdle is OpenConfig with the workers (bus, process manager, policies,
+// read models) not started until start is called: what the services do
+// synchronously happens, what follows through the logs waits. A test uses
+// it to line up a race deterministically. start runs at most once.
+func OpenIdle(t testing.TB, cfg hubapp.Config) (h *hubapp.Hub, start func()) {
+	t.Helper()
 	if cfg.DB == "" {
 		cfg.DB = filepath.Join(t.TempDir(), "hub.db")
 	}
@@ -48,18 +59,29 @@ func OpenConfig(t testing.TB, cfg hubapp.Config) *hubapp.Hub {
 		t.Fatalf("open hub: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.Run(ctx) }()
+	var (
+		once sync.Once
+		done chan error // nil until started
+	)
+	start = func() {
+		once.Do(func() {
+			done = make(chan error, 1)
+			go func() { done <- h.Run(ctx) }()
+		})
+	}
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("hub workers: %v", err)
+		once.Do(func() {}) // too late to start from here on
+		if done != nil {
+			if err := <-done; err != nil {
+				t.Errorf("hub workers: %v", err)
+			}
 		}
 		if err := h.Close(); err != nil {
 			t.Errorf("close hub: %v", err)
 		}
 	})
-	return h
+	return h, start
 }
 
 // Seat types of the fixture conference.
