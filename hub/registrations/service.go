@@ -29,9 +29,11 @@ type PlacedOrder struct {
 }
 
 // PlaceOrder places an order for seats of a conference, priced with the
-// conference's published offer and the promo code (empty for none). A
-// limited promo code is redeemed first, so two orders can never both take
-// its last use.
+// conference's published offer and the promo code (empty for none). An
+// order asking for more seats of a seat type than are left is refused up
+// front with a *registrations.SeatsUnavailableError, and records nothing.
+// A limited promo code is redeemed first, so two orders can never both
+// take its last use.
 func (r *Registrations) PlaceOrder(ctx context.Context, conferenceID uuid.UUID, seats registrations.Seats, promo string, now time.Time) (PlacedOrder, error) {
 	placed := PlacedOrder{OrderID: ids.New(), AccessCode: ids.NewAccessCode()}
 	if err := r.placeOrder(ctx, conferenceID, placed, seats, promo, now); err != nil {
@@ -44,6 +46,9 @@ func (r *Registrations) PlaceOrder(ctx context.Context, conferenceID uuid.UUID, 
 func (r *Registrations) placeOrder(ctx context.Context, conferenceID uuid.UUID, placed PlacedOrder, seats registrations.Seats, promo string, now time.Time) error {
 	offer, err := r.app.catalog.Offer(ctx, conferenceID)
 	if err != nil {
+		return wrap(err, "place order for conference %s", conferenceID)
+	}
+	if err := r.app.checkSeatsLeft(ctx, conferenceID, placed.OrderID, seats, offer); err != nil {
 		return wrap(err, "place order for conference %s", conferenceID)
 	}
 	in := registrations.PricingInput{Prices: offer.Prices}
@@ -72,6 +77,30 @@ func (r *Registrations) placeOrder(ctx context.Context, conferenceID uuid.UUID, 
 			}, now)
 		})
 	return wrap(err, "place order")
+}
+
+// checkSeatsLeft refuses an order asking for more seats than are left now,
+// before anything is recorded. Seats another order takes between this
+// check and the reservation still make a partial reservation, which the
+// order shows: that race is the only way to one. Seat types the offer does
+// not price are left to the order, which refuses them by name.
+func (a *App) checkSeatsLeft(ctx context.Context, conferenceID, orderID uuid.UUID, seats registrations.Seats, offer Offer) error {
+	priced := make(registrations.Seats, 0, len(seats))
+	for _, q := range seats {
+		for _, p := range offer.Prices {
+			if p.SeatType == q.SeatType {
+				priced = append(priced, q)
+				break
+			}
+		}
+	}
+	av, err := a.availability.Load(ctx, registrations.AvailabilityStreamID(conferenceID))
+	if errors.Is(err, eventsourcing.ErrNotFound) {
+		av = registrations.NewSeatsAvailability()
+	} else if err != nil {
+		return wrap(err, "count seats left")
+	}
+	return av.CheckLeft(orderID, priced)
 }
 
 // SetRegistrant records the name and email of whoever placed the order.
