@@ -77,7 +77,7 @@ func TestOrderIsPlacedReservedPaidConfirmedAssignedAndFoundByCode(t *testing.T) 
 func TestOrderForMoreSeatsThanLeftIsRefusedWithWhatIsLeftAndChangesNothing(t *testing.T) {
 	e := newEnv(t, api.Options{})
 	first := e.place(e.f.Workshop.String(), hubtest.WorkshopQuota-3)
-	e.waitWhile(first, "pending")
+	hubtest.WaitForAwaitingPayment(t, e.h, uuid.MustParse(first.OrderID))
 
 	before := e.head()
 	res := e.must(http.StatusConflict, req{method: "POST", path: "/conferences/" + e.f.Slug + "/orders",

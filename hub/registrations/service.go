@@ -79,30 +79,6 @@ func (r *Registrations) placeOrder(ctx context.Context, conferenceID uuid.UUID, 
 	return wrap(err, "place order")
 }
 
-// checkSeatsLeft refuses an order asking for more seats than are left now,
-// before anything is recorded. Seats another order takes between this
-// check and the reservation still make a partial reservation, which the
-// order shows: that race is the only way to one. Seat types the offer does
-// not price are left to the order, which refuses them by name.
-func (a *App) checkSeatsLeft(ctx context.Context, conferenceID, orderID uuid.UUID, seats registrations.Seats, offer Offer) error {
-	priced := make(registrations.Seats, 0, len(seats))
-	for _, q := range seats {
-		for _, p := range offer.Prices {
-			if p.SeatType == q.SeatType {
-				priced = append(priced, q)
-				break
-			}
-		}
-	}
-	av, err := a.availability.Load(ctx, registrations.AvailabilityStreamID(conferenceID))
-	if errors.Is(err, eventsourcing.ErrNotFound) {
-		av = registrations.NewSeatsAvailability()
-	} else if err != nil {
-		return wrap(err, "count seats left")
-	}
-	return av.CheckLeft(orderID, priced)
-}
-
 // SetRegistrant records the name and email of whoever placed the order.
 func (r *Registrations) SetRegistrant(ctx context.Context, orderID uuid.UUID, name, email string) error {
 	err := r.app.orders.Update(ctx, registrations.OrderStreamID(orderID), eventsourcing.Metadata{CorrelationID: orderID},

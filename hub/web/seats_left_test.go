@@ -26,7 +26,8 @@ func seatRow(t *testing.T, body string, seatType uuid.UUID) string {
 	return row
 }
 
-// reserveWorkshop reserves n workshop seats for an unpaid order.
+// reserveWorkshop reserves n workshop seats for an unpaid order, and waits
+// until the log is still.
 func reserveWorkshop(t *testing.T, th *testHub, fx hubtest.Fixture, n int) uuid.UUID {
 	t.Helper()
 	placed, err := th.hub.Registrations.PlaceOrder(context.Background(), fx.ConferenceID,
@@ -34,7 +35,7 @@ func reserveWorkshop(t *testing.T, th *testHub, fx hubtest.Fixture, n int) uuid.
 	if err != nil {
 		t.Fatal(err)
 	}
-	hubtest.WaitForOrder(t, th.hub, placed.OrderID, registrations.OrderStatusReserved)
+	hubtest.WaitForAwaitingPayment(t, th.hub, placed.OrderID)
 	return placed.OrderID
 }
 

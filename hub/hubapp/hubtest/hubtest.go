@@ -181,6 +181,25 @@ func WaitForOrder(t testing.TB, h *hubapp.Hub, orderID uuid.UUID, status registr
 	})
 }
 
+// WaitForAwaitingPayment waits (up to 10 s) until a paid order is reserved
+// and its payment asked for: the end of what placing it sets off, so the
+// log stays still until it is paid or runs out. Tests that compare the log
+// head around a refused request wait for this first.
+func WaitForAwaitingPayment(t testing.TB, h *hubapp.Hub, orderID uuid.UUID) {
+	t.Helper()
+	WaitForOrder(t, h, orderID, registrations.OrderStatusReserved)
+	Eventually(t, 10*time.Second, "payment asked for", func() error {
+		pays, err := h.Payments.ForOrder(context.Background(), orderID)
+		if err != nil {
+			return err
+		}
+		if len(pays) == 0 {
+			return fmt.Errorf("no payment for order %s yet", orderID)
+		}
+		return nil
+	})
+}
+
 // WaitForSeats waits (up to 10 s) until the conference's seat type has
 // sold seats sold and reserved seats reserved. A confirmed order does not
 // mean its seats are committed yet: the process sends ConfirmOrder and
