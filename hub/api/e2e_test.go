@@ -78,6 +78,7 @@ func TestOrderForMoreSeatsThanLeftIsRefusedWithWhatIsLeftAndChangesNothing(t *te
 	e := newEnv(t, api.Options{})
 	first := e.place(e.f.Workshop.String(), hubtest.WorkshopQuota-3)
 	hubtest.WaitForAwaitingPayment(t, e.h, uuid.MustParse(first.OrderID))
+	hubtest.WaitForMessagesDelivered(t, e.h)
 
 	before := e.head()
 	res := e.must(http.StatusConflict, req{method: "POST", path: "/conferences/" + e.f.Slug + "/orders",

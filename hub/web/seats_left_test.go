@@ -36,6 +36,7 @@ func reserveWorkshop(t *testing.T, th *testHub, fx hubtest.Fixture, n int) uuid.
 		t.Fatal(err)
 	}
 	hubtest.WaitForAwaitingPayment(t, th.hub, placed.OrderID)
+	hubtest.WaitForMessagesDelivered(t, th.hub)
 	return placed.OrderID
 }
 

@@ -200,6 +200,25 @@ func WaitForAwaitingPayment(t testing.TB, h *hubapp.Hub, orderID uuid.UUID) {
 	})
 }
 
+// WaitForMessagesDelivered waits (up to 10 s) until no message that is due
+// waits for delivery: Conference Management's integration events (which
+// the kiosk feed copies into the log) and every command sent so far have
+// been handled. Delayed messages not yet due (reservation timeouts) do
+// not count.
+func WaitForMessagesDelivered(t testing.TB, h *hubapp.Hub) {
+	t.Helper()
+	Eventually(t, 10*time.Second, "due messages delivered", func() error {
+		pending, err := h.Store.PendingMessages(context.Background(), h.Now(), 10)
+		if err != nil {
+			return err
+		}
+		if len(pending) > 0 {
+			return fmt.Errorf("%d messages due, the first %s", len(pending), pending[0].Type)
+		}
+		return nil
+	})
+}
+
 // WaitForSeats waits (up to 10 s) until the conference's seat type has
 // sold seats sold and reserved seats reserved. A confirmed order does not
 // mean its seats are committed yet: the process sends ConfirmOrder and
