@@ -66,6 +66,7 @@ func OpenIdle(t testing.TB, cfg hubapp.Config) (h *hubapp.Hub, start func()) {
 	start = func() {
 		once.Do(func() {
 			done = make(chan error, 1)
+			running.Store(h, true)
 			go func() { done <- h.Run(ctx) }()
 		})
 	}
@@ -77,12 +78,16 @@ func OpenIdle(t testing.TB, cfg hubapp.Config) (h *hubapp.Hub, start func()) {
 				t.Errorf("hub workers: %v", err)
 			}
 		}
+		running.Delete(h)
 		if err := h.Close(); err != nil {
 			t.Errorf("close hub: %v", err)
 		}
 	})
 	return h, start
 }
+
+// running holds the hubs whose workers this package started.
+var running sync.Map
 
 // Seat types of the fixture conference.
 const (
@@ -110,8 +115,10 @@ var fixtures atomic.Int64
 
 // PublishedConference creates an organizer with an API token and a
 // published conference with three seat types through h's services, and
-// waits until registrations knows their quotas. Each call makes a new
-// organizer and conference.
+// checks registrations knows their quotas (publishing brings them). On a
+// hub whose workers this package runs, it also waits until Conference
+// Management's messages are delivered, so the conference is all taken in.
+// Each call makes a new organizer and conference.
 func PublishedConference(t testing.TB, h *hubapp.Hub) Fixture {
 	t.Helper()
 	ctx := context.Background()
@@ -145,6 +152,9 @@ func PublishedConference(t testing.TB, h *hubapp.Hub) Fixture {
 	_, err = h.Conferences.Publish(ctx, org.ID, c.ID)
 	must(t, "publish", err)
 	WaitForQuotas(t, h, c.ID, map[uuid.UUID]int{f.Paid: PaidQuota, f.Free: FreeQuota, f.Workshop: WorkshopQuota})
+	if _, ok := running.Load(h); ok {
+		WaitForMessagesDelivered(t, h)
+	}
 	return f
 }
 
