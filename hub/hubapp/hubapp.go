@@ -109,6 +109,8 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 func (h *Hub) wire() error {
 	h.Conferences = confsqlite.New(h.Store)
 	h.Conferences.Now = h.now
+	h.Conferences.Logger = h.Log
+	h.Conferences.Inventory = h
 	h.Payments = payments.New(h.Store, h.now)
 	app, err := registrationsapp.New(registrationsapp.Config{
 		Store:               h.Store,
