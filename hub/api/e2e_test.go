@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -73,15 +74,70 @@ func TestOrderIsPlacedReservedPaidConfirmedAssignedAndFoundByCode(t *testing.T) 
 	}
 }
 
-func TestOrderForMoreSeatsThanLeftShowsWhatWasReallyReserved(t *testing.T) {
+func TestOrderForMoreSeatsThanLeftIsRefusedWithWhatIsLeftAndChangesNothing(t *testing.T) {
 	e := newEnv(t, api.Options{})
 	first := e.place(e.f.Workshop.String(), hubtest.WorkshopQuota-3)
-	e.waitWhile(first, "pending")
+	hubtest.WaitForAwaitingPayment(t, e.h, uuid.MustParse(first.OrderID))
+	hubtest.WaitForMessagesDelivered(t, e.h)
 
-	p := e.place(e.f.Workshop.String(), 5)
-	o := e.waitWhile(p, "pending")
+	before := e.head()
+	res := e.must(http.StatusConflict, req{method: "POST", path: "/conferences/" + e.f.Slug + "/orders",
+		body: map[string]any{"seats": []seatLine{{e.f.Paid.String(), 1}, {e.f.Workshop.String(), 5}}}})
+	var body struct {
+		Error struct {
+			Code      string `json:"code"`
+			Message   string `json:"message"`
+			SeatsLeft []struct {
+				SeatType              string `json:"seat_type"`
+				Requested, Left, Held int
+			} `json:"seats_left"`
+		} `json:"error"`
+	}
+	res.decode(t, &body)
+	got := body.Error
+	if got.Code != api.CodeSeatsUnavailable || !strings.Contains(got.Message, "only 3 left") || len(got.SeatsLeft) != 1 ||
+		got.SeatsLeft[0].SeatType != e.f.Workshop.String() || got.SeatsLeft[0].Requested != 5 || got.SeatsLeft[0].Left != 3 ||
+		got.SeatsLeft[0].Held != hubtest.WorkshopQuota-3 {
+		t.Fatalf("got %s, want seats_unavailable with 3 workshop seats left, 7 held", res.body)
+	}
+	if after := e.head(); after != before {
+		t.Fatalf("log head moved from %d to %d", before, after)
+	}
+
+	// The public read says the same: 3 left, 7 held for an unpaid order.
+	hubtest.Eventually(t, 10*time.Second, "public seats left", func() error {
+		var c struct {
+			SeatTypes []struct {
+				ID              string
+				Remaining, Held int
+			} `json:"seat_types"`
+		}
+		e.must(http.StatusOK, req{method: "GET", path: "/conferences/" + e.f.Slug}).decode(t, &c)
+		for _, st := range c.SeatTypes {
+			if st.ID == e.f.Workshop.String() && (st.Remaining != 3 || st.Held != hubtest.WorkshopQuota-3) {
+				return fmt.Errorf("workshop: %d remaining, %d held", st.Remaining, st.Held)
+			}
+		}
+		return nil
+	})
+}
+
+// The one way to a partial order: seats another order takes between the
+// answer and the reservation. Both orders are placed while the hub's
+// workers are held back, each asking for no more than is left.
+func TestSeatsTakenBetweenPlacingAndReservingMakeAPartialOrder(t *testing.T) {
+	h, start := hubtest.OpenIdle(t, hubapp.Config{})
+	e := serveAPI(t, h, api.Options{})
+	first := e.place(e.f.Workshop.String(), 7)
+	second := e.place(e.f.Workshop.String(), 5)
+	start()
+
+	if o := e.waitWhile(first, "pending"); o.Status != "reserved" || o.Partial {
+		t.Fatalf("first order = %+v, want all 7 reserved", o)
+	}
+	o := e.waitWhile(second, "pending")
 	if o.Status != "reserved" || !o.Partial || len(o.Reserved) != 1 || o.Reserved[0].Quantity != 3 {
-		t.Fatalf("order = %+v, want reserved partially: 3 of 5", o)
+		t.Fatalf("second order = %+v, want reserved partially: 3 of 5", o)
 	}
 	if o.Total.Amount != 3*hubtest.WorkshopPrice {
 		t.Fatalf("total = %d, want the 3 reserved seats: %d", o.Total.Amount, 3*hubtest.WorkshopPrice)
@@ -154,6 +210,10 @@ func TestTwoHundredClientsRacingForTheLastTenSeatsReserveExactlyTen(t *testing.T
 			<-start
 			body := map[string]any{"seats": []seatLine{{e.f.Workshop.String(), 1}}}
 			res := e.do(req{method: "POST", path: "/conferences/" + e.f.Slug + "/orders", body: body})
+			if res.status == http.StatusConflict && res.errorCode() == api.CodeSeatsUnavailable {
+				results[i].Status = "refused" // none left when it arrived
+				return
+			}
 			var p placed
 			if res.status != http.StatusCreated || json.Unmarshal(res.body, &p) != nil {
 				t.Errorf("place: %d %s", res.status, res.body)
@@ -170,19 +230,19 @@ func TestTwoHundredClientsRacingForTheLastTenSeatsReserveExactlyTen(t *testing.T
 	if t.Failed() {
 		t.FailNow()
 	}
-	reserved, rejected := 0, 0
+	reserved, turnedAway := 0, 0
 	for _, o := range results {
 		switch o.Status {
 		case "reserved":
 			reserved++
-		case "rejected":
-			rejected++
+		case "rejected", "refused":
+			turnedAway++
 		default:
-			t.Errorf("order %s is %q, want reserved or rejected", o.OrderID, o.Status)
+			t.Errorf("order %s is %q, want reserved, rejected or refused", o.OrderID, o.Status)
 		}
 	}
-	if reserved != hubtest.WorkshopQuota || rejected != clients-hubtest.WorkshopQuota {
-		t.Fatalf("reserved %d, rejected %d; want exactly %d reserved", reserved, rejected, hubtest.WorkshopQuota)
+	if reserved != hubtest.WorkshopQuota || turnedAway != clients-hubtest.WorkshopQuota {
+		t.Fatalf("reserved %d, rejected or refused %d; want exactly %d reserved", reserved, turnedAway, hubtest.WorkshopQuota)
 	}
 	av, err := e.h.Registrations.Availability(t.Context(), e.f.ConferenceID)
 	if err != nil {

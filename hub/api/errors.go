@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"conference/hub/conferences"
@@ -46,6 +47,7 @@ const (
 	CodeInternal          = "internal"
 	CodeUnknownPosition   = "unknown_position"
 	CodeSeatTypeNotPriced = "seat_type_unknown"
+	CodeSeatsUnavailable  = "seats_unavailable"
 )
 
 // Error is the body of every API error:
@@ -57,6 +59,27 @@ type Error struct {
 	// Field names the offending input, in the request's JSON spelling
 	// ("seats[0].quantity"), when one input is to blame.
 	Field string `json:"field,omitempty"`
+	// SeatsLeft says, for seats_unavailable, what is left of each seat
+	// type the order asked too many of.
+	SeatsLeft []seatsLeftJSON `json:"seats_left,omitempty"`
+}
+
+// seatsLeftJSON is a seat type an order asked more of than is left.
+type seatsLeftJSON struct {
+	SeatType  uuid.UUID `json:"seat_type"`
+	Requested int       `json:"requested"`
+	Left      int       `json:"left"`
+	// Held are seats held for unpaid orders: they may come back.
+	Held int `json:"held"`
+}
+
+// seatsUnavailable refuses an order for more seats than are left.
+func seatsUnavailable(e *registrations.SeatsUnavailableError) *Error {
+	out := apiErr(http.StatusConflict, CodeSeatsUnavailable, "seats", "%s; nothing was reserved", e.Error())
+	for _, s := range e.Short {
+		out.SeatsLeft = append(out.SeatsLeft, seatsLeftJSON{SeatType: s.SeatType, Requested: s.Requested, Left: s.Left, Held: s.Held})
+	}
+	return out
 }
 
 func (e *Error) Error() string {
@@ -116,6 +139,10 @@ func toAPIError(err error) *Error {
 		return apiErr(http.StatusConflict, CodePaymentClosed, "", "the payment can no longer change that way")
 	case errors.Is(err, payments.ErrInvalid):
 		return invalid("", "invalid payment")
+	}
+	var short *registrations.SeatsUnavailableError
+	if errors.As(err, &short) {
+		return seatsUnavailable(short)
 	}
 	if e := fromDomainError(err); e != nil {
 		return e

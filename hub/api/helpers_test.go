@@ -34,16 +34,21 @@ func newEnv(t testing.TB, opts api.Options) *env {
 
 func newEnvConfig(t testing.TB, cfg hubapp.Config, opts api.Options) *env {
 	t.Helper()
-	h := hubtest.OpenConfig(t, cfg)
+	e := serveAPI(t, hubtest.OpenConfig(t, cfg), opts)
+	e.waitPublic(e.f)
+	return e
+}
+
+// serveAPI serves h's API over loopback HTTP, with a published conference.
+func serveAPI(t testing.TB, h *hubapp.Hub, opts api.Options) *env {
+	t.Helper()
 	handler, err := server.New(h, func(e *echo.Echo) error { return api.Register(e, h, opts) })
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, h: h, srv: srv, f: hubtest.PublishedConference(t, h)}
-	e.waitPublic(e.f)
-	return e
+	return &env{t: t, h: h, srv: srv, f: hubtest.PublishedConference(t, h)}
 }
 
 // waitPublic waits until the public read of f's conference shows its three

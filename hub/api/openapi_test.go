@@ -1,9 +1,13 @@
 package api_test
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -76,5 +80,44 @@ func TestOpenAPIDocumentIsServed(t *testing.T) {
 	res := e.must(http.StatusOK, req{method: "GET", path: "/openapi.yaml"})
 	if string(res.body) != string(api.OpenAPI()) || !strings.Contains(res.header.Get("Content-Type"), "yaml") {
 		t.Fatalf("served %d bytes as %q, want the embedded document as YAML", len(res.body), res.header.Get("Content-Type"))
+	}
+}
+
+// Every error code the API answers with is listed in the document, which
+// is the clients' reference for what to branch on.
+func TestEveryErrorCodeIsDocumented(t *testing.T) {
+	fset := token.NewFileSet()
+	file, err := parser.ParseFile(fset, "errors.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Info struct{ Description string } `yaml:"info"`
+	}
+	if err := yaml.Unmarshal(api.OpenAPI(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, code := range regexp.MustCompile(`[a-z_]+`).FindAllString(doc.Info.Description, -1) {
+		listed[code] = true
+	}
+	n := 0
+	ast.Inspect(file, func(node ast.Node) bool {
+		spec, ok := node.(*ast.ValueSpec)
+		if !ok || len(spec.Names) != 1 || !strings.HasPrefix(spec.Names[0].Name, "Code") || len(spec.Values) != 1 {
+			return true
+		}
+		lit, ok := spec.Values[0].(*ast.BasicLit)
+		if !ok {
+			return true
+		}
+		n++
+		if code, _ := strconv.Unquote(lit.Value); !listed[code] {
+			t.Errorf("%s = %s is not listed in openapi.yaml's error codes", spec.Names[0].Name, lit.Value)
+		}
+		return true
+	})
+	if n < 20 {
+		t.Fatalf("found only %d codes in errors.go: the check is not looking at them", n)
 	}
 }

@@ -204,7 +204,8 @@ func (in seatTypeInput) details() conferences.SeatTypeDetails {
 }
 
 // seatTypeJSON is a seat type with its live counts: the organizer sees
-// reserved and sold, registrants only what remains.
+// reserved and sold, registrants what remains and how many seats are held
+// for unpaid orders (with none remaining, those may still come back).
 type seatTypeJSON struct {
 	ID          uuid.UUID                 `json:"id"`
 	Name        string                    `json:"name"`
@@ -214,6 +215,7 @@ type seatTypeJSON struct {
 	Reserved    *int                      `json:"reserved,omitempty"`
 	Sold        *int                      `json:"sold,omitempty"`
 	Remaining   int                       `json:"remaining"`
+	Held        *int                      `json:"held,omitempty"`
 	OnSite      *conferences.OnSitePolicy `json:"on_site,omitempty"`
 }
 

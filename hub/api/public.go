@@ -58,7 +58,7 @@ func (a *api) handleGetPublished(c echo.Context) error {
 			continue // counted by registrations, not yet described by Conference Management
 		}
 		out.SeatTypes = append(out.SeatTypes, seatTypeJSON{
-			ID: st.SeatTypeID, Name: st.Name, Description: st.Description, Price: st.Price, Remaining: st.Remaining,
+			ID: st.SeatTypeID, Name: st.Name, Description: st.Description, Price: st.Price, Remaining: st.Remaining, Held: &st.Reserved,
 		})
 	}
 	return c.JSON(http.StatusOK, out)

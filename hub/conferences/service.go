@@ -21,6 +21,18 @@ func (f SoldCounterFunc) SeatsSold(ctx context.Context, conferenceID, seatTypeID
 	return f(ctx, conferenceID, seatTypeID)
 }
 
+// Inventory is where registrants' seats are reserved: the registrations
+// context's SeatsAvailability. A conference is on sale only once the
+// inventory holds every seat type's quota, so Service brings the quotas
+// there itself: before publishing, and after a seat type is added or
+// changed. The integration events stay the at-least-once backstop for a
+// sync that failed.
+type Inventory interface {
+	// SyncQuotas brings the inventory's quotas of the conference to the
+	// ones Conference Management holds at the time of the sync.
+	SyncQuotas(ctx context.Context, conferenceID uuid.UUID) error
+}
+
 // Service manages organizers, conferences and seat types.
 //
 // Every method that takes an organizerID acts for that tenant only: another
@@ -46,8 +58,9 @@ type Service interface {
 	CreateConference(ctx context.Context, organizerID uuid.UUID, in ConferenceDetails) (*Conference, error)
 	// UpdateConference replaces the conference's details.
 	UpdateConference(ctx context.Context, organizerID, conferenceID uuid.UUID, in ConferenceDetails) (*Conference, error)
-	// Publish makes the conference visible to registrants; publishing a
-	// published conference changes nothing.
+	// Publish makes the conference visible to registrants, once the
+	// Inventory holds every seat type's quota; publishing a published
+	// conference changes nothing.
 	Publish(ctx context.Context, organizerID, conferenceID uuid.UUID) (*Conference, error)
 	// Unpublish hides the conference again; likewise idempotent.
 	Unpublish(ctx context.Context, organizerID, conferenceID uuid.UUID) (*Conference, error)

@@ -150,6 +150,8 @@ func OpenStore(ctx context.Context, db string, log *slog.Logger, now func() time
 func (h *Hub) wire() error {
 	h.Conferences = confsqlite.New(h.Store)
 	h.Conferences.Now = h.now
+	h.Conferences.Logger = h.Log
+	h.Conferences.Inventory = h
 	h.Payments = payments.New(h.Store, h.now)
 	app, err := registrationsapp.New(registrationsapp.Config{
 		Store:               h.Store,

@@ -3,14 +3,14 @@ package hubapp
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+
+	"github.com/google/uuid"
 
 	"conference/hub/conferences"
 	"conference/hub/payments"
 	registrationsapp "conference/hub/registrations"
 	"conference/shared/eventstore"
-	"conference/shared/registrations"
 )
 
 // Subscriber names: the identity of each handler's processed marks. Keep
@@ -26,6 +26,12 @@ const (
 // SeatsAvailability. Prices, promo codes and the reservation window are not
 // copied: the Catalog reads them from Conference Management when an order
 // is placed.
+//
+// Conference Management brings the quotas to SeatsAvailability itself, in
+// the organizer's call (Inventory, below), so a conference is on sale only
+// once its inventory knows every quota. These subscribers are the
+// backstop, at least once, for a sync that failed after its change
+// committed.
 func (h *Hub) subscribeConferenceEvents() error {
 	for _, typ := range []string{conferences.TypeSeatTypeCreated, conferences.TypeSeatTypeUpdated} {
 		if err := h.Bus.Subscribe(subSeatQuota, typ, h.onSeatType); err != nil {
@@ -35,21 +41,16 @@ func (h *Hub) subscribeConferenceEvents() error {
 	return h.Bus.Subscribe(subPublishedSync, conferences.TypeConferencePublished, h.onConferencePublished)
 }
 
-// onSeatType applies a seat type's quota. The quota in the event is
-// absolute, so applying it again changes nothing.
+// onSeatType brings the seat type's conference to its current quotas.
+// It reads them afresh instead of taking the event's: the organizer's
+// call has applied them already, and this message may be older than the
+// latest change, whose quota it must not undo.
 func (h *Hub) onSeatType(ctx context.Context, m eventstore.Message) error {
 	var info conferences.SeatTypeInfo
 	if err := json.Unmarshal(m.Data, &info); err != nil {
 		return fmt.Errorf("decode %s %s: %w", m.Type, m.ID, err)
 	}
-	err := h.Registrations.SetSeatQuota(ctx, info.ConferenceID, info.SeatType, info.Quota)
-	if errors.Is(err, registrations.ErrQuotaBelowUsage) {
-		// Seats were taken between Conference Management's check and now:
-		// the inventory keeps the higher quota rather than oversell.
-		h.Log.Warn("seat quota not lowered: seats in use", "seat_type", info.SeatType, "quota", info.Quota, "err", err)
-		return nil
-	}
-	return err
+	return h.SyncQuotas(ctx, info.ConferenceID)
 }
 
 // onConferencePublished brings every seat type of the conference to its
@@ -60,21 +61,28 @@ func (h *Hub) onConferencePublished(ctx context.Context, m eventstore.Message) e
 	if err := json.Unmarshal(m.Data, &e); err != nil {
 		return fmt.Errorf("decode %s %s: %w", m.Type, m.ID, err)
 	}
-	seatTypes, err := h.Conferences.ListPublishedSeatTypes(ctx, e.ConferenceID)
-	if errors.Is(err, conferences.ErrNotFound) {
-		return nil // unpublished again meanwhile
-	}
-	if err != nil {
-		return err
-	}
-	if len(seatTypes) == 0 {
-		return nil
-	}
-	quotas := make([]registrationsapp.SeatQuota, 0, len(seatTypes))
-	for _, st := range seatTypes {
-		quotas = append(quotas, registrationsapp.SeatQuota{SeatType: st.ID, Quota: st.Quota})
-	}
-	return h.Registrations.SyncSeatQuotas(ctx, e.ConferenceID, quotas)
+	return h.SyncQuotas(ctx, e.ConferenceID)
+}
+
+var _ conferences.Inventory = (*Hub)(nil)
+
+// SyncQuotas implements conferences.Inventory: it brings the conference's
+// SeatsAvailability to the quotas Conference Management holds, read inside
+// the change (see registrationsapp.Registrations.SyncSeatQuotas). A
+// lowering the seats in use do not allow is skipped: the inventory keeps
+// the higher quota rather than oversell.
+func (h *Hub) SyncQuotas(ctx context.Context, conferenceID uuid.UUID) error {
+	return h.Registrations.SyncSeatQuotas(ctx, conferenceID, func(ctx context.Context) ([]registrationsapp.SeatQuota, error) {
+		list, err := h.Conferences.SeatTypesOf(ctx, conferenceID)
+		if err != nil {
+			return nil, err
+		}
+		quotas := make([]registrationsapp.SeatQuota, 0, len(list))
+		for _, st := range list {
+			quotas = append(quotas, registrationsapp.SeatQuota{SeatType: st.ID, Quota: st.Quota})
+		}
+		return quotas, nil
+	})
 }
 
 // onPaymentAccepted tells the registrations process that an order was

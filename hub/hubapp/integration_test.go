@@ -87,13 +87,18 @@ func TestSeatTypeAddedAfterPublishingIsOnSale(t *testing.T) {
 		t.Fatal(err)
 	}
 	hubtest.WaitForQuotas(t, h, f.ConferenceID, map[uuid.UUID]int{st.ID: 7})
-	placed, err := h.Registrations.PlaceOrder(ctx, f.ConferenceID, registrations.Seats{{SeatType: st.ID, Quantity: 9}}, "", h.Now())
+	_, err = h.Registrations.PlaceOrder(ctx, f.ConferenceID, registrations.Seats{{SeatType: st.ID, Quantity: 9}}, "", h.Now())
+	var short *registrations.SeatsUnavailableError
+	if !errors.As(err, &short) || short.Short[0].Left != 7 {
+		t.Fatalf("9 of 7 seats: got %v, want refused with 7 left", err)
+	}
+	placed, err := h.Registrations.PlaceOrder(ctx, f.ConferenceID, registrations.Seats{{SeatType: st.ID, Quantity: 7}}, "", h.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	hubtest.WaitForOrder(t, h, placed.OrderID, registrations.OrderStatusReserved)
 	o, _ := h.Registrations.GetOrder(ctx, placed.OrderID)
-	if !o.Partial || o.Reserved.Get(st.ID) != 7 {
+	if o.Partial || o.Reserved.Get(st.ID) != 7 {
 		t.Fatalf("got %v reserved (partial %v), want the 7 seats there are", o.Reserved, o.Partial)
 	}
 }

@@ -222,10 +222,12 @@ func run(h *hub) workload {
 				unpaid = append(unpaid, id)
 			}
 		}
+		// Placed together, all three pass the seats-left check; reserved
+		// in turn, the second gets the one seat left and the third none.
 		ws1 := h.place(c, seats(c.workshop, 2), "")
-		partial := h.place(c, seats(c.workshop, 2), "") // only 1 left
+		partial := h.place(c, seats(c.workshop, 2), "")
+		rejected := h.place(c, seats(c.workshop, 1), "")
 		h.settle()
-		rejected := h.place(c, seats(c.workshop, 1), "") // sold out
 		free := h.place(c, registrations.Seats{{SeatType: c.free, Quantity: 2}}, "")
 		h.settle()
 		for _, id := range append(paid, ws1, partial) {

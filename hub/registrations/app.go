@@ -53,6 +53,7 @@ type App struct {
 	promos       *eventsourcing.Repository[*registrations.PromoCodeUsage]
 	waitlists    *eventsourcing.Repository[*registrations.Waitlist]
 	assignments  *eventsourcing.Repository[*registrations.SeatAssignments]
+	seatsLeft    *seatsLeftView
 	offerWindow  time.Duration
 	refunds      SeatRefunds
 	catalog      Catalog
@@ -107,6 +108,7 @@ func New(cfg Config) (*App, error) {
 		log:         cfg.Logger,
 	}
 	a.Registrations = &Registrations{app: a}
+	a.seatsLeft = &seatsLeftView{app: a}
 	a.Process = &ProcessManager{app: a, checkpoints: cfg.Checkpoints, pageSize: 256}
 	a.Policies = newPolicies(a, cfg.Checkpoints)
 	a.commands.Register(WaitlistOfferDue{})

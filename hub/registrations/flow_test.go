@@ -2,6 +2,7 @@ package registrationsapp
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -44,33 +45,64 @@ func TestFreeOrderIsConfirmedWithoutPayment(t *testing.T) {
 	}
 }
 
-func TestOrderForMoreThanIsLeftReservesWhatIsLeftAndChargesForIt(t *testing.T) {
+func TestOrderForMoreThanIsLeftIsRefusedAndRecordsNothing(t *testing.T) {
 	h := newHub(t)
-	order := h.place(paidQuota+2, h.paid)
-	h.settle()
-
-	o := h.order(order)
-	if o.Status != registrations.OrderStatusReserved || !o.Partial || o.Reserved.Get(h.paid) != paidQuota {
-		t.Fatalf("got %s with %d reserved (partial %v), want reserved with %d, partial", o.Status, o.Reserved.Get(h.paid), o.Partial, paidQuota)
+	head, err := h.store.Head(context.Background())
+	h.must(err)
+	_, err = h.app.Registrations.PlaceOrder(context.Background(), h.conference, seats(h.paid, paidQuota+2), "", h.clock.Now())
+	var short *registrations.SeatsUnavailableError
+	if !errors.As(err, &short) || len(short.Short) != 1 || short.Short[0].Left != paidQuota {
+		t.Fatalf("got %v, want refused with %d left", err, paidQuota)
 	}
-	if p := h.payments.Initiated(); len(p) != 1 || p[0].Amount != eur(paidQuota*paidPrice) {
-		t.Fatalf("payments initiated: got %+v, want one of %s", p, eur(paidQuota*paidPrice))
+	if after, _ := h.store.Head(context.Background()); after != head {
+		t.Fatalf("log head moved from %d to %d", head, after)
 	}
-	h.pay(order)
-	h.settle()
-	h.wantStatus(order, registrations.OrderStatusConfirmed)
-	h.wantSeats(0, paidQuota)
 }
 
-func TestOrderForSoldOutSeatsIsRejected(t *testing.T) {
+// Two orders checked against the same seats left: whichever is reserved
+// second gets what the first left, and pays for that only.
+func TestOrderWhoseSeatsWentMeanwhileReservesWhatIsLeftAndChargesForIt(t *testing.T) {
 	h := newHub(t)
-	first := h.place(paidQuota, h.paid)
-	h.settle()
-	second := h.place(1, h.paid)
+	a := h.place(2, h.paid)
+	b := h.place(paidQuota-1, h.paid)
 	h.settle()
 
-	h.wantStatus(first, registrations.OrderStatusReserved)
-	h.wantStatus(second, registrations.OrderStatusRejected)
+	oa, ob := h.order(a), h.order(b)
+	if oa.Status != registrations.OrderStatusReserved || ob.Status != registrations.OrderStatusReserved ||
+		oa.Partial == ob.Partial || oa.Reserved.Get(h.paid)+ob.Reserved.Get(h.paid) != paidQuota {
+		t.Fatalf("got %s %v (partial %v) and %s %v (partial %v), want both reserved, one partially, %d seats in all",
+			oa.Status, oa.Reserved, oa.Partial, ob.Status, ob.Reserved, ob.Partial, paidQuota)
+	}
+	partial := ob
+	if oa.Partial {
+		partial = oa
+	}
+	var charged registrations.Money
+	for _, p := range h.payments.Initiated() {
+		if p.OrderID == partial.OrderID {
+			charged = p.Amount
+		}
+	}
+	if want := eur(int64(partial.Reserved.Get(h.paid)) * paidPrice); charged != want {
+		t.Fatalf("partial order charged %s, want %s for the seats it got", charged, want)
+	}
+	h.pay(partial.OrderID)
+	h.settle()
+	h.wantStatus(partial.OrderID, registrations.OrderStatusConfirmed)
+	h.wantSeats(paidQuota-partial.Reserved.Get(h.paid), partial.Reserved.Get(h.paid))
+}
+
+func TestOrderWhoseSeatsAllWentMeanwhileIsRejected(t *testing.T) {
+	h := newHub(t)
+	a := h.place(paidQuota, h.paid)
+	b := h.place(paidQuota, h.paid) // checked before either reserved
+	h.settle()
+
+	got := []registrations.OrderStatus{h.order(a).Status, h.order(b).Status}
+	if got[0] == got[1] || (got[0] != registrations.OrderStatusRejected && got[1] != registrations.OrderStatusRejected) ||
+		(got[0] != registrations.OrderStatusReserved && got[1] != registrations.OrderStatusReserved) {
+		t.Fatalf("got %v, want one reserved and one rejected", got)
+	}
 }
 
 func TestUnpaidOrderExpiresAndReleasesItsSeats(t *testing.T) {

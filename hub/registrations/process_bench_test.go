@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"conference/hub/conferences"
 	"conference/hub/hubapp"
 	"conference/hub/hubapp/hubtest"
 	"conference/shared/registrations"
@@ -23,11 +24,18 @@ import (
 func BenchmarkCompleteOrders(b *testing.B) {
 	h := hubtest.Open(b)
 	f := hubtest.PublishedConference(b, h)
-	hubtest.WaitForQuotas(b, h, f.ConferenceID, map[uuid.UUID]int{f.Paid: hubtest.PaidQuota})
-	// Enough seats for any b.N.
-	if err := h.Registrations.SetSeatQuota(context.Background(), f.ConferenceID, f.Paid, 10_000_000); err != nil {
+	// Enough seats for any b.N, raised where quotas are kept: Conference
+	// Management, which brings them to the inventory.
+	list, err := h.Conferences.ListSeatTypes(context.Background(), f.OrganizerID, f.ConferenceID)
+	if err != nil {
 		b.Fatal(err)
 	}
+	d := list[0].SeatTypeDetails
+	d.Quota = conferences.MaxQuota
+	if _, err := h.Conferences.UpdateSeatType(context.Background(), f.OrganizerID, f.ConferenceID, f.Paid, d, h.Sold); err != nil {
+		b.Fatal(err)
+	}
+	hubtest.WaitForQuotas(b, h, f.ConferenceID, map[uuid.UUID]int{f.Paid: conferences.MaxQuota})
 	w := newWatcher(h)
 	defer w.stop()
 	const clients = 50

@@ -29,9 +29,11 @@ type PlacedOrder struct {
 }
 
 // PlaceOrder places an order for seats of a conference, priced with the
-// conference's published offer and the promo code (empty for none). A
-// limited promo code is redeemed first, so two orders can never both take
-// its last use.
+// conference's published offer and the promo code (empty for none). An
+// order asking for more seats of a seat type than are left is refused up
+// front with a *registrations.SeatsUnavailableError, and records nothing.
+// A limited promo code is redeemed first, so two orders can never both
+// take its last use.
 func (r *Registrations) PlaceOrder(ctx context.Context, conferenceID uuid.UUID, seats registrations.Seats, promo string, now time.Time) (PlacedOrder, error) {
 	placed := PlacedOrder{OrderID: ids.New(), AccessCode: ids.NewAccessCode()}
 	if err := r.placeOrder(ctx, conferenceID, placed, seats, promo, now); err != nil {
@@ -44,6 +46,9 @@ func (r *Registrations) PlaceOrder(ctx context.Context, conferenceID uuid.UUID, 
 func (r *Registrations) placeOrder(ctx context.Context, conferenceID uuid.UUID, placed PlacedOrder, seats registrations.Seats, promo string, now time.Time) error {
 	offer, err := r.app.catalog.Offer(ctx, conferenceID)
 	if err != nil {
+		return wrap(err, "place order for conference %s", conferenceID)
+	}
+	if err := r.app.checkSeatsLeft(ctx, conferenceID, placed.OrderID, seats, offer); err != nil {
 		return wrap(err, "place order for conference %s", conferenceID)
 	}
 	in := registrations.PricingInput{Prices: offer.Prices}
@@ -122,28 +127,39 @@ type SeatQuota struct {
 }
 
 // SetSeatQuota brings a conference's seat type to quota, adding it when
-// new: what Conference Management's "seat type created/updated" asks for.
-// Lowering it below the seats reserved, sold and allocated is refused with
-// registrations.ErrQuotaBelowUsage.
+// new. Lowering it below the seats reserved, sold and allocated is refused
+// with registrations.ErrQuotaBelowUsage.
 func (r *Registrations) SetSeatQuota(ctx context.Context, conferenceID, seatType uuid.UUID, quota int) error {
-	err := r.updateQuotas(ctx, conferenceID, []SeatQuota{{SeatType: seatType, Quota: quota}}, false)
+	err := r.updateQuotas(ctx, conferenceID, func(context.Context) ([]SeatQuota, error) {
+		return []SeatQuota{{SeatType: seatType, Quota: quota}}, nil
+	}, false)
 	return wrap(err, "set quota of seat type %s", seatType)
 }
 
-// SyncSeatQuotas brings every listed seat type to its quota in one change,
-// skipping (and logging) a lowering the seats in use do not allow: the
-// reconciliation run when a conference is published.
-func (r *Registrations) SyncSeatQuotas(ctx context.Context, conferenceID uuid.UUID, quotas []SeatQuota) error {
-	err := r.updateQuotas(ctx, conferenceID, quotas, true)
+// SyncSeatQuotas brings the conference's seat types to the quotas current
+// returns, in one change, skipping (and logging) a lowering the seats in
+// use do not allow: what Conference Management asks for before it puts a
+// conference on sale and whenever a seat type changes.
+//
+// current is called after the inventory is loaded, and again whenever the
+// change loses a race with another writer, so of two syncs the one whose
+// change lands last also read the quotas last: a sync that read an older
+// quota can never overwrite a newer one.
+func (r *Registrations) SyncSeatQuotas(ctx context.Context, conferenceID uuid.UUID, current func(context.Context) ([]SeatQuota, error)) error {
+	err := r.updateQuotas(ctx, conferenceID, current, true)
 	return wrap(err, "sync seat quotas of conference %s", conferenceID)
 }
 
-func (r *Registrations) updateQuotas(ctx context.Context, conferenceID uuid.UUID, quotas []SeatQuota, skipRefused bool) error {
+func (r *Registrations) updateQuotas(ctx context.Context, conferenceID uuid.UUID, current func(context.Context) ([]SeatQuota, error), skipRefused bool) error {
 	// Called from a bus subscriber, the change carries the message's
 	// processed mark, so a redelivery after a crash is a no-op.
 	meta := eventsourcing.Metadata{Processed: messaging.Processed(ctx)}
 	return r.app.availability.Update(ctx, registrations.AvailabilityStreamID(conferenceID), meta,
 		func(s *registrations.SeatsAvailability) error {
+			quotas, err := current(ctx)
+			if err != nil {
+				return err
+			}
 			for _, q := range quotas {
 				err := s.SetQuota(conferenceID, q.SeatType, q.Quota)
 				if skipRefused && errors.Is(err, registrations.ErrQuotaBelowUsage) {

@@ -42,11 +42,11 @@ func (h *hub) wantOffer(id uuid.UUID, status registrations.WaitlistStatus, held 
 }
 
 // soldOut leaves the paid seat type with no seat free: a confirmed order
-// for all but n seats and a reserved, unpaid order for the last n, which
+// for all the seats left but n, and a reserved, unpaid order for the last n, which
 // it returns.
 func (h *hub) soldOut(n int) uuid.UUID {
 	h.t.Helper()
-	sold := h.place(paidQuota-n, h.paid)
+	sold := h.place(h.availability().Remaining(h.paid)-n, h.paid)
 	h.settle()
 	h.pay(sold)
 	if n == 0 {

@@ -174,7 +174,8 @@ func TestE2ESadPaths(t *testing.T) {
 	webuitest.WaitText(t, b, "Your reservation expired")
 	b.Screenshot("expired")
 
-	// The workshop sells out between loading the page and submitting.
+	// The workshop's last seats are taken (held for an unpaid order)
+	// between loading the page and submitting.
 	b.Run("open conference", chromedp.Navigate(e.url+"/c/"+fx.Slug), chromedp.WaitVisible(chromedp.CSS("tbody tr:nth-child(3) input.qty")))
 	placed, err := e.hub.Registrations.PlaceOrder(context.Background(), fx.ConferenceID,
 		registrations.Seats{{SeatType: fx.Workshop, Quantity: hubtest.WorkshopQuota}}, "", e.clock.Now())
@@ -184,8 +185,26 @@ func TestE2ESadPaths(t *testing.T) {
 	hubtest.WaitForOrder(t, e.hub, placed.OrderID, registrations.OrderStatusReserved)
 	b.Run("order the workshop", chromedp.SendKeys(chromedp.CSS("tbody tr:nth-child(3) input.qty"), "1"),
 		chromedp.Click(chromedp.CSS("form button.primary")))
-	webuitest.WaitText(t, b, "Sold out. Nothing was reserved")
-	b.Screenshot("sold-out")
+	webuitest.WaitText(t, b, "None left: every seat is held by an order awaiting payment")
+	webuitest.WaitText(t, b, "All held; may come back")
+	webuitest.WaitText(t, b, "Join the waitlist")
+	b.Screenshot("all-held")
+
+	// More passes than are left: refused by the field, the number kept.
+	b.Run("too many passes", chromedp.SendKeys(chromedp.CSS("tbody tr:nth-child(1) input.qty"), "150"),
+		chromedp.Click(chromedp.CSS("form button.primary")))
+	webuitest.WaitText(t, b, fmt.Sprintf("Only %d left", hubtest.PaidQuota))
+	if v := browsertest.Get(b, "quantity kept", chromedp.Value(chromedp.CSS("tbody tr:nth-child(1) input.qty"))); v != "150" {
+		t.Fatalf("quantity field holds %q after the refusal, want what was typed", v)
+	}
+	b.Screenshot("only-n-left")
+
+	// The held workshop offers the waitlist.
+	b.Run("waitlist", chromedp.Click(chromedp.CSS("a.waitlist-link")), chromedp.WaitVisible(chromedp.ID("f-name")))
+	fill(b, map[string]string{"f-name": "Grace Hopper", "f-email": "grace@example.com"})
+	b.Screenshot("waitlist-join")
+	b.Run("join", chromedp.Click(chromedp.CSS("form button.primary")))
+	webuitest.WaitText(t, b, "You are on the waitlist for 1 of Workshop")
 
 	// A wrong access code is refused next to the field, keeping what was typed.
 	b.Run("find", chromedp.Navigate(e.url+"/find"), chromedp.WaitVisible(chromedp.ID("f-code")))

@@ -29,7 +29,19 @@ type testHub struct {
 // models and serves the pages. opts may tune limits.
 func startHub(t testing.TB, opts Options) *testHub {
 	t.Helper()
-	h := hubtest.Open(t)
+	return serveHub(t, hubtest.Open(t), opts)
+}
+
+// startIdleHub is startHub with the hub's workers held back until start
+// is called: pages and services answer, nothing follows through the logs.
+func startIdleHub(t testing.TB, opts Options) (th *testHub, start func()) {
+	t.Helper()
+	h, start := hubtest.OpenIdle(t, hubapp.Config{})
+	return serveHub(t, h, opts), start
+}
+
+func serveHub(t testing.TB, h *hubapp.Hub, opts Options) *testHub {
+	t.Helper()
 	th := &testHub{t: t, hub: h}
 	e, err := server.New(h, func(e *echo.Echo) error { return Register(e, h, opts) })
 	if err != nil {

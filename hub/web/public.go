@@ -3,7 +3,9 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,14 +32,37 @@ type offerLine struct {
 	Description string
 	Price       registrations.Money
 	Remaining   int
-	Field       string
+	// Held are the seats held for orders not paid yet: they come back to
+	// sale if those orders lapse.
+	Held  int
+	Field string
 }
 
-// SoldOut reports a seat type with nothing left.
-func (l offerLine) SoldOut() bool { return l.Remaining <= 0 }
+// NoneLeft reports a seat type with nothing to order now.
+func (l offerLine) NoneLeft() bool { return l.Remaining <= 0 }
 
-// Max is the most one order may ask for in the quantity field.
+// AllHeld reports a seat type whose last seats are held, not sold: they
+// may come back.
+func (l offerLine) AllHeld() bool { return l.NoneLeft() && l.Held > 0 }
+
+// SoldOut reports a seat type with every seat sold.
+func (l offerLine) SoldOut() bool { return l.NoneLeft() && l.Held == 0 }
+
+// Max is the most one order may ask for in the quantity field: never more
+// than are left.
 func (l offerLine) Max() int { return min(l.Remaining, 50) }
+
+// shortMessage tells a registrant who asked for more than is left what is
+// left, next to the quantity they typed.
+func (l offerLine) shortMessage() string {
+	switch {
+	case !l.NoneLeft():
+		return fmt.Sprintf("Only %d left. Nothing was reserved: ask for %d or fewer.", l.Remaining, l.Remaining)
+	case l.AllHeld():
+		return "None left: every seat is held by an order awaiting payment, and may come back. Nothing was reserved."
+	}
+	return "Sold out. Nothing was reserved; choose another seat type."
+}
 
 type conferencePage struct {
 	Conference *conferences.Conference
@@ -45,6 +70,17 @@ type conferencePage struct {
 	Form       *form
 }
 
+// NoneLeft reports a conference with no seat of any type to order now.
+func (p conferencePage) NoneLeft() bool {
+	for _, l := range p.Lines {
+		if !l.NoneLeft() {
+			return false
+		}
+	}
+	return true
+}
+
+// SoldOut reports a conference with every seat of every type sold.
 func (p conferencePage) SoldOut() bool {
 	for _, l := range p.Lines {
 		if !l.SoldOut() {
@@ -52,6 +88,20 @@ func (p conferencePage) SoldOut() bool {
 		}
 	}
 	return true
+}
+
+// refuseShort puts what is left next to each quantity that asked for more,
+// showing the counts the refusal found.
+func (p *conferencePage) refuseShort(f *form, e *registrations.SeatsUnavailableError) {
+	for _, s := range e.Short {
+		i := slices.IndexFunc(p.Lines, func(l offerLine) bool { return l.ID == s.SeatType })
+		if i < 0 {
+			f.Fail("seats", "A seat type you chose is not on sale. Nothing was reserved.")
+			continue
+		}
+		p.Lines[i].Remaining, p.Lines[i].Held = s.Left, s.Held
+		f.Fail(p.Lines[i].Field, p.Lines[i].shortMessage())
+	}
 }
 
 // publishedConference finds a published conference by slug with its seat
@@ -73,7 +123,7 @@ func (s *site) publishedConference(ctx context.Context, slug string) (*conferenc
 	for _, st := range list {
 		p.Lines = append(p.Lines, offerLine{
 			ID: st.ID, Name: st.Name, Description: st.Description, Price: st.Price,
-			Remaining: av.Remaining(st.ID), Field: "qty_" + st.ID.String(),
+			Remaining: av.Remaining(st.ID), Held: av.ReservedCount(st.ID), Field: "qty_" + st.ID.String(),
 		})
 	}
 	return p, nil
@@ -114,8 +164,6 @@ func (s *site) placeOrder(c echo.Context) error {
 			f.Fail(l.Field, "Enter a whole number of seats.")
 		case n > registrations.MaxSeatsPerLine:
 			f.Fail(l.Field, "That is more seats than one order can hold.")
-		case l.SoldOut():
-			f.Fail(l.Field, "Sold out.")
 		default:
 			seats = append(seats, registrations.SeatQuantity{SeatType: l.ID, Quantity: n})
 		}
@@ -127,6 +175,11 @@ func (s *site) placeOrder(c echo.Context) error {
 		return s.render(c, http.StatusUnprocessableEntity, "conference", view{Title: p.Conference.Name, Section: "home", Data: p})
 	}
 	placed, err := s.hub.Registrations.PlaceOrder(ctx, p.Conference.ID, seats, strings.TrimSpace(f.Get("promo")), s.now())
+	var short *registrations.SeatsUnavailableError
+	if errors.As(err, &short) {
+		p.refuseShort(f, short)
+		return s.render(c, http.StatusUnprocessableEntity, "conference", view{Title: p.Conference.Name, Section: "home", Data: p})
+	}
 	if err != nil {
 		if !orderError(f, err) {
 			return err

@@ -137,52 +137,19 @@ func TestFindOrderIsRateLimited(t *testing.T) {
 	b.Post("/find", url.Values{"code": {"AAAA-BBBB"}, "email": {"x@example.com"}}).Want(t, http.StatusTooManyRequests, "Too many attempts")
 }
 
-func TestSoldOutMidPurchaseIsExplained(t *testing.T) {
+func TestSeatsTakenWhileOnThePageAreExplainedByTheField(t *testing.T) {
 	th := startHub(t, Options{})
 	fx := hubtest.PublishedConference(t, th.hub)
-	ctx := context.Background()
 	first, second := th.browser(), th.browser()
 	// The second registrant sees the workshop on sale...
 	second.Get("/c/"+fx.Slug).Want(t, http.StatusOK, `name="qty_`+fx.Workshop.String()+`"`)
-	// ...the first buys every seat, then the second submits: refused by
-	// the field, with what was typed kept.
+	// ...the first reserves every seat, then the second submits: refused
+	// by the field, saying the seats are held rather than sold.
 	a := orderID(t, first.Post("/c/"+fx.Slug, url.Values{"qty_" + fx.Workshop.String(): {fmt.Sprint(hubtest.WorkshopQuota)}}))
 	first.waitStatus(a, registrations.OrderStatusReserved)
 	second.Post("/c/"+fx.Slug, url.Values{"qty_" + fx.Workshop.String(): {"2"}}).
-		Want(t, http.StatusUnprocessableEntity, `id="q-`+fx.Workshop.String()+`-error"`, "Sold out")
-	second.Get("/c/"+fx.Slug).Want(t, http.StatusOK, "Sold out")
-
-	// An order placed while the last seats were being taken is rejected,
-	// and its page says so.
-	seats := func(n int) registrations.Seats { return registrations.Seats{{SeatType: fx.Paid, Quantity: n}} }
-	if _, err := th.hub.Registrations.PlaceOrder(ctx, fx.ConferenceID, seats(hubtest.PaidQuota), "", time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	late, err := th.hub.Registrations.PlaceOrder(ctx, fx.ConferenceID, seats(2), "", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := th.hub.Registrations.SetRegistrant(ctx, late.OrderID, "Late Comer", "late@example.com"); err != nil {
-		t.Fatal(err)
-	}
-	hubtest.WaitForOrder(t, th.hub, late.OrderID, registrations.OrderStatusRejected)
-	hubtest.Eventually(t, 10*time.Second, "late order found", func() error {
-		p := second.Post("/find", url.Values{"code": {late.AccessCode}, "email": {"late@example.com"}})
-		if p.Location != "/orders/"+late.OrderID.String() {
-			return fmt.Errorf("find answered %d %q", p.Status, p.Location)
-		}
-		return nil
-	})
-	second.Get("/orders/"+late.OrderID.String()).Want(t, http.StatusOK, "No seats could be reserved", "sold out while you were ordering")
-
-	// A partial reservation says what was and was not reserved.
-	c := orderID(t, second.Post("/c/"+fx.Slug, url.Values{"qty_" + fx.Free.String(): {fmt.Sprint(hubtest.FreeQuota - 1)}}))
-	second.waitStatus(c, registrations.OrderStatusConfirmed) // free: no payment
-	third := th.browser()
-	// The page still offers one seat; ask for three of them.
-	d := orderID(t, third.Post("/c/"+fx.Slug, url.Values{"qty_" + fx.Free.String(): {"3"}}))
-	third.waitStatus(d, registrations.OrderStatusConfirmed)
-	third.Get("/orders/"+d.String()).Want(t, http.StatusOK, "Only part of your order could be reserved", "2 seats of Community day")
+		Want(t, http.StatusUnprocessableEntity, `id="q-`+fx.Workshop.String()+`-error"`, "None left", "held by an order awaiting payment", "Nothing was reserved")
+	second.Get("/c/"+fx.Slug).Want(t, http.StatusOK, "All held; may come back")
 }
 
 func TestTheReservationCountdownSaysTheConferencesTime(t *testing.T) {

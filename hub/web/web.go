@@ -145,6 +145,8 @@ func (s *site) routes(e *echo.Echo) error {
 	pub(http.MethodGet, "/", s.home)
 	pub(http.MethodGet, "/c/:slug", s.conferencePage)
 	pub(http.MethodPost, "/c/:slug", s.placeOrder)
+	pub(http.MethodGet, "/c/:slug/waitlist/:sid", s.waitlistForm)
+	pub(http.MethodPost, "/c/:slug/waitlist/:sid", s.joinWaitlist)
 	pub(http.MethodGet, "/orders/:oid", s.orderPage)
 	pub(http.MethodGet, "/orders/:oid/state", s.orderState)
 	pub(http.MethodPost, "/orders/:oid/registrant", s.setRegistrant)

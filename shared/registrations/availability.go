@@ -166,14 +166,12 @@ func (a *SeatsAvailability) MakeReservation(reservationID uuid.UUID, wanted Seat
 		}
 	}
 	wanted = wanted.Normalize()
-	held := a.s.Reservations[reservationID]
 	got := map[uuid.UUID]int{}
 	for _, q := range wanted {
-		c, ok := a.s.SeatTypes[q.SeatType]
-		if !ok {
+		if _, ok := a.s.SeatTypes[q.SeatType]; !ok {
 			continue
 		}
-		got[q.SeatType] = min(q.Quantity, c.remaining()+held.Get(q.SeatType))
+		got[q.SeatType] = min(q.Quantity, a.Left(reservationID, q.SeatType))
 	}
 	a.Record(a, SeatsReserved{ConferenceID: a.s.ConferenceID, ReservationID: reservationID, Requested: wanted, Reserved: seatsFromMap(got)})
 	return nil

@@ -152,6 +152,18 @@ func (s *Service) Unpublish(ctx context.Context, organizerID, conferenceID uuid.
 }
 
 func (s *Service) setPublished(ctx context.Context, op string, organizerID, conferenceID uuid.UUID, published bool) (*conferences.Conference, error) {
+	if published {
+		// The sale opens only once the inventory knows every quota: an
+		// order placed the moment the conference shows must not find a
+		// seat type the inventory has not heard of (it would reserve
+		// nothing of it). A seat type added from here on brings its own.
+		if _, err := ownedConference(ctx, s.db, organizerID, conferenceID); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		if err := s.syncInventory(ctx, conferenceID); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+	}
 	var c *conferences.Conference
 	err := s.change(ctx, op, func(tx *sql.Tx) ([]conferences.Event, error) {
 		var err error

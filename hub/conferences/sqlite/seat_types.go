@@ -73,6 +73,7 @@ func (s *Service) AddSeatType(ctx context.Context, organizerID, conferenceID uui
 	if err != nil {
 		return nil, err
 	}
+	s.followSeatType(ctx, st)
 	return st, nil
 }
 
@@ -134,6 +135,7 @@ func (s *Service) UpdateSeatType(ctx context.Context, organizerID, conferenceID,
 	if err != nil {
 		return nil, err
 	}
+	s.followSeatType(ctx, st)
 	return st, nil
 }
 
@@ -146,6 +148,17 @@ func (s *Service) ListSeatTypes(ctx context.Context, organizerID, conferenceID u
 	out, err := listSeatTypes(ctx, s.db, c.ID)
 	if err != nil {
 		return nil, fmt.Errorf("list seat types of %s: %w", c.ID, err)
+	}
+	return out, nil
+}
+
+// SeatTypesOf returns every seat type of a conference, published or not,
+// in creation order. It checks no tenant: it is the hub's own read for
+// bringing quotas to the inventory, never an answer to a request.
+func (s *Service) SeatTypesOf(ctx context.Context, conferenceID uuid.UUID) ([]*conferences.SeatType, error) {
+	out, err := listSeatTypes(ctx, s.db, conferenceID)
+	if err != nil {
+		return nil, fmt.Errorf("list seat types of %s: %w", conferenceID, err)
 	}
 	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +30,13 @@ type Service struct {
 	db    *sqldb.DB
 	// Now stamps created_at/updated_at; time.Now when nil.
 	Now func() time.Time
+	// Inventory receives the seat quotas before a conference goes on sale
+	// and after each seat type change; nil leaves them to the integration
+	// events alone.
+	Inventory conferences.Inventory
+	// Logger reports a seat type change whose quota the inventory has not
+	// taken yet; slog.Default when nil.
+	Logger *slog.Logger
 
 	version atomic.Int64
 }
@@ -85,6 +93,31 @@ func (s *Service) change(ctx context.Context, op string, fn func(tx *sql.Tx) ([]
 		s.store.NotifyMessages()
 	}
 	return nil
+}
+
+// syncInventory brings the conference's quotas to the Inventory.
+func (s *Service) syncInventory(ctx context.Context, conferenceID uuid.UUID) error {
+	if s.Inventory == nil {
+		return nil
+	}
+	if err := s.Inventory.SyncQuotas(ctx, conferenceID); err != nil {
+		return fmt.Errorf("bring seat quotas of conference %s to the inventory: %w", conferenceID, err)
+	}
+	return nil
+}
+
+// followSeatType brings a committed seat type change to the Inventory at
+// once, so the seat type is orderable in full when the organizer's call
+// returns. The change stands if that fails: its integration event brings
+// the quota a moment later, so the failure is logged, not returned.
+func (s *Service) followSeatType(ctx context.Context, st *conferences.SeatType) {
+	if err := s.syncInventory(ctx, st.ConferenceID); err != nil {
+		log := s.Logger
+		if log == nil {
+			log = slog.Default()
+		}
+		log.Warn("seat type saved; its quota follows through the outbox", "seat_type", st.ID, "err", err)
+	}
 }
 
 // uniqueViolation maps a UNIQUE constraint failure onto ErrConflict with a

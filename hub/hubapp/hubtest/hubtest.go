@@ -34,6 +34,17 @@ func Open(t testing.TB) *hubapp.Hub {
 // so delayed messages follow a test Clock promptly.
 func OpenConfig(t testing.TB, cfg hubapp.Config) *hubapp.Hub {
 	t.Helper()
+	h, start := OpenIdle(t, cfg)
+	start()
+	return h
+}
+
+// OpenIdle is OpenConfig with the workers (bus, process manager, policies,
+// read models) not started until start is called: what the services do
+// synchronously happens, what follows through the logs waits. A test uses
+// it to line up a race deterministically. start runs at most once.
+func OpenIdle(t testing.TB, cfg hubapp.Config) (h *hubapp.Hub, start func()) {
+	t.Helper()
 	if cfg.DB == "" {
 		cfg.DB = filepath.Join(t.TempDir(), "hub.db")
 	}
@@ -48,19 +59,35 @@ func OpenConfig(t testing.TB, cfg hubapp.Config) *hubapp.Hub {
 		t.Fatalf("open hub: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.Run(ctx) }()
+	var (
+		once sync.Once
+		done chan error // nil until started
+	)
+	start = func() {
+		once.Do(func() {
+			done = make(chan error, 1)
+			running.Store(h, true)
+			go func() { done <- h.Run(ctx) }()
+		})
+	}
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("hub workers: %v", err)
+		once.Do(func() {}) // too late to start from here on
+		if done != nil {
+			if err := <-done; err != nil {
+				t.Errorf("hub workers: %v", err)
+			}
 		}
+		running.Delete(h)
 		if err := h.Close(); err != nil {
 			t.Errorf("close hub: %v", err)
 		}
 	})
-	return h
+	return h, start
 }
+
+// running holds the hubs whose workers this package started.
+var running sync.Map
 
 // Seat types of the fixture conference.
 const (
@@ -88,8 +115,10 @@ var fixtures atomic.Int64
 
 // PublishedConference creates an organizer with an API token and a
 // published conference with three seat types through h's services, and
-// waits until registrations knows their quotas. Each call makes a new
-// organizer and conference.
+// checks registrations knows their quotas (publishing brings them). On a
+// hub whose workers this package runs, it also waits until Conference
+// Management's messages are delivered, so the conference is all taken in.
+// Each call makes a new organizer and conference.
 func PublishedConference(t testing.TB, h *hubapp.Hub) Fixture {
 	t.Helper()
 	ctx := context.Background()
@@ -123,6 +152,9 @@ func PublishedConference(t testing.TB, h *hubapp.Hub) Fixture {
 	_, err = h.Conferences.Publish(ctx, org.ID, c.ID)
 	must(t, "publish", err)
 	WaitForQuotas(t, h, c.ID, map[uuid.UUID]int{f.Paid: PaidQuota, f.Free: FreeQuota, f.Workshop: WorkshopQuota})
+	if _, ok := running.Load(h); ok {
+		WaitForMessagesDelivered(t, h)
+	}
 	return f
 }
 
@@ -154,6 +186,44 @@ func WaitForOrder(t testing.TB, h *hubapp.Hub, orderID uuid.UUID, status registr
 		}
 		if o.Status != status {
 			return fmt.Errorf("order %s is %q, want %q", orderID, o.Status, status)
+		}
+		return nil
+	})
+}
+
+// WaitForAwaitingPayment waits (up to 10 s) until a paid order is reserved
+// and its payment asked for: the end of what placing it sets off, so the
+// log stays still until it is paid or runs out. Tests that compare the log
+// head around a refused request wait for this first.
+func WaitForAwaitingPayment(t testing.TB, h *hubapp.Hub, orderID uuid.UUID) {
+	t.Helper()
+	WaitForOrder(t, h, orderID, registrations.OrderStatusReserved)
+	Eventually(t, 10*time.Second, "payment asked for", func() error {
+		pays, err := h.Payments.ForOrder(context.Background(), orderID)
+		if err != nil {
+			return err
+		}
+		if len(pays) == 0 {
+			return fmt.Errorf("no payment for order %s yet", orderID)
+		}
+		return nil
+	})
+}
+
+// WaitForMessagesDelivered waits (up to 10 s) until no message that is due
+// waits for delivery: Conference Management's integration events (which
+// the kiosk feed copies into the log) and every command sent so far have
+// been handled. Delayed messages not yet due (reservation timeouts) do
+// not count.
+func WaitForMessagesDelivered(t testing.TB, h *hubapp.Hub) {
+	t.Helper()
+	Eventually(t, 10*time.Second, "due messages delivered", func() error {
+		pending, err := h.Store.PendingMessages(context.Background(), h.Now(), 10)
+		if err != nil {
+			return err
+		}
+		if len(pending) > 0 {
+			return fmt.Errorf("%d messages due, the first %s", len(pending), pending[0].Type)
 		}
 		return nil
 	})
