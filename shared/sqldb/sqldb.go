@@ -115,3 +115,34 @@ type Store interface {
 	eventstore.Log
 	Tables
 }
+
+// IsForeignKeyViolation reports whether err is a foreign key constraint
+// failure, on either database (see IsUniqueViolation).
+func IsForeignKeyViolation(err error) bool {
+	var pg interface{ SQLState() string }
+	if errors.As(err, &pg) {
+		return pg.SQLState() == "23503"
+	}
+	var lite interface{ Code() int }
+	if errors.As(err, &lite) {
+		return lite.Code() == 787 // SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	return false
+}
+
+// IsUniqueViolation reports whether err is a unique or primary key
+// constraint failure, on either database. It looks at the drivers' errors
+// through the methods they have (PostgreSQL's SQLSTATE, SQLite's extended
+// result code), so this package imports neither driver.
+func IsUniqueViolation(err error) bool {
+	var pg interface{ SQLState() string }
+	if errors.As(err, &pg) {
+		return pg.SQLState() == "23505"
+	}
+	var lite interface{ Code() int }
+	if errors.As(err, &lite) {
+		// SQLITE_CONSTRAINT_UNIQUE and SQLITE_CONSTRAINT_PRIMARYKEY.
+		return lite.Code() == 2067 || lite.Code() == 1555
+	}
+	return false
+}

@@ -9,11 +9,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"conference/hub/conferences"
 	"conference/shared/ids"
+	"conference/shared/sqldb"
 )
 
 const conferenceColumns = `id, organizer_id, slug, name, tagline, description, venue, contact_email, time_zone,
@@ -47,7 +46,7 @@ func scanConference(r scanner) (*conferences.Conference, error) {
 // ownedConference loads a conference of organizerID; another tenant's
 // conference is ErrNotFound, exactly like a missing one.
 func ownedConference(ctx context.Context, q querier, organizerID, id uuid.UUID) (*conferences.Conference, error) {
-	c, err := scanConference(q.QueryRowContext(ctx, `SELECT `+conferenceColumns+` FROM conferences WHERE id = ? AND organizer_id = ?`,
+	c, err := scanConference(q.QueryRowContext(ctx, `SELECT `+conferenceColumns+` FROM conferences WHERE id = $1 AND organizer_id = $2`,
 		id[:], organizerID[:]))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("conference %s: %w", id, conferences.ErrNotFound)
@@ -84,7 +83,7 @@ func (s *Service) CreateConference(ctx context.Context, organizerID uuid.UUID, i
 	now := fromMS(ms(s.now()))
 	c := &conferences.Conference{ID: ids.New(), OrganizerID: organizerID, ConferenceDetails: in, CreatedAt: now, UpdatedAt: now}
 	err := s.change(ctx, "create conference", func(tx *sql.Tx) ([]conferences.Event, error) {
-		_, err := tx.ExecContext(ctx, `INSERT INTO conferences (`+conferenceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO conferences (`+conferenceColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 			c.ID[:], c.OrganizerID[:], c.Slug, c.Name, c.Tagline, c.Description, c.Venue, c.ContactEmail, c.TimeZone,
 			ms(c.StartsAt), ms(c.EndsAt), int(c.ReservationWindow/time.Minute), c.Currency, boolInt(c.Published),
 			ms(c.CreatedAt), ms(c.UpdatedAt))
@@ -116,7 +115,7 @@ func (s *Service) UpdateConference(ctx context.Context, organizerID, conferenceI
 		}
 		if in.Currency != c.Currency {
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM seat_types WHERE conference_id = ?`, c.ID[:]).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM seat_types WHERE conference_id = $1`, c.ID[:]).Scan(&n); err != nil {
 				return nil, fmt.Errorf("count seat types: %w", err)
 			}
 			if n > 0 {
@@ -125,9 +124,9 @@ func (s *Service) UpdateConference(ctx context.Context, organizerID, conferenceI
 		}
 		c.ConferenceDetails = in
 		c.UpdatedAt = fromMS(ms(s.now()))
-		_, err = tx.ExecContext(ctx, `UPDATE conferences SET slug = ?, name = ?, tagline = ?, description = ?, venue = ?,
-			contact_email = ?, time_zone = ?, starts_at = ?, ends_at = ?, reservation_window_minutes = ?, currency = ?, updated_at = ?
-			WHERE id = ?`,
+		_, err = tx.ExecContext(ctx, `UPDATE conferences SET slug = $1, name = $2, tagline = $3, description = $4, venue = $5,
+			contact_email = $6, time_zone = $7, starts_at = $8, ends_at = $9, reservation_window_minutes = $10, currency = $11, updated_at = $12
+			WHERE id = $13`,
 			c.Slug, c.Name, c.Tagline, c.Description, c.Venue, c.ContactEmail, c.TimeZone, ms(c.StartsAt), ms(c.EndsAt),
 			int(c.ReservationWindow/time.Minute), c.Currency, ms(c.UpdatedAt), c.ID[:])
 		if err != nil {
@@ -174,7 +173,7 @@ func (s *Service) setPublished(ctx context.Context, op string, organizerID, conf
 			return nil, nil
 		}
 		c.Published, c.UpdatedAt = published, fromMS(ms(s.now()))
-		if _, err := tx.ExecContext(ctx, `UPDATE conferences SET published = ?, updated_at = ? WHERE id = ?`,
+		if _, err := tx.ExecContext(ctx, `UPDATE conferences SET published = $1, updated_at = $2 WHERE id = $3`,
 			boolInt(published), ms(c.UpdatedAt), c.ID[:]); err != nil {
 			return nil, err
 		}
@@ -200,7 +199,7 @@ func (s *Service) GetConference(ctx context.Context, organizerID, conferenceID u
 
 // ListConferences implements conferences.Service.
 func (s *Service) ListConferences(ctx context.Context, organizerID uuid.UUID) ([]*conferences.Conference, error) {
-	out, err := listConferences(ctx, s.db, `organizer_id = ?`, organizerID[:])
+	out, err := listConferences(ctx, s.db, `organizer_id = $1`, organizerID[:])
 	if err != nil {
 		return nil, fmt.Errorf("list conferences of %s: %w", organizerID, err)
 	}
@@ -219,7 +218,7 @@ func (s *Service) ListPublished(ctx context.Context) ([]*conferences.Conference,
 // GetPublishedBySlug implements conferences.Service.
 func (s *Service) GetPublishedBySlug(ctx context.Context, slug string) (*conferences.Conference, error) {
 	slug = strings.ToLower(strings.TrimSpace(slug))
-	c, err := scanConference(s.db.QueryRowContext(ctx, `SELECT `+conferenceColumns+` FROM conferences WHERE slug = ? AND published = 1`, slug))
+	c, err := scanConference(s.db.QueryRowContext(ctx, `SELECT `+conferenceColumns+` FROM conferences WHERE slug = $1 AND published = 1`, slug))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("get conference %q: %w", slug, conferences.ErrNotFound)
 	}
@@ -229,7 +228,4 @@ func (s *Service) GetPublishedBySlug(ctx context.Context, slug string) (*confere
 	return c, nil
 }
 
-func isForeignKey(err error) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
-}
+func isForeignKey(err error) bool { return sqldb.IsForeignKeyViolation(err) }

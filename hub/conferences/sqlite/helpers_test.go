@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,24 +11,20 @@ import (
 	"conference/hub/conferences/sqlite"
 	"conference/migrations"
 	"conference/shared/eventstore"
-	"conference/shared/eventstore/sqlitestore"
+	"conference/shared/eventstore/backendtest"
 	"conference/shared/registrations"
 )
 
-// fixture is a Service on a real SQLite file with the store it writes to.
+// fixture is a Service on a real database (backendtest's current backend)
+// with the store it writes to.
 type fixture struct {
 	svc   *sqlite.Service
-	store *sqlitestore.Store
+	store backendtest.Store
 }
 
 func mustOpen(tb testing.TB) *fixture {
 	tb.Helper()
-	store, err := sqlitestore.Open(context.Background(), filepath.Join(tb.TempDir(), "hub.db"),
-		sqlitestore.Options{Components: []migrations.Component{migrations.Hub}})
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	tb.Cleanup(func() { store.Close() })
+	store := backendtest.Open(tb, backendtest.Options{Components: []migrations.Component{migrations.Hub}})
 	return &fixture{svc: sqlite.New(store), store: store}
 }
 

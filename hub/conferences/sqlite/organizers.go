@@ -20,7 +20,7 @@ func (s *Service) CreateOrganizer(ctx context.Context, in conferences.NewOrganiz
 	}
 	o := &conferences.Organizer{ID: ids.New(), Email: in.Email, DisplayName: in.DisplayName, CreatedAt: fromMS(ms(s.now()))}
 	err := s.change(ctx, "create organizer", func(tx *sql.Tx) ([]conferences.Event, error) {
-		_, err := tx.ExecContext(ctx, `INSERT INTO organizers (id, email, display_name, created_at) VALUES (?, ?, ?, ?)`,
+		_, err := tx.ExecContext(ctx, `INSERT INTO organizers (id, email, display_name, created_at) VALUES ($1, $2, $3, $4)`,
 			o.ID[:], o.Email, o.DisplayName, ms(o.CreatedAt))
 		return nil, uniqueViolation(err, "email "+o.Email)
 	})
@@ -35,14 +35,14 @@ func (s *Service) IssueAPIToken(ctx context.Context, organizerID uuid.UUID) (str
 	token, hash := conferences.NewAPIToken()
 	err := s.change(ctx, "issue API token", func(tx *sql.Tx) ([]conferences.Event, error) {
 		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM organizers WHERE id = ?`, organizerID[:]).Scan(&one)
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM organizers WHERE id = $1`, organizerID[:]).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("organizer %s: %w", organizerID, conferences.ErrNotFound)
 		}
 		if err != nil {
 			return nil, err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO api_tokens (token_hash, organizer_id, created_at) VALUES (?, ?, ?)`,
+		_, err = tx.ExecContext(ctx, `INSERT INTO api_tokens (token_hash, organizer_id, created_at) VALUES ($1, $2, $3)`,
 			hash, organizerID[:], ms(s.now()))
 		return nil, err
 	})
@@ -62,7 +62,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*conferences.
 		created int64
 	)
 	err := s.db.QueryRowContext(ctx, `SELECT o.id, o.email, o.display_name, o.created_at
-		FROM api_tokens t JOIN organizers o ON o.id = t.organizer_id WHERE t.token_hash = ?`,
+		FROM api_tokens t JOIN organizers o ON o.id = t.organizer_id WHERE t.token_hash = $1`,
 		conferences.HashAPIToken(token)).Scan(scanID{&o.ID}, &o.Email, &o.DisplayName, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("authenticate: %w", conferences.ErrUnauthorized)
@@ -81,7 +81,7 @@ func (s *Service) GetOrganizerByEmail(ctx context.Context, email string) (*confe
 		o       conferences.Organizer
 		created int64
 	)
-	err := s.db.QueryRowContext(ctx, `SELECT id, email, display_name, created_at FROM organizers WHERE email = ?`, email).
+	err := s.db.QueryRowContext(ctx, `SELECT id, email, display_name, created_at FROM organizers WHERE email = $1`, email).
 		Scan(scanID{&o.ID}, &o.Email, &o.DisplayName, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("organizer %q: %w", email, conferences.ErrNotFound)

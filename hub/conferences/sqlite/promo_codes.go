@@ -44,7 +44,7 @@ func scanPromoCode(r scanner) (*conferences.PromoCode, error) {
 }
 
 func listPromoCodes(ctx context.Context, q querier, conferenceID uuid.UUID) ([]*conferences.PromoCode, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+promoCodeColumns+` FROM promo_codes WHERE conference_id = ? ORDER BY code`, conferenceID[:])
+	rows, err := q.QueryContext(ctx, `SELECT `+promoCodeColumns+` FROM promo_codes WHERE conference_id = $1 ORDER BY code`, conferenceID[:])
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func checkPromoSeatType(ctx context.Context, tx *sql.Tx, conferenceID, seatType 
 		return nil
 	}
 	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM seat_types WHERE id = ? AND conference_id = ?`, seatType[:], conferenceID[:]).Scan(&one)
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM seat_types WHERE id = $1 AND conference_id = $2`, seatType[:], conferenceID[:]).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return &conferences.ValidationError{Field: "seat_type", Message: "is not a seat type of this conference"}
 	}
@@ -104,7 +104,7 @@ func (s *Service) AddPromoCode(ctx context.Context, organizerID, conferenceID uu
 		}
 		now := fromMS(ms(s.now()))
 		p = &conferences.PromoCode{ID: ids.New(), ConferenceID: c.ID, PromoCodeDetails: in, CreatedAt: now, UpdatedAt: now}
-		_, err = tx.ExecContext(ctx, `INSERT INTO promo_codes (`+promoCodeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err = tx.ExecContext(ctx, `INSERT INTO promo_codes (`+promoCodeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 			p.ID[:], p.ConferenceID[:], p.Code, p.Description, string(p.Kind), p.Percent, p.Amount.Amount, p.Amount.Currency,
 			nullSeatType(p.SeatType), p.MaxUses, nullTime(p.ValidFrom), nullTime(p.ValidUntil), ms(p.CreatedAt), ms(p.UpdatedAt))
 		if err != nil {
@@ -123,7 +123,7 @@ func ownedPromoCode(ctx context.Context, tx *sql.Tx, organizerID, conferenceID, 
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := scanPromoCode(tx.QueryRowContext(ctx, `SELECT `+promoCodeColumns+` FROM promo_codes WHERE id = ? AND conference_id = ?`,
+	p, err := scanPromoCode(tx.QueryRowContext(ctx, `SELECT `+promoCodeColumns+` FROM promo_codes WHERE id = $1 AND conference_id = $2`,
 		promoCodeID[:], c.ID[:]))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, fmt.Errorf("promo code %s: %w", promoCodeID, conferences.ErrNotFound)
@@ -154,8 +154,8 @@ func (s *Service) UpdatePromoCode(ctx context.Context, organizerID, conferenceID
 		}
 		p = current
 		p.PromoCodeDetails, p.UpdatedAt = in, fromMS(ms(s.now()))
-		_, err = tx.ExecContext(ctx, `UPDATE promo_codes SET description = ?, kind = ?, percent = ?, amount = ?, currency = ?,
-			seat_type_id = ?, max_uses = ?, valid_from = ?, valid_until = ?, updated_at = ? WHERE id = ?`,
+		_, err = tx.ExecContext(ctx, `UPDATE promo_codes SET description = $1, kind = $2, percent = $3, amount = $4, currency = $5,
+			seat_type_id = $6, max_uses = $7, valid_from = $8, valid_until = $9, updated_at = $10 WHERE id = $11`,
 			p.Description, string(p.Kind), p.Percent, p.Amount.Amount, p.Amount.Currency, nullSeatType(p.SeatType),
 			p.MaxUses, nullTime(p.ValidFrom), nullTime(p.ValidUntil), ms(p.UpdatedAt), p.ID[:])
 		if err != nil {
@@ -176,7 +176,7 @@ func (s *Service) RemovePromoCode(ctx context.Context, organizerID, conferenceID
 		if err != nil {
 			return nil, err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM promo_codes WHERE id = ?`, p.ID[:]); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM promo_codes WHERE id = $1`, p.ID[:]); err != nil {
 			return nil, err
 		}
 		return []conferences.Event{conferences.PromoCodeRemoved{ConferenceID: p.ConferenceID, PromoCodeID: p.ID, Code: p.Code}}, nil
@@ -204,7 +204,7 @@ func (s *Service) GetPublishedOffering(ctx context.Context, conferenceID uuid.UU
 		return nil, fmt.Errorf("get offering of %s: %w", conferenceID, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only
-	c, err := scanConference(tx.QueryRowContext(ctx, `SELECT `+conferenceColumns+` FROM conferences WHERE id = ? AND published = 1`, conferenceID[:]))
+	c, err := scanConference(tx.QueryRowContext(ctx, `SELECT `+conferenceColumns+` FROM conferences WHERE id = $1 AND published = 1`, conferenceID[:]))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("get offering: conference %s: %w", conferenceID, conferences.ErrNotFound)
 	}

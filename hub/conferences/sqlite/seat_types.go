@@ -31,7 +31,7 @@ func scanSeatType(r scanner) (*conferences.SeatType, error) {
 }
 
 func listSeatTypes(ctx context.Context, q querier, conferenceID uuid.UUID) ([]*conferences.SeatType, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+seatTypeColumns+` FROM seat_types WHERE conference_id = ? ORDER BY created_at, id`, conferenceID[:])
+	rows, err := q.QueryContext(ctx, `SELECT `+seatTypeColumns+` FROM seat_types WHERE conference_id = $1 ORDER BY created_at, id`, conferenceID[:])
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (s *Service) AddSeatType(ctx context.Context, organizerID, conferenceID uui
 		}
 		now := fromMS(ms(s.now()))
 		st = &conferences.SeatType{ID: ids.New(), ConferenceID: c.ID, SeatTypeDetails: in, CreatedAt: now, UpdatedAt: now}
-		_, err = tx.ExecContext(ctx, `INSERT INTO seat_types (`+seatTypeColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err = tx.ExecContext(ctx, `INSERT INTO seat_types (`+seatTypeColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 			st.ID[:], st.ConferenceID[:], st.Name, st.Description, st.Price.Amount, st.Price.Currency, st.Quota,
 			boolInt(st.OnSite.SellableAtKiosks), boolInt(st.OnSite.SellPastAllocation), st.OnSite.KioskAllocationSize,
 			ms(st.CreatedAt), ms(st.UpdatedAt))
@@ -99,7 +99,7 @@ func (s *Service) UpdateSeatType(ctx context.Context, organizerID, conferenceID,
 		if err != nil {
 			return nil, err
 		}
-		st, err = scanSeatType(tx.QueryRowContext(ctx, `SELECT `+seatTypeColumns+` FROM seat_types WHERE id = ? AND conference_id = ?`,
+		st, err = scanSeatType(tx.QueryRowContext(ctx, `SELECT `+seatTypeColumns+` FROM seat_types WHERE id = $1 AND conference_id = $2`,
 			seatTypeID[:], c.ID[:]))
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("seat type %s: %w", seatTypeID, conferences.ErrNotFound)
@@ -122,8 +122,8 @@ func (s *Service) UpdateSeatType(ctx context.Context, organizerID, conferenceID,
 		}
 		st.SeatTypeDetails = in
 		st.UpdatedAt = fromMS(ms(s.now()))
-		_, err = tx.ExecContext(ctx, `UPDATE seat_types SET name = ?, description = ?, price_amount = ?, price_currency = ?, quota = ?,
-			sellable_at_kiosks = ?, sell_past_allocation = ?, kiosk_allocation_size = ?, updated_at = ? WHERE id = ?`,
+		_, err = tx.ExecContext(ctx, `UPDATE seat_types SET name = $1, description = $2, price_amount = $3, price_currency = $4, quota = $5,
+			sellable_at_kiosks = $6, sell_past_allocation = $7, kiosk_allocation_size = $8, updated_at = $9 WHERE id = $10`,
 			st.Name, st.Description, st.Price.Amount, st.Price.Currency, st.Quota,
 			boolInt(st.OnSite.SellableAtKiosks), boolInt(st.OnSite.SellPastAllocation), st.OnSite.KioskAllocationSize,
 			ms(st.UpdatedAt), st.ID[:])
@@ -166,7 +166,7 @@ func (s *Service) SeatTypesOf(ctx context.Context, conferenceID uuid.UUID) ([]*c
 // ListPublishedSeatTypes implements conferences.Service.
 func (s *Service) ListPublishedSeatTypes(ctx context.Context, conferenceID uuid.UUID) ([]*conferences.SeatType, error) {
 	var one int
-	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM conferences WHERE id = ? AND published = 1`, conferenceID[:]).Scan(&one)
+	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM conferences WHERE id = $1 AND published = 1`, conferenceID[:]).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("list seat types: conference %s: %w", conferenceID, conferences.ErrNotFound)
 	}

@@ -1,4 +1,5 @@
-// Package sqlite implements conferences.Service on the hub's SQLite file,
+// Package sqlite implements conferences.Service in the hub's SQL database
+// (SQLite, or PostgreSQL for replicas: the same statements run on both),
 // next to the event store, so that every change and the integration event
 // it publishes commit in one transaction (the outbox).
 package sqlite
@@ -7,15 +8,12 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"conference/hub/conferences"
 	"conference/shared/eventstore"
@@ -123,8 +121,7 @@ func (s *Service) followSeatType(ctx context.Context, st *conferences.SeatType) 
 // uniqueViolation maps a UNIQUE constraint failure onto ErrConflict with a
 // message naming what is taken; other errors pass through.
 func uniqueViolation(err error, what string) error {
-	var se *sqlite.Error
-	if errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+	if sqldb.IsUniqueViolation(err) {
 		return fmt.Errorf("%w: %s is already taken", conferences.ErrConflict, what)
 	}
 	return err

@@ -1,12 +1,18 @@
-// Package backendtest runs a test against every store backend: the SQLite
-// file the kiosk and a small hub use, and PostgreSQL for a hub of several
-// replicas. An adapter's contract suite calls Each once and gets a fresh,
-// migrated store of each kind per Open, so one suite checks both.
+// Package backendtest opens the store backends for tests: the SQLite file
+// the kiosk and a small hub use, and PostgreSQL for a hub of several
+// replicas.
+//
+// The hub's suites (adapters, application, web, API) open their store with
+// Open, which takes the backend named by CONFERENCE_TEST_DB ("sqlite", the
+// default, or "postgres"); `make test` runs them once with each, so every
+// port's suite checks both backends. A test that compares the two in one
+// run uses Each.
 package backendtest
 
 import (
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -77,6 +83,41 @@ func (b *Backend) Open(tb testing.TB, opts Options) Store {
 	}
 	tb.Cleanup(func() { s.Close() })
 	return s
+}
+
+// EnvVar names the backend the hub's suites run on.
+const EnvVar = "CONFERENCE_TEST_DB"
+
+// Current is the backend chosen by EnvVar (SQLite when unset).
+func Current(tb testing.TB) sqldb.Dialect {
+	switch v := os.Getenv(EnvVar); v {
+	case "", "sqlite":
+		return sqldb.SQLite
+	case "postgres":
+		return sqldb.Postgres
+	default:
+		tb.Fatalf("%s=%q: want sqlite or postgres", EnvVar, v)
+		return ""
+	}
+}
+
+// Open opens a fresh, migrated store of the current backend, closed when
+// the test ends.
+func Open(tb testing.TB, opts Options) Store {
+	tb.Helper()
+	b := &Backend{Name: Current(tb)}
+	return b.Open(tb, opts)
+}
+
+// URL returns a fresh database for the current backend, for code that
+// opens its store itself (hubapp): a PostgreSQL URL, or a SQLite file path
+// in the test's temporary directory.
+func URL(tb testing.TB) string {
+	tb.Helper()
+	if Current(tb) == sqldb.Postgres {
+		return pgtest.NewDatabase(tb)
+	}
+	return filepath.Join(tb.TempDir(), "hub.db")
 }
 
 // Each runs fn as a subtest once per backend ("sqlite", "postgres"). In

@@ -36,20 +36,60 @@ func scanMessage(row pgx.Row, lead ...any) (eventstore.Message, error) {
 	return m, nil
 }
 
-func (s *Store) queryMessages(ctx context.Context, query string, args ...any) ([]eventstore.Message, error) {
+// queryMessages runs a query whose columns are seq then messageColumnList,
+// and makes what it read durable before returning it (durable.go).
+func (s *Store) queryMessages(ctx context.Context, query string, args ...any) ([]eventstore.Message, int64, error) {
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
-		return nil, Classify(err)
+		return nil, 0, Classify(err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (eventstore.Message, error) { return scanMessage(row) })
+	var last int64
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (eventstore.Message, error) {
+		var seq int64
+		m, err := scanMessage(row, &seq)
+		last = max(last, seq)
+		return m, err
+	})
+	if err != nil {
+		return nil, 0, Classify(err)
+	}
+	if err := s.messagesDurable(ctx, last); err != nil {
+		return nil, 0, err
+	}
+	return out, last, nil
+}
+
+// messagesDurable makes sure messages up to seq, which a reader has just
+// read, are durable before anyone acts on them. A message written in an
+// append group is committed a few milliseconds before it is durable; the
+// dispatcher and message followers read the table directly, so whoever
+// reads past the durable head this replica knows flushes first.
+func (s *Store) messagesDurable(ctx context.Context, seq int64) error {
+	if seq <= s.durableMessages() {
+		return nil
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return Classify(err)
+	}
+	defer conn.Release()
+	if err := flush(ctx, conn.Conn(), 0, 0); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if seq > s.msgHead {
+		s.msgHead = seq
+	}
+	s.mu.Unlock()
+	return nil
 }
 
 // PendingMessages returns up to limit undispatched, live messages due at now,
 // oldest first.
 func (s *Store) PendingMessages(ctx context.Context, now time.Time, limit int) ([]eventstore.Message, error) {
-	out, err := s.queryMessages(ctx, `SELECT `+messageColumnList+` FROM messages
-		WHERE dispatched_at IS NULL AND dead = 0 AND not_before <= $1 AND seq <= $3 ORDER BY not_before, seq LIMIT $2`,
-		now.UnixMilli(), limit, s.durableMessages())
+	out, _, err := s.queryMessages(ctx, `SELECT seq, `+messageColumnList+` FROM messages
+		WHERE dispatched_at IS NULL AND dead = 0 AND not_before <= $1 ORDER BY not_before, seq LIMIT $2`,
+		now.UnixMilli(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read pending messages: %w", Classify(err))
 	}
@@ -60,26 +100,22 @@ func (s *Store) PendingMessages(ctx context.Context, now time.Time, limit int) (
 // at now with a sequence number past afterSeq, in sequence order, and the
 // sequence number of the last one (afterSeq when none).
 func (s *Store) PendingMessagesAfter(ctx context.Context, now time.Time, afterSeq int64, limit int) ([]eventstore.Message, int64, error) {
-	rows, err := s.pool.Query(ctx, `SELECT seq, `+messageColumnList+` FROM messages
-		WHERE seq > $1 AND seq <= $4 AND dispatched_at IS NULL AND dead = 0 AND not_before <= $2 ORDER BY seq LIMIT $3`,
-		afterSeq, now.UnixMilli(), limit, s.durableMessages())
+	out, last, err := s.queryMessages(ctx, `SELECT seq, `+messageColumnList+` FROM messages
+		WHERE seq > $1 AND dispatched_at IS NULL AND dead = 0 AND not_before <= $2 ORDER BY seq LIMIT $3`,
+		afterSeq, now.UnixMilli(), limit)
 	if err != nil {
-		return nil, afterSeq, fmt.Errorf("read pending messages after %d: %w", afterSeq, Classify(err))
+		return nil, afterSeq, fmt.Errorf("read pending messages after %d: %w", afterSeq, err)
 	}
-	last := afterSeq
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (eventstore.Message, error) { return scanMessage(row, &last) })
-	if err != nil {
-		return nil, afterSeq, fmt.Errorf("read pending messages after %d: %w", afterSeq, Classify(err))
-	}
-	return out, last, nil
+	return out, max(last, afterSeq), nil
 }
 
 // NextDue is when the earliest undispatched message becomes due (ok=false
 // when there is none).
 func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 	var ms *int64
-	if err := s.pool.QueryRow(ctx, `SELECT MIN(not_before) FROM messages WHERE dispatched_at IS NULL AND dead = 0 AND seq <= $1`,
-		s.durableMessages()).Scan(&ms); err != nil {
+	// A timer's hint: reading a message not yet durable here is harmless,
+	// the read that takes it flushes first.
+	if err := s.pool.QueryRow(ctx, `SELECT MIN(not_before) FROM messages WHERE dispatched_at IS NULL AND dead = 0`).Scan(&ms); err != nil {
 		return time.Time{}, false, fmt.Errorf("read next due message: %w", Classify(err))
 	}
 	if ms == nil {
