@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,12 +17,12 @@ import (
 	confsqlite "conference/hub/conferences/sqlite"
 	"conference/hub/kiosks"
 	"conference/migrations"
-	"conference/shared/eventstore/sqlitestore"
+	"conference/shared/eventstore/backendtest"
 	"conference/shared/onsite"
 )
 
 type fixture struct {
-	store *sqlitestore.Store
+	store backendtest.Store
 	confs *confsqlite.Service
 	reg   *kiosks.Registry
 	now   time.Time
@@ -31,13 +30,8 @@ type fixture struct {
 
 func open(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	store, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "hub.db"),
-		sqlitestore.Options{Components: []migrations.Component{migrations.Hub, migrations.Kiosks}})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := backendtest.Open(t, backendtest.Options{Components: []migrations.Component{migrations.Hub, migrations.Kiosks}})
+	var err error
 	f := &fixture{store: store, confs: confsqlite.New(store), now: time.Date(2027, 5, 10, 8, 0, 0, 0, time.UTC)}
 	f.reg, err = kiosks.New(store.DB(), kiosks.Config{Conferences: f.confs, Now: func() time.Time { return f.now }})
 	if err != nil {
@@ -117,7 +111,7 @@ func TestPairingCodeWorksOnceAndGivesACredentialAndACertificate(t *testing.T) {
 
 func assertNotStored(t *testing.T, f *fixture, secrets ...string) {
 	t.Helper()
-	rows, err := f.store.DB().Query(`SELECT id, name, COALESCE(certificate, ''), COALESCE(credential_hash, x''), COALESCE(pairing_code_hash, x'') FROM kiosks`)
+	rows, err := f.store.DB().Query(`SELECT id, name, COALESCE(certificate, ''), credential_hash, pairing_code_hash FROM kiosks`)
 	if err != nil {
 		t.Fatal(err)
 	}

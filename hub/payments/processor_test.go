@@ -3,30 +3,24 @@ package payments_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/uuid"
 
 	"conference/hub/payments"
 	"conference/migrations"
-	"conference/shared/eventstore/sqlitestore"
+	"conference/shared/eventstore/backendtest"
 	"conference/shared/registrations"
 )
 
 type fixture struct {
 	p     *payments.Processor
-	store *sqlitestore.Store
+	store backendtest.Store
 }
 
 func open(t *testing.T) fixture {
 	t.Helper()
-	store, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "hub.db"),
-		sqlitestore.Options{Components: []migrations.Component{migrations.Payments}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := backendtest.Open(t, backendtest.Options{Components: []migrations.Component{migrations.Payments}})
 	return fixture{p: payments.New(store, nil), store: store}
 }
 
@@ -48,7 +42,7 @@ func (f fixture) initiate(t *testing.T, order uuid.UUID, amount int64) payments.
 // messages lists the outbox message types in order.
 func (f fixture) messages(t *testing.T) []string {
 	t.Helper()
-	rows, err := f.store.DB().Query(`SELECT type FROM messages ORDER BY rowid`)
+	rows, err := f.store.DB().Query(`SELECT type FROM messages ORDER BY seq`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -134,3 +134,20 @@ func Each(t *testing.T, fn func(t *testing.T, b *Backend)) {
 func Stores(t *testing.T, opts Options, fn func(t *testing.T, s Store)) {
 	Each(t, func(t *testing.T, b *Backend) { fn(t, b.Open(t, opts)) })
 }
+
+// Replicas opens n stores of the current backend on one fresh database, as
+// n replicas of a hub would share it; on SQLite, which admits one process,
+// they are the same store n times.
+func Replicas(tb testing.TB, n int, opts Options) []Store {
+	tb.Helper()
+	b := &Backend{Name: Current(tb)}
+	out := make([]Store, n)
+	for i := range out {
+		if i > 0 && b.Name == sqldb.SQLite {
+			out[i] = out[0]
+			continue
+		}
+		out[i] = b.Open(tb, opts)
+	}
+	return out
+}
