@@ -38,6 +38,8 @@ const (
 	CodePromoUnknown      = "promo_code_unknown"
 	CodePromoNotValid     = "promo_code_not_valid"
 	CodePromoExhausted    = "promo_code_exhausted"
+	CodePromoNotApplies   = "promo_code_not_applicable"
+	CodeRegistrantMissing = "registrant_missing"
 	CodePaymentNotReady   = "payment_not_ready"
 	CodePaymentClosed     = "payment_closed"
 	CodeConcurrentUpdate  = "concurrent_update"
@@ -57,6 +59,8 @@ type Error struct {
 	// Field names the offending input, in the request's JSON spelling
 	// ("seats[0].quantity"), when one input is to blame.
 	Field string `json:"field,omitempty"`
+	// RetryAfter, when set, is sent as the Retry-After header (seconds).
+	RetryAfter string `json:"-"`
 }
 
 func (e *Error) Error() string {
@@ -163,6 +167,8 @@ func fromDomainError(err error) *Error {
 		{registrations.ErrPromoExpired, http.StatusUnprocessableEntity, CodePromoNotValid, "promo_code"},
 		{registrations.ErrPromoNotYetValid, http.StatusUnprocessableEntity, CodePromoNotValid, "promo_code"},
 		{registrations.ErrPromoExhausted, http.StatusConflict, CodePromoExhausted, "promo_code"},
+		{registrations.ErrPromoNotApplicable, http.StatusUnprocessableEntity, CodePromoNotApplies, "promo_code"},
+		{registrations.ErrRegistrantMissing, http.StatusUnprocessableEntity, CodeRegistrantMissing, "registrant"},
 		{registrations.ErrSeatTypeNotPriced, http.StatusUnprocessableEntity, CodeSeatTypeNotPriced, "seats"},
 		{registrations.ErrUnknownSeatType, http.StatusUnprocessableEntity, CodeSeatTypeNotPriced, "seats"},
 		{registrations.ErrNoAssignments, http.StatusConflict, CodeNotConfirmed, ""},
@@ -177,7 +183,7 @@ func fromDomainError(err error) *Error {
 	}
 	switch code {
 	case registrations.CodeInvalid:
-		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeInvalid, Message: de.Message}
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeInvalid, Field: de.Field, Message: de.Message}
 	case registrations.CodeNotFound:
 		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: de.Message}
 	default:

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -59,6 +60,10 @@ func (a *api) handleStartPayment(c echo.Context) error {
 	}
 	if order.Quote.Total.IsZero() {
 		return apiErr(http.StatusConflict, CodePaymentNotReady, "", "the order is free: there is nothing to pay")
+	}
+	if order.Name == "" || order.Email == "" {
+		// The process opens the payment only once someone can be reached.
+		return fmt.Errorf("start payment of order %s: %w", order.OrderID, registrations.ErrRegistrantMissing)
 	}
 	p, err := a.startPayment(ctx, order)
 	if err != nil {
