@@ -70,6 +70,7 @@ var funcs = template.FuncMap{
 	},
 	"seat":      func(a readmodel.AttendeeView) string { return a.Seat.String() },
 	"seatNames": seatNames,
+	"problem":   problemOf,
 }
 
 // seatNames lists the seat types an attendee holds, by name.
