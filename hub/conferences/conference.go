@@ -83,8 +83,8 @@ func (d ConferenceDetails) Normalize() ConferenceDetails {
 }
 
 // Validate checks normalized details and returns every problem, one
-// *ValidationError per field at fault (joined; errors.As finds the first,
-// ValidationErrors lists them all), so a form shows them at once.
+// *ValidationError per field at fault, joined (errors.As finds the
+// first), so a form can show them all at once.
 func (d ConferenceDetails) Validate() error {
 	var errs []error
 	check := func(err error) {

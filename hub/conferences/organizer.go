@@ -39,7 +39,7 @@ func (n NewOrganizer) Normalize() NewOrganizer {
 }
 
 // Validate checks a normalized NewOrganizer and returns every problem
-// (joined *ValidationErrors, as ConferenceDetails.Validate).
+// (one *ValidationError per field at fault, joined).
 func (n NewOrganizer) Validate() error {
 	var errs []error
 	if err := validateEmail("email", n.Email, true); err != nil {

@@ -153,7 +153,7 @@ func formValues(c echo.Context) map[string][]string {
 // failField puts every Conference Management validation error of err next
 // to its field and reports whether err held any.
 func failField(f *form, err error) bool {
-	ves := conferences.ValidationErrors(err)
+	ves := webui.ErrorsOf[*conferences.ValidationError](err)
 	for _, ve := range ves {
 		f.Fail(ve.Field, capitalize(fieldLabel(ve.Field))+" "+ve.Message+".")
 	}

@@ -13,6 +13,7 @@ import (
 	"conference/hub/payments"
 	registrationsapp "conference/hub/registrations"
 	"conference/shared/registrations"
+	"conference/shared/webui"
 )
 
 // orderPage is the registrant's order: what was reserved, the countdown,
@@ -186,7 +187,7 @@ var registrantHints = map[string]string{
 // empty field gets its hint from hints when there is one. It reports
 // whether err named any field.
 func failFields(f *form, err error, hints map[string]string, suffix string) bool {
-	fes := registrations.FieldErrors(err)
+	fes := fieldErrors(err)
 	for _, fe := range fes {
 		key := fe.Field + suffix
 		if hint, ok := hints[fe.Field]; ok && strings.TrimSpace(f.Get(key)) == "" {
@@ -197,6 +198,22 @@ func failFields(f *form, err error, hints map[string]string, suffix string) bool
 	}
 	return len(fes) > 0
 }
+
+// fieldErrors are the registrations domain's refusals of err that name
+// their field.
+func fieldErrors(err error) []*registrations.Error {
+	var out []*registrations.Error
+	for _, e := range webui.ErrorsOf[*registrations.Error](err) {
+		if e.Field != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// paymentWait bounds how long "Pay" waits for the processor to have opened
+// the order's payment.
+const paymentWait = 3 * time.Second
 
 // startPayment sends the registrant to the payment processor's page for
 // the order's payment (a new attempt after a declined one).
@@ -214,10 +231,10 @@ func (s *site) startPayment(c echo.Context) error {
 		s.flash.Set(c, "Enter your name and email first.")
 		return redirect(c, back+"#registrant")
 	}
-	pay, err := s.hub.Payments.Start(c.Request().Context(), o.OrderID)
+	// The process asks Payments once the details are saved: wait a moment
+	// for a registrant who pressed "Pay" right away.
+	pay, err := s.hub.Payments.StartWithin(c.Request().Context(), o.OrderID, paymentWait)
 	if errors.Is(err, payments.ErrNotFound) {
-		// The process asks Payments right after reserving; this is the
-		// moment in between.
 		s.flash.Set(c, "The payment is being prepared. Try again in a moment.")
 		return redirect(c, back)
 	}

@@ -17,6 +17,7 @@ import (
 	"conference/shared/contact"
 	"conference/shared/onsite"
 	"conference/shared/registrations"
+	"conference/shared/webui"
 )
 
 // saleLine is a seat type the kiosk sells, as the sale form offers it.
@@ -103,13 +104,8 @@ func (s *site) sell(c echo.Context) error {
 			Warning: "The sale is recorded, but checking the attendee in could not be recorded: " + err.Error() +
 				". The kiosk finishes it when it restarts."})
 		return redirect(c, "/receipts/"+r.ID)
-	case len(registrations.FieldErrors(err)) > 0:
-		d.Problems = map[string]string{}
-		for _, fe := range registrations.FieldErrors(err) {
-			if _, seen := d.Problems[fe.Field]; !seen {
-				d.Problems[fe.Field] = upperFirst(fe.Message) + "."
-			}
-		}
+	case fieldProblems(err) != nil:
+		d.Problems = fieldProblems(err)
 		return refuse(http.StatusUnprocessableEntity, "Check the fields marked below. Nothing was sold.")
 	case err != nil && registrations.ErrorCode(err) != "":
 		d.Refused = true
@@ -201,6 +197,22 @@ func (s *site) saleRequest(form url.Values, staff string) (kiosk.WalkUpRequest, 
 		return req, problems
 	}
 	return req, nil
+}
+
+// fieldProblems are the core's refusals of err that name a field of the
+// form, by field; nil when there are none.
+func fieldProblems(err error) map[string]string {
+	var out map[string]string
+	for _, e := range webui.ErrorsOf[*registrations.Error](err) {
+		if _, seen := out[e.Field]; e.Field == "" || seen {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[e.Field] = upperFirst(e.Message) + "."
+	}
+	return out
 }
 
 // pastNames says which seats were sold beyond the allocation.

@@ -22,7 +22,7 @@ type Attendee struct {
 func (a Attendee) IsZero() bool { return a == Attendee{} }
 
 // Validate reports every problem with the attendee's details as
-// AssignSeat would (joined *Errors naming their fields, see FieldErrors),
+// AssignSeat would (one *Error per field at fault, joined),
 // so a form can check all its seats at once before saving any.
 func (a Attendee) Validate() error {
 	_, err := a.validate()

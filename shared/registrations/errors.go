@@ -22,8 +22,9 @@ type Error struct {
 	Code    Code
 	Message string
 	// Field names the input at fault ("name", "email", "company", "role",
-	// "seats", "promo_code") when one is, so a form can show the message
-	// next to it and the API can name it.
+	// "seats") when one is, so a form can show the message next to it and
+	// the API can name it. Validations of several fields join one *Error
+	// per field at fault (errors.Join), so a form can show them all.
 	Field string
 }
 
@@ -37,31 +38,6 @@ func ErrorCode(err error) Code {
 		return e.Code
 	}
 	return ""
-}
-
-// FieldErrors lists every *Error err holds that names a field, in order:
-// validations that check several fields join one error per field
-// (errors.Join), so a form can show them all at once.
-func FieldErrors(err error) []*Error {
-	var out []*Error
-	var walk func(error)
-	walk = func(err error) {
-		switch e := err.(type) {
-		case nil:
-		case *Error:
-			if e.Field != "" {
-				out = append(out, e)
-			}
-		case interface{ Unwrap() []error }:
-			for _, inner := range e.Unwrap() {
-				walk(inner)
-			}
-		case interface{ Unwrap() error }:
-			walk(e.Unwrap())
-		}
-	}
-	walk(err)
-	return out
 }
 
 func invalidf(format string, args ...any) error {

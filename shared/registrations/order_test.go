@@ -170,8 +170,10 @@ func TestSetRegistrantReportsEveryBadFieldAtOnce(t *testing.T) {
 	err := o.SetRegistrant(" ", "ana@example")
 	thenInvalid(t, o, err)
 	var fields []string
-	for _, fe := range FieldErrors(err) {
-		fields = append(fields, fe.Field)
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			fields = append(fields, e.(*Error).Field)
+		}
 	}
 	if !reflect.DeepEqual(fields, []string{"name", "email"}) {
 		t.Fatalf("fields at fault = %v (%v), want name and email", fields, err)

@@ -113,10 +113,16 @@ func TestPartialReservationAsksOnlyForWhatWasReserved(t *testing.T) {
 	}
 }
 
-func TestAFreeOrderIsConfirmedWithoutPayment(t *testing.T) {
+// freePlaced is an order of two free reception seats.
+func freePlaced() OrderPlaced {
 	free := placed()
 	free.Seats = seats(reception, 2)
 	free.Quote, _ = Price(free.Seats, PricingInput{Prices: prices}, t0)
+	return free
+}
+
+func TestAFreeOrderIsConfirmedWithoutPayment(t *testing.T) {
+	free := freePlaced()
 	p := NewRegistrationProcess()
 	when(t, p, msgPlaced, free, t0,
 		MakeSeatReservation{ConferenceID: conference, ReservationID: orderA, Seats: free.Seats},
@@ -150,9 +156,7 @@ func TestDetailsGivenBeforeTheReservationAreRemembered(t *testing.T) {
 }
 
 func TestAFreeOrderWaitsForTheRegistrantBeforeConfirmation(t *testing.T) {
-	free := placed()
-	free.Seats = seats(reception, 2)
-	free.Quote, _ = Price(free.Seats, PricingInput{Prices: prices}, t0)
+	free := freePlaced()
 	p := NewRegistrationProcess()
 	when(t, p, msgPlaced, free, t0,
 		MakeSeatReservation{ConferenceID: conference, ReservationID: orderA, Seats: free.Seats},
