@@ -232,6 +232,7 @@ func TestBadInputIsRefusedWithAJSONErrorAndChangesNothing(t *testing.T) {
 		// Lookup.
 		{"lookup malformed", req{method: "POST", path: "/orders/lookup", body: `{"access_code":`}, 400, api.CodeMalformedJSON, ""},
 		{"lookup unknown field", req{method: "POST", path: "/orders/lookup", body: `{"access_code":"A","email":"b","order_id":"x"}`}, 400, api.CodeUnknownField, "order_id"},
+		{"lookup an email no order can have", req{method: "POST", path: "/orders/lookup", body: map[string]string{"access_code": reserved.AccessCode, "email": "ana@example"}}, 422, api.CodeInvalid, "email"},
 
 		// Routing.
 		{"unknown endpoint", req{method: "GET", path: "/nope"}, 404, api.CodeNotFound, ""},

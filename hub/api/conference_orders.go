@@ -214,6 +214,9 @@ func (a *api) handleLookupOrder(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
+	if err := checkEmail("email", in.Email); err != nil {
+		return err // no order has such an address: not a guess
+	}
 	guess, wait := a.guesses.Try(a.clientIP(c), readmodels.GuessTargets(in.AccessCode, in.Email)...)
 	if guess == nil {
 		return rateLimited(wait)

@@ -12,6 +12,7 @@ import (
 	"conference/hub/payments"
 	"conference/hub/readmodels"
 	registrationsapp "conference/hub/registrations"
+	"conference/shared/contact"
 	"conference/shared/eventsourcing"
 	"conference/shared/eventstore"
 	"conference/shared/registrations"
@@ -84,6 +85,16 @@ func notFound(what string) *Error {
 
 func invalid(field, format string, args ...any) *Error {
 	return apiErr(http.StatusUnprocessableEntity, CodeInvalid, field, format, args...)
+}
+
+// checkEmail applies the one email rule (contact.ParseEmail) to an input
+// the domain does not see.
+func checkEmail(field, email string) error {
+	var ee *contact.EmailError
+	if _, err := contact.ParseEmail(email); errors.As(err, &ee) {
+		return invalid(field, "%s", ee.Error())
+	}
+	return nil
 }
 
 // toAPIError maps what the services return to one status and code. This is

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"conference/hub/readmodels"
+	"conference/shared/contact"
 	"conference/shared/webui"
 )
 
@@ -28,6 +29,12 @@ func (s *site) findOrder(c echo.Context) error {
 	}
 	if email == "" {
 		f.Fail("email", "Enter the email you gave with the order.")
+	} else if _, err := contact.ParseEmail(email); err != nil {
+		// No order has an address the email rule refuses: say so by the
+		// field, without spending a guess.
+		var ee *contact.EmailError
+		errors.As(err, &ee)
+		f.Fail("email", "Email "+ee.Reason+".")
 	}
 	if !f.OK() {
 		return s.render(c, http.StatusUnprocessableEntity, "find", view{Title: "Find your order", Section: "find", Data: f})

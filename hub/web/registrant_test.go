@@ -180,6 +180,9 @@ func TestFindOrderIsRateLimited(t *testing.T) {
 	for range 2 {
 		b.Post("/find", url.Values{"code": {"AAAA-BBBB"}, "email": {"x@example.com"}}).Want(t, http.StatusNotFound)
 	}
+	// An email no order can have is refused by its field, spending no guess.
+	b.Post("/find", url.Values{"code": {"AAAA-BBBB"}, "email": {"x@example"}}).
+		Want(t, http.StatusUnprocessableEntity, `id="f-email-error"`, "Email must end in a domain name")
 	// The same code however typed is the same target.
 	p := b.Post("/find", url.Values{"code": {"aaaa bbbb"}, "email": {"y@example.com"}})
 	p.Want(t, http.StatusTooManyRequests, "Too many wrong attempts", `id="f-code-error"`)
