@@ -157,6 +157,7 @@ func (s *site) assignAttendees(c echo.Context) error {
 			s.flash.Set(c, "Attendees saved. Their badges will show these names.")
 			return redirect(c, "/orders/"+o.OrderID.String())
 		case errors.As(err, &ae) && ae.Index < len(keys) && failFields(f, err, attendeeHints, "_"+keys[ae.Index]):
+			// The refused seat's fields are marked; the form comes back.
 		default:
 			return s.attendeesUnavailable(c, o.OrderID, err)
 		}

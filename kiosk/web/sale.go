@@ -96,6 +96,7 @@ func (s *site) sell(c echo.Context) error {
 		return refuse(http.StatusUnprocessableEntity, "Check the fields marked below. Nothing was sold.")
 	}
 	res, err := s.k.WalkUpSale(c.Request().Context(), req)
+	problems = fieldProblems(err)
 	switch {
 	case err != nil && res.OrderID != uuid.Nil:
 		// The sale itself is stored; a later step failed and the kiosk
@@ -104,8 +105,8 @@ func (s *site) sell(c echo.Context) error {
 			Warning: "The sale is recorded, but checking the attendee in could not be recorded: " + err.Error() +
 				". The kiosk finishes it when it restarts."})
 		return redirect(c, "/receipts/"+r.ID)
-	case fieldProblems(err) != nil:
-		d.Problems = fieldProblems(err)
+	case problems != nil:
+		d.Problems = problems
 		return refuse(http.StatusUnprocessableEntity, "Check the fields marked below. Nothing was sold.")
 	case err != nil && registrations.ErrorCode(err) != "":
 		d.Refused = true
