@@ -28,12 +28,18 @@ const Prefix = "/api/v1"
 
 // Options tune the API. The zero value is production's defaults.
 type Options struct {
-	// LookupRate and LookupBurst bound how often one client IP may try an
-	// access code (order lookup, or an order id with a wrong code):
+	// LookupRate and LookupBurst bound wrong access-code guesses at one
+	// target (an order id, an access code, an email), from any client IP:
 	// default one every 6 seconds with a burst of 10, which makes guessing
-	// a 10-character code hopeless while a person mistyping twice is fine.
+	// an 8-character code hopeless while a person mistyping twice is fine.
+	// A look-up that succeeds costs nothing.
 	LookupRate  rate.Limit
 	LookupBurst int
+	// AddressRate and AddressBurst bound wrong guesses from one client IP
+	// at any targets: default 2 a second with a burst of 120, generous so
+	// that registrants behind one venue Wi-Fi address are not locked out.
+	AddressRate  rate.Limit
+	AddressBurst int
 	// MaxWait bounds the long poll of GET /orders/{id}?wait_while=...;
 	// default 10 s.
 	MaxWait time.Duration
@@ -50,6 +56,12 @@ func (o Options) withDefaults() Options {
 	if o.LookupBurst == 0 {
 		o.LookupBurst = 10
 	}
+	if o.AddressRate == 0 {
+		o.AddressRate = 2
+	}
+	if o.AddressBurst == 0 {
+		o.AddressBurst = 120
+	}
 	if o.MaxWait == 0 {
 		o.MaxWait = 10 * time.Second
 	}
@@ -61,7 +73,7 @@ type api struct {
 	h       *hubapp.Hub
 	opts    Options
 	log     *slog.Logger
-	guesses *webui.Limiter
+	guesses *webui.Guesses
 	reads   reads
 	rm      readModels
 	slugs   *slugCache
@@ -73,7 +85,7 @@ func Register(e *echo.Echo, h *hubapp.Hub, opts Options) error {
 		return errors.New("api: hub is required")
 	}
 	opts = opts.withDefaults()
-	a := &api{h: h, opts: opts, log: h.Log, guesses: webui.NewLimiter(opts.LookupRate, opts.LookupBurst, time.Now)}
+	a := &api{h: h, opts: opts, log: h.Log, guesses: webui.NewGuessesAt(opts.LookupRate, opts.LookupBurst, opts.AddressRate, opts.AddressBurst, time.Now)}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -115,6 +127,9 @@ func (a *api) writeError(c echo.Context, err error) error {
 	}
 	if ae.Status == http.StatusUnauthorized {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="api"`)
+	}
+	if ae.RetryAfter != "" {
+		c.Response().Header().Set("Retry-After", ae.RetryAfter)
 	}
 	return c.JSON(ae.Status, errorBody{Error: ae})
 }

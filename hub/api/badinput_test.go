@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"conference/hub/api"
+	"conference/hub/conferences"
 	"conference/hub/hubapp/hubtest"
+	"conference/shared/registrations"
 )
 
 // fingerprint is what a refused request must leave as it was: the event
@@ -59,6 +61,7 @@ func TestBadInputIsRefusedWithAJSONErrorAndChangesNothing(t *testing.T) {
 	e.waitWhile(reserved, "pending")
 	confirmed := e.place(e.f.Workshop.String(), 2)
 	e.waitWhile(confirmed, "pending")
+	e.name(confirmed)
 	var pay struct {
 		PaymentID string `json:"payment_id"`
 	}
@@ -73,6 +76,10 @@ func TestBadInputIsRefusedWithAJSONErrorAndChangesNothing(t *testing.T) {
 	e.waitWhile(cancelled, "pending")
 	e.must(http.StatusOK, req{method: "POST", path: "/orders/" + cancelled.OrderID + "/cancel", code: cancelled.AccessCode})
 	otherOrder := placeIn(e, other, 1)
+	if _, err := e.h.Conferences.AddPromoCode(t.Context(), e.f.OrganizerID, e.f.ConferenceID, conferences.PromoCodeDetails{
+		Code: "HANDSON", Kind: registrations.DiscountPercentage, Percent: 10, SeatType: e.f.Workshop}); err != nil {
+		t.Fatal(err)
+	}
 
 	validConf := map[string]any{
 		"slug": "new-conf", "name": "New", "time_zone": "Europe/Lisbon", "currency": "EUR",
@@ -184,6 +191,7 @@ func TestBadInputIsRefusedWithAJSONErrorAndChangesNothing(t *testing.T) {
 		{"order unknown seat type", place(seats(unknownID, 1)), 422, api.CodeSeatTypeNotPriced, "seats"},
 		{"order another conference's seat type", place(seats(other.Paid.String(), 1)), 422, api.CodeSeatTypeNotPriced, "seats"},
 		{"order unknown promo code", place(map[string]any{"seats": []map[string]any{{"seat_type": paid, "quantity": 1}}, "promo_code": "FREE4ALL"}), 422, api.CodePromoUnknown, "promo_code"},
+		{"order promo code for a seat type not ordered", place(map[string]any{"seats": []map[string]any{{"seat_type": paid, "quantity": 1}}, "promo_code": "handson"}), 422, api.CodePromoNotApplies, "promo_code"},
 		{"order too many lines", place(map[string]any{"seats": manyLines(paid, 51)}), 422, api.CodeInvalid, "seats"},
 
 		// Registrant's order endpoints.
@@ -194,22 +202,24 @@ func TestBadInputIsRefusedWithAJSONErrorAndChangesNothing(t *testing.T) {
 		{"another order's code", req{method: "GET", path: orderPath(reserved, ""), code: confirmed.AccessCode}, 404, api.CodeNotFound, ""},
 		{"unknown wait status", req{method: "GET", path: orderPath(reserved, "?wait_while=paid"), code: reserved.AccessCode}, 422, api.CodeInvalid, "wait_while"},
 		{"negative wait", req{method: "GET", path: orderPath(reserved, "?wait_while=pending&wait=-1"), code: reserved.AccessCode}, 422, api.CodeInvalid, "wait"},
-		{"registrant bad email", req{method: "PUT", path: orderPath(reserved, "/registrant"), code: reserved.AccessCode, body: map[string]string{"name": "Ada", "email": "nope"}}, 422, api.CodeInvalid, ""},
-		{"registrant without name", req{method: "PUT", path: orderPath(reserved, "/registrant"), code: reserved.AccessCode, body: map[string]string{"email": "ada@example.com"}}, 422, api.CodeInvalid, ""},
+		{"registrant bad email", req{method: "PUT", path: orderPath(reserved, "/registrant"), code: reserved.AccessCode, body: map[string]string{"name": "Ada", "email": "nope"}}, 422, api.CodeInvalid, "email"},
+		{"registrant email without a dotted domain", req{method: "PUT", path: orderPath(reserved, "/registrant"), code: reserved.AccessCode, body: map[string]string{"name": "Ana", "email": "ana@example"}}, 422, api.CodeInvalid, "email"},
+		{"registrant without name", req{method: "PUT", path: orderPath(reserved, "/registrant"), code: reserved.AccessCode, body: map[string]string{"email": "ada@example.com"}}, 422, api.CodeInvalid, "name"},
 		{"registrant unknown field", req{method: "PUT", path: orderPath(reserved, "/registrant"), code: reserved.AccessCode, body: `{"name":"Ada","email":"a@b.c","admin":true}`}, 400, api.CodeUnknownField, "admin"},
 		{"registrant on a cancelled order", req{method: "PUT", path: orderPath(cancelled, "/registrant"), code: cancelled.AccessCode, body: ada}, 409, api.CodeOrderClosed, ""},
 		{"pay a free order", req{method: "POST", path: orderPath(free, "/payment"), code: free.AccessCode}, 409, api.CodePaymentNotReady, ""},
 		{"pay a cancelled order", req{method: "POST", path: orderPath(cancelled, "/payment"), code: cancelled.AccessCode}, 409, api.CodeOrderClosed, ""},
 		{"pay with a body", req{method: "POST", path: orderPath(reserved, "/payment"), code: reserved.AccessCode, body: `{"amount":1}`}, 400, api.CodeUnknownField, "amount"},
+		{"pay before the registrant's details", req{method: "POST", path: orderPath(reserved, "/payment"), code: reserved.AccessCode}, 422, api.CodeRegistrantMissing, "registrant"},
 		{"seats of an unconfirmed order", req{method: "GET", path: orderPath(reserved, "/seats"), code: reserved.AccessCode}, 409, api.CodeNotConfirmed, ""},
 		{"assign on an unconfirmed order", req{method: "PUT", path: orderPath(reserved, "/seats"), code: reserved.AccessCode, body: assign(0, ada)}, 409, api.CodeNotConfirmed, ""},
 		{"assign unknown position", req{method: "PUT", path: orderPath(confirmed, "/seats"), code: confirmed.AccessCode, body: assign(2, ada)}, 422, api.CodeUnknownPosition, "assignments[0].position"},
 		{"assign huge position", req{method: "PUT", path: orderPath(confirmed, "/seats"), code: confirmed.AccessCode, body: assign(int64(1)<<62, ada)}, 422, api.CodeUnknownPosition, "assignments[0].position"},
 		{"assign negative position", req{method: "PUT", path: orderPath(confirmed, "/seats"), code: confirmed.AccessCode, body: assign(-1, ada)}, 422, api.CodeInvalid, "assignments[0].position"},
 		{"assign without position", req{method: "PUT", path: orderPath(confirmed, "/seats"), code: confirmed.AccessCode, body: map[string]any{"assignments": []map[string]any{{"attendee": ada}}}}, 422, api.CodeInvalid, "assignments[0].position"},
-		{"assign bad email", req{method: "PUT", path: orderPath(confirmed, "/seats"), code: confirmed.AccessCode, body: assign(0, map[string]string{"name": "Ada", "email": "x"})}, 422, api.CodeInvalid, "assignments[0]"},
+		{"assign bad email", req{method: "PUT", path: orderPath(confirmed, "/seats"), code: confirmed.AccessCode, body: assign(0, map[string]string{"name": "Ada", "email": "x"})}, 422, api.CodeInvalid, "assignments[0].attendee.email"},
 		{"assign one good one bad", req{method: "PUT", path: orderPath(confirmed, "/seats"), code: confirmed.AccessCode, body: map[string]any{"assignments": []map[string]any{
-			{"position": 0, "attendee": ada}, {"position": 1, "attendee": map[string]string{"name": "", "email": "b@example.com"}}}}}, 422, api.CodeInvalid, "assignments[1]"},
+			{"position": 0, "attendee": ada}, {"position": 1, "attendee": map[string]string{"name": "", "email": "b@example.com"}}}}}, 422, api.CodeInvalid, "assignments[1].attendee.name"},
 		{"assign nothing", req{method: "PUT", path: orderPath(confirmed, "/seats"), code: confirmed.AccessCode, body: map[string]any{"assignments": []any{}}}, 422, api.CodeInvalid, "assignments"},
 		{"assign unknown attendee field", req{method: "PUT", path: orderPath(confirmed, "/seats"), code: confirmed.AccessCode, body: assign(0, map[string]string{"name": "Ada", "email": "a@b.c", "badge": "VIP"})}, 400, api.CodeUnknownField, "badge"},
 
@@ -222,6 +232,7 @@ func TestBadInputIsRefusedWithAJSONErrorAndChangesNothing(t *testing.T) {
 		// Lookup.
 		{"lookup malformed", req{method: "POST", path: "/orders/lookup", body: `{"access_code":`}, 400, api.CodeMalformedJSON, ""},
 		{"lookup unknown field", req{method: "POST", path: "/orders/lookup", body: `{"access_code":"A","email":"b","order_id":"x"}`}, 400, api.CodeUnknownField, "order_id"},
+		{"lookup an email no order can have", req{method: "POST", path: "/orders/lookup", body: map[string]string{"access_code": reserved.AccessCode, "email": "ana@example"}}, 422, api.CodeInvalid, "email"},
 
 		// Routing.
 		{"unknown endpoint", req{method: "GET", path: "/nope"}, 404, api.CodeNotFound, ""},

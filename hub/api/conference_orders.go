@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -151,8 +152,8 @@ func readOrderJSON(v readmodels.OrderView, withCode bool) orderJSON {
 	out := toOrderJSON(registrationsapp.OrderView{
 		OrderID: v.OrderID, ConferenceID: v.ConferenceID, Status: v.Status, Requested: v.Requested, Reserved: v.Reserved,
 		Partial: v.Partial, AccessCode: v.AccessCode, ExpiresAt: v.ExpiresAt, Name: v.Name, Email: v.Email,
-		PaymentPending: v.PaymentPending,
-		Quote:          registrations.Quote{Lines: lines, Subtotal: v.Subtotal, Discount: v.Discount, Total: v.Total, PromoCode: v.PromoCode},
+		PaymentPending: v.PaymentPending, Reason: v.Reason,
+		Quote: registrations.Quote{Lines: lines, Subtotal: v.Subtotal, Discount: v.Discount, Total: v.Total, PromoCode: v.PromoCode},
 	}, withCode)
 	for i := range out.Lines {
 		out.Lines[i].Name = names[out.Lines[i].SeatType]
@@ -205,17 +206,27 @@ type lookupInput struct {
 }
 
 // handleLookupOrder finds an order by its access code and the registrant's
-// email. Every attempt costs the client IP one guess, right or wrong, and
-// every miss looks the same.
+// email. A miss costs one guess at the code, one at the email and one of
+// the client IP (a.guesses), and every miss looks the same; a look-up
+// that finds the order costs nothing.
 func (a *api) handleLookupOrder(c echo.Context) error {
-	if !a.guesses.Allow(a.clientIP(c)) {
-		return errRateLimited
-	}
 	var in lookupInput
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
+	if err := checkEmail("email", in.Email); err != nil {
+		return err // no order has such an address: not a guess
+	}
+	guess, wait := a.guesses.Try(a.clientIP(c), readmodels.GuessTargets(in.AccessCode, in.Email)...)
+	if guess == nil {
+		return rateLimited(wait)
+	}
 	v, err := a.lookup(c.Request().Context(), in)
+	var ae *Error
+	if errors.Is(err, readmodels.ErrNotFound) || (errors.As(err, &ae) && ae.Status == http.StatusNotFound) {
+		return notFound("order") // a wrong guess: it stays spent
+	}
+	guess.Right()
 	if err != nil {
 		return err
 	}

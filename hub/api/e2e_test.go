@@ -144,6 +144,36 @@ func TestSeatsTakenBetweenPlacingAndReservingMakeAPartialOrder(t *testing.T) {
 	}
 }
 
+func TestARejectedOrderShowsTotalZeroAndWhy(t *testing.T) {
+	e := newEnv(t, api.Options{})
+	e.waitWhile(e.place(e.f.Workshop.String(), hubtest.WorkshopQuota), "pending")
+	p := e.place(e.f.Workshop.String(), 2)
+	var o struct {
+		order
+		Reason string `json:"reason"`
+	}
+	e.must(http.StatusOK, req{method: "GET", path: "/orders/" + p.OrderID + "?wait_while=pending&wait=10", code: p.AccessCode}).decode(t, &o)
+	if o.Status != "rejected" || o.Total.Amount != 0 || o.Reason == "" || len(o.Reserved) != 0 {
+		t.Fatalf("sold-out order = %+v, want rejected, total 0 and a reason", o)
+	}
+	// The organizer's list says the same, from the read models.
+	var list struct {
+		Orders []struct {
+			OrderID string `json:"order_id"`
+			Reason  string `json:"reason"`
+			Total   struct{ Amount int64 }
+		} `json:"orders"`
+	}
+	hubtest.Eventually(t, 10*time.Second, "rejected order listed", func() error {
+		e.must(http.StatusOK, req{method: "GET", path: "/organizer/conferences/" + e.f.ConferenceID.String() + "/orders?status=rejected",
+			token: e.f.Token}).decode(t, &list)
+		if len(list.Orders) != 1 || list.Orders[0].OrderID != p.OrderID || list.Orders[0].Reason != o.Reason || list.Orders[0].Total.Amount != 0 {
+			return fmt.Errorf("rejected orders listed: %+v", list.Orders)
+		}
+		return nil
+	})
+}
+
 func TestUnpaidOrderExpiresAndCanNoLongerBeChanged(t *testing.T) {
 	clock := hubtest.NewClock()
 	e := newEnvConfig(t, hubapp.Config{Now: clock.Now}, api.Options{})
@@ -175,6 +205,9 @@ func TestUnpaidOrderExpiresAndCanNoLongerBeChanged(t *testing.T) {
 		}
 		return nil
 	})
+	if len(o.Reserved) != 0 || o.Partial {
+		t.Fatalf("expired order lists %+v as reserved (partial %v), want none", o.Reserved, o.Partial)
+	}
 	before := e.head()
 	res := e.must(http.StatusConflict, req{method: "PUT", path: "/orders/" + p.OrderID + "/registrant", code: p.AccessCode,
 		body: map[string]string{"name": "Late Comer", "email": "late@example.com"}})

@@ -13,6 +13,7 @@ import (
 	"conference/hub/payments"
 	"conference/hub/readmodels"
 	registrationsapp "conference/hub/registrations"
+	"conference/shared/contact"
 	"conference/shared/eventsourcing"
 	"conference/shared/eventstore"
 	"conference/shared/registrations"
@@ -39,6 +40,8 @@ const (
 	CodePromoUnknown      = "promo_code_unknown"
 	CodePromoNotValid     = "promo_code_not_valid"
 	CodePromoExhausted    = "promo_code_exhausted"
+	CodePromoNotApplies   = "promo_code_not_applicable"
+	CodeRegistrantMissing = "registrant_missing"
 	CodePaymentNotReady   = "payment_not_ready"
 	CodePaymentClosed     = "payment_closed"
 	CodeConcurrentUpdate  = "concurrent_update"
@@ -62,6 +65,8 @@ type Error struct {
 	// SeatsLeft says, for seats_unavailable, what is left of each seat
 	// type the order asked too many of.
 	SeatsLeft []seatsLeftJSON `json:"seats_left,omitempty"`
+	// RetryAfter, when set, is sent as the Retry-After header (seconds).
+	RetryAfter string `json:"-"`
 }
 
 // seatsLeftJSON is a seat type an order asked more of than is left.
@@ -103,6 +108,16 @@ func notFound(what string) *Error {
 
 func invalid(field, format string, args ...any) *Error {
 	return apiErr(http.StatusUnprocessableEntity, CodeInvalid, field, format, args...)
+}
+
+// checkEmail applies the one email rule (contact.ParseEmail) to an input
+// the domain does not see.
+func checkEmail(field, email string) error {
+	var ee *contact.EmailError
+	if _, err := contact.ParseEmail(email); errors.As(err, &ee) {
+		return invalid(field, "%s", ee.Error())
+	}
+	return nil
 }
 
 // toAPIError maps what the services return to one status and code. This is
@@ -190,6 +205,8 @@ func fromDomainError(err error) *Error {
 		{registrations.ErrPromoExpired, http.StatusUnprocessableEntity, CodePromoNotValid, "promo_code"},
 		{registrations.ErrPromoNotYetValid, http.StatusUnprocessableEntity, CodePromoNotValid, "promo_code"},
 		{registrations.ErrPromoExhausted, http.StatusConflict, CodePromoExhausted, "promo_code"},
+		{registrations.ErrPromoNotApplicable, http.StatusUnprocessableEntity, CodePromoNotApplies, "promo_code"},
+		{registrations.ErrRegistrantMissing, http.StatusUnprocessableEntity, CodeRegistrantMissing, "registrant"},
 		{registrations.ErrSeatTypeNotPriced, http.StatusUnprocessableEntity, CodeSeatTypeNotPriced, "seats"},
 		{registrations.ErrUnknownSeatType, http.StatusUnprocessableEntity, CodeSeatTypeNotPriced, "seats"},
 		{registrations.ErrNoAssignments, http.StatusConflict, CodeNotConfirmed, ""},
@@ -204,7 +221,7 @@ func fromDomainError(err error) *Error {
 	}
 	switch code {
 	case registrations.CodeInvalid:
-		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeInvalid, Message: de.Message}
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeInvalid, Field: de.Field, Message: de.Message}
 	case registrations.CodeNotFound:
 		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: de.Message}
 	default:

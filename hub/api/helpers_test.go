@@ -192,6 +192,14 @@ func (e *env) place(seatType string, n int) placed {
 	return p
 }
 
+// name gives the registrant's details of p, which payment (or a free
+// order's confirmation) waits for.
+func (e *env) name(p placed) {
+	e.t.Helper()
+	e.must(http.StatusOK, req{method: "PUT", path: "/orders/" + p.OrderID + "/registrant", code: p.AccessCode,
+		body: map[string]string{"name": "Ada Lovelace", "email": "ada@example.com"}})
+}
+
 // waitWhile long-polls the order until it leaves status.
 func (e *env) waitWhile(p placed, status string) order {
 	e.t.Helper()

@@ -25,24 +25,25 @@ const orderKey = "api.order"
 
 // orderAccess admits a request to /orders/{orderID}/... only with the
 // order's access code. A wrong code answers 404 like an unknown order and
-// costs the client IP one guess; once its guesses are used up it gets 429
-// whatever it sends.
+// costs one guess at that order and one of the client IP (a.guesses);
+// once either has none left it gets 429 whatever it sends. The right code
+// costs nothing.
 func (a *api) orderAccess(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		ip := a.clientIP(c)
-		if !a.guesses.MayTry(ip) {
-			return errRateLimited
-		}
 		id, err := pathID(c, "orderID", "order")
 		if err != nil {
 			return err
 		}
+		guess, wait := a.guesses.Try(a.clientIP(c), "order:"+id.String())
+		if guess == nil {
+			return rateLimited(wait)
+		}
 		code := c.Request().Header.Get(HeaderAccessCode)
 		view, err := a.h.Registrations.GetOrder(c.Request().Context(), id)
 		if registrations.ErrorCode(err) == registrations.CodeNotFound || (err == nil && !sameCode(view.AccessCode, code)) {
-			a.guesses.Allow(ip) // a wrong code spends a guess
-			return notFound("order")
+			return notFound("order") // a wrong guess: it stays spent
 		}
+		guess.Right()
 		if err != nil {
 			return err
 		}
@@ -85,6 +86,8 @@ type orderJSON struct {
 	ExpiresAt      *time.Time          `json:"expires_at,omitempty"`
 	Registrant     *registrantJSON     `json:"registrant,omitempty"`
 	PaymentPending bool                `json:"payment_pending"`
+	// Reason says why a rejected order was turned down.
+	Reason string `json:"reason,omitempty"`
 }
 
 type orderLineJSON struct {
@@ -105,7 +108,7 @@ func toOrderJSON(v registrationsapp.OrderView, withCode bool) orderJSON {
 		OrderID: v.OrderID, ConferenceID: v.ConferenceID, Status: string(v.Status),
 		Requested: nonNil(v.Requested), Reserved: nonNil(v.Reserved), Partial: v.Partial,
 		Lines: make([]orderLineJSON, 0, len(v.Quote.Lines)), Subtotal: v.Quote.Subtotal, Discount: v.Quote.Discount,
-		Total: v.Quote.Total, PromoCode: v.Quote.PromoCode, PaymentPending: v.PaymentPending,
+		Total: v.Quote.Total, PromoCode: v.Quote.PromoCode, PaymentPending: v.PaymentPending, Reason: v.Reason,
 	}
 	for _, l := range v.Quote.Lines {
 		out.Lines = append(out.Lines, orderLineJSON{SeatType: l.SeatType, Quantity: l.Quantity, UnitPrice: l.UnitPrice, Total: l.Total})

@@ -3,6 +3,8 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,16 +128,65 @@ func TestGuessingAccessCodesIsRateLimited(t *testing.T) {
 			t.Fatalf("guess %d: status %d, want 404", i, res.status)
 		}
 	}
-	// Out of attempts: even the right code is refused now, so guessing
-	// cannot go on; and a wrong code on an order id is refused too.
+	// Out of attempts at Ada's email: even the right code is refused now,
+	// so guessing her code cannot go on, and the answer says when to
+	// come back (one guess an hour).
 	res := e.do(req{method: "POST", path: "/orders/lookup", body: map[string]string{"access_code": p.AccessCode, "email": "ada@example.com"}})
 	if res.status != http.StatusTooManyRequests || res.errorCode() != api.CodeRateLimited {
 		t.Fatalf("after 5 guesses: status %d code %q, want 429 %s", res.status, res.errorCode(), api.CodeRateLimited)
 	}
-	res = e.do(req{method: "GET", path: "/orders/" + p.OrderID, code: "WRONG-CODE"})
-	if res.status != http.StatusTooManyRequests {
-		t.Fatalf("wrong code on an order id after the limit: status %d, want 429", res.status)
+	if ra, err := strconv.Atoi(res.header.Get("Retry-After")); err != nil || ra < 3500 || ra > 3600 {
+		t.Fatalf("Retry-After %q, want about an hour in seconds", res.header.Get("Retry-After"))
 	}
+}
+
+func TestSuccessfulLookupsFromOneAddressAreNeverLimited(t *testing.T) {
+	// A strict limit: 2 wrong guesses per target and 3 per address.
+	e := newEnv(t, api.Options{LookupRate: rate.Every(time.Hour), LookupBurst: 2, AddressRate: rate.Every(time.Hour), AddressBurst: 3})
+	var orders []placed
+	for range hubtest.FreeQuota {
+		p := e.place(e.f.Free.String(), 1)
+		e.name(p)
+		orders = append(orders, p)
+	}
+	// Everyone behind the venue's one address finds their order, again
+	// and again, and follows it by id: none of it counts.
+	for round := range 4 {
+		for _, p := range orders {
+			var found order
+			e.must(http.StatusOK, req{method: "POST", path: "/orders/lookup",
+				body: map[string]string{"access_code": strings.ToLower(p.AccessCode), "email": "ADA@example.com"}}).decode(t, &found)
+			if found.OrderID != p.OrderID {
+				t.Fatalf("round %d: lookup found %s, want %s", round, found.OrderID, p.OrderID)
+			}
+			e.must(http.StatusOK, req{method: "GET", path: "/orders/" + p.OrderID, code: p.AccessCode})
+		}
+	}
+	// One person mistyping twice does not lock the others out either.
+	for range 2 {
+		e.must(http.StatusNotFound, req{method: "POST", path: "/orders/lookup", body: map[string]string{"access_code": "ZZZZ-ZZZZ", "email": "ada@example.com"}})
+	}
+	e.must(http.StatusOK, req{method: "GET", path: "/orders/" + orders[0].OrderID, code: orders[0].AccessCode})
+}
+
+func TestWrongGuessesAtOneOrderAreLimitedFromEveryAddress(t *testing.T) {
+	e := newEnv(t, api.Options{LookupRate: rate.Every(time.Minute), LookupBurst: 3, TrustProxy: true})
+	p := e.place(e.f.Free.String(), 1)
+	from := func(i int) map[string]string {
+		return map[string]string{"X-Forwarded-For": fmt.Sprintf("203.0.113.%d", i)}
+	}
+	for i := range 3 {
+		e.must(http.StatusNotFound, req{method: "GET", path: "/orders/" + p.OrderID, code: "ZZZZ-ZZZZ", header: from(i)})
+	}
+	// A fourth guess from yet another address is refused, with when to
+	// come back: one guess a minute.
+	res := e.must(http.StatusTooManyRequests, req{method: "GET", path: "/orders/" + p.OrderID, code: "ZZZZ-ZZZZ", header: from(99)})
+	if ra, err := strconv.Atoi(res.header.Get("Retry-After")); err != nil || ra < 1 || ra > 60 {
+		t.Fatalf("Retry-After %q, want 1 to 60 seconds", res.header.Get("Retry-After"))
+	}
+	// Another order is not affected.
+	other := e.place(e.f.Free.String(), 1)
+	e.must(http.StatusOK, req{method: "GET", path: "/orders/" + other.OrderID, code: other.AccessCode, header: from(99)})
 }
 
 func TestWrongAccessCodesOnAnOrderIDCountAsGuesses(t *testing.T) {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -10,7 +11,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"conference/hub/payments"
-	registrationsapp "conference/hub/registrations"
 	"conference/shared/registrations"
 )
 
@@ -60,30 +60,18 @@ func (a *api) handleStartPayment(c echo.Context) error {
 	if order.Quote.Total.IsZero() {
 		return apiErr(http.StatusConflict, CodePaymentNotReady, "", "the order is free: there is nothing to pay")
 	}
-	p, err := a.startPayment(ctx, order)
+	if order.Name == "" || order.Email == "" {
+		// The process opens the payment only once someone can be reached.
+		return fmt.Errorf("start payment of order %s: %w", order.OrderID, registrations.ErrRegistrantMissing)
+	}
+	p, err := a.h.Payments.StartWithin(ctx, order.OrderID, paymentWait)
+	if errors.Is(err, payments.ErrNotFound) {
+		return apiErr(http.StatusConflict, CodePaymentNotReady, "", "the payment is not open yet; try again in a moment")
+	}
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, toPaymentJSON(p))
-}
-
-// startPayment waits for the processor to know the order's payment.
-func (a *api) startPayment(ctx context.Context, order registrationsapp.OrderView) (payments.Payment, error) {
-	ctx, cancel := context.WithTimeout(ctx, paymentWait)
-	defer cancel()
-	pause := time.Millisecond
-	for {
-		p, err := a.h.Payments.Start(ctx, order.OrderID)
-		if !errors.Is(err, payments.ErrNotFound) {
-			return p, err
-		}
-		select {
-		case <-ctx.Done():
-			return p, apiErr(http.StatusConflict, CodePaymentNotReady, "", "the payment is not open yet; try again in a moment")
-		case <-time.After(pause):
-		}
-		pause = min(2*pause, 50*time.Millisecond)
-	}
 }
 
 func (a *api) handleGetPayment(c echo.Context) error {

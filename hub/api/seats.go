@@ -25,13 +25,18 @@ func seatsError(err error) error {
 		return err
 	}
 	out := *toAPIError(ae.Err)
-	field := fmt.Sprintf("assignments[%d]", ae.Index)
-	if out.Status < 500 && (out.Field == "" || out.Field == "position") {
-		if out.Field == "position" {
-			field += ".position"
-		}
-		out.Field = field
+	if out.Status >= 500 {
+		return &out
 	}
+	field := fmt.Sprintf("assignments[%d]", ae.Index)
+	switch out.Field {
+	case "":
+	case "position":
+		field += ".position"
+	default: // an attendee's detail: name, email, company, role
+		field += ".attendee." + out.Field
+	}
+	out.Field = field
 	return &out
 }
 

@@ -1,6 +1,7 @@
 package conferences
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 	"time"
@@ -81,49 +82,45 @@ func (d ConferenceDetails) Normalize() ConferenceDetails {
 	return d
 }
 
-// Validate checks normalized details and returns the first problem as a
-// *ValidationError naming the field.
+// Validate checks normalized details and returns every problem, one
+// *ValidationError per field at fault, joined (errors.As finds the
+// first), so a form can show them all at once.
 func (d ConferenceDetails) Validate() error {
+	var errs []error
+	check := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	switch {
 	case len(d.Slug) < 3 || len(d.Slug) > 60:
-		return invalid("slug", "must be 3 to 60 characters")
+		check(invalid("slug", "must be 3 to 60 characters"))
 	case !slugPattern.MatchString(d.Slug):
-		return invalid("slug", "may contain only lowercase letters, digits and inner hyphens")
+		check(invalid("slug", "may contain only lowercase letters, digits and inner hyphens"))
 	}
-	if err := maxText("name", d.Name, 200, true); err != nil {
-		return err
-	}
-	if err := maxText("tagline", d.Tagline, 200, false); err != nil {
-		return err
-	}
-	if err := maxText("description", d.Description, 20000, false); err != nil {
-		return err
-	}
-	if err := maxText("venue", d.Venue, 300, false); err != nil {
-		return err
-	}
-	if err := validateEmail("contact_email", d.ContactEmail, false); err != nil {
-		return err
-	}
-	if err := validateTimeZone(d.TimeZone); err != nil {
-		return err
+	check(maxText("name", d.Name, 200, true))
+	check(maxText("tagline", d.Tagline, 200, false))
+	check(maxText("description", d.Description, 20000, false))
+	check(maxText("venue", d.Venue, 300, false))
+	check(validateEmail("contact_email", d.ContactEmail, false))
+	check(validateTimeZone(d.TimeZone))
+	if d.StartsAt.IsZero() {
+		check(invalid("starts_at", "is required"))
 	}
 	switch {
-	case d.StartsAt.IsZero():
-		return invalid("starts_at", "is required")
 	case d.EndsAt.IsZero():
-		return invalid("ends_at", "is required")
-	case !d.EndsAt.After(d.StartsAt):
-		return invalid("ends_at", "must be after the start")
+		check(invalid("ends_at", "is required"))
+	case !d.StartsAt.IsZero() && !d.EndsAt.After(d.StartsAt):
+		check(invalid("ends_at", "must be after the start"))
 	}
 	if d.ReservationWindow < MinReservationWindow || d.ReservationWindow > MaxReservationWindow ||
 		d.ReservationWindow%time.Minute != 0 {
-		return invalid("reservation_window", "must be a whole number of minutes from 1 to 120")
+		check(invalid("reservation_window", "must be a whole number of minutes from 1 to 120"))
 	}
 	if !currencyPattern.MatchString(d.Currency) {
-		return invalid("currency", "must be a three-letter ISO 4217 code such as EUR")
+		check(invalid("currency", "must be a three-letter ISO 4217 code such as EUR"))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func validateTimeZone(name string) error {

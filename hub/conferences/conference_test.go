@@ -2,6 +2,7 @@ package conferences_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -44,6 +45,7 @@ func TestConferenceValidationNamesTheField(t *testing.T) {
 		{"window too short", func(d *conferences.ConferenceDetails) { d.ReservationWindow = 30 * time.Second }, "reservation_window"},
 		{"bad currency", func(d *conferences.ConferenceDetails) { d.Currency = "EURO" }, "currency"},
 		{"bad contact", func(d *conferences.ConferenceDetails) { d.ContactEmail = "nobody" }, "contact_email"},
+		{"contact without a dotted domain", func(d *conferences.ConferenceDetails) { d.ContactEmail = "ana@example" }, "contact_email"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := validDetails()
@@ -57,6 +59,43 @@ func TestConferenceValidationNamesTheField(t *testing.T) {
 				t.Fatalf("got field %q, want %q", ve.Field, tc.field)
 			}
 		})
+	}
+}
+
+// problems are the joined validation errors of err.
+func problems(err error) []*conferences.ValidationError {
+	var out []*conferences.ValidationError
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			out = append(out, e.(*conferences.ValidationError))
+		}
+	}
+	return out
+}
+
+func TestConferenceValidationReportsEveryFieldAtOnce(t *testing.T) {
+	d := validDetails()
+	d.Slug, d.Name, d.ContactEmail, d.Currency = "x", "", "ana@example", "euro"
+	var fields []string
+	for _, ve := range problems(d.Normalize().Validate()) {
+		fields = append(fields, ve.Field)
+	}
+	if want := []string{"slug", "name", "contact_email", "currency"}; !slices.Equal(fields, want) {
+		t.Fatalf("fields at fault = %v, want %v", fields, want)
+	}
+}
+
+func TestOrganizerEmailFollowsTheOneEmailRule(t *testing.T) {
+	for email, ok := range map[string]bool{"ana@example.com": true, "ana@example": false, "ana": false} {
+		err := conferences.NewOrganizer{Email: email, DisplayName: "Ana"}.Normalize().Validate()
+		var ve *conferences.ValidationError
+		if ok != (err == nil) || (!ok && (!errors.As(err, &ve) || ve.Field != "email")) {
+			t.Errorf("organizer email %q: %v", email, err)
+		}
+	}
+	err := conferences.NewOrganizer{Email: "ana@example", DisplayName: ""}.Normalize().Validate()
+	if n := len(problems(err)); n != 2 {
+		t.Fatalf("%d problems reported for a bad email and no name (%v), want both", n, err)
 	}
 }
 

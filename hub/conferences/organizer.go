@@ -4,11 +4,14 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"conference/shared/contact"
 )
 
 // Organizer is a tenant: an account that owns conferences. Passwords and
@@ -35,33 +38,31 @@ func (n NewOrganizer) Normalize() NewOrganizer {
 	}
 }
 
-// Validate checks a normalized NewOrganizer.
+// Validate checks a normalized NewOrganizer and returns every problem
+// (one *ValidationError per field at fault, joined).
 func (n NewOrganizer) Validate() error {
+	var errs []error
 	if err := validateEmail("email", n.Email, true); err != nil {
-		return err
+		errs = append(errs, err)
 	}
-	if n.DisplayName == "" {
-		return invalid("display_name", "is required")
+	switch {
+	case n.DisplayName == "":
+		errs = append(errs, invalid("display_name", "is required"))
+	case utf8.RuneCountInString(n.DisplayName) > 100:
+		errs = append(errs, invalid("display_name", "must be at most 100 characters"))
 	}
-	if utf8.RuneCountInString(n.DisplayName) > 100 {
-		return invalid("display_name", "must be at most 100 characters")
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
+// validateEmail applies the one email rule of the system
+// (contact.ParseEmail) to field.
 func validateEmail(field, email string, required bool) error {
-	if email == "" {
-		if required {
-			return invalid(field, "is required")
-		}
+	if email == "" && !required {
 		return nil
 	}
-	local, domain, ok := strings.Cut(email, "@")
-	if !ok || local == "" || domain == "" || strings.ContainsAny(email, " \t\r\n<>") || strings.Contains(domain, "@") {
-		return invalid(field, "must be an email address")
-	}
-	if len(email) > 254 {
-		return invalid(field, "must be at most 254 characters")
+	var ee *contact.EmailError
+	if _, err := contact.ParseEmail(email); errors.As(err, &ee) {
+		return invalid(field, "%s", ee.Reason)
 	}
 	return nil
 }

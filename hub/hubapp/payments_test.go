@@ -14,12 +14,17 @@ import (
 	"conference/shared/registrations"
 )
 
+// place places an order and gives the registrant's details, which payment
+// (or a free order's confirmation) waits for.
 func place(t *testing.T, h *hubapp.Hub, conference, seatType uuid.UUID, n int, promo string) uuid.UUID {
 	t.Helper()
 	placed, err := h.Registrations.PlaceOrder(context.Background(), conference,
 		registrations.Seats{{SeatType: seatType, Quantity: n}}, promo, h.Now())
 	if err != nil {
 		t.Fatalf("place order: %v", err)
+	}
+	if err := h.Registrations.SetRegistrant(context.Background(), placed.OrderID, "Ada Lovelace", "ada@example.org"); err != nil {
+		t.Fatalf("registrant: %v", err)
 	}
 	return placed.OrderID
 }

@@ -174,6 +174,29 @@ func (p *Processor) Start(ctx context.Context, orderID uuid.UUID) (Payment, erro
 	return out, err
 }
 
+// StartWithin is Start for a payment that may not be open yet: the
+// registration process asks for it once the order's seats are held and
+// its registrant is known, through the bus, so it normally exists within
+// milliseconds of the registrant's details. It waits up to wait for it,
+// then answers ErrNotFound.
+func (p *Processor) StartWithin(ctx context.Context, orderID uuid.UUID, wait time.Duration) (Payment, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	pause := time.Millisecond
+	for {
+		pay, err := p.Start(ctx, orderID)
+		if !errors.Is(err, ErrNotFound) {
+			return pay, err
+		}
+		select {
+		case <-ctx.Done():
+			return pay, err
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 50*time.Millisecond)
+	}
+}
+
 // Accept records that the registrant paid: a pending payment becomes
 // accepted and payments.PaymentAccepted is published, which the hub hands
 // to the registrations process. Accepting an accepted payment again

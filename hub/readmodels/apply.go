@@ -214,9 +214,12 @@ func (s *state) applyOther(ev eventsourcing.Event, pos int64) error {
 			o.status, o.confirmedAt = registrations.OrderStatusConfirmed, e.ConfirmedAt
 		})
 	case registrations.OrderExpired:
-		return s.updateOrder(e.OrderID, e.ConferenceID, pos, func(o *order) { o.status = registrations.OrderStatusExpired })
+		// Its seats went back on sale: it no longer holds any.
+		return s.updateOrder(e.OrderID, e.ConferenceID, pos, func(o *order) { o.status, o.reserved = registrations.OrderStatusExpired, nil })
 	case registrations.OrderRejected:
-		return s.updateOrder(e.OrderID, e.ConferenceID, pos, func(o *order) { o.status = registrations.OrderStatusRejected })
+		return s.updateOrder(e.OrderID, e.ConferenceID, pos, func(o *order) {
+			o.status, o.reserved, o.quote, o.reason = registrations.OrderStatusRejected, nil, o.quote.Nothing(), e.Reason
+		})
 	case registrations.OrderCancelled:
 		return s.updateOrder(e.OrderID, e.ConferenceID, pos, func(o *order) { o.status = registrations.OrderStatusCancelled })
 	default:

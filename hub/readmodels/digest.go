@@ -17,9 +17,8 @@ var digestQueries = []struct{ name, query string }{
 	{"seat_types", `SELECT * FROM rm_seat_types ORDER BY seat_type_id`},
 	{"orders", `SELECT * FROM rm_orders ORDER BY order_id`},
 	{"order_seats", `SELECT * FROM rm_order_seats ORDER BY order_id, position`},
-	{"attendees", `SELECT s.conference_id, s.order_id, s.position, s.seat_type, s.name, s.email, s.company, s.role
-		FROM rm_order_seats s JOIN rm_orders o ON o.order_id = s.order_id
-		WHERE o.status = 'confirmed' AND s.name <> '' ORDER BY s.conference_id, s.order_id, s.position`},
+	{"attendees", `SELECT conference_id, order_id, position, seat_type, name, email, company, role
+		FROM (` + attendeeRows + `) ORDER BY conference_id, order_id, position`},
 	{"organizer_orders", `SELECT conference_id, line, order_id, status, access_code, name, email, total_amount, currency
 		FROM rm_orders ORDER BY conference_id, line, order_id`},
 	{"waitlist", `SELECT * FROM rm_waitlist ORDER BY conference_id, seat_type, line, entry_id`},

@@ -25,8 +25,8 @@ const (
 	sqlReservation       = `INSERT OR REPLACE INTO rm_reservations (reservation_id, conference_id, seats) VALUES (?, ?, ?)`
 	sqlDeleteReservation = `DELETE FROM rm_reservations WHERE reservation_id = ?`
 	sqlOrder             = `INSERT OR REPLACE INTO rm_orders (order_id, conference_id, line, status, access_code, name, email,
-		kiosk_id, requested, reserved, quote, total_amount, discount_amount, currency, promo_code, expires_at, placed_at, confirmed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		kiosk_id, requested, reserved, quote, total_amount, discount_amount, currency, promo_code, expires_at, placed_at, confirmed_at,
+		reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlOrderSeat = `INSERT OR REPLACE INTO rm_order_seats (order_id, position, conference_id, seat_type, name, email, company, role)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlWaitEntry = `INSERT OR REPLACE INTO rm_waitlist (entry_id, conference_id, seat_type, line, quantity, name, email, status,
@@ -149,7 +149,7 @@ func (s *state) flushOrders(exec func(string, ...any) error) error {
 	for _, o := range sorted(s.orders, func(o *order) bool { return o.dirty }) {
 		if err := exec(sqlOrder, o.id[:], o.conferenceID[:], o.line, string(o.status), o.accessCode, o.name, o.email, o.kioskID,
 			jsonText(o.requested), jsonText(o.reserved), jsonText(o.quote), o.quote.Total.Amount, o.quote.Discount.Amount,
-			o.quote.Total.Currency, normalizeCode(o.quote.PromoCode), ms(o.expiresAt), ms(o.placedAt), ms(o.confirmedAt)); err != nil {
+			o.quote.Total.Currency, normalizeCode(o.quote.PromoCode), ms(o.expiresAt), ms(o.placedAt), ms(o.confirmedAt), o.reason); err != nil {
 			return err
 		}
 	}

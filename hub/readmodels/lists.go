@@ -12,7 +12,7 @@ import (
 	"conference/shared/registrations"
 )
 
-// AttendeeView is an assigned seat of a confirmed order.
+// AttendeeView is a named seat of a confirmed order.
 type AttendeeView struct {
 	OrderID      uuid.UUID
 	AccessCode   string
@@ -22,22 +22,34 @@ type AttendeeView struct {
 	registrations.Attendee
 }
 
-// Attendees lists the assigned attendees of a conference's confirmed
-// orders, by name, matching query (name, email or company, any part, case
-// insensitive for ASCII; "" for all). limit <= 0 is DefaultLimit, at most
-// MaxLimit.
+// attendeeRows is every seat of a confirmed order with the person in it:
+// whoever was assigned to the seat or, for a walk-up sale's seat nobody
+// was assigned to, the buyer named on the order. A kiosk names the seats
+// of a sale only when the buyer gives an email (an attendee is someone to
+// reach); a cash buyer who gives none still holds the seats, as the
+// kiosk's own attendee list shows. Seats without a name are left out.
+const attendeeRows = `SELECT * FROM (SELECT s.conference_id, s.order_id, o.access_code, s.position, s.seat_type,
+		CASE WHEN s.name = '' AND o.kiosk_id <> '' THEN o.name ELSE s.name END AS name,
+		CASE WHEN s.name = '' AND o.kiosk_id <> '' THEN o.email ELSE s.email END AS email,
+		s.company, s.role
+	FROM rm_order_seats s JOIN rm_orders o ON o.order_id = s.order_id
+	WHERE o.status = 'confirmed') WHERE name <> ''`
+
+// Attendees lists the named seats of a conference's confirmed orders (see
+// attendeeRows), by name, matching query (name, email or company, any
+// part, case insensitive for ASCII; "" for all). limit <= 0 is
+// DefaultLimit, at most MaxLimit.
 func (m *Models) Attendees(ctx context.Context, conferenceID uuid.UUID, query string, limit, offset int) ([]AttendeeView, error) {
 	limit, offset = page(limit, offset)
-	q := `SELECT s.order_id, o.access_code, s.position, s.seat_type, s.name, s.email, s.company, s.role
-		FROM rm_order_seats s JOIN rm_orders o ON o.order_id = s.order_id
-		WHERE s.conference_id = ? AND o.status = 'confirmed' AND s.name <> ''`
+	q := `SELECT order_id, access_code, position, seat_type, name, email, company, role FROM (` + attendeeRows + `)
+		WHERE conference_id = ?`
 	args := []any{conferenceID[:]}
 	if strings.TrimSpace(query) != "" {
 		p := likePattern(query)
-		q += ` AND (s.name LIKE ? ESCAPE '\' OR s.email LIKE ? ESCAPE '\' OR s.company LIKE ? ESCAPE '\')`
+		q += ` AND (name LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\' OR company LIKE ? ESCAPE '\')`
 		args = append(args, p, p, p)
 	}
-	q += ` ORDER BY s.name COLLATE NOCASE, s.order_id, s.position LIMIT ? OFFSET ?`
+	q += ` ORDER BY name COLLATE NOCASE, order_id, position LIMIT ? OFFSET ?`
 	rows, err := m.store.DB().QueryContext(ctx, q, append(args, limit, offset)...)
 	if err != nil {
 		return nil, fmt.Errorf("attendees of %s: %w", conferenceID, err)

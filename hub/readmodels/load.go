@@ -63,13 +63,13 @@ func (c msCol) Scan(src any) error {
 }
 
 const orderColumns = `order_id, conference_id, line, status, access_code, name, email, kiosk_id, requested, reserved, quote,
-	expires_at, placed_at, confirmed_at`
+	expires_at, placed_at, confirmed_at, reason`
 
 func scanOrder(r scanner) (*order, error) {
 	o := &order{}
 	var status string
 	err := r.Scan(idCol{&o.id}, idCol{&o.conferenceID}, &o.line, &status, &o.accessCode, &o.name, &o.email, &o.kioskID,
-		jsonCol{&o.requested}, jsonCol{&o.reserved}, jsonCol{&o.quote}, msCol{&o.expiresAt}, msCol{&o.placedAt}, msCol{&o.confirmedAt})
+		jsonCol{&o.requested}, jsonCol{&o.reserved}, jsonCol{&o.quote}, msCol{&o.expiresAt}, msCol{&o.placedAt}, msCol{&o.confirmedAt}, &o.reason)
 	o.status = registrations.OrderStatus(status)
 	return o, err
 }

@@ -12,8 +12,97 @@ import (
 	"github.com/google/uuid"
 
 	"conference/migrations"
+	"conference/shared/registrations"
 	"conference/shared/sqldb"
 )
+
+// sqlOrderV3 writes an order row as schemas 1 to 3 had it (no reason).
+const sqlOrderV3 = `INSERT OR REPLACE INTO rm_orders (order_id, conference_id, line, status, access_code, name, email,
+	kiosk_id, requested, reserved, quote, total_amount, discount_amount, currency, promo_code, expires_at, placed_at, confirmed_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// migrateTo applies the read-model migrations up to and including last.
+func migrateTo(t *testing.T, db *sql.DB, last string) {
+	t.Helper()
+	upTo := fstest.MapFS{}
+	names, err := fs.Glob(migrations.ReadModels.FS, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if name > last {
+			continue
+		}
+		body, err := fs.ReadFile(migrations.ReadModels.FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		upTo[name] = &fstest.MapFile{Data: body}
+	}
+	if err := migrations.Apply(context.Background(), &sqldb.DB{DB: db, Dialect: sqldb.SQLite}, migrations.Component{Name: migrations.ReadModels.Name, FS: upTo}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestClosedOrdersProjectedBeforeTheReasonColumnTakeTheirNewShape(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Given orders projected at schema 3: an expired one listing the seats
+	// it released, a rejected one priced at what it asked for,
+	migrateTo(t, db, "0003_orders_rowid.sql")
+	conf, seatType := uuid.New(), uuid.New()
+	expired, rejected, confirmed := uuid.New(), uuid.New(), uuid.New()
+	seats := `[{"seat_type":"` + seatType.String() + `","quantity":2}]`
+	quote := `{"lines":[{"seat_type":"` + seatType.String() + `","quantity":2,"unit_price":{"amount":100,"currency":"EUR"},` +
+		`"subtotal":{"amount":200,"currency":"EUR"},"discount":{"amount":0,"currency":"EUR"},"total":{"amount":200,"currency":"EUR"}}],` +
+		`"subtotal":{"amount":200,"currency":"EUR"},"discount":{"amount":20,"currency":"EUR"},"total":{"amount":180,"currency":"EUR"},"promo_code":"TEN"}`
+	for _, o := range []struct {
+		id     uuid.UUID
+		status string
+	}{{expired, "expired"}, {rejected, "rejected"}, {confirmed, "confirmed"}} {
+		if _, err := db.ExecContext(ctx, sqlOrderV3, o.id[:], conf[:], 7, o.status, "CODE", "Ann", "ann@example.com", "",
+			seats, seats, quote, 180, 20, "EUR", "TEN", 0, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// when the read models are migrated,
+	if err := migrations.Apply(ctx, &sqldb.DB{DB: db, Dialect: sqldb.SQLite}, migrations.ReadModels); err != nil {
+		t.Fatal(err)
+	}
+
+	// then the expired order holds no seats, the rejected one costs
+	// nothing, and the confirmed one is as it was.
+	l := &loader{ctx: ctx, db: &sqldb.DB{DB: db, Dialect: sqldb.SQLite}}
+	e, err := l.order(expired)
+	if err != nil || e.reserved.Total() != 0 || e.requested.Total() != 2 {
+		t.Fatalf("expired order after the migration: %+v, %v", e, err)
+	}
+	r, err := l.order(rejected)
+	if err != nil || r.reserved.Total() != 0 || r.quote.Total != registrations.NewMoney(0, "EUR") || len(r.quote.Lines) != 0 || r.reason != "" {
+		t.Fatalf("rejected order after the migration: %+v, %v", r, err)
+	}
+	c, err := l.order(confirmed)
+	if err != nil || c.reserved.Total() != 2 || c.quote.Total != registrations.NewMoney(180, "EUR") {
+		t.Fatalf("confirmed order after the migration: %+v, %v", c, err)
+	}
+	// The columns read as the projection writes them, so a migrated
+	// database and a rebuilt one have the same digest.
+	var total, discount int64
+	var promo, quoteText string
+	if err := db.QueryRowContext(ctx, `SELECT total_amount, discount_amount, promo_code, quote FROM rm_orders WHERE order_id = ?`, rejected[:]).
+		Scan(&total, &discount, &promo, &quoteText); err != nil || total != 0 || discount != 0 || promo != "" {
+		t.Fatalf("rejected order's columns: %d %d %q %v", total, discount, promo, err)
+	}
+	nothing := registrations.Quote{Total: registrations.NewMoney(0, "EUR")}.Nothing()
+	if want := jsonText(nothing); quoteText != want {
+		t.Fatalf("rejected order's quote = %s, the projection writes %s", quoteText, want)
+	}
+}
 
 func TestOrdersKeepTheirRowsWhenTheirTableBecomesARowidTable(t *testing.T) {
 	ctx := context.Background()
@@ -40,7 +129,7 @@ func TestOrdersKeepTheirRowsWhenTheirTableBecomesARowidTable(t *testing.T) {
 	ids := []uuid.UUID{uuid.New(), uuid.New()}
 	insert := func(id uuid.UUID, status string) {
 		t.Helper()
-		_, err := db.ExecContext(ctx, sqlOrder, id[:], conf[:], 7, status, "CODE-"+status, "Ann", "ann@example.com", "",
+		_, err := db.ExecContext(ctx, sqlOrderV3, id[:], conf[:], 7, status, "CODE-"+status, "Ann", "ann@example.com", "",
 			`[]`, `[]`, `{}`, 0, 0, "EUR", "", 0, 0, 0)
 		must(err)
 	}

@@ -120,6 +120,8 @@ type OrderView struct {
 	// PaymentPending is true while a reserved order with a price waits to
 	// be paid.
 	PaymentPending bool
+	// Reason says why a rejected order was turned down.
+	Reason string
 }
 
 func (m *Models) orderView(o *order) OrderView {
@@ -127,10 +129,9 @@ func (m *Models) orderView(o *order) OrderView {
 		OrderID: o.id, ConferenceID: o.conferenceID, Status: o.status, AccessCode: o.accessCode, Name: o.name, Email: o.email,
 		Requested: o.requested, Reserved: o.reserved, Subtotal: o.quote.Subtotal, Discount: o.quote.Discount, Total: o.quote.Total,
 		PromoCode: o.quote.PromoCode, ExpiresAt: o.expiresAt, PlacedAt: o.placedAt, ConfirmedAt: o.confirmedAt, KioskID: o.kioskID,
+		Reason: o.reason,
 	}
-	// As Order.IsPartiallyReserved: once availability answered, any
-	// difference between asked and held is partial.
-	v.Partial = o.status != registrations.OrderStatusPending && o.status != registrations.OrderStatusNew && !o.reserved.Equal(o.requested)
+	v.Partial = o.status.Partial(o.requested, o.reserved) // as Order.IsPartiallyReserved
 	v.PaymentPending = o.status == registrations.OrderStatusReserved && !o.quote.Total.IsZero()
 	for _, l := range o.quote.Lines {
 		v.Lines = append(v.Lines, OrderLine{OrderLine: l, Name: m.seatTypeName(o.conferenceID, l.SeatType)})
@@ -158,6 +159,14 @@ func NormalizeAccessCode(code string) string {
 		code = code[:4] + "-" + code[4:]
 	}
 	return code
+}
+
+// GuessTargets names what a look-up with code and email aims at, for
+// limiting wrong guesses (webui.Guesses): the access code however it is
+// typed (case, spaces, hyphens) and the email in any case.
+func GuessTargets(code, email string) []string {
+	code = strings.ToUpper(strings.NewReplacer("-", "", " ", "").Replace(code))
+	return []string{"code:" + code, "email:" + strings.ToLower(strings.TrimSpace(email))}
 }
 
 // OrderByAccessCode finds an order by its access code and the registrant's

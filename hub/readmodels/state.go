@@ -57,6 +57,7 @@ type order struct {
 	expiresAt        time.Time
 	placedAt         time.Time
 	confirmedAt      time.Time
+	reason           string // why it was rejected
 	dirty            bool
 }
 

@@ -147,7 +147,17 @@ func (h *hub) conference(organizer uuid.UUID, slug string) conference {
 	return out
 }
 
+// place places an order whose registrant gives their details at once.
 func (h *hub) place(c conference, s registrations.Seats, promo string) uuid.UUID {
+	h.t.Helper()
+	id := h.placeUnnamed(c, s, promo)
+	h.must(h.app.Registrations.SetRegistrant(h.ctx, id, "Reg "+id.String()[:8], "reg-"+id.String()[:8]+"@example.org"))
+	return id
+}
+
+// placeUnnamed places an order whose registrant never gives their details:
+// its seats are held until it expires.
+func (h *hub) placeUnnamed(c conference, s registrations.Seats, promo string) uuid.UUID {
 	h.t.Helper()
 	placed, err := h.app.Registrations.PlaceOrder(h.ctx, c.id, s, promo, h.clock.Now())
 	h.must(err)
@@ -215,7 +225,11 @@ func run(h *hub) workload {
 			if i%2 == 0 {
 				promo = "early"
 			}
-			id := h.place(c, seats(c.full, 1+i%3), promo)
+			place := h.place
+			if i == 5 {
+				place = h.placeUnnamed
+			}
+			id := place(c, seats(c.full, 1+i%3), promo)
 			if i < 4 {
 				paid = append(paid, id)
 			} else {

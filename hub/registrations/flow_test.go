@@ -187,3 +187,67 @@ func TestRegistrantIsRecordedOnTheOrder(t *testing.T) {
 		t.Fatalf("got %q <%q> code %q, want Ada's details and an access code", o.Name, o.Email, o.AccessCode)
 	}
 }
+
+func TestReservedSeatsWaitForTheRegistrantThenPaymentStarts(t *testing.T) {
+	h := newHub(t)
+	order := h.placeUnnamed(2, h.paid)
+	h.settle()
+
+	h.wantStatus(order, registrations.OrderStatusReserved)
+	h.wantSeats(2, 0)
+	if p := h.payments.Initiated(); len(p) != 0 {
+		t.Fatalf("payments initiated before the registrant gave their details: %+v", p)
+	}
+
+	h.name(order)
+	h.settle()
+
+	if p := h.payments.Initiated(); len(p) != 1 || p[0].OrderID != order || p[0].Amount != eur(2*paidPrice) {
+		t.Fatalf("payments initiated: got %+v, want one of %s", p, eur(2*paidPrice))
+	}
+	h.pay(order)
+	h.settle()
+	h.wantStatus(order, registrations.OrderStatusConfirmed)
+	h.wantSeats(0, 2)
+}
+
+func TestAFreeOrderIsConfirmedOnlyOnceTheRegistrantIsKnown(t *testing.T) {
+	h := newHub(t)
+	order := h.placeUnnamed(2, h.free)
+	h.settle()
+	h.wantStatus(order, registrations.OrderStatusReserved)
+
+	h.name(order)
+	h.settle()
+	h.wantStatus(order, registrations.OrderStatusConfirmed)
+	if o := h.order(order); o.Name == "" || o.Email == "" {
+		t.Fatalf("confirmed order without a registrant: %+v", o)
+	}
+}
+
+func TestAnUnnamedOrderExpiresAndReleasesItsSeats(t *testing.T) {
+	h := newHub(t)
+	order := h.placeUnnamed(2, h.paid)
+	h.settle()
+	h.clock.Advance(registrations.DefaultReservationWindow)
+	h.settle()
+
+	h.wantStatus(order, registrations.OrderStatusExpired)
+	h.wantSeats(0, 0)
+	if o := h.order(order); o.Reserved.Total() != 0 || o.Partial {
+		t.Fatalf("expired order lists %v as reserved (partial %v)", o.Reserved, o.Partial)
+	}
+}
+
+func TestARejectedOrderCostsNothingAndSaysWhy(t *testing.T) {
+	h := newHub(t)
+	h.place(paidQuota, h.paid)
+	h.settle()
+	rejected := h.place(1, h.paid)
+	h.settle()
+
+	o := h.order(rejected)
+	if o.Status != registrations.OrderStatusRejected || !o.Quote.Total.IsZero() || o.Reason == "" {
+		t.Fatalf("rejected order: status %s, total %s, reason %q; want rejected, 0 and a reason", o.Status, o.Quote.Total, o.Reason)
+	}
+}

@@ -152,11 +152,28 @@ func (h *hub) must(err error) {
 	}
 }
 
+// place places an order and gives the registrant's details at once, as a
+// client that has them already does: payment starts once seats are held.
 func (h *hub) place(n int, seatType uuid.UUID) uuid.UUID {
+	h.t.Helper()
+	id := h.placeUnnamed(n, seatType)
+	h.name(id)
+	return id
+}
+
+// placeUnnamed places an order whose registrant has not given their
+// details yet.
+func (h *hub) placeUnnamed(n int, seatType uuid.UUID) uuid.UUID {
 	h.t.Helper()
 	placed, err := h.app.Registrations.PlaceOrder(context.Background(), h.conference, seats(seatType, n), "", h.clock.Now())
 	h.must(err)
 	return placed.OrderID
+}
+
+// name gives the registrant's details of an order.
+func (h *hub) name(orderID uuid.UUID) {
+	h.t.Helper()
+	h.must(h.app.Registrations.SetRegistrant(context.Background(), orderID, "Ann Registrant", "ann@example.org"))
 }
 
 func (h *hub) order(id uuid.UUID) OrderView {

@@ -115,7 +115,7 @@ func (a *App) releasePromo(ctx context.Context, orderID uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	code := o.Quote().PromoCode
+	code := o.PromoCode()
 	if code == "" {
 		return nil
 	}

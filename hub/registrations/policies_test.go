@@ -19,8 +19,12 @@ func (h *hub) withPromo(p registrations.PromoCode) {
 	h.catalog.Set(h.conference, o)
 }
 
+// placeWith places a named order with a promo code.
 func (h *hub) placeWith(n int, seatType uuid.UUID, promo string) (uuid.UUID, error) {
 	placed, err := h.app.Registrations.PlaceOrder(context.Background(), h.conference, seats(seatType, n), promo, h.clock.Now())
+	if err == nil {
+		h.name(placed.OrderID)
+	}
 	return placed.OrderID, err
 }
 
@@ -96,5 +100,19 @@ func TestConfirmedOrderKeepsItsPromoUse(t *testing.T) {
 	h.wantStatus(order, registrations.OrderStatusConfirmed)
 	if got := h.promoUses("ONCE"); got != 1 {
 		t.Fatalf("got %d uses, want 1", got)
+	}
+}
+
+func TestAPromoCodeThatAppliesToNothingIsRefusedWithoutTakingAUse(t *testing.T) {
+	h := newHub(t)
+	h.withPromo(registrations.PromoCode{Code: "FREEBIE", Kind: registrations.DiscountPercentage, Percent: 50, SeatType: h.free, MaxUses: 1})
+	if _, err := h.placeWith(1, h.paid, "FREEBIE"); !errors.Is(err, registrations.ErrPromoNotApplicable) {
+		t.Fatalf("got %v, want ErrPromoNotApplicable", err)
+	}
+	if _, err := h.app.promos.Load(context.Background(), registrations.PromoUsageStreamID(h.conference, "FREEBIE")); err == nil {
+		t.Fatal("a refused order took a use of the code")
+	}
+	if _, err := h.placeWith(1, h.free, "FREEBIE"); err != nil {
+		t.Fatalf("the code on the seat type it discounts: %v", err)
 	}
 }

@@ -43,6 +43,7 @@ func TestPromoCodeDiscountsTheOrderAndLimitedCodesRunOut(t *testing.T) {
 	})
 	placed, err := h.app.Registrations.PlaceOrder(ctx, h.conference, seats(h.paid, 2), "speaker ", h.clock.Now())
 	h.must(err)
+	h.name(placed.OrderID)
 	h.settle()
 	if p := h.payments.Initiated(); len(p) != 1 || p[0].Amount != eur(paidPrice) {
 		t.Fatalf("payments: got %+v, want one of %s (half price)", p, eur(paidPrice))

@@ -57,6 +57,10 @@ func (r *Registrations) placeOrder(ctx context.Context, conferenceID uuid.UUID, 
 		if err != nil {
 			return wrap(err, "place order")
 		}
+		// Checked before redeeming: a refused order must not hold a use.
+		if err := code.CheckApplies(seats); err != nil {
+			return wrap(err, "place order")
+		}
 		usage := registrations.PromoUsageStreamID(conferenceID, code.Code)
 		err = r.app.promos.Update(ctx, usage, eventsourcing.Metadata{CorrelationID: placed.OrderID}, func(u *registrations.PromoCodeUsage) error {
 			if err := u.Redeem(conferenceID, code, placed.OrderID, now); err != nil {
@@ -202,6 +206,8 @@ type OrderView struct {
 	ExpiresAt      time.Time
 	Name, Email    string
 	PaymentPending bool
+	// Reason says why a rejected order was turned down.
+	Reason string
 }
 
 // GetOrder returns an order's current state, read from its stream.
@@ -215,7 +221,7 @@ func (r *Registrations) GetOrder(ctx context.Context, orderID uuid.UUID) (OrderV
 		OrderID: o.OrderID(), ConferenceID: o.ConferenceID(), Status: o.Status(),
 		Requested: o.Requested(), Reserved: o.Reserved(), Partial: o.IsPartiallyReserved(),
 		Quote: o.Quote(), AccessCode: o.AccessCode(), ExpiresAt: o.ReservationExpiresAt(),
-		Name: name, Email: email,
+		Name: name, Email: email, Reason: o.RejectionReason(),
 		PaymentPending: o.Status() == registrations.OrderStatusReserved && !o.IsFree(),
 	}, nil
 }

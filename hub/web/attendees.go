@@ -99,6 +99,12 @@ func (s *site) attendeesUnavailable(c echo.Context, orderID uuid.UUID, err error
 	return redirect(c, "/orders/"+orderID.String())
 }
 
+// attendeeHints say what an empty field of a named seat needs.
+var attendeeHints = map[string]string{
+	"name":  "Enter the attendee's name, or clear the seat's fields to leave it unnamed.",
+	"email": "Enter the attendee's email.",
+}
+
 // assignAttendees saves the attendee form: a seat with a name or an email
 // typed is assigned, a seat left entirely empty is emptied. Every change
 // goes in one append, so a refused field saves nothing and the form comes
@@ -127,13 +133,14 @@ func (s *site) assignAttendees(c echo.Context) error {
 			continue
 		case a.IsZero():
 			changes = append(changes, registrationsapp.Assignment{Position: p.Position})
-		case a.Name == "":
-			f.Fail("name_"+k, "Enter the attendee's name, or clear the seat's fields to leave it unnamed.")
-			continue
-		case a.Email == "":
-			f.Fail("email_"+k, "Enter the attendee's email.")
-			continue
 		default:
+			// Every seat is checked, so the form shows all its errors.
+			if err := a.Validate(); err != nil {
+				if !failFields(f, err, attendeeHints, "_"+k) {
+					return err
+				}
+				continue
+			}
 			changes = append(changes, registrationsapp.Assignment{Position: p.Position, Attendee: &a})
 		}
 		keys = append(keys, k)
@@ -149,17 +156,8 @@ func (s *site) assignAttendees(c echo.Context) error {
 		case err == nil:
 			s.flash.Set(c, "Attendees saved. Their badges will show these names.")
 			return redirect(c, "/orders/"+o.OrderID.String())
-		case errors.As(err, &ae) && ae.Index < len(keys) && registrations.ErrorCode(err) == registrations.CodeInvalid:
-			var de *registrations.Error
-			errors.As(err, &de)
-			field := "name_"
-			switch {
-			case strings.Contains(de.Message, "email"):
-				field = "email_"
-			case strings.Contains(de.Message, "company"):
-				field = "company_"
-			}
-			f.Fail(field+keys[ae.Index], capitalize(de.Message)+".")
+		case errors.As(err, &ae) && ae.Index < len(keys) && failFields(f, err, attendeeHints, "_"+keys[ae.Index]):
+			// The refused seat's fields are marked; the form comes back.
 		default:
 			return s.attendeesUnavailable(c, o.OrderID, err)
 		}

@@ -150,15 +150,14 @@ func formValues(c echo.Context) map[string][]string {
 	return v
 }
 
-// failField puts a Conference Management validation error next to its
-// field and reports whether err was one.
+// failField puts every Conference Management validation error of err next
+// to its field and reports whether err held any.
 func failField(f *form, err error) bool {
-	var ve *conferences.ValidationError
-	if !errors.As(err, &ve) {
-		return false
+	ves := webui.ErrorsOf[*conferences.ValidationError](err)
+	for _, ve := range ves {
+		f.Fail(ve.Field, capitalize(fieldLabel(ve.Field))+" "+ve.Message+".")
 	}
-	f.Fail(ve.Field, capitalize(fieldLabel(ve.Field))+" "+ve.Message+".")
-	return true
+	return len(ves) > 0
 }
 
 var fieldLabels = map[string]string{

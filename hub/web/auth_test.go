@@ -22,10 +22,17 @@ func TestSignUpRefusesBadInputNextToTheFieldAndKeepsWhatWasTyped(t *testing.T) {
 		`value="Ada Events"`, `value="not-an-email"`,
 		`id="f-password-error"`, "at least 10 characters",
 		`id="f-password-again-error"`, "The two passwords differ",
-		`id="f-email-error"`, "must be an email address", `aria-invalid="true"`)
+		`id="f-email-error"`, "Email must be an address such as ana@example.com", `aria-invalid="true"`)
 	if strings.Contains(p.Body, `value="short"`) {
 		t.Fatal("the password was sent back into the form")
 	}
+	// An address without a dotted domain is refused like everywhere else,
+	// together with the missing name.
+	b.Post("/org/signup", url.Values{
+		"display_name": {" "}, "email": {"ana@example"}, "password": {"0123456789ab"}, "password_again": {"0123456789ab"},
+	}).Want(t, http.StatusUnprocessableEntity,
+		`id="f-email-error"`, "Email must end in a domain name such as example.com after the @",
+		`id="f-display-name-error"`, "Name is required")
 	// Nothing was saved: the same email can sign up properly.
 	b.signUp("Ada Events", "ada@example.com")
 	// And a second account with that email is refused by the field.

@@ -153,8 +153,8 @@ func (s *site) startBadges(c echo.Context) error {
 	return redirect(c, base+"/badges/"+j.id)
 }
 
-// badgeList is one badge per named attendee (by email and name, with every
-// seat type they hold), each with a QR token signed by the hub. On failure
+// badgeList is one badge per named attendee (by email and name, or order
+// and name when there is no email, with every seat type they hold), each with a QR token signed by the hub. On failure
 // msg is what the organizer is told.
 func (s *site) badgeList(ctx context.Context, conferenceID uuid.UUID, conference string) (list []badges.Badge, msg string, err error) {
 	signer, err := s.badgeSigner(ctx)
@@ -171,6 +171,11 @@ func (s *site) badgeList(ctx context.Context, conferenceID uuid.UUID, conference
 		}
 		for _, a := range page {
 			key := a.Email + "\x00" + a.Name
+			if a.Email == "" {
+				// A walk-up buyer who gave no email: the same name on
+				// two sales is two people.
+				key = a.OrderID.String() + "\x00" + a.Name
+			}
 			if _, seen := seats[key]; !seen {
 				// The QR names the person's first seat; a kiosk scanning
 				// it checks that seat's attendee in.

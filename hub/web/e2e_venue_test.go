@@ -41,12 +41,16 @@ func TestE2EVenue(t *testing.T) {
 	reg := browsertest.New(t)
 	reg.Run("open conference", chromedp.Navigate(e.url+"/c/"+fx.Slug), chromedp.WaitVisible(chromedp.CSS("tbody tr:nth-child(2) input.qty")))
 	reg.Run("order", chromedp.SendKeys(chromedp.CSS("tbody tr:nth-child(2) input.qty"), "2"), chromedp.Click(chromedp.CSS("form button.primary")))
+	// Free, but confirmed only once the registrant says who they are.
+	reg.Run("details form", chromedp.WaitVisible(chromedp.ID("confirm-hint")))
+	fill(reg, map[string]string{"f-name": "Grace Hopper", "f-email": "grace@example.com"})
+	reg.Run("save details", chromedp.Click(chromedp.CSS("#registrant + form button")))
 	webuitest.WaitText(t, reg, "You are registered")
 	reg.Run("name the attendees", chromedp.Click(chromedp.CSS("a[href$='/attendees']")), chromedp.WaitVisible(chromedp.ID("f-name-0")))
 	fill(reg, map[string]string{"f-name-0": "Grace Hopper", "f-email-0": "grace@example.com", "f-company-0": "Navy",
 		"f-name-1": "Linus Pauling", "f-email-1": "linus"})
 	reg.Run("save attendees", chromedp.Click(chromedp.CSS("form button.primary")))
-	webuitest.WaitText(t, reg, "is not a valid address") // the bad email is refused by its field
+	webuitest.WaitText(t, reg, "Email must be an address such as ana@example.com") // the bad email is refused by its field
 	reg.Screenshot("attendees-error")
 	reg.Run("fix email", chromedp.SetValue(chromedp.ID("f-email-1"), "linus@example.com"), chromedp.Click(chromedp.CSS("form button.primary")))
 	webuitest.WaitText(t, reg, "Attendees saved")

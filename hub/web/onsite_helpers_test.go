@@ -46,6 +46,8 @@ func (th *testHub) confirmedOrder(t testing.TB, v venue, slug string, n int) (*b
 	t.Helper()
 	reg := th.browser()
 	id := orderID(t, reg.Post("/c/"+slug, url.Values{"qty_" + v.workshop.String(): {fmt.Sprint(n)}}))
+	reg.waitStatus(id, registrations.OrderStatusReserved)
+	reg.giveDetails(id, "Rita Registrant", "rita@example.com")
 	reg.waitStatus(id, registrations.OrderStatusConfirmed)
 	return reg, id
 }

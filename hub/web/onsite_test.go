@@ -44,6 +44,10 @@ func TestAttendeesAreNamedListedExportedAndBadged(t *testing.T) {
 		Want(t, http.StatusUnprocessableEntity, `id="f-email-0-error"`, `value="Ann Lee"`, `value="bo@example.com"`)
 	reg.Post(form, url.Values{"name_1": {"Bo"}, "company_0": {"Acme"}}).
 		Want(t, http.StatusUnprocessableEntity, `id="f-email-1-error"`, `value="Bo"`, `id="f-name-0-error"`, `value="Acme"`)
+	// Every seat's every problem at once, by the one email rule.
+	reg.Post(form, url.Values{"name_0": {"Ann Lee"}, "email_0": {"ann@example"}, "name_1": {" "}, "email_1": {"bo"}}).
+		Want(t, http.StatusUnprocessableEntity, `id="f-email-0-error"`, "Email must end in a domain name such as example.com",
+			`id="f-name-1-error"`, `id="f-email-1-error"`, "Email must be an address such as ana@example.com")
 	seats, err := th.hub.Registrations.Seats(context.Background(), order)
 	if err != nil || !seats[0].Attendee.IsZero() || !seats[1].Attendee.IsZero() {
 		t.Fatalf("seats after a refused form: %+v, %v", seats, err)

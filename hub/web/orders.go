@@ -13,6 +13,7 @@ import (
 	"conference/hub/payments"
 	registrationsapp "conference/hub/registrations"
 	"conference/shared/registrations"
+	"conference/shared/webui"
 )
 
 // orderPage is the registrant's order: what was reserved, the countdown,
@@ -178,33 +179,21 @@ func (s *site) setRegistrant(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := newForm(formValues(c))
 	name, email := strings.TrimSpace(f.Get("name")), strings.TrimSpace(f.Get("email"))
-	if name == "" {
-		f.Fail("name", "Enter your name.")
-	}
-	if email == "" {
-		f.Fail("email", "Enter your email: you need it with the access code to find your order.")
-	} else if !strings.Contains(email, "@") {
-		f.Fail("email", "Enter an email address such as ada@example.com.")
-	}
-	if f.OK() {
-		err = s.hub.Registrations.SetRegistrant(ctx, o.OrderID, name, email)
-		switch {
-		case err == nil:
-			s.flash.Set(c, "Thank you, "+name+".")
-			return redirect(c, "/orders/"+o.OrderID.String()+"#pay")
-		case errors.Is(err, registrations.ErrOrderClosed):
-			f.Fail("name", "This order is closed: it expired or was cancelled.")
-		case registrations.ErrorCode(err) == registrations.CodeInvalid:
-			var de *registrations.Error
-			errors.As(err, &de)
-			field := "name"
-			if strings.Contains(de.Message, "email") {
-				field = "email"
-			}
-			f.Fail(field, capitalize(de.Message)+".")
-		default:
-			return err
+	// The domain checks both fields and names every one at fault, so the
+	// form shows all its errors at once.
+	err = s.hub.Registrations.SetRegistrant(ctx, o.OrderID, name, email)
+	switch {
+	case err == nil:
+		s.flash.Set(c, "Thank you, "+name+".")
+		next := "#pay"
+		if o.Quote.Total.IsZero() {
+			next = ""
 		}
+		return redirect(c, "/orders/"+o.OrderID.String()+next)
+	case errors.Is(err, registrations.ErrOrderClosed):
+		f.Fail("name", "This order is closed: it expired or was cancelled.")
+	case !failFields(f, err, registrantHints, ""):
+		return err
 	}
 	p, err := s.orderView(ctx, o)
 	if err != nil {
@@ -213,6 +202,45 @@ func (s *site) setRegistrant(c echo.Context) error {
 	p.Form = f
 	return s.renderOrder(c, http.StatusUnprocessableEntity, p)
 }
+
+// registrantHints say what an empty field of the registrant form is for.
+var registrantHints = map[string]string{
+	"name":  "Enter your name.",
+	"email": "Enter your email: you need it with the access code to find your order.",
+}
+
+// failFields puts each field the registrations domain refused next to its
+// field, field+suffix in the form ("name_2" for the third seat's name); an
+// empty field gets its hint from hints when there is one. It reports
+// whether err named any field.
+func failFields(f *form, err error, hints map[string]string, suffix string) bool {
+	fes := fieldErrors(err)
+	for _, fe := range fes {
+		key := fe.Field + suffix
+		if hint, ok := hints[fe.Field]; ok && strings.TrimSpace(f.Get(key)) == "" {
+			f.Fail(key, hint)
+			continue
+		}
+		f.Fail(key, capitalize(fe.Message)+".")
+	}
+	return len(fes) > 0
+}
+
+// fieldErrors are the registrations domain's refusals of err that name
+// their field.
+func fieldErrors(err error) []*registrations.Error {
+	var out []*registrations.Error
+	for _, e := range webui.ErrorsOf[*registrations.Error](err) {
+		if e.Field != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// paymentWait bounds how long "Pay" waits for the processor to have opened
+// the order's payment.
+const paymentWait = 3 * time.Second
 
 // startPayment sends the registrant to the payment processor's page for
 // the order's payment (a new attempt after a declined one).
@@ -230,10 +258,10 @@ func (s *site) startPayment(c echo.Context) error {
 		s.flash.Set(c, "Enter your name and email first.")
 		return redirect(c, back+"#registrant")
 	}
-	pay, err := s.hub.Payments.Start(c.Request().Context(), o.OrderID)
+	// The process asks Payments once the details are saved: wait a moment
+	// for a registrant who pressed "Pay" right away.
+	pay, err := s.hub.Payments.StartWithin(c.Request().Context(), o.OrderID, paymentWait)
 	if errors.Is(err, payments.ErrNotFound) {
-		// The process asks Payments right after reserving; this is the
-		// moment in between.
 		s.flash.Set(c, "The payment is being prepared. Try again in a moment.")
 		return redirect(c, back)
 	}

@@ -113,10 +113,10 @@ func conferenceDetails(f *form) conferences.ConferenceDetails {
 			d.ReservationWindow = time.Duration(n) * time.Minute
 		}
 	}
-	if f.OK() {
-		if err := d.Normalize().Validate(); err != nil {
-			failField(f, err)
-		}
+	// Validated even when a field did not parse, so the form shows every
+	// error at once (a field's first message wins).
+	if err := d.Normalize().Validate(); err != nil {
+		failField(f, err)
 	}
 	return d
 }

@@ -26,13 +26,17 @@ func TestConferenceFormShowsErrorsByTheFieldAndSavesNothing(t *testing.T) {
 		"name": {"GopherCon"}, "slug": {"Bad Slug!"}, "time_zone": {"Europe/Lisbon"}, "currency": {"EUR"},
 		"starts_at": {"2031-05-10T09:00"}, "ends_at": {"not a date"}, "reservation_window": {"500"},
 	})
+	// Every field's problem at once: what did not parse and what the
+	// domain refuses, the contact email by the one email rule.
 	p.Want(t, http.StatusUnprocessableEntity, `value="GopherCon"`, `value="Bad Slug!"`, `value="not a date"`,
-		`id="f-ends-at-error"`, `id="f-reservation-window-error"`)
+		`id="f-ends-at-error"`, `id="f-reservation-window-error"`, `id="f-slug-error"`)
 	p = b.Post("/org/conferences/new", url.Values{
 		"name": {"GopherCon"}, "slug": {"Bad Slug!"}, "time_zone": {"Mars/Olympus"}, "currency": {"EUR"},
 		"starts_at": {"2031-05-10T09:00"}, "ends_at": {"2031-05-11T09:00"}, "reservation_window": {"15"},
+		"contact_email": {"team@gophercon"},
 	})
-	p.Want(t, http.StatusUnprocessableEntity, `id="f-slug-error"`, "lowercase letters")
+	p.Want(t, http.StatusUnprocessableEntity, `id="f-slug-error"`, "lowercase letters", `id="f-time-zone-error"`,
+		`id="f-contact-email-error"`, "Contact email must end in a domain name such as example.com")
 	b.Get("/org").Want(t, http.StatusOK, "You have no conference yet")
 
 	conf := b.createConference("GopherCon", "gophercon")

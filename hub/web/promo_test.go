@@ -103,3 +103,22 @@ func TestAValidPromoCodeDiscountsTheOrderTheRegistrantPays(t *testing.T) {
 		t.Fatalf("promo list row: %s; want 1 of 5 uses", row)
 	}
 }
+
+func TestAPromoCodeThatAppliesToNothingInTheOrderSaysSo(t *testing.T) {
+	th := startHub(t, Options{})
+	v := th.venue(t, "Promo Conf", "promo-conf")
+	promos := confURL(v.conf, "/promo-codes")
+	v.org.Post(promos, url.Values{"code": {"hall20"}, "kind": {"percentage"}, "percent": {"20"}, "max_uses": {"1"},
+		"seat_type": {v.mainHall.String()}}).WantRedirect(t, promos)
+
+	// Workshop seats only: the main-hall code would take nothing off.
+	reg := th.browser()
+	reg.Post("/c/promo-conf", url.Values{"qty_" + v.workshop.String(): {"1"}, "promo": {"HALL20"}}).
+		Want(t, http.StatusUnprocessableEntity, `id="f-promo-error"`, "seat type you did not choose", `value="HALL20"`)
+	// Nothing was placed and the code's one use is still there.
+	caughtUp(t, th.hub)
+	if row := rowOf(v.org.Get(promos).Body, "HALL20"); !strings.Contains(row, `<td class="num">0 of 1</td>`) {
+		t.Fatalf("promo list row: %s; want 0 of 1 uses", row)
+	}
+	orderID(t, reg.Post("/c/promo-conf", url.Values{"qty_" + v.mainHall.String(): {"1"}, "promo": {"HALL20"}}))
+}

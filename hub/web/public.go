@@ -202,6 +202,8 @@ func orderError(f *form, err error) bool {
 		f.Fail("promo", "This promo code is not valid yet.")
 	case errors.Is(err, registrations.ErrPromoExhausted):
 		f.Fail("promo", "This promo code has been used up.")
+	case errors.Is(err, registrations.ErrPromoNotApplicable):
+		f.Fail("promo", "This promo code is for a seat type you did not choose, so it would take nothing off. Add a seat of that type, or leave the field empty.")
 	case errors.Is(err, registrationsapp.ErrConferenceNotFound):
 		f.Fail("seats", "This conference is not on sale any more.")
 	case registrations.ErrorCode(err) != "":

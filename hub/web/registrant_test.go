@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +48,13 @@ func (b *browser) waitStatus(id uuid.UUID, status registrations.OrderStatus) {
 		}
 		return nil
 	})
+}
+
+// giveDetails saves the registrant's details on the order page's form.
+func (b *browser) giveDetails(id uuid.UUID, name, email string) {
+	b.T.Helper()
+	b.Post("/orders/"+id.String()+"/registrant", url.Values{"name": {name}, "email": {email}}).
+		WantRedirect(b.T, "/orders/"+id.String())
 }
 
 // pay follows "Pay" to the processor's page and returns its path.
@@ -128,13 +136,99 @@ func TestRegistrantBuysPaysAndFindsTheOrderAgain(t *testing.T) {
 	stranger.Get("/orders/"+id.String()).Want(t, http.StatusOK, code)
 }
 
+func TestTheRegistrantGivesDetailsBeforePaymentAndSeesEveryErrorAtOnce(t *testing.T) {
+	th := startHub(t, Options{})
+	fx := hubtest.PublishedConference(t, th.hub)
+	b := th.browser()
+	id := orderID(t, b.Post("/c/"+fx.Slug, url.Values{"qty_" + fx.Paid.String(): {"1"}}))
+	b.waitStatus(id, registrations.OrderStatusReserved)
+	order := "/orders/" + id.String()
+	b.Get(order).Want(t, http.StatusOK, "Save your details above to continue to payment").Lacks(t, `id="pay-button"`)
+
+	// Payment cannot start before the details.
+	b.Post(order+"/pay", nil).WantRedirect(t, order+"#registrant")
+	b.Get(order).Want(t, http.StatusOK, "Enter your name and email first")
+	if pays, err := th.hub.Payments.ForOrder(context.Background(), id); err != nil || len(pays) != 0 {
+		t.Fatalf("payments before the registrant's details: %+v, %v", pays, err)
+	}
+
+	// Both fields wrong: both errors at once, each by its field.
+	b.Post(order+"/registrant", url.Values{"name": {" "}, "email": {"ana@example"}}).
+		Want(t, http.StatusUnprocessableEntity, `id="f-name-error"`, "Enter your name",
+			`id="f-email-error"`, "Email must end in a domain name such as example.com after the @", `value="ana@example"`)
+	b.giveDetails(id, "Ana Lima", "ana@example.com")
+	b.Get(order).Want(t, http.StatusOK, `id="pay-button"`)
+	b.pay(id)
+}
+
+func TestAFreeOrderIsConfirmedOnceTheRegistrantGivesDetails(t *testing.T) {
+	th := startHub(t, Options{})
+	fx := hubtest.PublishedConference(t, th.hub)
+	b := th.browser()
+	id := orderID(t, b.Post("/c/"+fx.Slug, url.Values{"qty_" + fx.Free.String(): {"2"}}))
+	b.waitStatus(id, registrations.OrderStatusReserved)
+	order := "/orders/" + id.String()
+	b.Get(order).Want(t, http.StatusOK, `id="confirm-hint"`, `id="f-name"`).Lacks(t, "Confirming your order")
+
+	b.giveDetails(id, "Ana Lima", "ana@example.com")
+	b.waitStatus(id, registrations.OrderStatusConfirmed)
+	b.Get(order).Want(t, http.StatusOK, "You are registered")
+}
+
 func TestFindOrderIsRateLimited(t *testing.T) {
 	th := startHub(t, Options{LookupRate: 2})
 	b := th.browser()
 	for range 2 {
 		b.Post("/find", url.Values{"code": {"AAAA-BBBB"}, "email": {"x@example.com"}}).Want(t, http.StatusNotFound)
 	}
-	b.Post("/find", url.Values{"code": {"AAAA-BBBB"}, "email": {"x@example.com"}}).Want(t, http.StatusTooManyRequests, "Too many attempts")
+	// An email no order can have is refused by its field, spending no guess.
+	b.Post("/find", url.Values{"code": {"AAAA-BBBB"}, "email": {"x@example"}}).
+		Want(t, http.StatusUnprocessableEntity, `id="f-email-error"`, "Email must end in a domain name")
+	// The same code however typed is the same target.
+	p := b.Post("/find", url.Values{"code": {"aaaa bbbb"}, "email": {"y@example.com"}})
+	p.Want(t, http.StatusTooManyRequests, "Too many wrong attempts", `id="f-code-error"`)
+	// Two a minute: the next guess is possible within 30 s.
+	if ra, err := strconv.Atoi(p.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 30 {
+		t.Fatalf("Retry-After %q, want 1 to 30 seconds", p.Header.Get("Retry-After"))
+	}
+}
+
+func TestFindingOrdersIsNotLockedByOtherPeoplesSuccesses(t *testing.T) {
+	// Strict limits: 2 wrong guesses a minute per code or email, 3 per
+	// address.
+	th := startHub(t, Options{LookupRate: 2, LookupAddressRate: 3})
+	fx := hubtest.PublishedConference(t, th.hub)
+	type found struct {
+		id          uuid.UUID
+		code, email string
+	}
+	var orders []found
+	for i := range hubtest.FreeQuota {
+		email := fmt.Sprintf("reg%d@example.com", i)
+		placed, err := th.hub.Registrations.PlaceOrder(context.Background(), fx.ConferenceID,
+			registrations.Seats{{SeatType: fx.Free, Quantity: 1}}, "", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := th.hub.Registrations.SetRegistrant(context.Background(), placed.OrderID, "Reg", email); err != nil {
+			t.Fatal(err)
+		}
+		orders = append(orders, found{placed.OrderID, placed.AccessCode, email})
+	}
+	caughtUp(t, th.hub)
+	// Everyone behind the venue's one address finds their order, more
+	// than once, and one of them mistypes twice on the way.
+	venue := th.browser()
+	venue.Post("/find", url.Values{"code": {"ZZZZ-ZZZZ"}, "email": {orders[0].email}}).Want(t, http.StatusNotFound)
+	venue.Post("/find", url.Values{"code": {orders[0].code}, "email": {"typo@example.com"}}).Want(t, http.StatusNotFound)
+	for round := range 3 {
+		for _, o := range orders {
+			p := venue.Post("/find", url.Values{"code": {o.code}, "email": {o.email}})
+			if p.Location != "/orders/"+o.id.String() {
+				t.Fatalf("round %d: finding %s answered %d %q", round, o.code, p.Status, p.Location)
+			}
+		}
+	}
 }
 
 func TestSeatsTakenWhileOnThePageAreExplainedByTheField(t *testing.T) {

@@ -35,9 +35,14 @@ type Options struct {
 	// SignInRate bounds sign-in attempts per client address and per email
 	// (attempts per minute, with the same burst); 0 means 10.
 	SignInRate int
-	// LookupRate bounds find-my-order attempts per client address per
-	// minute; 0 means 10.
+	// LookupRate bounds wrong find-my-order guesses per minute at one
+	// access code and at one email, from any address; 0 means 10.
+	// Successful look-ups do not count.
 	LookupRate int
+	// LookupAddressRate bounds wrong find-my-order guesses per minute from
+	// one client address, generous so that registrants sharing a venue's
+	// address are not locked out; 0 means 120.
+	LookupAddressRate int
 	// Now is the clock of countdowns and sessions; time.Now when nil.
 	Now func() time.Time
 }
@@ -54,9 +59,10 @@ type site struct {
 	flash    webui.Flash
 	csrf     webui.CSRF
 
-	signInByIP, signInByEmail, lookups *webui.Limiter
-	grants                             *grants
-	badgeJobs                          *badgeJobs
+	signInByIP, signInByEmail *webui.Limiter
+	lookups                   *webui.Guesses
+	grants                    *grants
+	badgeJobs                 *badgeJobs
 }
 
 // errNoReads is returned by pages that need read models the hub lacks.
@@ -81,6 +87,9 @@ func newSite(ctx context.Context, h *hubapp.Hub, opts Options) (*site, error) {
 	if opts.LookupRate <= 0 {
 		opts.LookupRate = 10
 	}
+	if opts.LookupAddressRate <= 0 {
+		opts.LookupAddressRate = 120
+	}
 	acc, err := accounts.New(ctx, h.Store.DB())
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
@@ -103,7 +112,7 @@ func newSite(ctx context.Context, h *hubapp.Hub, opts Options) (*site, error) {
 		csrf: webui.CSRF{Cookie: csrfCookie, Cookies: cookies, Header: "X-CSRF-Token",
 			Expired: "The form had expired or did not come from this site. Go back, reload the page and send it again."},
 		signInByIP: perMinute(opts.SignInRate), signInByEmail: perMinute(opts.SignInRate),
-		lookups:   perMinute(opts.LookupRate),
+		lookups:   webui.NewGuesses(opts.LookupRate, opts.LookupAddressRate, opts.Now),
 		grants:    &grants{key: key},
 		badgeJobs: newBadgeJobs(),
 	}, nil

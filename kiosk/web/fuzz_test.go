@@ -44,8 +44,8 @@ func FuzzSaleRequest(f *testing.F) {
 		if err != nil {
 			return
 		}
-		req, msg := s.saleRequest(form, staff)
-		if msg != "" {
+		req, problems := s.saleRequest(form, staff)
+		if len(problems) > 0 {
 			return
 		}
 		if len(req.Seats) == 0 || req.Name == "" || (req.Payment != registrations.PaymentCash && req.Payment != registrations.PaymentCardPresent) {

@@ -74,6 +74,7 @@ func (s *site) funcs() template.FuncMap {
 		},
 		"seat":      func(a readmodel.AttendeeView) string { return a.Seat.String() },
 		"seatNames": seatNames,
+		"problem":   problemOf,
 	}
 }
 

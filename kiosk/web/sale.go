@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -13,8 +14,10 @@ import (
 
 	"conference/kiosk"
 	"conference/kiosk/readmodel"
+	"conference/shared/contact"
 	"conference/shared/onsite"
 	"conference/shared/registrations"
+	"conference/shared/webui"
 )
 
 // saleLine is a seat type the kiosk sells, as the sale form offers it.
@@ -28,8 +31,21 @@ type saleData struct {
 	Lines  []saleLine
 	Values url.Values
 	Error  string
+	// Problems holds one message per field at fault, shown next to it:
+	// every one at once.
+	Problems map[string]string
 	// Refused is set when the kiosk refused the sale (policy, allocation).
 	Refused bool
+}
+
+// Problem is the message of the field at fault, "" if none.
+func (d saleData) Problem(field string) string { return d.Problems[field] }
+
+// fieldProblem is what the "problem" template draws next to a field.
+type fieldProblem struct{ Field, Message string }
+
+func problemOf(d saleData, field string) fieldProblem {
+	return fieldProblem{Field: field, Message: d.Problem(field)}
 }
 
 // Get is what was typed in a field.
@@ -74,11 +90,13 @@ func (s *site) sell(c echo.Context) error {
 		d.Lines, d.Error = s.sellable(chosen), msg
 		return s.render(c, status, "sale", view{Title: "Walk-up sale", Section: "sale", Data: d})
 	}
-	req, msg := s.saleRequest(form, staffOf(c))
-	if msg != "" {
-		return refuse(http.StatusUnprocessableEntity, msg)
+	req, problems := s.saleRequest(form, staffOf(c))
+	if len(problems) > 0 {
+		d.Problems = problems
+		return refuse(http.StatusUnprocessableEntity, "Check the fields marked below. Nothing was sold.")
 	}
 	res, err := s.k.WalkUpSale(c.Request().Context(), req)
+	problems = fieldProblems(err)
 	switch {
 	case err != nil && res.OrderID != uuid.Nil:
 		// The sale itself is stored; a later step failed and the kiosk
@@ -87,6 +105,9 @@ func (s *site) sell(c echo.Context) error {
 			Warning: "The sale is recorded, but checking the attendee in could not be recorded: " + err.Error() +
 				". The kiosk finishes it when it restarts."})
 		return redirect(c, "/receipts/"+r.ID)
+	case problems != nil:
+		d.Problems = problems
+		return refuse(http.StatusUnprocessableEntity, "Check the fields marked below. Nothing was sold.")
 	case err != nil && registrations.ErrorCode(err) != "":
 		d.Refused = true
 		status := http.StatusUnprocessableEntity
@@ -111,20 +132,28 @@ func (s *site) sell(c echo.Context) error {
 	return redirect(c, "/receipts/"+r.ID)
 }
 
-// saleRequest reads the sale form. What the core checks (names, emails,
-// policies, allocation) it leaves to the core; it only makes sure the form
-// says something the core can judge.
-func (s *site) saleRequest(form url.Values, staff string) (kiosk.WalkUpRequest, string) {
+// saleRequest reads the sale form and checks every field at once, so the
+// form shows each problem next to its field. The email follows the one
+// rule of the system (contact.ParseOptionalEmail: a cash buyer may give
+// none); policies and allocation are the core's to judge.
+func (s *site) saleRequest(form url.Values, staff string) (kiosk.WalkUpRequest, map[string]string) {
 	req := kiosk.WalkUpRequest{
 		Name: strings.TrimSpace(form.Get("name")), Email: strings.TrimSpace(form.Get("email")),
 		Company: strings.TrimSpace(form.Get("company")), Role: strings.TrimSpace(form.Get("role")),
 		PaymentRef: strings.TrimSpace(form.Get("payment_ref")), Staff: staff, Print: form.Get("print") != "",
 	}
+	problems := map[string]string{}
+	fail := func(field, msg string) {
+		if _, seen := problems[field]; !seen {
+			problems[field] = msg
+		}
+	}
 	id, _ := s.k.Identity()
 	for _, v := range form["seat"] {
 		st, err := uuid.Parse(v)
 		if err != nil {
-			return req, "Choose seat types from the list."
+			fail("seat", "Choose seat types from the list.")
+			continue
 		}
 		if slices.ContainsFunc(req.Seats, func(q registrations.SeatQuantity) bool { return q.SeatType == st }) {
 			continue
@@ -135,27 +164,56 @@ func (s *site) saleRequest(form url.Values, staff string) (kiosk.WalkUpRequest, 
 				continue
 			}
 			if req.ConferenceID != uuid.Nil && req.ConferenceID != conf {
-				return req, "Sell seats of one conference at a time."
+				fail("seat", "Sell seats of one conference at a time.")
 			}
 			req.ConferenceID = conf
 		}
 	}
-	switch m := registrations.PaymentMethod(form.Get("payment")); {
-	case len(req.Seats) == 0:
-		return req, "Choose at least one seat type."
-	case req.Name == "":
-		return req, "Type the attendee's name."
-	case m != registrations.PaymentCash && m != registrations.PaymentCardPresent:
-		return req, "Choose how they paid: cash or card."
-	default:
-		req.Payment = m
+	if len(form["seat"]) == 0 {
+		fail("seat", "Choose at least one seat type.")
 	}
-	for _, f := range []string{req.Name, req.Email, req.Company, req.Role, req.PaymentRef} {
-		if !utf8.ValidString(f) || utf8.RuneCountInString(f) > onsite.MaxTextLength {
-			return req, "A field is too long."
+	if req.Name == "" {
+		fail("name", "Type the attendee's name.")
+	}
+	if email, err := contact.ParseOptionalEmail(req.Email); err != nil {
+		var ee *contact.EmailError
+		errors.As(err, &ee)
+		fail("email", "Email "+ee.Reason+", or leave it empty.")
+	} else {
+		req.Email = email
+	}
+	switch m := registrations.PaymentMethod(form.Get("payment")); m {
+	case registrations.PaymentCash, registrations.PaymentCardPresent:
+		req.Payment = m
+	default:
+		fail("payment", "Choose how they paid: cash or card.")
+	}
+	// The email's length is the email rule's (254); the rest is text.
+	for field, v := range map[string]string{"name": req.Name, "company": req.Company, "role": req.Role, "payment_ref": req.PaymentRef} {
+		if !utf8.ValidString(v) || utf8.RuneCountInString(v) > onsite.MaxTextLength {
+			fail(field, fmt.Sprintf("Too long: at most %d characters.", onsite.MaxTextLength))
 		}
 	}
-	return req, ""
+	if len(problems) > 0 {
+		return req, problems
+	}
+	return req, nil
+}
+
+// fieldProblems are the core's refusals of err that name a field of the
+// form, by field; nil when there are none.
+func fieldProblems(err error) map[string]string {
+	var out map[string]string
+	for _, e := range webui.ErrorsOf[*registrations.Error](err) {
+		if _, seen := out[e.Field]; e.Field == "" || seen {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[e.Field] = upperFirst(e.Message) + "."
+	}
+	return out
 }
 
 // pastNames says which seats were sold beyond the allocation.

@@ -57,10 +57,11 @@ func TestWalkUpSaleRefusedChangesNothing(t *testing.T) {
 		{"no seat", url.Values{"name": {"Max"}, "payment": {"cash"}}, http.StatusUnprocessableEntity, "Choose at least one seat type"},
 		{"seat not an id", url.Values{"seat": {"<b>x</b>"}, "name": {"Max"}, "payment": {"cash"}}, http.StatusUnprocessableEntity, "Choose seat types from the list"},
 		{"no name", saleForm(reception, "", "cash"), http.StatusUnprocessableEntity, "Type the attendee"},
+		{"email without a dotted domain", func() url.Values { v := saleForm(reception, "Max", "cash"); v.Set("email", "walkup@example"); return v }(), http.StatusUnprocessableEntity, "Email must end in a domain name such as example.com"},
 		{"no payment", saleForm(reception, "Max", ""), http.StatusUnprocessableEntity, "cash or card"},
 		{"made-up payment", saleForm(reception, "Max", "bitcoin"), http.StatusUnprocessableEntity, "cash or card"},
-		{"bad email", func() url.Values { v := saleForm(reception, "Max", "cash"); v.Set("email", "not-an-email"); return v }(), http.StatusUnprocessableEntity, "Refused:"},
-		{"long name", saleForm(reception, strings.Repeat("x", 300), "cash"), http.StatusUnprocessableEntity, "too long"},
+		{"bad email", func() url.Values { v := saleForm(reception, "Max", "cash"); v.Set("email", "not-an-email"); return v }(), http.StatusUnprocessableEntity, `id="f-email-error"`},
+		{"long name", saleForm(reception, strings.Repeat("x", 300), "cash"), http.StatusUnprocessableEntity, `id="f-name-error"`},
 	}
 	for _, tc := range bad {
 		p := c.Post("/sale", tc.form)
@@ -72,6 +73,28 @@ func TestWalkUpSaleRefusedChangesNothing(t *testing.T) {
 	if n := d.ownEvents("registrations.WalkUpOrderPlaced"); n != 2 {
 		t.Fatalf("%d sales recorded, want the 2 allowed", n)
 	}
+}
+
+func TestTheSaleFormShowsEveryProblemAtOnceNextToItsField(t *testing.T) {
+	d := startDesk(t, Options{})
+	c := d.unlocked()
+	p := c.Post("/sale", url.Values{"name": {" "}, "email": {"walkup@example"}, "company": {"Acme"}, "payment": {"bitcoin"},
+		"payment_ref": {strings.Repeat("r", 201)}})
+	p.Want(t, http.StatusUnprocessableEntity, "Nothing was sold",
+		`id="f-seat-error"`, "Choose at least one seat type",
+		`id="f-name-error"`, "Type the attendee",
+		`id="f-email-error"`, "Email must end in a domain name such as example.com after the @",
+		`aria-describedby="f-email-error"`,
+		`id="f-payment-error"`, "cash or card",
+		`id="f-payment_ref-error"`, "Too long",
+		`value="walkup@example"`, `value="Acme"`)
+	if n := d.ownEvents("registrations.WalkUpOrderPlaced"); n != 0 {
+		t.Fatalf("%d sales recorded from a refused form", n)
+	}
+	// A cash buyer may give no email at all.
+	v := saleForm(reception, "Nia", "cash")
+	v.Del("email")
+	c.Post("/sale", v).WantRedirect(t, "/receipts/")
 }
 
 func TestASaleSoldPastTheAllocationShowsPendingOnTheAttendeePageUntilTheHubAppliesIt(t *testing.T) {

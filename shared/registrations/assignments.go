@@ -1,6 +1,7 @@
 package registrations
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -20,19 +21,26 @@ type Attendee struct {
 // IsZero reports an empty position.
 func (a Attendee) IsZero() bool { return a == Attendee{} }
 
+// Validate reports every problem with the attendee's details as
+// AssignSeat would (one *Error per field at fault, joined),
+// so a form can check all its seats at once before saving any.
+func (a Attendee) Validate() error {
+	_, err := a.validate()
+	return err
+}
+
+// validate checks every field and returns the attendee trimmed.
 func (a Attendee) validate() (Attendee, error) {
 	var err error
-	if a.Name, err = validName(a.Name); err != nil {
-		return a, err
-	}
-	if a.Email, err = validEmail(a.Email); err != nil {
-		return a, err
-	}
+	a.Name, a.Email, err = validPerson(a.Name, a.Email, true)
+	errs := []error{err}
 	a.Company, a.Role = strings.TrimSpace(a.Company), strings.TrimSpace(a.Role)
-	if len([]rune(a.Company)) > maxNameLength || len([]rune(a.Role)) > maxNameLength {
-		return a, invalidf("company and role are limited to %d characters", maxNameLength)
+	for _, f := range []struct{ field, value string }{{"company", a.Company}, {"role", a.Role}} {
+		if len([]rune(f.value)) > maxNameLength {
+			errs = append(errs, invalidField(f.field, "%s is longer than %d characters", f.field, maxNameLength))
+		}
 	}
-	return a, nil
+	return a, errors.Join(errs...)
 }
 
 // SeatPosition is one purchased seat within an order, numbered from 0.

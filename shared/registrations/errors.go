@@ -21,6 +21,11 @@ const (
 type Error struct {
 	Code    Code
 	Message string
+	// Field names the input at fault ("name", "email", "company", "role",
+	// "seats") when one is, so a form can show the message next to it and
+	// the API can name it. Validations of several fields join one *Error
+	// per field at fault (errors.Join), so a form can show them all.
+	Field string
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -39,6 +44,11 @@ func invalidf(format string, args ...any) error {
 	return &Error{Code: CodeInvalid, Message: fmt.Sprintf(format, args...)}
 }
 
+// invalidField is invalidf naming the input at fault.
+func invalidField(field, format string, args ...any) *Error {
+	return &Error{Code: CodeInvalid, Message: fmt.Sprintf(format, args...), Field: field}
+}
+
 func sentinel(code Code, msg string) *Error { return &Error{Code: code, Message: msg} }
 
 // Sentinel errors. Match them with errors.Is; call sites wrap them with
@@ -51,14 +61,21 @@ var (
 	ErrOrderConfirmed     = sentinel(CodeConflict, "order is already confirmed")
 	ErrSeatsNotReserved   = sentinel(CodeConflict, "order has no reserved seats")
 	ErrNotExpiredYet      = sentinel(CodeConflict, "order reservation has not expired yet")
+	// ErrRegistrantMissing: payment cannot start, and a free order is not
+	// confirmed, before the registrant's name and email are given, so
+	// every order has someone to reach.
+	ErrRegistrantMissing = sentinel(CodeConflict, "the registrant's name and email are not given yet")
 
 	// Pricing.
-	ErrPromoUnknown      = sentinel(CodeNotFound, "promo code unknown")
-	ErrPromoExpired      = sentinel(CodeInvalid, "promo code expired")
-	ErrPromoNotYetValid  = sentinel(CodeInvalid, "promo code not valid yet")
-	ErrPromoExhausted    = sentinel(CodeConflict, "promo code has no uses left")
-	ErrCurrencyMismatch  = sentinel(CodeInvalid, "prices use more than one currency")
-	ErrSeatTypeNotPriced = sentinel(CodeInvalid, "seat type has no price")
+	ErrPromoUnknown     = sentinel(CodeNotFound, "promo code unknown")
+	ErrPromoExpired     = sentinel(CodeInvalid, "promo code expired")
+	ErrPromoNotYetValid = sentinel(CodeInvalid, "promo code not valid yet")
+	ErrPromoExhausted   = sentinel(CodeConflict, "promo code has no uses left")
+	// ErrPromoNotApplicable: the code discounts a seat type the order
+	// does not ask for, so it would take nothing off.
+	ErrPromoNotApplicable = sentinel(CodeInvalid, "promo code does not apply to any seat in the order")
+	ErrCurrencyMismatch   = sentinel(CodeInvalid, "prices use more than one currency")
+	ErrSeatTypeNotPriced  = sentinel(CodeInvalid, "seat type has no price")
 
 	// SeatsAvailability.
 	ErrUnknownSeatType      = sentinel(CodeNotFound, "seat type unknown")

@@ -50,7 +50,7 @@ func Events() []eventsourcing.Event {
 
 		RegistrationStarted{}, RegistrationSeatsReserved{}, RegistrationPaymentReceived{},
 		RegistrationPaymentRefunded{}, RegistrationExpired{}, RegistrationRejected{},
-		RegistrationCancelled{},
+		RegistrationCancelled{}, RegistrationRegistrantGiven{},
 	}
 }
 

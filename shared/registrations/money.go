@@ -139,19 +139,19 @@ const MaxSeatsPerLine = 10_000
 // positive, bounded quantities.
 func (s Seats) validateRequest() error {
 	if len(s) == 0 {
-		return invalidf("at least one seat is required")
+		return invalidField("seats", "at least one seat is required")
 	}
 	for _, q := range s {
 		if q.SeatType == uuid.Nil {
-			return invalidf("seat type is required")
+			return invalidField("seats", "seat type is required")
 		}
 		if q.Quantity <= 0 {
-			return invalidf("seat quantity must be positive, got %d", q.Quantity)
+			return invalidField("seats", "seat quantity must be positive, got %d", q.Quantity)
 		}
 	}
 	for _, q := range s.Normalize() {
 		if q.Quantity > MaxSeatsPerLine {
-			return invalidf("at most %d seats of one type per order", MaxSeatsPerLine)
+			return invalidField("seats", "at most %d seats of one type per order", MaxSeatsPerLine)
 		}
 	}
 	return nil

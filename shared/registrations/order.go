@@ -1,13 +1,14 @@
 package registrations
 
 import (
+	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
+	"conference/shared/contact"
 	"conference/shared/eventsourcing"
 )
 
@@ -50,6 +51,7 @@ type Order struct {
 	expiresAt    time.Time
 	name, email  string
 	kioskID      string
+	reason       string // why it was rejected
 }
 
 // NewOrder returns an empty order for the repository to replay into.
@@ -138,15 +140,9 @@ func (o *Order) PlaceWalkUp(cmd PlaceWalkUp, now time.Time) error {
 	if cmd.Method != PaymentCash && cmd.Method != PaymentCardPresent {
 		return invalidf("payment method must be %q or %q", PaymentCash, PaymentCardPresent)
 	}
-	name, err := validName(cmd.Name)
+	name, email, err := validPerson(cmd.Name, cmd.Email, false)
 	if err != nil {
 		return err
-	}
-	email := strings.TrimSpace(cmd.Email)
-	if email != "" {
-		if email, err = validEmail(email); err != nil {
-			return err
-		}
 	}
 	if err := cmd.Seats.validateRequest(); err != nil {
 		return err
@@ -229,11 +225,8 @@ func (o *Order) SetRegistrant(name, email string) error {
 	if o.status.closed() {
 		return ErrOrderClosed
 	}
-	name, err := validName(name)
+	name, email, err := validPerson(name, email, true)
 	if err != nil {
-		return err
-	}
-	if email, err = validEmail(email); err != nil {
 		return err
 	}
 	if name == o.name && email == o.email {
@@ -245,6 +238,8 @@ func (o *Order) SetRegistrant(name, email string) error {
 
 // Confirm records OrderConfirmed once the order is paid or free. Confirming
 // a confirmed order again records nothing, so a redelivered command is safe.
+// An order is only confirmed with someone to reach: without the
+// registrant's name and email it is refused with ErrRegistrantMissing.
 func (o *Order) Confirm(now time.Time) error {
 	switch {
 	case o.status == OrderStatusNew:
@@ -255,6 +250,8 @@ func (o *Order) Confirm(now time.Time) error {
 		return ErrOrderClosed
 	case o.status == OrderStatusPending || o.reserved.Total() == 0:
 		return ErrSeatsNotReserved
+	case !o.HasRegistrant():
+		return ErrRegistrantMissing
 	}
 	o.Record(o, OrderConfirmed{OrderID: o.orderID, ConferenceID: o.conferenceID, Seats: o.reserved, Total: o.quote.Total, ConfirmedAt: now})
 	return nil
@@ -332,9 +329,11 @@ func (o *Order) Apply(e eventsourcing.Event) {
 	case OrderConfirmed:
 		o.status = OrderStatusConfirmed
 	case OrderExpired:
-		o.status = OrderStatusExpired
+		// The seats went back on sale: the order holds none any more.
+		o.status, o.reserved = OrderStatusExpired, nil
 	case OrderRejected:
-		o.status = OrderStatusRejected
+		// Nothing was reserved, so nothing is due.
+		o.status, o.reserved, o.quote, o.reason = OrderStatusRejected, nil, o.quote.Nothing(), e.Reason
 	case OrderCancelled:
 		o.status = OrderStatusCancelled
 	}
@@ -356,14 +355,30 @@ func (o *Order) Requested() Seats { return o.requested }
 func (o *Order) Reserved() Seats { return o.reserved }
 
 // IsPartiallyReserved reports whether fewer seats were reserved than
-// requested, which the registrant must be told.
-func (o *Order) IsPartiallyReserved() bool {
-	return o.status != OrderStatusPending && o.status != OrderStatusNew && !o.reserved.Equal(o.requested)
+// requested, which the registrant must be told. Only an order holding
+// seats (reserved or confirmed) can be partial.
+func (o *Order) IsPartiallyReserved() bool { return o.status.Partial(o.requested, o.reserved) }
+
+// Partial reports whether an order in status s holds fewer seats
+// (reserved) than it asked for (requested): the rule Order and the read
+// models share.
+func (s OrderStatus) Partial(requested, reserved Seats) bool {
+	return (s == OrderStatusReserved || s == OrderStatusConfirmed) && !reserved.Equal(requested)
 }
+
+// HasRegistrant reports whether the registrant's name and email are given.
+func (o *Order) HasRegistrant() bool { return o.name != "" && o.email != "" }
+
+// RejectionReason says why a rejected order was turned down; "" otherwise.
+func (o *Order) RejectionReason() string { return o.reason }
 
 // Quote is the order's current pricing: of the requested seats until the
 // reservation is known, of the reserved seats afterwards.
 func (o *Order) Quote() Quote { return o.quote }
+
+// PromoCode is the code the order was placed with, "" for none; a rejected
+// order, priced at nothing, still names it.
+func (o *Order) PromoCode() string { return o.promo.Code }
 
 // Total is what the registrant pays.
 func (o *Order) Total() Money { return o.quote.Total }
@@ -389,25 +404,33 @@ const maxNameLength = 200
 func validName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return "", invalidf("name is required")
+		return "", invalidField("name", "name is required")
 	}
 	if len([]rune(name)) > maxNameLength {
-		return "", invalidf("name is longer than %d characters", maxNameLength)
+		return "", invalidField("name", "name is longer than %d characters", maxNameLength)
 	}
 	return name, nil
 }
 
-// validEmail accepts a bare address (no display name) with a dotted domain,
-// which is as far as shape checks usefully go; delivery is the real test.
+// validEmail applies the one email rule of the system (contact.ParseEmail).
 func validEmail(email string) (string, error) {
-	email = strings.TrimSpace(email)
-	a, err := mail.ParseAddress(email)
-	if err != nil || a.Name != "" || a.Address != email {
-		return "", invalidf("email %q is not a valid address", email)
+	email, err := contact.ParseEmail(email)
+	var ee *contact.EmailError
+	if errors.As(err, &ee) {
+		return "", invalidField("email", "%s", ee.Error())
 	}
-	at := strings.LastIndexByte(email, '@')
-	if domain := email[at+1:]; !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
-		return "", invalidf("email %q is not a valid address", email)
+	return email, err
+}
+
+// validPerson checks a name and an email (which may be optional) together
+// and reports every problem at once (joined *Errors, one per field).
+func validPerson(name, email string, emailRequired bool) (string, string, error) {
+	name, nameErr := validName(name)
+	var emailErr error
+	if emailRequired || strings.TrimSpace(email) != "" {
+		email, emailErr = validEmail(email)
+	} else {
+		email = ""
 	}
-	return email, nil
+	return name, email, errors.Join(nameErr, emailErr)
 }

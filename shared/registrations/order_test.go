@@ -1,6 +1,7 @@
 package registrations
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -30,6 +31,11 @@ func givenOrder(events ...eventsourcing.Event) *Order {
 	o := NewOrder()
 	eventsourcing.Replay(o, OrderStreamID(orderA), 0, events...)
 	return o
+}
+
+// named is the registrant giving their details.
+func named() OrderRegistrantAssigned {
+	return OrderRegistrantAssigned{OrderID: orderA, Name: "Ann", Email: "ann@example.org"}
 }
 
 func reservedAll() OrderReservationCompleted {
@@ -159,6 +165,21 @@ func TestSetRegistrantValidatesNameAndEmail(t *testing.T) {
 	}
 }
 
+func TestSetRegistrantReportsEveryBadFieldAtOnce(t *testing.T) {
+	o := givenOrder(placed())
+	err := o.SetRegistrant(" ", "ana@example")
+	thenInvalid(t, o, err)
+	var fields []string
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			fields = append(fields, e.(*Error).Field)
+		}
+	}
+	if !reflect.DeepEqual(fields, []string{"name", "email"}) {
+		t.Fatalf("fields at fault = %v (%v), want name and email", fields, err)
+	}
+}
+
 func TestSettingTheSameRegistrantAgainRecordsNothing(t *testing.T) {
 	o := givenOrder(placed(), OrderRegistrantAssigned{OrderID: orderA, Name: "Ann", Email: "ann@example.org"})
 	must(t, o.SetRegistrant("Ann", "ann@example.org"))
@@ -166,16 +187,28 @@ func TestSettingTheSameRegistrantAgainRecordsNothing(t *testing.T) {
 }
 
 func TestConfirmNeedsReservedSeatsAndIsIdempotent(t *testing.T) {
-	o := givenOrder(placed())
+	o := givenOrder(placed(), named())
 	thenError(t, o, o.Confirm(t0), ErrSeatsNotReserved)
 
-	o = givenOrder(placed(), reservedAll())
+	o = givenOrder(placed(), reservedAll(), named())
 	must(t, o.Confirm(t0.Add(time.Minute)))
 	thenEvents(t, o, OrderConfirmed{OrderID: orderA, ConferenceID: conference, Seats: placed().Seats, Total: eur(24000), ConfirmedAt: t0.Add(time.Minute)})
 
 	o = givenOrder(placed(), reservedAll(), OrderConfirmed{OrderID: orderA})
 	must(t, o.Confirm(t0))
 	thenEvents(t, o)
+}
+
+func TestAnOrderIsNotConfirmedWithoutSomeoneToReach(t *testing.T) {
+	o := givenOrder(placed(), reservedAll())
+	thenError(t, o, o.Confirm(t0), ErrRegistrantMissing)
+
+	// Details given before the seats were reserved count as well.
+	o = givenOrder(placed(), named(), reservedAll())
+	must(t, o.Confirm(t0))
+	if o.Status() != OrderStatusConfirmed {
+		t.Fatalf("status %q, want confirmed", o.Status())
+	}
 }
 
 func TestAnOrderWithNothingReservedCannotBeConfirmed(t *testing.T) {
@@ -197,6 +230,32 @@ func TestExpireOnlyAfterTheWindowAndNeverAConfirmedOrder(t *testing.T) {
 	o = givenOrder(placed(), OrderExpired{OrderID: orderA})
 	must(t, o.Expire(at))
 	thenEvents(t, o)
+}
+
+func TestAnExpiredOrderNoLongerHoldsItsReleasedSeats(t *testing.T) {
+	o := givenOrder(placed(), reservedAll(), OrderExpired{OrderID: orderA, ConferenceID: conference, Seats: placed().Seats})
+	if got := o.Reserved(); got.Total() != 0 {
+		t.Fatalf("an expired order still lists %v as reserved", got)
+	}
+	if o.IsPartiallyReserved() {
+		t.Fatal("an expired order says it is partially reserved")
+	}
+	if got := o.Requested(); !got.Equal(placed().Seats) {
+		t.Fatalf("requested = %v, want what was asked for", got)
+	}
+}
+
+func TestARejectedOrderCostsNothingAndSaysWhy(t *testing.T) {
+	o := givenOrder(placed(), OrderRejected{OrderID: orderA, ConferenceID: conference, Reason: "no seats available"})
+	if got := o.Total(); got != eur(0) {
+		t.Fatalf("total of a rejected order = %s, want 0.00 EUR", got)
+	}
+	if q := o.Quote(); len(q.Lines) != 0 || !q.Subtotal.IsZero() || !q.Discount.IsZero() {
+		t.Fatalf("quote of a rejected order = %+v, want nothing priced", q)
+	}
+	if got := o.RejectionReason(); got != "no seats available" {
+		t.Fatalf("reason = %q", got)
+	}
 }
 
 func TestRejectAnUnconfirmedOrder(t *testing.T) {
@@ -229,7 +288,7 @@ func TestALateReservationReplyDoesNotReopenAnExpiredOrder(t *testing.T) {
 }
 
 func TestAnExpiredOrderIsReinstatedAfterALatePayment(t *testing.T) {
-	o := givenOrder(placed(), reservedAll(), OrderExpired{OrderID: orderA})
+	o := givenOrder(placed(), named(), reservedAll(), OrderExpired{OrderID: orderA})
 	must(t, o.Reinstate(placed().Seats, t0.Add(time.Hour)))
 	must(t, o.Reinstate(placed().Seats, t0.Add(time.Hour))) // redelivered: no-op
 	must(t, o.Confirm(t0.Add(time.Hour)))

@@ -99,6 +99,17 @@ func (p PromoCode) CheckUsable(uses int, now time.Time) error {
 	return nil
 }
 
+// CheckApplies reports ErrPromoNotApplicable when p discounts one seat type
+// and seats hold none of it: the code would take nothing off, and the
+// registrant must hear so rather than pay full price unawares. An
+// order-wide code applies to any order.
+func (p PromoCode) CheckApplies(seats Seats) error {
+	if p.IsZero() || p.SeatType == uuid.Nil || seats.Get(p.SeatType) > 0 {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", p.Code, ErrPromoNotApplicable)
+}
+
 // FindPromoCode looks code up (case-insensitively) among a conference's codes.
 func FindPromoCode(codes []PromoCode, code string) (PromoCode, error) {
 	want := NormalizePromoCode(code)
@@ -140,14 +151,24 @@ type Quote struct {
 	PromoCode string      `json:"promo_code,omitempty"`
 }
 
+// Nothing is the quote of an order that holds no seats: zero in q's
+// currency, with no lines and no promo code.
+func (q Quote) Nothing() Quote {
+	zero := Money{Currency: q.Total.Currency}
+	return Quote{Subtotal: zero, Discount: zero, Total: zero}
+}
+
 // Price quotes seats at the given prices, applying in.Promo if it is usable
-// at now. Every seat type must have a price and all prices one currency.
+// at now and applies to the seats. Every seat type must have a price and all prices one currency.
 func Price(seats Seats, in PricingInput, now time.Time) (Quote, error) {
 	if !in.Promo.IsZero() {
 		if err := in.Promo.Validate(); err != nil {
 			return Quote{}, err
 		}
 		if err := in.Promo.CheckUsable(in.PromoUses, now); err != nil {
+			return Quote{}, err
+		}
+		if err := in.Promo.CheckApplies(seats); err != nil {
 			return Quote{}, err
 		}
 	}

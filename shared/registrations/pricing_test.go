@@ -93,6 +93,21 @@ func TestUnusablePromoCodesAreRefusedWithAClearError(t *testing.T) {
 	}
 }
 
+func TestAPromoCodeForASeatTypeTheOrderLacksIsRefused(t *testing.T) {
+	workshopOnly := PromoCode{Code: "WS50", Kind: DiscountPercentage, Percent: 50, SeatType: workshop}
+	_, err := Price(seats(fullPass, 2), PricingInput{Prices: prices, Promo: workshopOnly}, t0)
+	if !errors.Is(err, ErrPromoNotApplicable) || ErrorCode(err) != CodeInvalid {
+		t.Fatalf("error = %v, want ErrPromoNotApplicable", err)
+	}
+	// Repricing what was reserved keeps the terms the order was placed
+	// under, even when the discounted seats could not be reserved.
+	placedQuote, err := Price(seats(fullPass, 1, workshop, 1), PricingInput{Prices: prices, Promo: workshopOnly}, t0)
+	must(t, err)
+	if _, err := Reprice(seats(fullPass, 1), placedQuote, workshopOnly); err != nil {
+		t.Fatalf("repricing a partial reservation: %v", err)
+	}
+}
+
 func TestFindPromoCodeIgnoresCaseAndReportsUnknownCodes(t *testing.T) {
 	codes := []PromoCode{{Code: "SUMMER", Kind: DiscountPercentage, Percent: 5}}
 	if p, err := FindPromoCode(codes, " summer "); err != nil || p.Code != "SUMMER" {

@@ -16,7 +16,11 @@ type ProcessState string
 const (
 	ProcessNotStarted          ProcessState = ""
 	ProcessAwaitingReservation ProcessState = "awaiting_reservation"
-	ProcessAwaitingPayment     ProcessState = "awaiting_payment"
+	// ProcessAwaitingRegistrant holds reserved seats until the registrant
+	// gives their name and email: payment starts (or a free order is
+	// confirmed) only then, so every order has someone to reach.
+	ProcessAwaitingRegistrant ProcessState = "awaiting_registrant"
+	ProcessAwaitingPayment    ProcessState = "awaiting_payment"
 	// ProcessReReserving holds a payment that arrived after expiry while
 	// the process tries to get the same seats back.
 	ProcessReReserving ProcessState = "re_reserving"
@@ -49,8 +53,11 @@ type RegistrationProcess struct {
 	amountDue             Money
 	paymentID             uuid.UUID
 	paid                  Money
-	handled               map[uuid.UUID]bool
-	refunded              map[uuid.UUID]bool
+	// registrant: the order's name and email are given (or, for seats
+	// reserved before payment waited for them, were not awaited).
+	registrant bool
+	handled    map[uuid.UUID]bool
+	refunded   map[uuid.UUID]bool
 }
 
 // NewRegistrationProcess returns an empty process for the repository.
@@ -74,6 +81,8 @@ func RouteToProcess(msg eventsourcing.Event) (uuid.UUID, bool) {
 	case ReservationTimeout:
 		return m.OrderID, true
 	case OrderCancelled:
+		return m.OrderID, true
+	case OrderRegistrantAssigned:
 		return m.OrderID, true
 	}
 	return uuid.Nil, false
@@ -111,6 +120,8 @@ func (p *RegistrationProcess) Handle(messageID uuid.UUID, msg eventsourcing.Even
 		return p.onTimeout(messageID, m, now), nil
 	case OrderCancelled:
 		return p.onCancelled(messageID, m), nil
+	case OrderRegistrantAssigned:
+		return p.onRegistrant(messageID), nil
 	}
 	return nil, nil
 }
@@ -156,7 +167,7 @@ func (p *RegistrationProcess) onSeatsReserved(id uuid.UUID, m SeatsReserved, now
 		return nil, nil
 	case ProcessReReserving:
 		return p.onSeatsReReserved(id, m, now), nil
-	case ProcessAwaitingPayment:
+	case ProcessAwaitingPayment, ProcessAwaitingRegistrant:
 		if m.Reserved.Equal(p.reserved) {
 			return nil, nil
 		}
@@ -170,12 +181,37 @@ func (p *RegistrationProcess) onSeatsReserved(id uuid.UUID, m SeatsReserved, now
 	if err != nil {
 		return nil, fmt.Errorf("price reserved seats of order %s: %w", p.orderID, err)
 	}
-	p.Record(p, RegistrationSeatsReserved{MessageID: id, Seats: m.Reserved.Normalize(), AmountDue: q.Total})
+	p.Record(p, RegistrationSeatsReserved{MessageID: id, Seats: m.Reserved.Normalize(), AmountDue: q.Total, AwaitingRegistrant: !p.registrant})
 	cmds := []Command{MarkSeatsAsReserved{OrderID: p.orderID, Seats: p.reserved, ExpiresAt: p.expiresAt}}
-	if q.Total.IsZero() {
-		return append(cmds, p.confirm()...), nil
+	if !p.registrant {
+		return cmds, nil // payment or confirmation waits for the details
 	}
-	return append(cmds, InitiatePayment{OrderID: p.orderID, ConferenceID: p.conferenceID, Amount: q.Total}), nil
+	return append(cmds, p.payOrConfirm()...), nil
+}
+
+// payOrConfirm is the step after reservation once the registrant is known:
+// ask for the amount due, or confirm a free order.
+func (p *RegistrationProcess) payOrConfirm() []Command {
+	if p.amountDue.IsZero() {
+		return p.confirm()
+	}
+	return []Command{InitiatePayment{OrderID: p.orderID, ConferenceID: p.conferenceID, Amount: p.amountDue}}
+}
+
+// onRegistrant learns that the order has someone to reach. Seats held for
+// that moment go on to payment (or confirmation, when free); before the
+// reservation it is only remembered. Later changes of the details matter
+// to the order, not to the process.
+func (p *RegistrationProcess) onRegistrant(id uuid.UUID) []Command {
+	if p.registrant || (p.state != ProcessAwaitingReservation && p.state != ProcessAwaitingRegistrant) {
+		return nil
+	}
+	waiting := p.state == ProcessAwaitingRegistrant
+	p.Record(p, RegistrationRegistrantGiven{MessageID: id})
+	if !waiting {
+		return nil
+	}
+	return p.payOrConfirm()
 }
 
 // onSeatsReReserved finishes a late payment: confirm when every seat came
@@ -198,7 +234,9 @@ func (p *RegistrationProcess) onPayment(id uuid.UUID, m PaymentCompleted) []Comm
 	if m.PaymentID != uuid.Nil && (p.paymentID == m.PaymentID || p.refunded[m.PaymentID]) {
 		return nil
 	}
-	due := p.state == ProcessAwaitingPayment || (p.state == ProcessExpired && p.reserved.Total() > 0)
+	// A payment is due only once the registrant is known (payment never
+	// starts before): money for an order nobody named buys nothing.
+	due := p.state == ProcessAwaitingPayment || (p.state == ProcessExpired && p.reserved.Total() > 0 && p.registrant)
 	switch {
 	case due && m.Amount != p.amountDue:
 		return p.refund(id, m.OrderID, m.PaymentID, m.Amount, fmt.Sprintf("paid %s, %s was due", m.Amount, p.amountDue))
@@ -240,7 +278,7 @@ func (p *RegistrationProcess) confirm() []Command {
 }
 
 func (p *RegistrationProcess) onTimeout(id uuid.UUID, m ReservationTimeout, now time.Time) []Command {
-	if p.state != ProcessAwaitingReservation && p.state != ProcessAwaitingPayment {
+	if p.state != ProcessAwaitingReservation && p.state != ProcessAwaitingRegistrant && p.state != ProcessAwaitingPayment {
 		return nil
 	}
 	if now.Before(p.expiresAt) {
@@ -288,11 +326,20 @@ func (p *RegistrationProcess) Apply(ev eventsourcing.Event) {
 	case RegistrationSeatsReserved:
 		p.handled[e.MessageID] = true
 		p.reserved, p.amountDue = e.Seats, e.AmountDue
+		p.registrant = p.registrant || !e.AwaitingRegistrant
 		switch {
-		case p.state == ProcessReReserving || e.AmountDue.IsZero():
+		case p.state == ProcessReReserving:
 			p.state = ProcessCompleted
+		case e.AwaitingRegistrant:
+			p.state = ProcessAwaitingRegistrant
 		default:
-			p.state = ProcessAwaitingPayment
+			p.state = p.afterDetails()
+		}
+	case RegistrationRegistrantGiven:
+		p.handled[e.MessageID] = true
+		p.registrant = true
+		if p.state == ProcessAwaitingRegistrant {
+			p.state = p.afterDetails()
 		}
 	case RegistrationPaymentReceived:
 		p.handled[e.MessageID] = true
@@ -318,6 +365,14 @@ func (p *RegistrationProcess) Apply(ev eventsourcing.Event) {
 		p.handled[e.MessageID] = true
 		p.state = ProcessCancelled
 	}
+}
+
+// afterDetails is the state of reserved seats whose registrant is known.
+func (p *RegistrationProcess) afterDetails() ProcessState {
+	if p.amountDue.IsZero() {
+		return ProcessCompleted
+	}
+	return ProcessAwaitingPayment
 }
 
 // OrderID is the order the process coordinates.

@@ -204,10 +204,20 @@ type RegistrationStarted struct {
 }
 
 // RegistrationSeatsReserved records the seats held and what they cost.
+// AwaitingRegistrant says payment (or a free order's confirmation) waits
+// for the registrant's details; events recorded before that rule existed
+// lack it and mean what they always meant.
 type RegistrationSeatsReserved struct {
+	MessageID          uuid.UUID `json:"message_id"`
+	Seats              Seats     `json:"seats"`
+	AmountDue          Money     `json:"amount_due"`
+	AwaitingRegistrant bool      `json:"awaiting_registrant,omitempty"`
+}
+
+// RegistrationRegistrantGiven records that the order's name and email are
+// known, which payment and a free order's confirmation wait for.
+type RegistrationRegistrantGiven struct {
 	MessageID uuid.UUID `json:"message_id"`
-	Seats     Seats     `json:"seats"`
-	AmountDue Money     `json:"amount_due"`
 }
 
 // RegistrationPaymentReceived records money in for the order.
@@ -249,6 +259,11 @@ func (RegistrationStarted) EventType() string { return "registrations.Registrati
 // EventType implements eventsourcing.Event.
 func (RegistrationSeatsReserved) EventType() string {
 	return "registrations.RegistrationSeatsReserved"
+}
+
+// EventType implements eventsourcing.Event.
+func (RegistrationRegistrantGiven) EventType() string {
+	return "registrations.RegistrationRegistrantGiven"
 }
 
 // EventType implements eventsourcing.Event.

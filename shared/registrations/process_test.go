@@ -18,6 +18,7 @@ var (
 	msgTimeout   = uuid.MustParse("00000000-0000-0000-0000-000000001004")
 	msgReserved2 = uuid.MustParse("00000000-0000-0000-0000-000000001005")
 	msgOther     = uuid.MustParse("00000000-0000-0000-0000-000000001006")
+	msgNamed     = uuid.MustParse("00000000-0000-0000-0000-000000001007")
 )
 
 var expiry = t0.Add(DefaultReservationWindow)
@@ -30,6 +31,19 @@ func started() RegistrationStarted {
 
 func seatsHeld() RegistrationSeatsReserved {
 	return RegistrationSeatsReserved{MessageID: msgReserved, Seats: placed().Seats, AmountDue: eur(24000)}
+}
+
+// detailsGiven is the process learning the registrant's name and email.
+func detailsGiven() RegistrationRegistrantGiven {
+	return RegistrationRegistrantGiven{MessageID: msgNamed}
+}
+
+// heldForDetails is seats reserved while the registrant's details are
+// still missing.
+func heldForDetails() RegistrationSeatsReserved {
+	e := seatsHeld()
+	e.AwaitingRegistrant = true
+	return e
 }
 
 func paid() RegistrationPaymentReceived {
@@ -81,7 +95,7 @@ func TestOrderPlacedAsksForSeatsAndStartsTheExpiryTimer(t *testing.T) {
 }
 
 func TestSeatsReservedMarksTheOrderAndAsksForPayment(t *testing.T) {
-	p := givenProcess(started())
+	p := givenProcess(started(), detailsGiven())
 	when(t, p, msgReserved, reply(placed().Seats), t0,
 		MarkSeatsAsReserved{OrderID: orderA, Seats: placed().Seats, ExpiresAt: expiry},
 		InitiatePayment{OrderID: orderA, ConferenceID: conference, Amount: eur(24000)})
@@ -90,7 +104,7 @@ func TestSeatsReservedMarksTheOrderAndAsksForPayment(t *testing.T) {
 }
 
 func TestPartialReservationAsksOnlyForWhatWasReserved(t *testing.T) {
-	p := givenProcess(started())
+	p := givenProcess(started(), detailsGiven())
 	when(t, p, msgReserved, reply(seats(fullPass, 1)), t0,
 		MarkSeatsAsReserved{OrderID: orderA, Seats: seats(fullPass, 1), ExpiresAt: expiry},
 		InitiatePayment{OrderID: orderA, ConferenceID: conference, Amount: eur(10000)})
@@ -99,16 +113,58 @@ func TestPartialReservationAsksOnlyForWhatWasReserved(t *testing.T) {
 	}
 }
 
-func TestAFreeOrderIsConfirmedWithoutPayment(t *testing.T) {
+// freePlaced is an order of two free reception seats.
+func freePlaced() OrderPlaced {
 	free := placed()
 	free.Seats = seats(reception, 2)
 	free.Quote, _ = Price(free.Seats, PricingInput{Prices: prices}, t0)
+	return free
+}
+
+func TestAFreeOrderIsConfirmedWithoutPayment(t *testing.T) {
+	free := freePlaced()
+	p := NewRegistrationProcess()
+	when(t, p, msgPlaced, free, t0,
+		MakeSeatReservation{ConferenceID: conference, ReservationID: orderA, Seats: free.Seats},
+		ReservationTimeout{OrderID: orderA, At: expiry})
+	when(t, p, msgNamed, named(), t0)
+	when(t, p, msgReserved, reserved(orderA, free.Seats, free.Seats), t0,
+		MarkSeatsAsReserved{OrderID: orderA, Seats: free.Seats, ExpiresAt: expiry},
+		CommitSeatReservation{ConferenceID: conference, ReservationID: orderA},
+		ConfirmOrder{OrderID: orderA})
+	thenState(t, p, ProcessCompleted)
+}
+
+func TestReservedSeatsWaitForTheRegistrantBeforePayment(t *testing.T) {
+	p := givenProcess(started())
+	when(t, p, msgReserved, reply(placed().Seats), t0,
+		MarkSeatsAsReserved{OrderID: orderA, Seats: placed().Seats, ExpiresAt: expiry})
+	thenEvents(t, p, heldForDetails())
+	thenState(t, p, ProcessAwaitingRegistrant)
+
+	p = givenProcess(started(), heldForDetails())
+	when(t, p, msgNamed, named(), t0, InitiatePayment{OrderID: orderA, ConferenceID: conference, Amount: eur(24000)})
+	thenEvents(t, p, detailsGiven())
+	thenState(t, p, ProcessAwaitingPayment)
+}
+
+func TestDetailsGivenBeforeTheReservationAreRemembered(t *testing.T) {
+	p := givenProcess(started())
+	when(t, p, msgNamed, named(), t0)
+	thenEvents(t, p, detailsGiven())
+	thenState(t, p, ProcessAwaitingReservation)
+}
+
+func TestAFreeOrderWaitsForTheRegistrantBeforeConfirmation(t *testing.T) {
+	free := freePlaced()
 	p := NewRegistrationProcess()
 	when(t, p, msgPlaced, free, t0,
 		MakeSeatReservation{ConferenceID: conference, ReservationID: orderA, Seats: free.Seats},
 		ReservationTimeout{OrderID: orderA, At: expiry})
 	when(t, p, msgReserved, reserved(orderA, free.Seats, free.Seats), t0,
-		MarkSeatsAsReserved{OrderID: orderA, Seats: free.Seats, ExpiresAt: expiry},
+		MarkSeatsAsReserved{OrderID: orderA, Seats: free.Seats, ExpiresAt: expiry})
+	thenState(t, p, ProcessAwaitingRegistrant)
+	when(t, p, msgNamed, named(), t0,
 		CommitSeatReservation{ConferenceID: conference, ReservationID: orderA},
 		ConfirmOrder{OrderID: orderA})
 	thenState(t, p, ProcessCompleted)
@@ -132,6 +188,7 @@ func TestPaymentCompletedCommitsSeatsAndConfirms(t *testing.T) {
 func TestExpiryReleasesSeatsAndExpiresTheOrder(t *testing.T) {
 	for name, given := range map[string][]eventsourcing.Event{
 		"while waiting for seats":   {started()},
+		"while waiting for details": {started(), heldForDetails()},
 		"while waiting for payment": {started(), seatsHeld()},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -205,6 +262,10 @@ func TestMoneyThatBuysNothingIsRefunded(t *testing.T) {
 			"payment arrived while the order was expired"},
 		{"the wrong amount", []eventsourcing.Event{started(), seatsHeld()}, PaymentCompleted{PaymentID: payment2, OrderID: orderA, Amount: eur(100)},
 			"paid 1.00 EUR, 240.00 EUR was due"},
+		{"a payment before the registrant gave their details", []eventsourcing.Event{started(), heldForDetails()}, second,
+			"payment arrived while the order was awaiting_registrant"},
+		{"a late payment for an order nobody named", []eventsourcing.Event{started(), heldForDetails(), timedOut()}, second,
+			"payment arrived while the order was expired"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -244,6 +305,9 @@ func TestDuplicateMessagesAreNoOps(t *testing.T) {
 		{"a refunded payment redelivered under another id", []eventsourcing.Event{started(), seatsHeld(), paid(),
 			RegistrationPaymentRefunded{MessageID: msgPaid, PaymentID: payment2, Amount: eur(1)}}, msgOther, PaymentCompleted{PaymentID: payment2, OrderID: orderA, Amount: eur(1)}},
 		{"a SeatsReserved after confirmation", []eventsourcing.Event{started(), seatsHeld(), paid()}, msgOther, reply(placed().Seats)},
+		{"the same details", []eventsourcing.Event{started(), detailsGiven()}, msgNamed, named()},
+		{"changed details after payment started", []eventsourcing.Event{started(), detailsGiven(), seatsHeld()}, msgOther, named()},
+		{"details for a completed order", []eventsourcing.Event{started(), seatsHeld(), paid()}, msgOther, named()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -311,8 +375,11 @@ func TestTheHappyPathEndToEnd(t *testing.T) {
 	order := NewOrder()
 	proc := NewRegistrationProcess()
 	must(t, order.Place(placeOrder(), t0)) // asks for 2 full passes and 1 workshop
+	must(t, order.SetRegistrant("Ann", "ann@example.org"))
 
 	cmds, err := proc.Handle(msgPlaced, eventsourcing.Changes(order)[0], t0)
+	must(t, err)
+	_, err = proc.Handle(msgNamed, eventsourcing.Changes(order)[1], t0)
 	must(t, err)
 	mk := cmds[0].(MakeSeatReservation)
 	must(t, avail.MakeReservation(mk.ReservationID, mk.Seats))

@@ -138,11 +138,8 @@ func (w *Waitlist) Join(conferenceID, entryID uuid.UUID, name, email string, sea
 	if quantity <= 0 || quantity > MaxSeatsPerLine {
 		return invalidf("quantity must be between 1 and %d", MaxSeatsPerLine)
 	}
-	name, err := validName(name)
+	name, email, err := validPerson(name, email, true)
 	if err != nil {
-		return err
-	}
-	if email, err = validEmail(email); err != nil {
 		return err
 	}
 	if _, ok := w.find(entryID); ok {

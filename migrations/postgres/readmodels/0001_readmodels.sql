@@ -1,5 +1,5 @@
 -- The hub's read models on PostgreSQL: today's SQLite schema (sqlite/
--- readmodels 0001-0003) in one step. Projections, rebuildable from the
+-- readmodels 0001-0004) in one step. Projections, rebuildable from the
 -- logs; ids BYTEA, times Unix ms, JSON as text, as on SQLite.
 
 CREATE TABLE rm_conferences (
@@ -61,7 +61,8 @@ CREATE TABLE rm_orders (
     promo_code      TEXT    NOT NULL,
     expires_at      BIGINT  NOT NULL,
     placed_at       BIGINT  NOT NULL,
-    confirmed_at    BIGINT  NOT NULL
+    confirmed_at    BIGINT  NOT NULL,
+    reason          TEXT    NOT NULL DEFAULT ''
 );
 CREATE INDEX rm_orders_by_conference ON rm_orders (conference_id, line);
 CREATE INDEX rm_orders_by_access_code ON rm_orders (access_code);
