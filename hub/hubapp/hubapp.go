@@ -94,10 +94,12 @@ type Hub struct {
 // rebuild` takes it too, so it never races a running hub's projections.
 const ReadModelsLease = "read models"
 
-// worker is a long-running loop of the hub, named for the logs.
+// worker is a long-running loop of the hub, named for the logs (and its
+// lease). A local worker runs in every replica, without a lease.
 type worker struct {
-	name string
-	run  func(ctx context.Context) error
+	name  string
+	run   func(ctx context.Context) error
+	local bool
 }
 
 // Components are the schema parts of the hub database beyond the event
@@ -186,10 +188,11 @@ func (h *Hub) wire() error {
 		return err
 	}
 	h.workers = append(h.workers,
-		worker{"command bus", h.Bus.Run},
-		worker{"registration process manager", app.Process.Run},
-		worker{"registration policies", app.Policies.Run},
-		worker{ReadModelsLease, reads.Run},
+		worker{name: "command bus", run: h.Bus.Run},
+		worker{name: "registration process manager", run: app.Process.Run},
+		worker{name: "registration policies", run: app.Policies.Run},
+		worker{name: ReadModelsLease, run: reads.Run},
+		worker{name: "read models follower", run: reads.Follow, local: true},
 	)
 	return nil
 }
@@ -206,6 +209,12 @@ func (h *Hub) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if w.local {
+				if err := w.run(ctx); err != nil && ctx.Err() == nil {
+					h.Log.Error("worker stopped", "worker", w.name, "err", err)
+				}
+				return
+			}
 			lease.Run(ctx, h.Store, w.name, h.Log, func(ctx context.Context) error {
 				h.setHeld(w.name, true)
 				defer h.setHeld(w.name, false)

@@ -3,6 +3,7 @@ package hubapp_test
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -83,18 +84,26 @@ func TestClosingOnSiteSalesTakesBackEveryKiosksLeaseOfThatSeatTypeOnly(t *testin
 	}
 	// The take-back is a hub event of the conference, kiosks in id order.
 	var kiosks []string
-	rows, err := h.Store.DB().Query(`SELECT json_extract(data, '$.kiosk_id') FROM events WHERE type = ? ORDER BY position`,
-		registrations.SeatAllocationReturned{}.EventType())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
+	for after := int64(0); ; {
+		page, err := h.Store.ReadLog(ctx, after, 500)
+		if err != nil {
 			t.Fatal(err)
 		}
-		kiosks = append(kiosks, k)
+		if len(page) == 0 {
+			break
+		}
+		for _, e := range page {
+			if e.Type == (registrations.SeatAllocationReturned{}).EventType() {
+				var r struct {
+					KioskID string `json:"kiosk_id"`
+				}
+				if err := json.Unmarshal(e.Data, &r); err != nil {
+					t.Fatal(err)
+				}
+				kiosks = append(kiosks, r.KioskID)
+			}
+		}
+		after = page[len(page)-1].Position
 	}
 	if fmt.Sprint(kiosks) != "[kiosk-a kiosk-b]" {
 		t.Fatalf("leases returned for %v, want [kiosk-a kiosk-b] in that order", kiosks)

@@ -64,6 +64,9 @@ func (h *Hub) wireSync() error {
 		return fmt.Errorf("wire on-site policy: %w", err)
 	}
 	h.Kiosks, h.Sync = reg, srv
-	h.workers = append(h.workers, worker{"sync scope", pager.Run}, worker{"kiosk names", h.nameKiosks})
+	// Every replica pages the log for the kiosks it serves from an index of
+	// its own; naming kiosks is idempotent and runs once at each start.
+	h.workers = append(h.workers, worker{name: "sync scope", run: pager.Run, local: true},
+		worker{name: "kiosk names", run: h.nameKiosks, local: true})
 	return nil
 }

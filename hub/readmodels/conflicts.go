@@ -14,6 +14,7 @@ import (
 	"conference/shared/eventsourcing"
 	"conference/shared/onsite"
 	"conference/shared/registrations"
+	"conference/shared/sqldb"
 )
 
 // The organizer's view of what sync's merge surfaces: seat-quota conflicts
@@ -53,14 +54,15 @@ type checkInWarning struct {
 	dirty                 bool
 }
 
-const (
-	sqlSeatConflict = `INSERT OR REPLACE INTO rm_seat_conflicts (conference_id, conflict, seat_type, over_by, order_ids, kiosk_id,
-		line, resolution, moved_to, quota_raised_by, changes, note, resolved_line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	sqlCheckInWarning = `INSERT OR REPLACE INTO rm_checkin_warnings (check_in_event, conference_id, attendee, order_id, position,
-		kiosk_id, earlier_event, earlier_kiosk, line) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	conflictColumns = `conference_id, conflict, seat_type, over_by, order_ids, kiosk_id, line, resolution, moved_to,
-		quota_raised_by, changes, note, resolved_line`
+var (
+	sqlSeatConflict = sqldb.Upsert("rm_seat_conflicts", []string{"conference_id", "conflict"}, "conference_id", "conflict", "seat_type",
+		"over_by", "order_ids", "kiosk_id", "line", "resolution", "moved_to", "quota_raised_by", "changes", "note", "resolved_line")
+	sqlCheckInWarning = sqldb.Upsert("rm_checkin_warnings", []string{"check_in_event"}, "check_in_event", "conference_id", "attendee",
+		"order_id", "position", "kiosk_id", "earlier_event", "earlier_kiosk", "line")
 )
+
+const conflictColumns = `conference_id, conflict, seat_type, over_by, order_ids, kiosk_id, line, resolution, moved_to,
+	quota_raised_by, changes, note, resolved_line`
 
 // applyOnSite applies the merge's compensating events.
 func (s *state) applyOnSite(ev eventsourcing.Event, pos int64) error {
@@ -100,7 +102,7 @@ func (s *state) conflict(k conflictKey) (*seatConflict, error) {
 		return nil, nil
 	}
 	c, err := scanConflict(s.load.db.QueryRowContext(s.load.ctx, `SELECT `+conflictColumns+` FROM rm_seat_conflicts
-		WHERE conference_id = ? AND conflict = ?`, k.conferenceID[:], k.number))
+		WHERE conference_id = $1 AND conflict = $2`, k.conferenceID[:], k.number))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -192,7 +194,7 @@ func (v SeatConflictView) Open() bool { return v.Resolution == "" }
 // SeatConflicts lists a conference's seat-quota conflicts: the open ones
 // first, then by number.
 func (m *Models) SeatConflicts(ctx context.Context, conferenceID uuid.UUID) ([]SeatConflictView, error) {
-	rows, err := m.store.DB().QueryContext(ctx, `SELECT `+conflictColumns+` FROM rm_seat_conflicts WHERE conference_id = ?
+	rows, err := m.store.DB().QueryContext(ctx, `SELECT `+conflictColumns+` FROM rm_seat_conflicts WHERE conference_id = $1
 		ORDER BY resolution <> '', conflict`, conferenceID[:])
 	if err != nil {
 		return nil, fmt.Errorf("conflicts of %s: %w", conferenceID, err)
@@ -257,7 +259,7 @@ func (m *Models) DuplicateCheckIns(ctx context.Context, conferenceID uuid.UUID) 
 		FROM rm_checkin_warnings w
 		LEFT JOIN rm_order_seats s ON s.order_id = w.order_id AND s.position = w.position
 		LEFT JOIN rm_orders o ON o.order_id = w.order_id
-		WHERE w.conference_id = ? ORDER BY w.line DESC, w.check_in_event`, conferenceID[:])
+		WHERE w.conference_id = $1 ORDER BY w.line DESC, w.check_in_event`, conferenceID[:])
 	if err != nil {
 		return nil, fmt.Errorf("duplicate check-ins of %s: %w", conferenceID, err)
 	}
@@ -279,8 +281,8 @@ func (m *Models) DuplicateCheckIns(ctx context.Context, conferenceID uuid.UUID) 
 // duplicate check-in warnings, for the navigation's badge.
 func (m *Models) OpenConflicts(ctx context.Context, conferenceID uuid.UUID) (conflicts, duplicates int, err error) {
 	err = m.store.DB().QueryRowContext(ctx, `SELECT
-		(SELECT COUNT(*) FROM rm_seat_conflicts WHERE conference_id = ? AND resolution = ''),
-		(SELECT COUNT(*) FROM rm_checkin_warnings WHERE conference_id = ?)`, conferenceID[:], conferenceID[:]).Scan(&conflicts, &duplicates)
+		(SELECT COUNT(*) FROM rm_seat_conflicts WHERE conference_id = $1 AND resolution = ''),
+		(SELECT COUNT(*) FROM rm_checkin_warnings WHERE conference_id = $2)`, conferenceID[:], conferenceID[:]).Scan(&conflicts, &duplicates)
 	if err != nil {
 		return 0, 0, fmt.Errorf("count conflicts of %s: %w", conferenceID, err)
 	}

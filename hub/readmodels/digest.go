@@ -18,7 +18,7 @@ var digestQueries = []struct{ name, query string }{
 	{"orders", `SELECT * FROM rm_orders ORDER BY order_id`},
 	{"order_seats", `SELECT * FROM rm_order_seats ORDER BY order_id, position`},
 	{"attendees", `SELECT conference_id, order_id, position, seat_type, name, email, company, role
-		FROM (` + attendeeRows + `) ORDER BY conference_id, order_id, position`},
+		FROM (` + attendeeRows + `) AS attendees ORDER BY conference_id, order_id, position`},
 	{"organizer_orders", `SELECT conference_id, line, order_id, status, access_code, name, email, total_amount, currency
 		FROM rm_orders ORDER BY conference_id, line, order_id`},
 	{"waitlist", `SELECT * FROM rm_waitlist ORDER BY conference_id, seat_type, line, entry_id`},

@@ -13,30 +13,32 @@ import (
 	"github.com/google/uuid"
 )
 
-// Every write is an INSERT OR REPLACE of the whole row: an entity in memory
-// is always complete (loaded from its row or built from its first event).
-const (
-	sqlConference = `INSERT OR REPLACE INTO rm_conferences (conference_id, organizer_id, slug, name, tagline,
-		description, venue, contact_email, time_zone, starts_at, ends_at, reservation_window_minutes, currency, published)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	sqlSeatType = `INSERT OR REPLACE INTO rm_seat_types (seat_type_id, conference_id, info_seq, name, description,
-		price_amount, price_currency, sellable_at_kiosks, sell_past_allocation, kiosk_allocation_size,
-		quota, reserved, sold, allocated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	sqlReservation       = `INSERT OR REPLACE INTO rm_reservations (reservation_id, conference_id, seats) VALUES (?, ?, ?)`
-	sqlDeleteReservation = `DELETE FROM rm_reservations WHERE reservation_id = ?`
-	sqlOrder             = `INSERT OR REPLACE INTO rm_orders (order_id, conference_id, line, status, access_code, name, email,
-		kiosk_id, requested, reserved, quote, total_amount, discount_amount, currency, promo_code, expires_at, placed_at, confirmed_at,
-		reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	sqlOrderSeat = `INSERT OR REPLACE INTO rm_order_seats (order_id, position, conference_id, seat_type, name, email, company, role)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-	sqlWaitEntry = `INSERT OR REPLACE INTO rm_waitlist (entry_id, conference_id, seat_type, line, quantity, name, email, status,
-		offered_seats, offer_expires_at, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	sqlPromoUse = `INSERT OR REPLACE INTO rm_promo_uses (conference_id, code, order_id, redeemed_at, released) VALUES (?, ?, ?, ?, ?)`
+// Every write replaces the whole row: an entity in memory is always
+// complete (loaded from its row or built from its first event).
+var (
+	sqlConference = sqldb.Upsert("rm_conferences", []string{"conference_id"}, "conference_id", "organizer_id", "slug", "name", "tagline",
+		"description", "venue", "contact_email", "time_zone", "starts_at", "ends_at", "reservation_window_minutes", "currency", "published")
+	sqlSeatType = sqldb.Upsert("rm_seat_types", []string{"seat_type_id"}, "seat_type_id", "conference_id", "info_seq", "name", "description",
+		"price_amount", "price_currency", "sellable_at_kiosks", "sell_past_allocation", "kiosk_allocation_size",
+		"quota", "reserved", "sold", "allocated")
+	sqlReservation       = sqldb.Upsert("rm_reservations", []string{"reservation_id"}, "reservation_id", "conference_id", "seats")
+	sqlDeleteReservation = `DELETE FROM rm_reservations WHERE reservation_id = $1`
+	sqlOrder             = sqldb.Upsert("rm_orders", []string{"order_id"}, "order_id", "conference_id", "line", "status", "access_code", "name", "email",
+		"kiosk_id", "requested", "reserved", "quote", "total_amount", "discount_amount", "currency", "promo_code", "expires_at", "placed_at", "confirmed_at",
+		"reason")
+	sqlOrderSeat = sqldb.Upsert("rm_order_seats", []string{"order_id", "position"}, "order_id", "position", "conference_id", "seat_type",
+		"name", "email", "company", "role")
+	sqlWaitEntry = sqldb.Upsert("rm_waitlist", []string{"entry_id"}, "entry_id", "conference_id", "seat_type", "line", "quantity", "name",
+		"email", "status", "offered_seats", "offer_expires_at", "joined_at")
+	sqlPromoUse = sqldb.Upsert("rm_promo_uses", []string{"conference_id", "code", "order_id"}, "conference_id", "code", "order_id",
+		"redeemed_at", "released")
 )
 
 // tables lists the read-model tables a rebuild empties.
 var tables = []string{"rm_conferences", "rm_seat_types", "rm_reservations", "rm_orders", "rm_order_seats", "rm_waitlist", "rm_promo_uses",
 	"rm_seat_conflicts", "rm_checkin_warnings"}
+
+var sqlCheckpoint = sqldb.Upsert("checkpoints", []string{"name"}, "name", "position")
 
 // Checkpoint names in the store's checkpoints table.
 const (
@@ -104,8 +106,7 @@ func (s *state) write(exec func(q string, args ...any) error, eventPos, messageS
 		return err
 	}
 	for name, pos := range map[string]int64{checkpointEvents: eventPos, checkpointMessages: messageSeq} {
-		if err := exec(`INSERT INTO checkpoints (name, position) VALUES (?, ?)
-			ON CONFLICT (name) DO UPDATE SET position = excluded.position`, name, pos); err != nil {
+		if err := exec(sqlCheckpoint, name, pos); err != nil {
 			return err
 		}
 	}

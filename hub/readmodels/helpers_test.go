@@ -3,7 +3,6 @@ package readmodels
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -13,17 +12,18 @@ import (
 	"conference/hub/conferences"
 	"conference/shared/eventsourcing"
 	"conference/shared/eventstore"
-	"conference/shared/eventstore/sqlitestore"
+	"conference/shared/eventstore/backendtest"
 	"conference/shared/ids"
 	"conference/shared/registrations"
 )
 
-// fixture is a store on a real SQLite file that tests write hand-built
-// events and messages to, and the read models following it.
+// fixture is a store on a real database (backendtest's current backend)
+// that tests write hand-built events and messages to, and the read models
+// following it.
 type fixture struct {
 	t        *testing.T
-	path     string
-	store    *sqlitestore.Store
+	db       *backendtest.Backend
+	store    backendtest.Store
 	m        *Models
 	registry *eventsourcing.Registry
 	versions map[string]int64
@@ -32,22 +32,22 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{t: t, path: filepath.Join(t.TempDir(), "hub.db"), registry: newRegistry(), versions: map[string]int64{}}
+	f := &fixture{t: t, db: backendtest.New(t), registry: newRegistry(), versions: map[string]int64{}}
 	f.open()
 	return f
 }
 
 func (f *fixture) open() {
 	f.t.Helper()
-	s, err := sqlitestore.Open(context.Background(), f.path, sqlitestore.Options{})
-	f.must(err)
+	s := f.db.Open(f.t, backendtest.Options{})
 	f.store = s
-	f.t.Cleanup(func() { s.Close() })
+	var err error
 	f.m, err = New(s, Options{PageSize: 3})
 	f.must(err)
 }
 
-// restart closes everything and opens it again: only the file survives.
+// restart closes everything and opens it again: only the database
+// survives.
 func (f *fixture) restart() {
 	f.t.Helper()
 	f.must(f.store.Close())

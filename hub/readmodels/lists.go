@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"conference/shared/registrations"
+	"conference/shared/sqldb"
 )
 
 // AttendeeView is a named seat of a confirmed order.
@@ -33,7 +34,7 @@ const attendeeRows = `SELECT * FROM (SELECT s.conference_id, s.order_id, o.acces
 		CASE WHEN s.name = '' AND o.kiosk_id <> '' THEN o.email ELSE s.email END AS email,
 		s.company, s.role
 	FROM rm_order_seats s JOIN rm_orders o ON o.order_id = s.order_id
-	WHERE o.status = 'confirmed') WHERE name <> ''`
+	WHERE o.status = 'confirmed') AS seats WHERE name <> ''`
 
 // Attendees lists the named seats of a conference's confirmed orders (see
 // attendeeRows), by name, matching query (name, email or company, any
@@ -41,16 +42,15 @@ const attendeeRows = `SELECT * FROM (SELECT s.conference_id, s.order_id, o.acces
 // DefaultLimit, at most MaxLimit.
 func (m *Models) Attendees(ctx context.Context, conferenceID uuid.UUID, query string, limit, offset int) ([]AttendeeView, error) {
 	limit, offset = page(limit, offset)
-	q := `SELECT order_id, access_code, position, seat_type, name, email, company, role FROM (` + attendeeRows + `)
-		WHERE conference_id = ?`
-	args := []any{conferenceID[:]}
+	var args sqldb.Args
+	q := `SELECT order_id, access_code, position, seat_type, name, email, company, role FROM (` + attendeeRows + `) AS attendees
+		WHERE conference_id = ` + args.Add(conferenceID[:])
 	if strings.TrimSpace(query) != "" {
-		p := likePattern(query)
-		q += ` AND (name LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\' OR company LIKE ? ESCAPE '\')`
-		args = append(args, p, p, p)
+		p := args.Add(likePattern(query))
+		q += ` AND (` + ilike("name", p) + ` OR ` + ilike("email", p) + ` OR ` + ilike("company", p) + `)`
 	}
-	q += ` ORDER BY name COLLATE NOCASE, order_id, position LIMIT ? OFFSET ?`
-	rows, err := m.store.DB().QueryContext(ctx, q, append(args, limit, offset)...)
+	q += ` ORDER BY lower(name), order_id, position LIMIT ` + args.Add(limit) + ` OFFSET ` + args.Add(offset)
+	rows, err := m.store.DB().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("attendees of %s: %w", conferenceID, err)
 	}
@@ -67,6 +67,13 @@ func (m *Models) Attendees(ctx context.Context, conferenceID uuid.UUID, query st
 	return out, rows.Err()
 }
 
+// ilike matches column against a LIKE pattern (likePattern's escapes)
+// ignoring case, the same way on both databases: SQLite's LIKE ignores the
+// case of ASCII letters, PostgreSQL's ignores none.
+func ilike(column, pattern string) string {
+	return `lower(` + column + `) LIKE lower(` + pattern + `) ESCAPE '\'`
+}
+
 // OrdersFilter narrows the organizer's order list.
 type OrdersFilter struct {
 	// Status keeps orders in that status; "" keeps all.
@@ -80,19 +87,17 @@ type OrdersFilter struct {
 // Orders lists a conference's orders for the organizer, newest first.
 func (m *Models) Orders(ctx context.Context, conferenceID uuid.UUID, f OrdersFilter) ([]OrderView, error) {
 	limit, offset := page(f.Limit, f.Offset)
-	q := `SELECT ` + orderColumns + ` FROM rm_orders WHERE conference_id = ?`
-	args := []any{conferenceID[:]}
+	var args sqldb.Args
+	q := `SELECT ` + orderColumns + ` FROM rm_orders WHERE conference_id = ` + args.Add(conferenceID[:])
 	if f.Status != "" {
-		q += ` AND status = ?`
-		args = append(args, string(f.Status))
+		q += ` AND status = ` + args.Add(string(f.Status))
 	}
 	if strings.TrimSpace(f.Query) != "" {
-		p := likePattern(f.Query)
-		q += ` AND (access_code LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\' OR name LIKE ? ESCAPE '\')`
-		args = append(args, likePattern(NormalizeAccessCode(f.Query)), p, p)
+		p := args.Add(likePattern(f.Query))
+		q += ` AND (` + ilike("access_code", args.Add(likePattern(NormalizeAccessCode(f.Query)))) + ` OR ` + ilike("email", p) + ` OR ` + ilike("name", p) + `)`
 	}
-	q += ` ORDER BY line DESC, order_id LIMIT ? OFFSET ?`
-	rows, err := m.store.DB().QueryContext(ctx, q, append(args, limit, offset)...)
+	q += ` ORDER BY line DESC, order_id LIMIT ` + args.Add(limit) + ` OFFSET ` + args.Add(offset)
+	rows, err := m.store.DB().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("orders of %s: %w", conferenceID, err)
 	}
@@ -127,7 +132,7 @@ type WaitlistEntryView struct {
 // Waitlist lists a conference's waitlist entries, every status, by seat
 // type and then in line order.
 func (m *Models) Waitlist(ctx context.Context, conferenceID uuid.UUID) ([]WaitlistEntryView, error) {
-	rows, err := m.store.DB().QueryContext(ctx, `SELECT `+waitColumns+` FROM rm_waitlist WHERE conference_id = ?
+	rows, err := m.store.DB().QueryContext(ctx, `SELECT `+waitColumns+` FROM rm_waitlist WHERE conference_id = $1
 		ORDER BY seat_type, line`, conferenceID[:])
 	if err != nil {
 		return nil, fmt.Errorf("waitlist of %s: %w", conferenceID, err)
@@ -180,8 +185,8 @@ func (m *Models) PromoCodeUse(ctx context.Context, conferenceID uuid.UUID) ([]Pr
 		}
 		return v
 	}
-	rows, err := m.store.DB().QueryContext(ctx, `SELECT code, SUM(released = 0), SUM(released = 1) FROM rm_promo_uses
-		WHERE conference_id = ? GROUP BY code`, conferenceID[:])
+	rows, err := m.store.DB().QueryContext(ctx, `SELECT code, COUNT(*) FILTER (WHERE released = 0), COUNT(*) FILTER (WHERE released = 1) FROM rm_promo_uses
+		WHERE conference_id = $1 GROUP BY code`, conferenceID[:])
 	if err != nil {
 		return nil, fmt.Errorf("promo code use of %s: %w", conferenceID, err)
 	}
@@ -199,7 +204,7 @@ func (m *Models) PromoCodeUse(ctx context.Context, conferenceID uuid.UUID) ([]Pr
 		return nil, fmt.Errorf("promo code use of %s: %w", conferenceID, err)
 	}
 	orows, err := m.store.DB().QueryContext(ctx, `SELECT promo_code, currency, COUNT(*), SUM(discount_amount) FROM rm_orders
-		WHERE conference_id = ? AND status = 'confirmed' AND promo_code <> '' GROUP BY promo_code, currency`, conferenceID[:])
+		WHERE conference_id = $1 AND status = 'confirmed' AND promo_code <> '' GROUP BY promo_code, currency`, conferenceID[:])
 	if err != nil {
 		return nil, fmt.Errorf("promo code use of %s: %w", conferenceID, err)
 	}

@@ -75,7 +75,7 @@ func scanOrder(r scanner) (*order, error) {
 }
 
 func (l *loader) order(id uuid.UUID) (*order, error) {
-	o, err := scanOrder(l.db.QueryRowContext(l.ctx, `SELECT `+orderColumns+` FROM rm_orders WHERE order_id = ?`, id[:]))
+	o, err := scanOrder(l.db.QueryRowContext(l.ctx, `SELECT `+orderColumns+` FROM rm_orders WHERE order_id = $1`, id[:]))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -87,7 +87,7 @@ func (l *loader) order(id uuid.UUID) (*order, error) {
 
 func (l *loader) orderSeats(id uuid.UUID) (*orderSeats, error) {
 	rows, err := l.db.QueryContext(l.ctx, `SELECT conference_id, position, seat_type, name, email, company, role
-		FROM rm_order_seats WHERE order_id = ? ORDER BY position`, id[:])
+		FROM rm_order_seats WHERE order_id = $1 ORDER BY position`, id[:])
 	if err != nil {
 		return nil, fmt.Errorf("load seats of order %s: %w", id, err)
 	}
@@ -122,7 +122,7 @@ func scanWaitEntry(r scanner) (*waitEntry, error) {
 }
 
 func (l *loader) waitEntry(id uuid.UUID) (*waitEntry, error) {
-	w, err := scanWaitEntry(l.db.QueryRowContext(l.ctx, `SELECT `+waitColumns+` FROM rm_waitlist WHERE entry_id = ?`, id[:]))
+	w, err := scanWaitEntry(l.db.QueryRowContext(l.ctx, `SELECT `+waitColumns+` FROM rm_waitlist WHERE entry_id = $1`, id[:]))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -135,7 +135,7 @@ func (l *loader) waitEntry(id uuid.UUID) (*waitEntry, error) {
 func (l *loader) promoUse(k promoKey) (*promoUse, error) {
 	p := &promoUse{promoKey: k}
 	var released int
-	err := l.db.QueryRowContext(l.ctx, `SELECT redeemed_at, released FROM rm_promo_uses WHERE conference_id = ? AND code = ? AND order_id = ?`,
+	err := l.db.QueryRowContext(l.ctx, `SELECT redeemed_at, released FROM rm_promo_uses WHERE conference_id = $1 AND code = $2 AND order_id = $3`,
 		k.conferenceID[:], k.code, k.orderID[:]).Scan(msCol{&p.redeemedAt}, &released)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil

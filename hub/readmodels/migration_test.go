@@ -19,7 +19,7 @@ import (
 // sqlOrderV3 writes an order row as schemas 1 to 3 had it (no reason).
 const sqlOrderV3 = `INSERT OR REPLACE INTO rm_orders (order_id, conference_id, line, status, access_code, name, email,
 	kiosk_id, requested, reserved, quote, total_amount, discount_amount, currency, promo_code, expires_at, placed_at, confirmed_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
 
 // migrateTo applies the read-model migrations up to and including last.
 func migrateTo(t *testing.T, db *sql.DB, last string) {
@@ -94,7 +94,7 @@ func TestClosedOrdersProjectedBeforeTheReasonColumnTakeTheirNewShape(t *testing.
 	// database and a rebuilt one have the same digest.
 	var total, discount int64
 	var promo, quoteText string
-	if err := db.QueryRowContext(ctx, `SELECT total_amount, discount_amount, promo_code, quote FROM rm_orders WHERE order_id = ?`, rejected[:]).
+	if err := db.QueryRowContext(ctx, `SELECT total_amount, discount_amount, promo_code, quote FROM rm_orders WHERE order_id = $1`, rejected[:]).
 		Scan(&total, &discount, &promo, &quoteText); err != nil || total != 0 || discount != 0 || promo != "" {
 		t.Fatalf("rejected order's columns: %d %d %q %v", total, discount, promo, err)
 	}

@@ -47,6 +47,10 @@ type Models struct {
 
 	applied atomic.Int64 // eventPos, for readers outside mu
 	seats   atomic.Pointer[seatIndex]
+	// single: the database admits one process (SQLite), which always
+	// leads; leading: Run is applying the log here (follow.go).
+	single  bool
+	leading atomic.Bool
 }
 
 // New opens the read models in store's database (migrating their tables if
@@ -69,7 +73,7 @@ func New(store sqldb.Store, opts Options) (*Models, error) {
 	if err := migrations.Apply(ctx, store.DB(), migrations.ReadModels); err != nil {
 		return nil, fmt.Errorf("read models: %w", err)
 	}
-	m := &Models{store: store, registry: newRegistry(), opts: opts, log: opts.Logger}
+	m := &Models{store: store, registry: newRegistry(), opts: opts, log: opts.Logger, single: store.DB().Dialect == sqldb.SQLite}
 	m.ld = &loader{ctx: ctx, db: store.DB()}
 	if err := m.reload(ctx); err != nil {
 		return nil, err
@@ -115,8 +119,14 @@ func (m *Models) CatchUp(ctx context.Context) error {
 }
 
 // Run follows the log until ctx ends, waking on new events and new
-// messages rather than polling. A failing step is logged and retried.
+// messages rather than polling. A failing step is logged and retried. Where
+// replicas share the database, run it under the read models' lease: it is
+// the one writer of their tables (follow.go).
 func (m *Models) Run(ctx context.Context) error {
+	if err := m.lead(ctx); err != nil {
+		return err
+	}
+	defer m.leading.Store(false)
 	for {
 		wake := m.store.MessagesWritten()
 		m.mu.Lock()
@@ -170,6 +180,9 @@ func (m *Models) waitForWork(ctx context.Context, pos int64, wake <-chan struct{
 // catches up itself rather than relying on Run, and waits for appends when
 // position is not in the log yet.
 func (m *Models) WaitFor(ctx context.Context, position int64) error {
+	if !m.leads() {
+		return m.waitFollowing(ctx, position)
+	}
 	for m.applied.Load() < position {
 		if err := m.CatchUp(ctx); err != nil {
 			return err

@@ -65,14 +65,14 @@ func (m *Models) PublishedConferences(ctx context.Context) ([]ConferenceView, er
 // Conference returns one conference, published or not (check Published
 // and OrganizerID); ErrNotFound when unknown.
 func (m *Models) Conference(ctx context.Context, conferenceID uuid.UUID) (ConferenceView, error) {
-	return m.oneConference(ctx, conferenceSelect+` WHERE conference_id = ?`, conferenceID[:])
+	return m.oneConference(ctx, conferenceSelect+` WHERE conference_id = $1`, conferenceID[:])
 }
 
 // ConferenceBySlug returns a published conference by its slug (case
 // insensitive); ErrNotFound for an unknown or unpublished one, since slugs
 // are how the public finds conferences.
 func (m *Models) ConferenceBySlug(ctx context.Context, slug string) (ConferenceView, error) {
-	return m.oneConference(ctx, conferenceSelect+` WHERE slug = ? AND published = 1`, strings.ToLower(strings.TrimSpace(slug)))
+	return m.oneConference(ctx, conferenceSelect+` WHERE slug = $1 AND published = 1`, strings.ToLower(strings.TrimSpace(slug)))
 }
 
 func (m *Models) oneConference(ctx context.Context, q string, arg any) (ConferenceView, error) {
@@ -141,7 +141,7 @@ func (m *Models) orderView(o *order) OrderView {
 
 // Order returns an order's details; ErrNotFound when unknown.
 func (m *Models) Order(ctx context.Context, orderID uuid.UUID) (OrderView, error) {
-	o, err := scanOrder(m.store.DB().QueryRowContext(ctx, `SELECT `+orderColumns+` FROM rm_orders WHERE order_id = ?`, orderID[:]))
+	o, err := scanOrder(m.store.DB().QueryRowContext(ctx, `SELECT `+orderColumns+` FROM rm_orders WHERE order_id = $1`, orderID[:]))
 	if errors.Is(err, sql.ErrNoRows) {
 		return OrderView{}, fmt.Errorf("order %s: %w", orderID, ErrNotFound)
 	}
@@ -178,7 +178,7 @@ func (m *Models) OrderByAccessCode(ctx context.Context, code, email string) (Ord
 	if code == "" || email == "" || len(code) > 64 || len(email) > 320 {
 		return OrderView{}, fmt.Errorf("order by access code: %w", ErrNotFound)
 	}
-	rows, err := m.store.DB().QueryContext(ctx, `SELECT `+orderColumns+` FROM rm_orders WHERE access_code = ?`, code)
+	rows, err := m.store.DB().QueryContext(ctx, `SELECT `+orderColumns+` FROM rm_orders WHERE access_code = $1`, code)
 	if err != nil {
 		return OrderView{}, fmt.Errorf("order by access code: %w", err)
 	}
@@ -210,7 +210,7 @@ type SeatPosition struct {
 // without seat assignments (not confirmed yet) has none.
 func (m *Models) OrderSeats(ctx context.Context, orderID uuid.UUID) ([]SeatPosition, error) {
 	rows, err := m.store.DB().QueryContext(ctx, `SELECT conference_id, position, seat_type, name, email, company, role
-		FROM rm_order_seats WHERE order_id = ? ORDER BY position`, orderID[:])
+		FROM rm_order_seats WHERE order_id = $1 ORDER BY position`, orderID[:])
 	if err != nil {
 		return nil, fmt.Errorf("seats of order %s: %w", orderID, err)
 	}

@@ -98,7 +98,7 @@ func (m *Models) SeatTypes(_ context.Context, conferenceID uuid.UUID) ([]SeatTyp
 func (m *Models) seatTypesFromTable(ctx context.Context, conferenceID uuid.UUID) ([]SeatTypeView, error) {
 	rows, err := m.store.DB().QueryContext(ctx, `SELECT seat_type_id, conference_id, name, description, price_amount, price_currency,
 		sellable_at_kiosks, sell_past_allocation, kiosk_allocation_size, quota, reserved, sold, allocated
-		FROM rm_seat_types WHERE conference_id = ?
+		FROM rm_seat_types WHERE conference_id = $1
 		ORDER BY info_seq = 0, info_seq, seat_type_id`, conferenceID[:])
 	if err != nil {
 		return nil, fmt.Errorf("seat types of %s: %w", conferenceID, err)

@@ -3,7 +3,6 @@ package readmodels_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"sync"
 	"testing"
@@ -17,7 +16,7 @@ import (
 	registrationsapp "conference/hub/registrations"
 	"conference/migrations"
 	"conference/shared/eventsourcing"
-	"conference/shared/eventstore/sqlitestore"
+	"conference/shared/eventstore/backendtest"
 	"conference/shared/ids"
 	"conference/shared/messaging"
 	"conference/shared/registrations"
@@ -47,7 +46,7 @@ type hub struct {
 	t        *testing.T
 	ctx      context.Context
 	clock    *clock
-	store    *sqlitestore.Store
+	store    backendtest.Store
 	confs    *confsqlite.Service
 	catalog  *registrationsapp.MemoryCatalog
 	payments *registrationsapp.RecordingPayments
@@ -64,10 +63,8 @@ func newHub(t *testing.T) *hub {
 	t.Helper()
 	h := &hub{t: t, ctx: context.Background(), clock: &clock{now: time.Now().UTC().Truncate(time.Millisecond)},
 		catalog: registrationsapp.NewMemoryCatalog(), payments: &registrationsapp.RecordingPayments{}}
-	s, err := sqlitestore.Open(h.ctx, filepath.Join(t.TempDir(), "hub.db"),
-		sqlitestore.Options{Now: h.clock.Now, Components: []migrations.Component{migrations.Hub}})
-	h.must(err)
-	t.Cleanup(func() { s.Close() })
+	s := backendtest.Open(t, backendtest.Options{Now: h.clock.Now, Components: []migrations.Component{migrations.Hub}})
+	var err error
 	h.store = s
 	h.confs = confsqlite.New(s)
 	h.confs.Now = h.clock.Now

@@ -146,3 +146,38 @@ func IsUniqueViolation(err error) bool {
 	}
 	return false
 }
+
+// Upsert returns a statement that inserts a whole row, or replaces the
+// columns of the row with the same key: SQLite's INSERT OR REPLACE, written
+// the way both databases take it.
+func Upsert(table string, key []string, cols ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (%s) DO ", table, strings.Join(cols, ", "),
+		Placeholders(1, len(cols)), strings.Join(key, ", "))
+	keyed := map[string]bool{}
+	for _, k := range key {
+		keyed[k] = true
+	}
+	var sets []string
+	for _, c := range cols {
+		if !keyed[c] {
+			sets = append(sets, c+" = excluded."+c)
+		}
+	}
+	if len(sets) == 0 {
+		b.WriteString("NOTHING")
+	} else {
+		b.WriteString("UPDATE SET " + strings.Join(sets, ", "))
+	}
+	return b.String()
+}
+
+// Args collects the arguments of a statement built piece by piece and
+// names each with its numbered placeholder.
+type Args []any
+
+// Add appends v and returns its placeholder ("$3").
+func (a *Args) Add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +18,7 @@ import (
 
 	"conference/hub/conferences"
 	"conference/hub/hubapp"
+	"conference/shared/eventstore/backendtest"
 	"conference/shared/registrations"
 )
 
@@ -29,8 +29,8 @@ func Open(t testing.TB) *hubapp.Hub {
 	return OpenConfig(t, hubapp.Config{})
 }
 
-// OpenConfig is Open with a config: an empty DB is a fresh file in
-// t.TempDir(), a nil Logger discards the logs and a zero BusPoll is 20 ms,
+// OpenConfig is Open with a config: an empty DB is a fresh database of the
+// suite's backend (a file in t.TempDir() by default), a nil Logger discards the logs and a zero BusPoll is 20 ms,
 // so delayed messages follow a test Clock promptly.
 func OpenConfig(t testing.TB, cfg hubapp.Config) *hubapp.Hub {
 	t.Helper()
@@ -46,7 +46,9 @@ func OpenConfig(t testing.TB, cfg hubapp.Config) *hubapp.Hub {
 func OpenIdle(t testing.TB, cfg hubapp.Config) (h *hubapp.Hub, start func()) {
 	t.Helper()
 	if cfg.DB == "" {
-		cfg.DB = filepath.Join(t.TempDir(), "hub.db")
+		// A SQLite file, or a PostgreSQL database when the suite runs on
+		// PostgreSQL (CONFERENCE_TEST_DB=postgres).
+		cfg.DB = backendtest.URL(t)
 	}
 	if cfg.BusPoll == 0 {
 		cfg.BusPoll = 20 * time.Millisecond

@@ -105,9 +105,13 @@ func Current(tb testing.TB) sqldb.Dialect {
 // the test ends.
 func Open(tb testing.TB, opts Options) Store {
 	tb.Helper()
-	b := &Backend{Name: Current(tb)}
-	return b.Open(tb, opts)
+	return New(tb).Open(tb, opts)
 }
+
+// New returns the current backend, for a test that closes its store and
+// opens the same database again (a restart): every Open of one Backend
+// opens the same database.
+func New(tb testing.TB) *Backend { return &Backend{Name: Current(tb)} }
 
 // URL returns a fresh database for the current backend, for code that
 // opens its store itself (hubapp): a PostgreSQL URL, or a SQLite file path
