@@ -35,6 +35,10 @@ func reserveWorkshop(t *testing.T, th *testHub, fx hubtest.Fixture, n int) uuid.
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Payment starts once the registrant is named.
+	if err := th.hub.Registrations.SetRegistrant(context.Background(), placed.OrderID, "Holder", "holder@example.com"); err != nil {
+		t.Fatal(err)
+	}
 	hubtest.WaitForAwaitingPayment(t, th.hub, placed.OrderID)
 	hubtest.WaitForMessagesDelivered(t, th.hub)
 	return placed.OrderID
@@ -167,7 +171,8 @@ func TestSeatsTakenBetweenTheClickAndTheReservationMakeAPartialOrderThatSaysSo(t
 		return nil
 	})
 	third.waitStatus(c, registrations.OrderStatusRejected)
-	third.Get("/orders/"+c.String()).Want(t, http.StatusOK, "No seats could be reserved")
+	third.Get("/orders/"+c.String()).Want(t, http.StatusOK, "Your order was turned down", `id="rejection-reason">Reason: `,
+		`id="order-total">0.00 EUR`)
 
 	// The rejected order is found again by its code and email.
 	o, err := th.hub.Registrations.GetOrder(context.Background(), c)

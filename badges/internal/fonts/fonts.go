@@ -66,7 +66,9 @@ func (p *Piece) Subset(runes []rune) (font []byte, err error) {
 		}
 	}()
 	p.once.Do(func() {
-		p.data = gofpdf.UTF8CutFont(p.src, string(p.runes))
+		// Pieces of one font share its file's bytes, and the cutter
+		// writes into its input (see below): each cut gets its own copy.
+		p.data = gofpdf.UTF8CutFont(slices.Clip(slices.Clone(p.src)), string(p.runes))
 		p.src = nil
 	})
 	if len(p.data) == 0 {
