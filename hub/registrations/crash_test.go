@@ -84,9 +84,9 @@ func TestLostProcessedMarksDoNotDuplicateCommands(t *testing.T) {
 	process, err := h.app.processes.Load(context.Background(), registrations.ProcessStreamID(order))
 	h.must(err)
 
-	_, err = h.store.DB().Exec(`DELETE FROM processed_messages WHERE handler = ?`, ProcessHandler)
+	_, err = h.store.DB().Exec(`DELETE FROM processed_messages WHERE handler = $1`, ProcessHandler)
 	h.must(err)
-	_, err = h.store.DB().Exec(`DELETE FROM checkpoints WHERE name = ?`, ProcessHandler)
+	_, err = h.store.DB().Exec(`DELETE FROM checkpoints WHERE name = $1`, ProcessHandler)
 	h.must(err)
 	h.restart()
 	h.settle()
@@ -187,6 +187,6 @@ func TestDuplicateEventsAreNoOps(t *testing.T) {
 func (h *hub) countEvents(eventType string) int {
 	h.t.Helper()
 	var n int
-	h.must(h.store.DB().QueryRow(`SELECT COUNT(*) FROM events WHERE type = ?`, eventType).Scan(&n))
+	h.must(h.store.DB().QueryRow(`SELECT COUNT(*) FROM events WHERE type = $1`, eventType).Scan(&n))
 	return n
 }

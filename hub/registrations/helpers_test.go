@@ -209,7 +209,7 @@ func (h *hub) wantSeats(reserved, sold int) {
 // commands counts the outbox messages of an order's conversation by type.
 func (h *hub) commands(orderID uuid.UUID) map[string]int {
 	h.t.Helper()
-	rows, err := h.store.DB().Query(`SELECT type, COUNT(*) FROM messages WHERE correlation_id = ? GROUP BY type`, orderID[:])
+	rows, err := h.store.DB().Query(`SELECT type, COUNT(*) FROM messages WHERE correlation_id = $1 GROUP BY type`, orderID[:])
 	h.must(err)
 	defer rows.Close()
 	out := map[string]int{}

@@ -72,7 +72,7 @@ func settledDigest(t testing.TB, th *testHub) string {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		var due int
-		err := th.hub.Store.DB().QueryRow(`SELECT count(*) FROM messages WHERE dispatched_at IS NULL AND dead = 0 AND not_before <= ?`,
+		err := th.hub.Store.DB().QueryRow(`SELECT count(*) FROM messages WHERE dispatched_at IS NULL AND dead = 0 AND not_before <= $1`,
 			time.Now().UnixMilli()).Scan(&due)
 		if err != nil {
 			t.Fatal(err)

@@ -115,7 +115,7 @@ func (th *testHub) seatTypes(conf uuid.UUID, organizer uuid.UUID) map[string]uui
 func (th *testHub) conference(conf uuid.UUID) (organizer uuid.UUID) {
 	th.t.Helper()
 	var raw []byte
-	if err := th.hub.Store.DB().QueryRow(`SELECT organizer_id FROM conferences WHERE id = ?`, conf[:]).Scan(&raw); err != nil {
+	if err := th.hub.Store.DB().QueryRow(`SELECT organizer_id FROM conferences WHERE id = $1`, conf[:]).Scan(&raw); err != nil {
 		th.t.Fatalf("organizer of %s: %v", conf, err)
 	}
 	return uuid.UUID(raw)

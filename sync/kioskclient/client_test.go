@@ -182,7 +182,7 @@ func TestVersionOneKioskIsServedAndItsEventsUpcast(t *testing.T) {
 	})
 	// The clock travelled in v1's two parts and arrived packed, unchanged.
 	var kioskHLC, hubHLC int64
-	q := `SELECT hlc FROM events WHERE origin = ? AND origin_seq = 3`
+	q := `SELECT hlc FROM events WHERE origin = $1 AND origin_seq = 3`
 	if err := k.store.DB().QueryRow(q, k.id).Scan(&kioskHLC); err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestAllocationGrantedAndReturnedThroughTheConnection(t *testing.T) {
 	// Grants are hub events of the conference: they flow down.
 	hubservertest.Eventually(t, 5*time.Second, "grants on the kiosk", func() bool {
 		var n int
-		_ = k.store.DB().QueryRow(`SELECT count(*) FROM events WHERE type = ?`,
+		_ = k.store.DB().QueryRow(`SELECT count(*) FROM events WHERE type = $1`,
 			registrations.SeatAllocationGranted{}.EventType()).Scan(&n)
 		return n == 2
 	})

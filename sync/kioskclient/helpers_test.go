@@ -104,7 +104,7 @@ func (k *kiosk) checkIns(t *testing.T, c mergetest.Conference, n int) {
 func (k *kiosk) has(t *testing.T, origin string) int {
 	t.Helper()
 	var n int
-	if err := k.store.DB().QueryRow(`SELECT count(*) FROM events WHERE origin = ?`, origin).Scan(&n); err != nil {
+	if err := k.store.DB().QueryRow(`SELECT count(*) FROM events WHERE origin = $1`, origin).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

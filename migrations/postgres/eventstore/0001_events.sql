@@ -1,4 +1,6 @@
--- The event log on PostgreSQL (shared/eventstore/pgstore). Several hub
+-- The event log on PostgreSQL (shared/eventstore/pgstore). Ids are 16-byte
+-- BYTEA, as BLOBs on SQLite, so that SQL over these tables takes the same
+-- arguments on both databases. Several hub
 -- replicas append to it at once, so global order cannot come from a
 -- sequence (values are drawn before commit and become visible out of
 -- order: a reader following position > last would skip events). Every
@@ -14,7 +16,7 @@ INSERT INTO counters (name, value) VALUES ('events', 0), ('messages', 0);
 
 CREATE TABLE events (
     position       BIGINT  PRIMARY KEY,
-    event_id       UUID    NOT NULL,
+    event_id       BYTEA   NOT NULL,
     stream_id      TEXT    NOT NULL,
     stream_type    TEXT    NOT NULL,
     stream_version BIGINT  NOT NULL,
@@ -25,8 +27,8 @@ CREATE TABLE events (
     origin_seq     BIGINT  NOT NULL,
     seen           BIGINT  NOT NULL,
     hlc            BIGINT  NOT NULL,
-    correlation_id UUID,
-    causation_id   UUID,
+    correlation_id BYTEA,
+    causation_id   BYTEA,
     recorded_at    BIGINT  NOT NULL
 );
 -- Both checked under the counters lock before inserting; the unique
@@ -52,12 +54,12 @@ CREATE TABLE snapshots (
 -- positions: followers of the message log never skip one.
 CREATE TABLE messages (
     seq            BIGINT  PRIMARY KEY,
-    message_id     UUID    NOT NULL UNIQUE,
+    message_id     BYTEA   NOT NULL UNIQUE,
     kind           TEXT    NOT NULL,
     type           TEXT    NOT NULL,
     data           BYTEA   NOT NULL,
-    correlation_id UUID,
-    causation_id   UUID,
+    correlation_id BYTEA,
+    causation_id   BYTEA,
     not_before     BIGINT  NOT NULL,
     created_at     BIGINT  NOT NULL,
     dispatched_at  BIGINT,
@@ -68,7 +70,7 @@ CREATE TABLE messages (
 CREATE INDEX messages_pending ON messages (not_before, seq) WHERE dispatched_at IS NULL AND dead = 0;
 
 CREATE TABLE dead_letters (
-    message_id UUID    PRIMARY KEY,
+    message_id BYTEA   PRIMARY KEY,
     attempts   INTEGER NOT NULL,
     error      TEXT    NOT NULL,
     at         BIGINT  NOT NULL
@@ -76,7 +78,7 @@ CREATE TABLE dead_letters (
 
 CREATE TABLE processed_messages (
     handler      TEXT   NOT NULL,
-    message_id   UUID   NOT NULL,
+    message_id   BYTEA  NOT NULL,
     processed_at BIGINT NOT NULL,
     PRIMARY KEY (handler, message_id)
 );

@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"conference/shared/eventstore"
 	"conference/shared/eventstore/internal/appendplan"
@@ -21,17 +20,16 @@ const messageColumnList = `message_id, kind, type, data, correlation_id, causati
 func scanMessage(row pgx.Row, lead ...any) (eventstore.Message, error) {
 	var (
 		m                 eventstore.Message
-		id                [16]byte
+		id, corr, cause   []byte
 		kind              string
-		corr, cause       pgtype.UUID
 		notBefore, create int64
 	)
 	dest := append(lead, &id, &kind, &m.Type, &m.Data, &corr, &cause, &notBefore, &create)
 	if err := row.Scan(dest...); err != nil {
 		return m, fmt.Errorf("scan message: %w", err)
 	}
-	m.ID, m.Kind = id, eventstore.MessageKind(kind)
-	m.CorrelationID, m.CausationID = uuid.UUID(corr.Bytes), uuid.UUID(cause.Bytes)
+	m.ID, m.Kind = optionalID(id), eventstore.MessageKind(kind)
+	m.CorrelationID, m.CausationID = optionalID(corr), optionalID(cause)
 	m.NotBefore, m.CreatedAt = time.UnixMilli(notBefore), time.UnixMilli(create)
 	return m, nil
 }
@@ -126,7 +124,7 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 
 // MarkDispatched records successful delivery of a message.
 func (s *Store) MarkDispatched(ctx context.Context, id uuid.UUID) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE messages SET dispatched_at = $1 WHERE message_id = $2`, s.opts.Now().UnixMilli(), [16]byte(id)); err != nil {
+	if _, err := s.pool.Exec(ctx, `UPDATE messages SET dispatched_at = $1 WHERE message_id = $2`, s.opts.Now().UnixMilli(), id[:]); err != nil {
 		return fmt.Errorf("mark %s dispatched: %w", id, Classify(err))
 	}
 	return nil
@@ -140,17 +138,17 @@ func (s *Store) MarkDelivered(ctx context.Context, processed []eventstore.Proces
 	}
 	now := s.opts.Now().UnixMilli()
 	handlers := make([]string, len(processed))
-	pids := make([][16]byte, len(processed))
+	pids := make([][]byte, len(processed))
 	for i, p := range processed {
-		handlers[i], pids[i] = p.Handler, p.MessageID
+		handlers[i], pids[i] = p.Handler, idBytes(p.MessageID)
 	}
-	dids := make([][16]byte, len(dispatched))
+	dids := make([][]byte, len(dispatched))
 	for i, id := range dispatched {
-		dids[i] = id
+		dids[i] = idBytes(id)
 	}
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO processed_messages (handler, message_id, processed_at)
-		SELECT h, id, $3 FROM unnest($1::text[], $2::uuid[]) AS m(h, id) ON CONFLICT DO NOTHING`, handlers, pids, now)
+		SELECT h, id, $3 FROM unnest($1::text[], $2::bytea[]) AS m(h, id) ON CONFLICT DO NOTHING`, handlers, pids, now)
 	b.Queue(`UPDATE messages SET dispatched_at = $1 WHERE message_id = ANY($2)`, now, dids)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return tx.SendBatch(ctx, b).Close() })
 	if err != nil {
@@ -166,7 +164,7 @@ func (s *Store) RecordFailure(ctx context.Context, id uuid.UUID, cause error, ma
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var attempts int
 		err := tx.QueryRow(ctx, `UPDATE messages SET attempts = attempts + 1, last_error = $1, not_before = $2
-			WHERE message_id = $3 RETURNING attempts`, cause.Error(), retryAt.UnixMilli(), [16]byte(id)).Scan(&attempts)
+			WHERE message_id = $3 RETURNING attempts`, cause.Error(), retryAt.UnixMilli(), id[:]).Scan(&attempts)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("no such message")
 		}
@@ -176,12 +174,12 @@ func (s *Store) RecordFailure(ctx context.Context, id uuid.UUID, cause error, ma
 		if dead = attempts >= maxAttempts; !dead {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE messages SET dead = 1 WHERE message_id = $1`, [16]byte(id)); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE messages SET dead = 1 WHERE message_id = $1`, id[:]); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO dead_letters (message_id, attempts, error, at) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (message_id) DO UPDATE SET attempts = excluded.attempts, error = excluded.error, at = excluded.at`,
-			[16]byte(id), attempts, cause.Error(), s.opts.Now().UnixMilli())
+			id[:], attempts, cause.Error(), s.opts.Now().UnixMilli())
 		return err
 	})
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"conference/shared/eventstore"
 	"conference/shared/hlc"
@@ -27,20 +26,20 @@ func (s *Store) queryEvents(ctx context.Context, capacity int, query string, arg
 	defer rows.Close()
 	out := make([]eventstore.Event, 0, capacity)
 	var (
-		e           eventstore.Event
-		id          [16]byte
-		schema      int32
-		h           int64
-		corr, cause pgtype.UUID
-		rec         int64
+		e        eventstore.Event
+		id, corr []byte
+		cause    []byte
+		schema   int32
+		h        int64
+		rec      int64
 	)
 	for rows.Next() {
 		if err := rows.Scan(&e.Position, &id, &e.StreamID, &e.StreamType, &e.StreamVersion, &e.Type, &schema, &e.Data,
 			&e.Origin, &e.OriginSeq, &e.Seen, &h, &corr, &cause, &rec); err != nil {
 			return nil, fmt.Errorf("scan event: %w", err)
 		}
-		e.EventID, e.Schema, e.HLC = id, int(schema), hlc.Timestamp(h)
-		e.CorrelationID, e.CausationID = uuid.UUID(corr.Bytes), uuid.UUID(cause.Bytes)
+		e.EventID, e.Schema, e.HLC = uuid.UUID(id), int(schema), hlc.Timestamp(h)
+		e.CorrelationID, e.CausationID = optionalID(corr), optionalID(cause)
 		e.RecordedAt = time.UnixMilli(rec).UTC()
 		out = append(out, e)
 		e = eventstore.Event{}
@@ -285,7 +284,7 @@ func (s *Store) LoadSnapshot(ctx context.Context, streamID string) (eventstore.S
 // IsProcessed reports whether handler has handled messageID.
 func (s *Store) IsProcessed(ctx context.Context, handler string, messageID uuid.UUID) (bool, error) {
 	var one int
-	err := s.pool.QueryRow(ctx, `SELECT 1 FROM processed_messages WHERE handler = $1 AND message_id = $2`, handler, [16]byte(messageID)).Scan(&one)
+	err := s.pool.QueryRow(ctx, `SELECT 1 FROM processed_messages WHERE handler = $1 AND message_id = $2`, handler, messageID[:]).Scan(&one)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
@@ -298,7 +297,7 @@ func (s *Store) IsProcessed(ctx context.Context, handler string, messageID uuid.
 // MarkProcessed records that handler handled messageID; marking twice is fine.
 func (s *Store) MarkProcessed(ctx context.Context, handler string, messageID uuid.UUID) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO processed_messages (handler, message_id, processed_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-		handler, [16]byte(messageID), s.opts.Now().UnixMilli())
+		handler, messageID[:], s.opts.Now().UnixMilli())
 	if err != nil {
 		return fmt.Errorf("mark %s processed by %s: %w", messageID, handler, Classify(err))
 	}
@@ -307,17 +306,17 @@ func (s *Store) MarkProcessed(ctx context.Context, handler string, messageID uui
 
 // ProcessedAmong returns which of ids handler has processed.
 func (s *Store) ProcessedAmong(ctx context.Context, handler string, ids []uuid.UUID) (map[uuid.UUID]bool, error) {
-	arg := make([][16]byte, len(ids))
+	arg := make([][]byte, len(ids))
 	for i, id := range ids {
-		arg[i] = id
+		arg[i] = id[:]
 	}
 	rows, err := s.pool.Query(ctx, `SELECT message_id FROM processed_messages WHERE handler = $1 AND message_id = ANY($2)`, handler, arg)
 	if err != nil {
 		return nil, fmt.Errorf("read processed marks of %s: %w", handler, Classify(err))
 	}
 	out := map[uuid.UUID]bool{}
-	var id [16]byte
-	if _, err := pgx.ForEachRow(rows, []any{&id}, func() error { out[id] = true; return nil }); err != nil {
+	var id []byte
+	if _, err := pgx.ForEachRow(rows, []any{&id}, func() error { out[uuid.UUID(id)] = true; return nil }); err != nil {
 		return nil, fmt.Errorf("read processed marks of %s: %w", handler, Classify(err))
 	}
 	return out, nil
@@ -364,4 +363,12 @@ func callWrite(fn func(sqldb.Tx) error, tx *sql.Tx) (err error) {
 		}
 	}()
 	return fn(tx)
+}
+
+// optionalID reads a nullable id column (NULL or 16 bytes).
+func optionalID(b []byte) uuid.UUID {
+	if len(b) != 16 {
+		return uuid.Nil
+	}
+	return uuid.UUID(b)
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"conference/shared/eventstore"
@@ -320,12 +319,12 @@ func (s *Store) rollback(conn *pgxpool.Conn, cause error) error {
 func (s *Store) readGroup(ctx context.Context, conn *pgxpool.Conn, reqs []*request) (*groupRead, error) {
 	read := &groupRead{versions: map[string]int64{}, stored: map[uuid.UUID]storedEvent{}, origins: map[string]int64{}}
 	var streams []string
-	var ids [][16]byte
+	var ids [][]byte
 	origins := []string{s.opts.Node}
 	seenStream, seenOrigin := map[string]bool{}, map[string]bool{s.opts.Node: true}
 	for _, r := range reqs {
 		for _, e := range r.batch.Events {
-			ids = append(ids, e.EventID)
+			ids = append(ids, e.EventID[:])
 			if o := e.Origin; o != "" && !seenOrigin[o] {
 				seenOrigin[o] = true
 				origins = append(origins, o)
@@ -353,9 +352,12 @@ func (s *Store) readGroup(ctx context.Context, conn *pgxpool.Conn, reqs []*reque
 			return err
 		})
 		b.Queue(`SELECT event_id, stream_id, position, stream_version FROM events WHERE event_id = ANY($1)`, ids).Query(func(rows pgx.Rows) error {
-			var id [16]byte
+			var id []byte
 			var e storedEvent
-			_, err := pgx.ForEachRow(rows, []any{&id, &e.stream, &e.position, &e.vers}, func() error { read.stored[id] = e; return nil })
+			_, err := pgx.ForEachRow(rows, []any{&id, &e.stream, &e.position, &e.vers}, func() error {
+				read.stored[uuid.UUID(id)] = e
+				return nil
+			})
 			return err
 		})
 		b.Queue(`SELECT origin, last_seq FROM origins WHERE origin = ANY($1)`, origins).Query(func(rows pgx.Rows) error {
@@ -373,15 +375,15 @@ func (s *Store) readGroup(ctx context.Context, conn *pgxpool.Conn, reqs []*reque
 
 const insertEvents = `INSERT INTO events (position, event_id, stream_id, stream_type, stream_version, type, schema, data,
 	origin, origin_seq, seen, hlc, correlation_id, causation_id, recorded_at)
-	SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::int[], $8::bytea[],
-	$9::text[], $10::bigint[], $11::bigint[], $12::bigint[], $13::uuid[], $14::uuid[], $15::bigint[])`
+	SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::int[], $8::bytea[],
+	$9::text[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bytea[], $14::bytea[], $15::bigint[])`
 
 // insertMessages draws the messages' sequence numbers from their counter,
 // under its row lock, so they commit in order like positions.
 const insertMessages = `WITH c AS (UPDATE counters SET value = value + $1 WHERE name = 'messages' RETURNING value)
 	INSERT INTO messages (seq, message_id, kind, type, data, correlation_id, causation_id, not_before, created_at)
 	SELECT c.value - $1 + m.ord, m.id, m.kind, m.type, m.data, m.corr, m.cause, m.nb, m.ca
-	FROM c, unnest($2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::uuid[], $7::uuid[], $8::bigint[], $9::bigint[])
+	FROM c, unnest($2::bytea[], $3::text[], $4::text[], $5::bytea[], $6::bytea[], $7::bytea[], $8::bigint[], $9::bigint[])
 		WITH ORDINALITY AS m(id, kind, type, data, corr, cause, nb, ca, ord)
 	ON CONFLICT (message_id) DO NOTHING`
 
@@ -414,12 +416,12 @@ func (s *Store) writeGroupRows(ctx context.Context, conn *pgxpool.Conn, g *appen
 	}
 	if len(marks) > 0 {
 		handlers := make([]string, len(marks))
-		ids := make([][16]byte, len(marks))
+		ids := make([][]byte, len(marks))
 		for i, m := range marks {
-			handlers[i], ids[i] = m.Handler, m.MessageID
+			handlers[i], ids[i] = m.Handler, idBytes(m.MessageID)
 		}
 		b.Queue(`INSERT INTO processed_messages (handler, message_id, processed_at)
-			SELECT h, id, $3 FROM unnest($1::text[], $2::uuid[]) AS m(h, id) ON CONFLICT DO NOTHING`,
+			SELECT h, id, $3 FROM unnest($1::text[], $2::bytea[]) AS m(h, id) ON CONFLICT DO NOTHING`,
 			handlers, ids, s.opts.Now().UnixMilli())
 	}
 	b.Queue("COMMIT")
@@ -439,24 +441,30 @@ func (s *Store) writeGroupRows(ctx context.Context, conn *pgxpool.Conn, g *appen
 	return msgHead, nil
 }
 
-func nullUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: id != uuid.Nil} }
+// idBytes is an id as the tables hold it: 16 bytes, or NULL for none.
+func idBytes(id uuid.UUID) []byte {
+	if id == uuid.Nil {
+		return nil
+	}
+	return id[:]
+}
 
 func eventColumns(rows []appendplan.Row) []any {
 	n := len(rows)
 	var (
 		pos, vers, oseq, seen, hlcs, rec = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		ids                              = make([][16]byte, n)
+		ids                              = make([][]byte, n)
 		streams, stypes, types, origins  = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		schemas                          = make([]int32, n)
 		data                             = make([][]byte, n)
-		corr, cause                      = make([]pgtype.UUID, n), make([]pgtype.UUID, n)
+		corr, cause                      = make([][]byte, n), make([][]byte, n)
 	)
 	for i, r := range rows {
 		e := r.E
-		pos[i], ids[i], streams[i], stypes[i], vers[i] = e.Position, e.EventID, e.StreamID, e.StreamType, r.Version
+		pos[i], ids[i], streams[i], stypes[i], vers[i] = e.Position, e.EventID[:], e.StreamID, e.StreamType, r.Version
 		types[i], schemas[i], data[i] = e.Type, int32(e.Schema), e.Data
 		origins[i], oseq[i], seen[i], hlcs[i] = e.Origin, e.OriginSeq, e.Seen, int64(e.HLC)
-		corr[i], cause[i], rec[i] = nullUUID(e.CorrelationID), nullUUID(e.CausationID), e.RecordedAt.UnixMilli()
+		corr[i], cause[i], rec[i] = idBytes(e.CorrelationID), idBytes(e.CausationID), e.RecordedAt.UnixMilli()
 	}
 	return []any{pos, ids, streams, stypes, vers, types, schemas, data, origins, oseq, seen, hlcs, corr, cause, rec}
 }
@@ -465,10 +473,10 @@ func eventColumns(rows []appendplan.Row) []any {
 // and a message with no NotBefore is due when created.
 func messageColumns(msgs []eventstore.Message, now time.Time) []any {
 	n := len(msgs)
-	ids := make([][16]byte, n)
+	ids := make([][]byte, n)
 	kinds, types := make([]string, n), make([]string, n)
 	data := make([][]byte, n)
-	corr, cause := make([]pgtype.UUID, n), make([]pgtype.UUID, n)
+	corr, cause := make([][]byte, n), make([][]byte, n)
 	nb, ca := make([]int64, n), make([]int64, n)
 	for i, m := range msgs {
 		created, notBefore := m.CreatedAt, m.NotBefore
@@ -478,11 +486,11 @@ func messageColumns(msgs []eventstore.Message, now time.Time) []any {
 		if notBefore.IsZero() {
 			notBefore = created
 		}
-		ids[i], kinds[i], types[i], data[i] = m.ID, string(m.Kind), m.Type, m.Data
+		ids[i], kinds[i], types[i], data[i] = idBytes(m.ID), string(m.Kind), m.Type, m.Data
 		if data[i] == nil {
 			data[i] = []byte{}
 		}
-		corr[i], cause[i], nb[i], ca[i] = nullUUID(m.CorrelationID), nullUUID(m.CausationID), notBefore.UnixMilli(), created.UnixMilli()
+		corr[i], cause[i], nb[i], ca[i] = idBytes(m.CorrelationID), idBytes(m.CausationID), notBefore.UnixMilli(), created.UnixMilli()
 	}
 	return []any{int64(n), ids, kinds, types, data, corr, cause, nb, ca}
 }
