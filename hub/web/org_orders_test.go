@@ -39,7 +39,7 @@ func (th *testHub) paidOrder(t testing.TB, v venue, slug string, n int, name, em
 func (b *browser) seatCount(conf, seatType uuid.UUID, k string) int {
 	b.T.Helper()
 	p := b.Get(confURL(conf, ""))
-	re := regexp.MustCompile(`data-seat-type="` + seatType.String() + `">[\s\S]*$1data-k="` + k + `">(\d+)<`)
+	re := regexp.MustCompile(`data-seat-type="` + seatType.String() + `">[\s\S]*?data-k="` + k + `">(\d+)<`)
 	m := re.FindStringSubmatch(p.Body)
 	if m == nil {
 		b.T.Fatalf("overview shows no %s count for seat type %s", k, seatType)
