@@ -85,7 +85,7 @@ func Register(e *echo.Echo, h *hubapp.Hub, opts Options) error {
 		return errors.New("api: hub is required")
 	}
 	opts = opts.withDefaults()
-	a := &api{h: h, opts: opts, log: h.Log, guesses: webui.NewGuessesAt(opts.LookupRate, opts.LookupBurst, opts.AddressRate, opts.AddressBurst, time.Now)}
+	a := &api{h: h, opts: opts, log: h.Log, guesses: h.Guesses(webui.NewGuessesAt(opts.LookupRate, opts.LookupBurst, opts.AddressRate, opts.AddressBurst, time.Now), "api.lookups")}
 	if a.log == nil {
 		a.log = slog.Default()
 	}

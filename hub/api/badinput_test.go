@@ -19,16 +19,30 @@ import (
 // and the SQL tables those contexts keep.
 func (e *env) fingerprint() string {
 	e.t.Helper()
+	ctx, db := context.Background(), e.h.Store.DB()
 	var msgs, pays int64
-	var confs, seatTypes string
-	err := e.h.Store.DB().QueryRowContext(context.Background(), `SELECT
-		(SELECT count(*) FROM messages),
-		(SELECT count(*) FROM payments),
-		(SELECT coalesce(group_concat(updated_at || published), '') FROM conferences),
-		(SELECT coalesce(group_concat(updated_at || quota), '') FROM seat_types)`).Scan(&msgs, &pays, &confs, &seatTypes)
+	err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM payments)`).Scan(&msgs, &pays)
 	if err != nil {
 		e.t.Fatalf("fingerprint: %v", err)
 	}
+	rows := func(q string) string {
+		rs, err := db.QueryContext(ctx, q)
+		if err != nil {
+			e.t.Fatalf("fingerprint: %v", err)
+		}
+		defer rs.Close()
+		var out strings.Builder
+		for rs.Next() {
+			var a, b int64
+			if err := rs.Scan(&a, &b); err != nil {
+				e.t.Fatalf("fingerprint: %v", err)
+			}
+			fmt.Fprintf(&out, "%d/%d,", a, b)
+		}
+		return out.String()
+	}
+	confs := rows(`SELECT updated_at, published FROM conferences ORDER BY id`)
+	seatTypes := rows(`SELECT updated_at, quota FROM seat_types ORDER BY id`)
 	return fmt.Sprintf("head=%d messages=%d payments=%d conferences=%s seat_types=%s", e.head(), msgs, pays, confs, seatTypes)
 }
 

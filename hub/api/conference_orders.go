@@ -224,9 +224,9 @@ func (a *api) handleLookupOrder(c echo.Context) error {
 	v, err := a.lookup(c.Request().Context(), in)
 	var ae *Error
 	if errors.Is(err, readmodels.ErrNotFound) || (errors.As(err, &ae) && ae.Status == http.StatusNotFound) {
-		return notFound("order") // a wrong guess: it stays spent
+		guess.Wrong()
+		return notFound("order")
 	}
-	guess.Right()
 	if err != nil {
 		return err
 	}

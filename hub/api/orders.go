@@ -27,7 +27,7 @@ const orderKey = "api.order"
 // order's access code. A wrong code answers 404 like an unknown order and
 // costs one guess at that order and one of the client IP (a.guesses);
 // once either has none left it gets 429 whatever it sends. The right code
-// costs nothing.
+// costs nothing, however many arrive at once.
 func (a *api) orderAccess(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c, "orderID", "order")
@@ -41,9 +41,9 @@ func (a *api) orderAccess(next echo.HandlerFunc) echo.HandlerFunc {
 		code := c.Request().Header.Get(HeaderAccessCode)
 		view, err := a.h.Registrations.GetOrder(c.Request().Context(), id)
 		if registrations.ErrorCode(err) == registrations.CodeNotFound || (err == nil && !sameCode(view.AccessCode, code)) {
-			return notFound("order") // a wrong guess: it stays spent
+			guess.Wrong()
+			return notFound("order")
 		}
-		guess.Right()
 		if err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 	"conference/hub/conferences"
 	confsqlite "conference/hub/conferences/sqlite"
 	"conference/hub/kiosks"
+	"conference/hub/limits"
 	"conference/hub/payments"
 	"conference/hub/readmodels"
 	registrationsapp "conference/hub/registrations"
@@ -27,6 +28,7 @@ import (
 	"conference/shared/lease"
 	"conference/shared/messaging"
 	"conference/shared/sqldb"
+	"conference/shared/webui"
 	"conference/sync/hubserver"
 	"conference/sync/merge"
 )
@@ -78,6 +80,10 @@ type Hub struct {
 	Kiosks *kiosks.Registry
 	Sync   *hubserver.Server
 	Log    *slog.Logger
+	// Limits keeps rate limits' buckets in the database when replicas
+	// share it (PostgreSQL), so they count a client's attempts together;
+	// nil on SQLite, where the one process counts in memory.
+	Limits webui.Buckets
 
 	now     func() time.Time
 	cfg     Config
@@ -150,6 +156,9 @@ func OpenStore(ctx context.Context, db string, log *slog.Logger, now func() time
 }
 
 func (h *Hub) wire() error {
+	if h.Store.DB().Dialect == sqldb.Postgres {
+		h.Limits = limits.New(h.Store.DB())
+	}
 	h.Conferences = confsqlite.New(h.Store)
 	h.Conferences.Now = h.now
 	h.Conferences.Logger = h.Log
@@ -267,4 +276,21 @@ func (h *Hub) Now() time.Time { return h.now() }
 func (h *Hub) Close() error {
 	h.Sync.Close()
 	return h.Store.Close()
+}
+
+// Limiter returns l, sharing its buckets through the database under name
+// when replicas share one (Limits).
+func (h *Hub) Limiter(l *webui.Limiter, name string) *webui.Limiter {
+	if h.Limits == nil {
+		return l
+	}
+	return l.Shared(h.Limits, name)
+}
+
+// Guesses is Limiter for a guess limiter.
+func (h *Hub) Guesses(g *webui.Guesses, name string) *webui.Guesses {
+	if h.Limits == nil {
+		return g
+	}
+	return g.Shared(h.Limits, name)
 }

@@ -47,7 +47,7 @@ func (h *Hub) wireSync() error {
 	}
 	pager := scope.New(h.Store)
 	srv, err := hubserver.New(hubserver.Config{
-		Kiosks: reg, Log: h.Store, Pager: pager, Merger: merge.New(h.Store), Notices: h.Store,
+		Kiosks: reg, Log: h.Store, Pager: pager, Merger: merge.New(h.Store), Notices: h.Store, PairLimits: h.Limits,
 		Allocations: policyAllocations{h: h, Allocations: allocations},
 		Digest: func(ctx context.Context, conference uuid.UUID) (map[string]string, error) {
 			return digest.Compute(ctx, h.Store, conference)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"net/http"
@@ -100,19 +101,10 @@ func dbDigest(t testing.TB, th *testHub) string {
 	t.Helper()
 	caughtUp(t, th.hub)
 	db := th.hub.Store.DB()
-	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	tables, err := db.TableNames(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, n)
-	}
-	rows.Close()
 	var out strings.Builder
 	for _, table := range tables {
 		rs, err := db.Query(`SELECT * FROM "` + table + `"`)

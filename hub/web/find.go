@@ -51,10 +51,10 @@ func (s *site) findOrder(c echo.Context) error {
 	}
 	o, err := s.reads.OrderByAccessCode(c.Request().Context(), code, email)
 	if errors.Is(err, readmodels.ErrNotFound) {
+		guess.Wrong()
 		f.Fail("code", "No order has this access code and email. Check both and try again.")
 		return s.render(c, http.StatusNotFound, "find", view{Title: "Find your order", Section: "find", Data: f})
 	}
-	guess.Right() // found, or the hub failed: no guess was wrong
 	if err != nil {
 		return err
 	}

@@ -103,7 +103,7 @@ func newSite(ctx context.Context, h *hubapp.Hub, opts Options) (*site, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	perMinute := func(n int) *webui.Limiter { return webui.PerMinute(n, opts.Now) }
+	perMinute := func(n int, name string) *webui.Limiter { return h.Limiter(webui.PerMinute(n, opts.Now), name) }
 	cookies := webui.Cookies{SameSite: http.SameSiteLaxMode, Secure: opts.SecureCookies}
 	return &site{
 		hub: h, reads: h.Reads, accounts: acc, pages: p, opts: opts, now: opts.Now,
@@ -111,8 +111,8 @@ func newSite(ctx context.Context, h *hubapp.Hub, opts Options) (*site, error) {
 		flash:   webui.Flash{Cookie: flashCookie, Cookies: cookies},
 		csrf: webui.CSRF{Cookie: csrfCookie, Cookies: cookies, Header: "X-CSRF-Token",
 			Expired: "The form had expired or did not come from this site. Go back, reload the page and send it again."},
-		signInByIP: perMinute(opts.SignInRate), signInByEmail: perMinute(opts.SignInRate),
-		lookups:   webui.NewGuesses(opts.LookupRate, opts.LookupAddressRate, opts.Now),
+		signInByIP: perMinute(opts.SignInRate, "web.signin.ip"), signInByEmail: perMinute(opts.SignInRate, "web.signin.email"),
+		lookups:   h.Guesses(webui.NewGuesses(opts.LookupRate, opts.LookupAddressRate, opts.Now), "web.lookups"),
 		grants:    &grants{key: key},
 		badgeJobs: newBadgeJobs(),
 	}, nil

@@ -181,3 +181,27 @@ func (a *Args) Add(v any) string {
 	*a = append(*a, v)
 	return "$" + strconv.Itoa(len(*a))
 }
+
+// TableNames lists the tables of the database (of the current schema on
+// PostgreSQL), sorted: tools and tests that look at everything stored.
+func (db *DB) TableNames(ctx context.Context) ([]string, error) {
+	q := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`
+	if db.Dialect == Postgres {
+		q = `SELECT table_name FROM information_schema.tables
+			WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`
+	}
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("list tables: %w", err)
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}

@@ -11,9 +11,9 @@ import (
 // Guesses limits wrong guesses of a secret (an access code) without
 // locking out the people who know it:
 //
-//   - only wrong guesses count: a look-up that succeeds gives its guess
-//     back (Guess.Right), so a crowd finding their orders never runs down
-//     anyone's limit;
+//   - only wrong guesses count (Guess.Wrong): a look-up that succeeds
+//     spends nothing, so a crowd finding their orders never runs down
+//     anyone's limit, even all at once;
 //   - wrong guesses are counted per target (the order, the access code,
 //     the email being tried) at a strict rate, which is what stops
 //     guessing one person's code even from many addresses;
@@ -39,53 +39,56 @@ func NewGuessesAt(targetEvery rate.Limit, targetBurst int, addrEvery rate.Limit,
 	return &Guesses{byTarget: NewLimiter(targetEvery, targetBurst, now), byAddr: NewLimiter(addrEvery, addrBurst, now)}
 }
 
-// Guess is one attempt in flight: it counts as wrong unless Right is
-// called.
+// Guess is one attempt in flight. It costs nothing until Wrong: a look-up
+// that succeeds spends no guess, so no crowd of registrants finding their
+// orders at once, however many share an address, runs down a limit.
 type Guess struct {
-	taken []taken
+	g       *Guesses
+	addr    string
+	targets []string
 }
 
-type taken struct {
-	l   *Limiter
-	key string
-}
-
-// Try spends one guess of addr and of every target key. When any of them
-// has none left it spends nothing and returns nil with how long until a
+// Try checks that addr and every target key may guess, spending nothing.
+// When any of them has no guess left it returns nil with how long until a
 // guess is possible again.
 func (g *Guesses) Try(addr string, targets ...string) (*Guess, time.Duration) {
-	guess := &Guess{}
 	var wait time.Duration
-	take := func(l *Limiter, key string) {
-		ok, w := l.Take(key)
-		if !ok {
-			wait = max(wait, w, time.Nanosecond)
-			return
-		}
-		guess.taken = append(guess.taken, taken{l: l, key: key})
+	if ok, w := g.byAddr.MayTry(addr); !ok {
+		wait = max(wait, w, time.Nanosecond)
 	}
-	take(g.byAddr, addr)
 	for _, t := range targets {
-		take(g.byTarget, t)
+		if ok, w := g.byTarget.MayTry(t); !ok {
+			wait = max(wait, w, time.Nanosecond)
+		}
 	}
 	if wait > 0 {
-		guess.Right() // give back what was taken
 		return nil, wait
 	}
-	return guess, 0
+	return &Guess{g: g, addr: addr, targets: targets}, 0
 }
 
-// Right gives the guess back: the look-up succeeded (or never happened,
-// the server failing first). Calling it twice gives back nothing more.
-func (g *Guess) Right() {
-	for _, t := range g.taken {
-		t.l.GiveBack(t.key)
+// Wrong spends the guess: one of addr and one of every target. Calling it
+// twice spends nothing more.
+func (g *Guess) Wrong() {
+	if g.g == nil {
+		return
 	}
-	g.taken = nil
+	g.g.byAddr.Take(g.addr)
+	for _, t := range g.targets {
+		g.g.byTarget.Take(t)
+	}
+	g.g = nil
 }
 
 // RetryAfter is a Retry-After header value for wait: whole seconds,
 // rounded up, at least 1.
 func RetryAfter(wait time.Duration) string {
 	return strconv.Itoa(max(1, int(math.Ceil(wait.Seconds()))))
+}
+
+// Shared returns guesses with g's limits whose buckets live in b (name
+// separates them from other limiters'): replicas of the hub then count
+// one client's wrong guesses together.
+func (g *Guesses) Shared(b Buckets, name string) *Guesses {
+	return &Guesses{byTarget: g.byTarget.Shared(b, name+".target"), byAddr: g.byAddr.Shared(b, name+".addr")}
 }

@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"context"
 	"math"
 	"net"
 	"sync"
@@ -26,6 +27,40 @@ type Limiter struct {
 	mu      sync.Mutex
 	buckets map[string]*bucket
 	swept   time.Time
+
+	// shared, when set, keeps the buckets instead of memory: processes
+	// that share a database (hub replicas) then share the limits too.
+	shared Buckets
+	name   string
+}
+
+// Buckets keep token buckets where several processes share them (the
+// hub's database, package limits). Each call is one atomic step; a bucket
+// never seen is full.
+type Buckets interface {
+	// Take spends one token of key's bucket if it holds one, and returns
+	// the tokens it holds after.
+	Take(ctx context.Context, key string, every rate.Limit, burst int, now time.Time) (ok bool, tokens float64, err error)
+	// GiveBack returns one token, never past burst.
+	GiveBack(ctx context.Context, key string, every rate.Limit, burst int, now time.Time) error
+	// Tokens is what key's bucket holds now.
+	Tokens(ctx context.Context, key string, every rate.Limit, burst int, now time.Time) (float64, error)
+}
+
+// Shared returns a limiter with l's rates whose buckets live in b, under
+// name (each limiter its own name).
+func (l *Limiter) Shared(b Buckets, name string) *Limiter {
+	return &Limiter{every: l.every, burst: l.burst, now: l.now, buckets: map[string]*bucket{}, shared: b, name: name}
+}
+
+// sharedTimeout bounds a shared bucket's round trip. A limit that cannot
+// be read lets the attempt through: whatever it guards needs the same
+// database, and refusing everyone while it is away would only add to the
+// outage.
+const sharedTimeout = 2 * time.Second
+
+func (l *Limiter) sharedCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), sharedTimeout)
 }
 
 // bucket holds tokens as of at.
@@ -57,6 +92,15 @@ func (l *Limiter) Allow(key string) bool {
 // Take spends one token of key's bucket, or reports how long until one
 // is there, spending nothing.
 func (l *Limiter) Take(key string) (bool, time.Duration) {
+	if l.shared != nil {
+		ctx, cancel := l.sharedCtx()
+		defer cancel()
+		ok, tokens, err := l.shared.Take(ctx, l.name+":"+key, l.every, l.burst, l.now())
+		if err != nil || ok {
+			return true, 0
+		}
+		return false, l.untilOne(tokens)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -71,6 +115,12 @@ func (l *Limiter) Take(key string) (bool, time.Duration) {
 // GiveBack returns a token Take spent (the attempt it paid for turned out
 // not to count), never filling the bucket past its burst.
 func (l *Limiter) GiveBack(key string) {
+	if l.shared != nil {
+		ctx, cancel := l.sharedCtx()
+		defer cancel()
+		l.shared.GiveBack(ctx, l.name+":"+key, l.every, l.burst, l.now()) //nolint:errcheck // see sharedTimeout
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -78,12 +128,31 @@ func (l *Limiter) GiveBack(key string) {
 	b.tokens = min(float64(l.burst), b.tokens+1)
 }
 
-// MayTry reports whether key has a token left, without spending it.
-func (l *Limiter) MayTry(key string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
-	return !ok || l.tokensAt(b, l.now()) >= 1
+// MayTry reports whether key has a token left, without spending it, and
+// if not how long until it has one.
+func (l *Limiter) MayTry(key string) (bool, time.Duration) {
+	var tokens float64
+	if l.shared != nil {
+		ctx, cancel := l.sharedCtx()
+		defer cancel()
+		t, err := l.shared.Tokens(ctx, l.name+":"+key, l.every, l.burst, l.now())
+		if err != nil {
+			return true, 0
+		}
+		tokens = t
+	} else {
+		l.mu.Lock()
+		b, ok := l.buckets[key]
+		tokens = float64(l.burst)
+		if ok {
+			tokens = l.tokensAt(b, l.now())
+		}
+		l.mu.Unlock()
+	}
+	if tokens >= 1 {
+		return true, 0
+	}
+	return false, l.untilOne(tokens)
 }
 
 // bucket returns key's bucket refilled to now (full when new), after

@@ -25,7 +25,7 @@ func (s *Server) servePair(w http.ResponseWriter, r *http.Request) {
 		writeError(w, protocol.Errorf(protocol.CodeBadMessage, "use POST with a JSON body"))
 		return
 	}
-	if !s.limiter.Allow() {
+	if !s.limiter.Allow("all") {
 		writeError(w, protocol.Errorf(protocol.CodeRateLimited, "too many pairing attempts; wait a minute and retry"))
 		return
 	}

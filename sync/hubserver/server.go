@@ -31,6 +31,7 @@ import (
 
 	"conference/hub/kiosks"
 	"conference/shared/eventstore"
+	"conference/shared/webui"
 	"conference/sync/protocol"
 )
 
@@ -106,7 +107,11 @@ type Config struct {
 	// burst 20): guessing a code is hopeless at that rate.
 	PairRate  rate.Limit
 	PairBurst int
-	Logger    *slog.Logger
+	// PairLimits, when set, keeps the pairing limit's bucket where every
+	// hub sharing the database counts it (hub/limits): the rate is the
+	// fleet's, not each replica's.
+	PairLimits webui.Buckets
+	Logger     *slog.Logger
 }
 
 // Server serves kiosks. Mount it at protocol.Path and protocol.PairPath.
@@ -114,7 +119,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	upgrader websocket.Upgrader
-	limiter  *rate.Limiter
+	limiter  *webui.Limiter
 	unsub    func()
 
 	mu       sync.Mutex
@@ -157,7 +162,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.Default()
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, conns: map[string]*conn{}, presence: map[string]kiosks.Presence{},
-		limiter: rate.NewLimiter(cfg.PairRate, max(cfg.PairBurst, 1)),
+		limiter: pairLimiter(cfg),
 		stop:    make(chan struct{}), flushed: make(chan struct{}), noticesDone: make(chan struct{})}
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: cfg.HelloTimeout,
@@ -387,4 +392,13 @@ func bearer(r *http.Request) (string, bool) {
 
 func (s *Server) logf(level slog.Level, msg string, args ...any) {
 	s.log.Log(context.Background(), level, fmt.Sprintf("sync: %s", msg), args...)
+}
+
+// pairLimiter is one bucket for every pairing attempt, whoever makes it.
+func pairLimiter(cfg Config) *webui.Limiter {
+	l := webui.NewLimiter(cfg.PairRate, max(cfg.PairBurst, 1), nil)
+	if cfg.PairLimits != nil {
+		l = l.Shared(cfg.PairLimits, "sync.pair")
+	}
+	return l
 }
