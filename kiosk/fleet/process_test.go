@@ -286,7 +286,10 @@ func (d *door) print(seat string) string {
 }
 
 // scan scans a badge at the kiosk's verify screen and returns the page.
+// scan verifies a badge on the "verify only" page and returns the verdict
+// it leads to (the form redirects to the scan's result).
 func (d *door) scan(code string) webuitest.Page {
 	d.t.Helper()
-	return d.staff.Post("/scan", url.Values{"code": {code}}).Want(d.t, http.StatusOK)
+	p := d.staff.Post("/scan", url.Values{"code": {code}}).Want(d.t, http.StatusSeeOther)
+	return d.staff.Get(p.Location).Want(d.t, http.StatusOK)
 }
