@@ -161,6 +161,21 @@ func NormalizeAccessCode(code string) string {
 	return code
 }
 
+// accessCodeShape reports whether code looks like an access code once
+// normalized: two groups of four ASCII letters or digits.
+func accessCodeShape(code string) bool {
+	if len(code) != 9 || code[4] != '-' {
+		return false
+	}
+	for i := 0; i < len(code); i++ {
+		c := code[i]
+		if i != 4 && !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
 // GuessTargets names what a look-up with code and email aims at, for
 // limiting wrong guesses (webui.Guesses): the access code however it is
 // typed (case, spaces, hyphens) and the email in any case.
@@ -175,7 +190,9 @@ func GuessTargets(code, email string) []string {
 // about which part was wrong.
 func (m *Models) OrderByAccessCode(ctx context.Context, code, email string) (OrderView, error) {
 	code, email = NormalizeAccessCode(code), strings.TrimSpace(email)
-	if code == "" || email == "" || len(code) > 64 || len(email) > 320 {
+	if !accessCodeShape(code) || email == "" || len(email) > 320 || strings.ContainsRune(email, 0) {
+		// Not a code any order has: no need to ask the database (where a
+		// NUL byte, say, is not even text on PostgreSQL).
 		return OrderView{}, fmt.Errorf("order by access code: %w", ErrNotFound)
 	}
 	rows, err := m.store.DB().QueryContext(ctx, `SELECT `+orderColumns+` FROM rm_orders WHERE access_code = $1`, code)
@@ -247,6 +264,7 @@ func page(limit, offset int) (int, int) {
 // likePattern turns a search text into a LIKE pattern matching it anywhere,
 // with LIKE's wildcards taken literally.
 func likePattern(q string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	// NUL is no text on PostgreSQL, and no name or email holds one.
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`, "\x00", "")
 	return "%" + r.Replace(strings.TrimSpace(q)) + "%"
 }
