@@ -49,8 +49,7 @@ type Cluster struct {
 	opts     Options
 	URL      string // HAProxy's, what clients use
 	Replicas []*Replica
-	haproxy  *exec.Cmd
-	hpDone   chan struct{} // closed when HAProxy exits
+	haproxy  *HAProxy
 	outMu    sync.Mutex
 }
 
@@ -148,41 +147,81 @@ backend hubs
 %s`
 
 func (c *Cluster) startHAProxy(ctx context.Context) error {
-	addr := c.opts.Addr
-	if strings.HasSuffix(addr, ":0") {
+	backends := make([]string, len(c.Replicas))
+	for i, r := range c.Replicas {
+		backends[i] = r.Addr
+	}
+	hp, err := StartHAProxy(ctx, c.opts.Dir, c.opts.Addr, backends)
+	if err != nil {
+		return err
+	}
+	c.haproxy, c.URL = hp, hp.URL
+	return nil
+}
+
+// HAProxy is a running HAProxy in front of hub replicas.
+type HAProxy struct {
+	URL  string
+	Addr string
+	cmd  *exec.Cmd
+	done chan struct{} // closed when it exits
+}
+
+// StartHAProxy runs HAProxy listening on addr (host:0 picks a port) in
+// front of the backends (host:port each), with its configuration and log
+// in dir, and waits until it routes to a healthy backend.
+func StartHAProxy(ctx context.Context, dir, addr string, backends []string) (*HAProxy, error) {
+	if addr == "" || strings.HasSuffix(addr, ":0") {
 		a, err := freeAddr()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		addr = a
 	}
 	var servers strings.Builder
-	for _, r := range c.Replicas {
-		fmt.Fprintf(&servers, "  server %s %s check\n", r.Name, r.Addr)
+	for i, b := range backends {
+		fmt.Fprintf(&servers, "  server hub%d %s check\n", i+1, b)
 	}
-	cfg := filepath.Join(c.opts.Dir, "haproxy.cfg")
+	cfg := filepath.Join(dir, "haproxy.cfg")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(haproxyConfig, addr, servers.String())), 0o644); err != nil {
-		return fmt.Errorf("cluster: %w", err)
+		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	bin, err := exec.LookPath("haproxy")
 	if err != nil {
-		return fmt.Errorf("cluster: HAProxy is not installed (Debian package haproxy): %w", err)
+		return nil, fmt.Errorf("cluster: HAProxy is not installed (Debian package haproxy): %w", err)
 	}
 	cmd := exec.Command(bin, "-db", "-f", cfg)
-	logf, err := os.Create(filepath.Join(c.opts.Dir, "haproxy.log"))
+	logf, err := os.Create(filepath.Join(dir, "haproxy.log"))
 	if err != nil {
-		return fmt.Errorf("cluster: %w", err)
+		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
-		return fmt.Errorf("cluster: start HAProxy: %w", err)
+		return nil, fmt.Errorf("cluster: start HAProxy: %w", err)
 	}
-	c.haproxy, c.hpDone = cmd, make(chan struct{})
-	go func() { cmd.Wait(); logf.Close(); close(c.hpDone) }()
-	c.URL = "http://" + addr
-	return waitFor(ctx, 30*time.Second, c.hpDone, func() bool { return healthy(c.URL) })
+	hp := &HAProxy{URL: "http://" + addr, Addr: addr, cmd: cmd, done: make(chan struct{})}
+	go func() { cmd.Wait(); logf.Close(); close(hp.done) }()
+	if err := waitFor(ctx, 30*time.Second, hp.done, func() bool { return healthy(hp.URL) }); err != nil {
+		hp.Stop()
+		return nil, fmt.Errorf("cluster: HAProxy: %w; its log ends:\n%s", err, tail(filepath.Join(dir, "haproxy.log"), 15))
+	}
+	return hp, nil
+}
+
+// Stop stops HAProxy.
+func (hp *HAProxy) Stop() {
+	if hp.cmd.Process == nil {
+		return
+	}
+	hp.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-hp.done:
+	case <-time.After(10 * time.Second):
+		hp.cmd.Process.Kill()
+		<-hp.done
+	}
 }
 
 // Start starts the replica's process (again, after Kill) on its port.
@@ -289,13 +328,8 @@ func (c *Cluster) Stop() {
 		go func() { defer wg.Done(); r.Stop() }()
 	}
 	wg.Wait()
-	if c.haproxy != nil && c.haproxy.Process != nil {
-		c.haproxy.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-c.hpDone:
-		case <-time.After(10 * time.Second):
-			c.haproxy.Process.Kill()
-		}
+	if c.haproxy != nil {
+		c.haproxy.Stop()
 	}
 }
 

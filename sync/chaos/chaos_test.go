@@ -35,14 +35,37 @@ func TestSyncChaos(t *testing.T) {
 					t.Logf("replay this run: CHAOS_SEED=%d go test -race -count=1 -run TestSyncChaos -v ./sync/chaos/", seed)
 				}
 			})
-			runSeed(t, seed)
+			runSeed(t, seed, 0)
 		})
 	}
 }
 
-func runSeed(t *testing.T, seed uint64) {
+// TestReplicaFailover runs the same storm against a hub of two replicas on
+// PostgreSQL behind HAProxy (issue 16): the kiosks reach the hub through
+// HAProxy, registrants order and pay on both replicas, and each replica in
+// turn is SIGKILLed and restarted while the other serves. The same rules
+// are checked at the end, and the shared log must have no skipped or
+// duplicated position.
+func TestReplicaFailover(t *testing.T) {
+	seed := uint64(1)
+	if s := os.Getenv("CHAOS_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("CHAOS_SEED=%q is not a number", s)
+		}
+		seed = n
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("replay this run: CHAOS_SEED=%d go test -race -count=1 -run TestReplicaFailover -v ./sync/chaos/", seed)
+		}
+	})
+	runSeed(t, seed, 2)
+}
+
+func runSeed(t *testing.T, seed uint64, replicas int) {
 	start := time.Now()
-	h := newHarness(t, seed)
+	h := newHarness(t, seed, replicas)
 	h.setup()
 	if err := h.startAll(); err != nil {
 		t.Fatalf("start: %v", err)
@@ -81,5 +104,8 @@ func runSeed(t *testing.T, seed uint64) {
 	// A run where nothing happened proves nothing.
 	if v.walkUps == 0 || v.acks["checkin"] == 0 || v.acks["assign"] == 0 || h.stats.kioskKills+h.stats.hubKills == 0 {
 		t.Fatalf("seed %d did too little to prove anything: %d walk-ups, acks %v, %d kills", seed, v.walkUps, v.acks, h.stats.kioskKills+h.stats.hubKills)
+	}
+	if replicas > 0 && h.stats.hubKills < replicas {
+		t.Fatalf("seed %d killed %d replicas of %d: every one must be killed once", seed, h.stats.hubKills, replicas)
 	}
 }

@@ -17,10 +17,12 @@ import (
 
 	"github.com/google/uuid"
 
+	"conference/hub/cluster"
 	"conference/hub/hubapp"
 	"conference/hub/hubapp/hubtest"
 	"conference/hub/server"
 	"conference/kiosk"
+	"conference/shared/pgtest"
 	"conference/sync/faultproxy"
 )
 
@@ -60,13 +62,20 @@ type harness struct {
 	timing timing
 	dir    string
 
-	hubLn   net.Listener
-	hub     *proc
-	kiosks  []*proc
-	proxies []*faultproxy.Proxy
-	faults  []faultproxy.Faults
-	fx      hubtest.Fixture
-	kioskID map[string]string // node name -> kiosk id (origin)
+	// replicas > 0 runs that many hub processes on one PostgreSQL database
+	// behind HAProxy, which the kiosks' proxies point at; 0 runs one hub
+	// on a SQLite file.
+	replicas int
+	hubDB    string
+	hubLns   []net.Listener
+	hubs     []*proc
+	haproxy  *cluster.HAProxy
+	lbAddr   string
+	kiosks   []*proc
+	proxies  []*faultproxy.Proxy
+	faults   []faultproxy.Faults
+	fx       hubtest.Fixture
+	kioskID  map[string]string // node name -> kiosk id (origin)
 
 	mu     sync.Mutex
 	acks   []ack
@@ -102,9 +111,9 @@ func (h *harness) failure() error {
 	return h.failed
 }
 
-func newHarness(t *testing.T, seed uint64) *harness {
+func newHarness(t *testing.T, seed uint64, replicas int) *harness {
 	h := &harness{t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, 0xc4a05)), timing: timingFor(), dir: t.TempDir(),
-		kioskID: map[string]string{}}
+		kioskID: map[string]string{}, replicas: replicas}
 	if keep := os.Getenv("CHAOS_KEEP"); keep != "" {
 		// The databases outlive the test, for a look after a failure.
 		h.dir = filepath.Join(keep, fmt.Sprintf("seed-%d-%d", seed, time.Now().Unix()))
@@ -120,16 +129,19 @@ func newHarness(t *testing.T, seed uint64) *harness {
 // cleanup kills whatever is still running (a failed run) and closes the
 // proxies and the hub's listener.
 func (h *harness) cleanup() {
-	for _, p := range append([]*proc{h.hub}, h.kiosks...) {
+	for _, p := range h.all() {
 		if p != nil {
 			p.kill()
 		}
 	}
+	if h.haproxy != nil {
+		h.haproxy.Stop()
+	}
 	for _, p := range h.proxies {
 		p.Close()
 	}
-	if h.hubLn != nil {
-		h.hubLn.Close()
+	for _, ln := range h.hubLns {
+		ln.Close()
 	}
 }
 
@@ -142,18 +154,33 @@ var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 func (h *harness) setup() {
 	t := h.t
 	ctx := context.Background()
-	var err error
-	if h.hubLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
-		t.Fatal(err)
+	var lnFiles []*os.File
+	for range max(h.replicas, 1) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := ln.(*net.TCPListener).File()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		h.hubLns, lnFiles = append(h.hubLns, ln), append(lnFiles, f)
 	}
-	lnFile, err := h.hubLn.(*net.TCPListener).File()
-	if err != nil {
-		t.Fatal(err)
+	// What the kiosks reach the hub through: its one listener, or HAProxy
+	// in front of the replicas (started with them).
+	h.lbAddr = h.hubLns[0].Addr().String()
+	h.hubDB = filepath.Join(h.dir, "hub.db")
+	if h.replicas > 0 {
+		h.hubDB = pgtest.NewDatabase(t)
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.lbAddr = l.Addr().String()
+		l.Close()
 	}
-	t.Cleanup(func() { lnFile.Close() })
-
-	hubDB := filepath.Join(h.dir, "hub.db")
-	hub, err := hubapp.Open(ctx, hubapp.Config{DB: hubDB, Logger: discard, BusPoll: 20 * time.Millisecond})
+	hub, err := hubapp.Open(ctx, hubapp.Config{DB: h.hubDB, Logger: discard, BusPoll: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +201,7 @@ func (h *harness) setup() {
 		if err != nil {
 			t.Fatal(err)
 		}
-		proxy, err := faultproxy.Start(h.hubLn.Addr().String(), faultproxy.Faults{}, h.seed*31+uint64(i))
+		proxy, err := faultproxy.Start(h.lbAddr, faultproxy.Faults{}, h.seed*31+uint64(i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -192,7 +219,13 @@ func (h *harness) setup() {
 	if err := hub.Close(); err != nil {
 		t.Fatalf("close setup hub: %v", err)
 	}
-	h.hub = &proc{h: h, cfg: h.childConfig("hub", "hub", hubDB, 0, h.timing.hubPause), extra: []*os.File{lnFile}}
+	for i, f := range lnFiles {
+		name := "hub"
+		if h.replicas > 0 {
+			name = fmt.Sprintf("hub%d", i+1)
+		}
+		h.hubs = append(h.hubs, &proc{h: h, cfg: h.childConfig("hub", name, h.hubDB, uint64(100+i), h.timing.hubPause), extra: []*os.File{f}})
+	}
 }
 
 // sizeWorkshop gives the workshop a quota the desks sell through about
@@ -242,11 +275,30 @@ func (h *harness) childConfig(role, name, db string, n uint64, pause time.Durati
 		Organizer: h.fx.OrganizerID, Conference: h.fx.ConferenceID, Paid: h.fx.Paid, Free: h.fx.Free, Workshop: h.fx.Workshop}
 }
 
-func (h *harness) all() []*proc { return append([]*proc{h.hub}, h.kiosks...) }
+func (h *harness) all() []*proc { return append(append([]*proc(nil), h.hubs...), h.kiosks...) }
 
-// startAll starts the hub, then the kiosks, with their actors.
+// startAll starts the hub (or its replicas and HAProxy), then the kiosks,
+// with their actors.
 func (h *harness) startAll() error {
-	for _, p := range h.all() {
+	for _, p := range h.hubs {
+		if err := p.start(false); err != nil {
+			return err
+		}
+	}
+	if h.replicas > 0 {
+		backends := make([]string, len(h.hubLns))
+		for i, ln := range h.hubLns {
+			backends[i] = ln.Addr().String()
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		hp, err := cluster.StartHAProxy(ctx, h.dir, h.lbAddr, backends)
+		if err != nil {
+			return err
+		}
+		h.haproxy = hp
+	}
+	for _, p := range h.kiosks {
 		if err := p.start(false); err != nil {
 			return err
 		}
@@ -258,10 +310,19 @@ func (h *harness) startAll() error {
 // settings changed, links cut, kiosks partitioned off, nodes SIGKILLed and
 // restarted. It stops early when a child failed.
 func (h *harness) storm() error {
-	end := time.Now().Add(h.timing.chaos)
+	start := time.Now()
+	end := start.Add(h.timing.chaos)
 	for time.Now().Before(end) {
 		if err := h.failure(); err != nil {
 			return err
+		}
+		// Replicas: each is killed at least once, one third and two
+		// thirds into the storm, whatever the dice say.
+		if n := h.stats.hubKills; h.replicas > 0 && n < h.replicas && time.Since(start) > time.Duration(n+1)*h.timing.chaos/time.Duration(h.replicas+1) {
+			if err := h.killHub(); err != nil {
+				return err
+			}
+			continue
 		}
 		time.Sleep(time.Duration(200+h.rng.IntN(500)) * time.Millisecond)
 		i := h.rng.IntN(kiosks)
@@ -299,15 +360,22 @@ func (h *harness) storm() error {
 				return err
 			}
 		default:
-			h.hub.kill()
-			h.stats.hubKills++
-			time.Sleep(time.Duration(h.rng.IntN(500)) * time.Millisecond)
-			if err := h.hub.start(false); err != nil {
+			if err := h.killHub(); err != nil {
 				return err
 			}
 		}
 	}
 	return h.failure()
+}
+
+// killHub SIGKILLs a hub and starts it again after a moment. Replicas are
+// killed in turn, so each is killed while the other serves.
+func (h *harness) killHub() error {
+	p := h.hubs[h.stats.hubKills%len(h.hubs)]
+	p.kill()
+	h.stats.hubKills++
+	time.Sleep(time.Duration(h.rng.IntN(500)) * time.Millisecond)
+	return p.start(false)
 }
 
 // quietDown stops every actor and heals every link.
@@ -364,12 +432,20 @@ func (h *harness) converge() (time.Duration, error) {
 // states, nil when they agree.
 func (h *harness) disagreement(lastHead *int64) error {
 	var hs hubState
-	if !h.hub.lastState(&hs) {
-		return errors.New("the hub has not reported its state yet")
+	var errs []error
+	for i, p := range h.hubs {
+		var s hubState
+		if !p.lastState(&s) {
+			return fmt.Errorf("%s has not reported its state yet", p.cfg.Name)
+		}
+		if i == 0 {
+			hs = s
+		} else if s.Head != hs.Head || digestDiff(s.Digest, hs.Digest) != "" {
+			errs = append(errs, fmt.Errorf("replicas disagree: %s at head %d, %s at %d", h.hubs[0].cfg.Name, hs.Head, p.cfg.Name, s.Head))
+		}
 	}
 	stable := hs.Head == *lastHead
 	*lastHead = hs.Head
-	var errs []error
 	if !stable {
 		errs = append(errs, fmt.Errorf("hub log still moving (head %d)", hs.Head))
 	}
@@ -397,6 +473,12 @@ func (h *harness) stopAll() error {
 	for _, p := range h.kiosks {
 		errs = append(errs, p.stop(h.timing.stop))
 	}
-	errs = append(errs, h.hub.stop(h.timing.stop))
+	for _, p := range h.hubs {
+		errs = append(errs, p.stop(h.timing.stop))
+	}
+	if h.haproxy != nil {
+		h.haproxy.Stop()
+		h.haproxy = nil
+	}
 	return errors.Join(errs...)
 }

@@ -12,7 +12,6 @@ import (
 	"conference/hub/hubapp"
 	"conference/kiosk"
 	"conference/shared/eventstore"
-	"conference/shared/eventstore/sqlitestore"
 	"conference/shared/onsite"
 	"conference/shared/registrations"
 	"conference/sync/digest"
@@ -53,7 +52,7 @@ var codec = merge.Registry()
 // the rules of DESIGN section 6 on them.
 func (h *harness) verify(ctx context.Context) (*verdict, error) {
 	v := &verdict{acks: map[string]int{}}
-	store, err := sqlitestore.Open(ctx, h.hub.cfg.DB, sqlitestore.Options{Node: "hub", Components: hubapp.Components(), Logger: discard})
+	store, err := hubapp.OpenStore(ctx, h.hubDB, discard, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open hub database: %w", err)
 	}
@@ -63,6 +62,12 @@ func (h *harness) verify(ctx context.Context) (*verdict, error) {
 		return nil, err
 	}
 	v.hubEvents = len(hubLog)
+	for i, e := range hubLog {
+		if e.Position != int64(i+1) {
+			v.problem("hub log: position %d where %d belongs: a position skipped or seen twice", e.Position, i+1)
+			break
+		}
+	}
 	hubDigest, err := digest.Compute(ctx, store, h.fx.ConferenceID)
 	if err != nil {
 		return nil, err
