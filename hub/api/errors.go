@@ -17,6 +17,7 @@ import (
 	"conference/shared/eventsourcing"
 	"conference/shared/eventstore"
 	"conference/shared/registrations"
+	"conference/shared/sqldb"
 )
 
 // Error codes of the API. Clients branch on them, so their spelling is
@@ -169,6 +170,8 @@ func toAPIError(err error) *Error {
 		return apiErr(http.StatusConflict, CodeConcurrentUpdate, "", "the resource changed concurrently; try again")
 	case errors.Is(err, eventstore.ErrClosed), errors.Is(err, context.Canceled):
 		return apiErr(http.StatusServiceUnavailable, CodeServiceShutdown, "", "the hub is shutting down")
+	case sqldb.IsUnavailable(err):
+		return apiErr(http.StatusServiceUnavailable, CodeServiceShutdown, "", "the hub's database is unavailable for a moment; try again shortly")
 	}
 	return apiErr(http.StatusInternalServerError, CodeInternal, "", "internal error")
 }

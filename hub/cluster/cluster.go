@@ -224,6 +224,9 @@ func (hp *HAProxy) Stop() {
 	}
 }
 
+// DB is the database URL the replicas share.
+func (c *Cluster) DB() string { return c.opts.DB }
+
 // Start starts the replica's process (again, after Kill) on its port.
 func (r *Replica) Start(ctx context.Context) error {
 	r.mu.Lock()

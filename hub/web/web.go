@@ -23,6 +23,7 @@ import (
 	"conference/hub/hubapp"
 	"conference/hub/readmodels"
 	"conference/hub/web/accounts"
+	"conference/shared/sqldb"
 	"conference/shared/webui"
 )
 
@@ -227,6 +228,12 @@ func (s *site) errorPage(c echo.Context, err error) error {
 		}
 		return s.render(c, he.Code, "error", view{Title: http.StatusText(he.Code), Data: errorPage{
 			Heading: http.StatusText(he.Code), Message: fmt.Sprint(he.Message)}})
+	}
+	if sqldb.IsUnavailable(err) {
+		s.hub.Log.Warn("web page: database unavailable", "path", c.Request().URL.Path, "err", err)
+		c.Response().Header().Set("Retry-After", "5")
+		return s.render(c, http.StatusServiceUnavailable, "error", view{Title: "Try again shortly", Data: errorPage{
+			Heading: "Try again in a moment", Message: "The hub cannot reach its database right now. Nothing was changed; please try again shortly."}})
 	}
 	s.hub.Log.Error("web page failed", "path", c.Request().URL.Path, "err", err)
 	return s.render(c, http.StatusInternalServerError, "error", view{Title: "Something went wrong", Data: errorPage{

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -38,6 +39,9 @@ type Options struct {
 	// Settings are extra server settings (name -> value), e.g.
 	// "max_connections": "200".
 	Settings map[string]string
+	// Password, when set, makes the superuser need it (scram-sha-256);
+	// otherwise connections are trusted.
+	Password string
 }
 
 // Cluster is a running throwaway server.
@@ -49,6 +53,7 @@ type Cluster struct {
 	acks  chan string    // the supervisor's answers to stop and start
 	port  int
 	gone  chan struct{} // closed when the supervisor has exited
+	pass  string        // the superuser's password, if it needs one
 }
 
 // BinDir finds the newest installed server's bin directory
@@ -101,6 +106,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, fmt.Errorf("pgtest: chown %s: %w", dir, err)
 		}
 	}
+	c.pass = opts.Password
 	if err := c.initdb(ctx); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -133,8 +139,16 @@ func (c *Cluster) command(ctx context.Context, name string, args ...string) *exe
 }
 
 func (c *Cluster) initdb(ctx context.Context) error {
-	cmd := c.command(ctx, "initdb", "-D", c.dataDir(), "-U", "postgres", "--auth=trust",
-		"--no-sync", "--encoding=UTF8", "--locale=C")
+	args := []string{"-D", c.dataDir(), "-U", "postgres", "--auth=trust", "--no-sync", "--encoding=UTF8", "--locale=C"}
+	if c.pass != "" {
+		pw := filepath.Join(c.dir, "pwfile")
+		if err := os.WriteFile(pw, []byte(c.pass+"\n"), 0o644); err != nil {
+			return fmt.Errorf("pgtest: %w", err)
+		}
+		defer os.Remove(pw)
+		args = append(args[:4], "--auth=scram-sha-256", "--pwfile="+pw, "--no-sync", "--encoding=UTF8", "--locale=C")
+	}
+	cmd := c.command(ctx, "initdb", args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("pgtest: initdb: %w: %s", err, strings.TrimSpace(string(out)))
 	}
@@ -299,10 +313,14 @@ func tail(path string) string {
 // Dir is the directory holding the server's socket (and data).
 func (c *Cluster) Dir() string { return c.dir }
 
-// URL returns a connection URL for database db as the superuser, over the
-// Unix socket.
+// URL returns a connection URL for database db as the superuser (with its
+// password, if it needs one), over the Unix socket.
 func (c *Cluster) URL(db string) string {
-	return fmt.Sprintf("postgres://postgres@/%s?host=%s&port=%d&sslmode=disable", db, c.dir, c.port)
+	user := "postgres"
+	if c.pass != "" {
+		user += ":" + url.QueryEscape(c.pass)
+	}
+	return fmt.Sprintf("postgres://%s@/%s?host=%s&port=%d&sslmode=disable", user, db, c.dir, c.port)
 }
 
 // Stop stops the server immediately and removes its files, waiting up to

@@ -15,10 +15,14 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"conference/shared/eventstore"
 )
@@ -204,4 +208,28 @@ func (db *DB) TableNames(ctx context.Context) ([]string, error) {
 		out = append(out, n)
 	}
 	return out, rows.Err()
+}
+
+// IsUnavailable reports whether err says the database could not be reached
+// (down, restarting, the connection cut), as opposed to a statement that
+// failed: the request may succeed if tried again. It covers the event
+// stores' eventstore.ErrUnavailable and the drivers' own errors, looked at
+// through what they have in common (SQLSTATE class 08 or a shutting-down
+// server on PostgreSQL, a network error, a closed connection).
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, eventstore.ErrUnavailable) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	var pg interface{ SQLState() string }
+	if errors.As(err, &pg) {
+		code := pg.SQLState()
+		return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03"
+	}
+	var ne net.Error
+	return errors.As(err, &ne)
 }

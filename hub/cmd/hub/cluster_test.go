@@ -4,16 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"conference/hub/cluster"
 	"conference/shared/pgtest"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // hubChildEnv makes the test binary run as `hub`, with its arguments after
@@ -170,4 +174,145 @@ func TestAStoppingReplicaDrainsBeforeItCloses(t *testing.T) {
 			t.Fatalf("request %d through HAProxy after a drained stop: %d", i, code)
 		}
 	}
+}
+
+// PostgreSQL itself goes away under load and comes back: while it is away
+// requests fail with 503 and say why, the health check fails, nothing
+// acknowledged is lost, and the replicas recover by themselves.
+func TestTheClusterRidesOutAPostgreSQLRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	pg, err := pgtest.Start(ctx, pgtest.Options{Fsync: true})
+	if err != nil {
+		pgtest.Unavailable(t, err)
+	}
+	defer pg.Stop()
+	c, err := cluster.Start(ctx, cluster.Options{DB: pg.NewDatabase(t), Replicas: 2, Hub: hubCommand, Dir: t.TempDir(),
+		ExtraArgs: []string{"--demo", "--drain", "0s"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	api := c.URL + "/api/v1"
+	var conf struct {
+		SeatTypes []struct {
+			ID        string `json:"id"`
+			Remaining int    `json:"remaining"`
+		} `json:"seat_types"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(conf.SeatTypes) == 0 {
+		getJSON(t, api+"/conferences/demo", &conf)
+		if time.Now().After(deadline) {
+			t.Fatal("the demo conference never showed its seat types")
+		}
+	}
+	seatType := conf.SeatTypes[0].ID
+	place := func() (string, int, string) {
+		body := strings.NewReader(fmt.Sprintf(`{"seats":[{"seat_type":%q,"quantity":1}]}`, seatType))
+		resp, err := http.Post(api+"/conferences/demo/orders", "application/json", body)
+		if err != nil {
+			return "", 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		var placed struct {
+			OrderID string `json:"order_id"`
+		}
+		json.Unmarshal(b, &placed)
+		return placed.OrderID, resp.StatusCode, string(b)
+	}
+	var acked []string
+	for range 5 {
+		id, code, body := place()
+		if code != http.StatusCreated {
+			t.Fatalf("before the restart: %d %s", code, body)
+		}
+		acked = append(acked, id)
+	}
+	if err := pg.Crash(ctx); err != nil {
+		t.Fatal(err)
+	}
+	saw503 := false
+	for range 20 {
+		id, code, body := place()
+		switch code {
+		case http.StatusCreated:
+			acked = append(acked, id) // answered before it noticed
+		case http.StatusServiceUnavailable:
+			if !strings.Contains(body, "database is unavailable") {
+				t.Fatalf("503 without saying why: %s", body)
+			}
+			saw503 = true
+		default:
+			t.Fatalf("while PostgreSQL is down: %d %s", code, body)
+		}
+		if saw503 {
+			break
+		}
+	}
+	if !saw503 {
+		t.Fatal("no request failed with 503 while PostgreSQL was down")
+	}
+	for _, r := range c.Replicas {
+		if code, h := getHealth(t, r.URL); code != http.StatusServiceUnavailable {
+			t.Fatalf("%s health while PostgreSQL is down: %d %+v", r.Name, code, h)
+		}
+	}
+	if err := pg.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	recovered := time.Now().Add(60 * time.Second)
+	for {
+		id, code, body := place()
+		if code == http.StatusCreated {
+			acked = append(acked, id)
+			break
+		}
+		if time.Now().After(recovered) {
+			t.Fatalf("the cluster never recovered: %d %s", code, body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// Every worker runs again, somewhere.
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		held := 0
+		for _, r := range c.Replicas {
+			_, h := getHealth(t, r.URL)
+			held += len(h.Leases)
+		}
+		if held == len(leasedWorkers) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the restart the replicas hold %d of %d leases", held, len(leasedWorkers))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	db, err := pgx.Connect(ctx, c.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(ctx)
+	for _, id := range acked {
+		var n int
+		if err := db.QueryRow(ctx, `SELECT count(*) FROM events WHERE stream_id = $1 AND type = 'registrations.OrderPlaced'`, "order-"+id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Fatalf("acknowledged order %s: %d OrderPlaced events, want exactly 1", id, n)
+		}
+	}
+	t.Logf("%d acknowledged orders, all kept once", len(acked))
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	json.NewDecoder(resp.Body).Decode(v)
 }

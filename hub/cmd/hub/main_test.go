@@ -13,7 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"conference/shared/eventstore"
+	"conference/shared/eventstore/pgstore"
 	"conference/shared/eventstore/sqlitestore"
+	"conference/shared/pgtest"
+
+	"github.com/jackc/pgx/v5"
 )
 
 func noEnv(string) string { return "" }
@@ -191,5 +196,49 @@ func TestFlagsFallBackToEnvironment(t *testing.T) {
 	cfg, _ = parseServe([]string{"--addr", "127.0.0.1:1"}, func(k string) string { return env[k] }, io.Discard)
 	if cfg.addr != "127.0.0.1:1" {
 		t.Fatalf("got %s, want the flag to win over the environment", cfg.addr)
+	}
+}
+
+// PostgreSQL that cannot be used stops the hub at start with one line
+// naming what is wrong, and never the password.
+func TestServeRefusesAnUnusablePostgreSQLWithOneLine(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pg, err := pgtest.Start(ctx, pgtest.Options{Password: "s3cret-word"})
+	if err != nil {
+		pgtest.Unavailable(t, err)
+	}
+	defer pg.Stop()
+	good := pg.URL("postgres")
+	cases := []struct {
+		name, db string
+		want     error
+		says     string
+	}{
+		{"wrong password", strings.Replace(good, "s3cret-word", "wrong-word", 1), pgstore.ErrAuth, "refused the credentials"},
+		{"no such database", strings.Replace(good, "/postgres?", "/nowhere?", 1), pgstore.ErrNoDatabase, "does not exist"},
+		{"server down", "postgres://postgres:s3cret-word@/postgres?host=" + t.TempDir() + "&sslmode=disable", eventstore.ErrUnavailable, "unavailable"},
+		{"not a URL", "postgres://postgres:s3cret-word@%zz/postgres", pgstore.ErrBadURL, "bad PostgreSQL URL"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", tc.db}, noEnv, io.Discard, io.Discard)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") || !strings.Contains(msg, tc.says) || strings.Contains(msg, "s3cret") || strings.Contains(msg, "wrong-word") {
+				t.Fatalf("error %q must be one line saying %q, without the password", msg, tc.says)
+			}
+			if exitCode(err) != 1 {
+				t.Fatalf("exit code %d, want 1", exitCode(err))
+			}
+		})
+	}
+	// And the right one works.
+	if _, err := pgx.Connect(ctx, good); err != nil {
+		t.Fatalf("the good URL: %v", err)
 	}
 }
