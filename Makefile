@@ -6,11 +6,12 @@ KIOSK_ADDR ?= 127.0.0.1:8081
 KIOSK_PIN ?= 1234
 DATA     ?= data
 
-.PHONY: run build test e2e bench fuzz clean
+.PHONY: run run-cluster build test e2e bench fuzz clean
 
 build:
 	$(GO) build -o bin/hub ./hub/cmd/hub
 	$(GO) build -o bin/kiosk ./kiosk/cmd/kiosk
+	$(GO) build -o bin/hubcluster ./hub/cmd/hubcluster
 
 # make run: the hub with the demo conference and one kiosk paired to it
 # (first run pairs data/kiosk.db with a one-time code; later runs reuse it).
@@ -28,6 +29,13 @@ run: build
 	./bin/kiosk serve --addr $(KIOSK_ADDR) --db $(DATA)/kiosk.db & \
 	sleep 1; echo "door-staff UI:     http://$(KIOSK_ADDR)/  (staff PIN $(KIOSK_PIN))"; \
 	wait
+
+# make run-cluster: the hub as several replicas on PostgreSQL behind
+# HAProxy, with the demo conference and a kiosk paired through HAProxy, all
+# on this machine (needs Debian's postgresql and haproxy packages). The
+# PostgreSQL cluster is throwaway. Ctrl-C stops all of it.
+run-cluster: build
+	@./bin/hubcluster --hub bin/hub --kiosk bin/kiosk --addr $(HUB_ADDR) --kiosk-addr $(KIOSK_ADDR) --pin $(KIOSK_PIN) --dir $(DATA)/cluster
 
 test:
 	$(GO) vet ./...

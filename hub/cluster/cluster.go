@@ -35,8 +35,11 @@ type Options struct {
 	Dir string
 	// Addr is HAProxy's listen address (127.0.0.1:0 picks a free port).
 	Addr string
-	// ExtraArgs are added to every replica's command line (e.g. --demo).
+	// ExtraArgs are added to every replica's command line.
 	ExtraArgs []string
+	// FirstArgs are added to the first replica's only (--demo: one
+	// replica seeds, the others find it seeded).
+	FirstArgs []string
 	// Env is added to every replica's environment.
 	Env []string
 	// Output receives each replica's stdout, line by line, prefixed with
@@ -232,6 +235,9 @@ func (r *Replica) Start(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	args := append([]string{"serve", "--addr", r.Addr, "--db", r.c.opts.DB}, r.c.opts.ExtraArgs...)
+	if r == r.c.Replicas[0] {
+		args = append(args, r.c.opts.FirstArgs...)
+	}
 	cmd := r.c.opts.Hub(args...)
 	cmd.Env = append(append(os.Environ(), r.c.opts.Env...), cmd.Env...)
 	logf, err := os.OpenFile(filepath.Join(r.c.opts.Dir, r.Name+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
