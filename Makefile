@@ -37,9 +37,16 @@ run: build
 run-cluster: build
 	@./bin/hubcluster --hub bin/hub --kiosk bin/kiosk --addr $(HUB_ADDR) --kiosk-addr $(KIOSK_ADDR) --pin $(KIOSK_PIN) --dir $(DATA)/cluster
 
+# The hub's suites run a second time on PostgreSQL (a throwaway cluster the
+# tests start from Debian's server binaries): every adapter's suite checks
+# both backends.
+PG_SUITES = ./hub/api/... ./hub/conferences/... ./hub/hubapp/... ./hub/kiosks/... ./hub/limits/... \
+	./hub/payments/... ./hub/readmodels/... ./hub/registrations/... ./hub/web/...
+
 test:
 	$(GO) vet ./...
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m ./...
+	CONFERENCE_TEST_DB=postgres CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m $(PG_SUITES)
 
 # Browser tests: headless Chromium against real hub and kiosk processes.
 # Screenshots land in artifacts/e2e.

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"conference/shared/pgtest"
 )
 
 // Options configure a cluster.
@@ -369,4 +371,20 @@ func waitFor(ctx context.Context, limit time.Duration, done <-chan struct{}, ok 
 		}
 	}
 	return nil
+}
+
+// RequireHAProxy ends a test that needs HAProxy when it is not installed:
+// a failure in CI, a skip saying why elsewhere.
+func RequireHAProxy(tb interface {
+	Helper()
+	Fatalf(string, ...any)
+	Skipf(string, ...any)
+}) {
+	tb.Helper()
+	if _, err := exec.LookPath("haproxy"); err != nil {
+		if pgtest.InCI() {
+			tb.Fatalf("HAProxy is required in CI (Debian package haproxy): %v", err)
+		}
+		tb.Skipf("skipping: HAProxy is not installed (Debian package haproxy)")
+	}
 }

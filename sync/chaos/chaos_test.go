@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"conference/hub/cluster"
 	"context"
 	"fmt"
 	"os"
@@ -47,6 +48,7 @@ func TestSyncChaos(t *testing.T) {
 // are checked at the end, and the shared log must have no skipped or
 // duplicated position.
 func TestReplicaFailover(t *testing.T) {
+	cluster.RequireHAProxy(t)
 	seed := uint64(1)
 	if s := os.Getenv("CHAOS_SEED"); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)

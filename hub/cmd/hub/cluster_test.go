@@ -55,6 +55,7 @@ func hubCommand(args ...string) *exec.Cmd {
 // startCluster runs PostgreSQL, replicas of this hub and HAProxy.
 func startCluster(t *testing.T, replicas int, extra ...string) *cluster.Cluster {
 	t.Helper()
+	cluster.RequireHAProxy(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	db := pgtest.NewDatabase(t)
@@ -180,6 +181,7 @@ func TestAStoppingReplicaDrainsBeforeItCloses(t *testing.T) {
 // requests fail with 503 and say why, the health check fails, nothing
 // acknowledged is lost, and the replicas recover by themselves.
 func TestTheClusterRidesOutAPostgreSQLRestart(t *testing.T) {
+	cluster.RequireHAProxy(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	pg, err := pgtest.Start(ctx, pgtest.Options{Fsync: true})
