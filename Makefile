@@ -72,6 +72,7 @@ bench:
 	@echo "|---|---|---|---|"
 	@$(GO) run ./shared/eventstore/cmd/storebench
 	@$(GO) run ./shared/eventstore/cmd/pgstorebench
+	@$(GO) run ./hub/cmd/clusterbench
 	@$(GO) run ./badges/cmd/badgebench
 	@$(GO) run ./hub/readmodels/cmd/readbench
 	@$(GO) run ./hub/api/cmd/apibench

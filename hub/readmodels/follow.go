@@ -3,6 +3,7 @@ package readmodels
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -39,28 +40,57 @@ func (m *Models) lead(ctx context.Context) error {
 	return nil
 }
 
-// Follow keeps a replica that does not run the projections current: after
-// every append (and every second) it reads the writer's checkpoint, and
-// when it moved, reloads the seat index from the table and publishes the
-// position for WaitFor. It runs on every replica until ctx ends; while the
-// replica itself leads, Run keeps both current and Follow idles.
+// topicApplied carries the writer's checkpoint to the followers after
+// every write of the models, so a read on another replica that waits for a
+// position wakes as soon as the tables hold it.
+const topicApplied = "readmodels_applied"
+
+// Follow keeps a replica that does not run the projections current: when
+// the writer says it moved (and every second, in case a notification was
+// lost) it reads the writer's checkpoint and, when it moved, reloads the
+// seat index from the table and publishes the position for WaitFor. It
+// runs on every replica until ctx ends; while the replica itself leads,
+// Run keeps both current and Follow idles.
 func (m *Models) Follow(ctx context.Context) error {
 	if m.single {
 		<-ctx.Done()
 		return nil
 	}
+	var moved <-chan string
+	if m.notifier != nil {
+		ch, stop := m.notifier.Subscribe(topicApplied)
+		defer stop()
+		moved = ch
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
 	for {
 		if !m.leads() {
 			if err := m.refresh(ctx); err != nil && ctx.Err() == nil {
 				m.log.Warn("read models: following the writer's tables", "err", err)
 			}
 		}
-		wctx, cancel := context.WithTimeout(ctx, time.Second)
-		m.store.WaitForAppend(wctx, m.applied.Load())
-		cancel()
-		if ctx.Err() != nil {
+		select {
+		case <-ctx.Done():
 			return nil
+		case <-tick.C:
+		case payload := <-moved:
+			if pos, err := strconv.ParseInt(payload, 10, 64); err == nil && pos <= m.applied.Load() {
+				continue
+			}
 		}
+	}
+}
+
+// announce tells the followers on other replicas that the tables are at
+// pos. A lost announcement costs them a second (Follow's tick), so a
+// failure is only logged.
+func (m *Models) announce(ctx context.Context, pos int64) {
+	if m.single || m.notifier == nil {
+		return
+	}
+	if err := m.notifier.Notify(ctx, topicApplied, strconv.FormatInt(pos, 10)); err != nil && ctx.Err() == nil {
+		m.log.Warn("read models: tell the other replicas", "err", err, "position", pos)
 	}
 }
 
@@ -80,6 +110,7 @@ func (m *Models) refresh(ctx context.Context) error {
 	m.seats.Store(idx)
 	if pos > m.applied.Load() {
 		m.applied.Store(pos)
+		m.signalMoved()
 	}
 	return nil
 }
@@ -109,20 +140,51 @@ func (m *Models) seatIndexFromTable(ctx context.Context) (*seatIndex, error) {
 }
 
 // waitFollowing is WaitFor on a replica that does not lead: the writer
-// elsewhere moves the tables, Follow notices.
+// elsewhere moves the tables, Follow notices and signals. It reads the
+// checkpoint itself now and then too, for a replica without Follow
+// running.
 func (m *Models) waitFollowing(ctx context.Context, position int64) error {
-	for m.applied.Load() < position {
-		if err := m.refresh(ctx); err != nil {
-			return fmt.Errorf("wait for position %d: %w", position, err)
-		}
+	if m.applied.Load() >= position {
+		return nil
+	}
+	if err := m.refresh(ctx); err != nil {
+		return fmt.Errorf("wait for position %d: %w", position, err)
+	}
+	poll := time.NewTicker(250 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		moved := m.movedChan()
 		if m.applied.Load() >= position {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("wait for position %d: %w", position, ctx.Err())
-		case <-time.After(10 * time.Millisecond):
+		case <-moved:
+		case <-poll.C:
+			if err := m.refresh(ctx); err != nil {
+				return fmt.Errorf("wait for position %d: %w", position, err)
+			}
 		}
 	}
-	return nil
+}
+
+// movedChan is closed the next time the published position moves.
+func (m *Models) movedChan() <-chan struct{} {
+	m.movedMu.Lock()
+	defer m.movedMu.Unlock()
+	if m.moved == nil {
+		m.moved = make(chan struct{})
+	}
+	return m.moved
+}
+
+// signalMoved wakes the waiters of movedChan.
+func (m *Models) signalMoved() {
+	m.movedMu.Lock()
+	defer m.movedMu.Unlock()
+	if m.moved != nil {
+		close(m.moved)
+		m.moved = nil
+	}
 }

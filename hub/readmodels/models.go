@@ -51,6 +51,10 @@ type Models struct {
 	// leads; leading: Run is applying the log here (follow.go).
 	single  bool
 	leading atomic.Bool
+
+	notifier eventstore.Notifier // nil: followers poll (follow.go)
+	movedMu  sync.Mutex
+	moved    chan struct{} // closed when applied moves on a follower
 }
 
 // New opens the read models in store's database (migrating their tables if
@@ -74,6 +78,7 @@ func New(store sqldb.Store, opts Options) (*Models, error) {
 		return nil, fmt.Errorf("read models: %w", err)
 	}
 	m := &Models{store: store, registry: newRegistry(), opts: opts, log: opts.Logger, single: store.DB().Dialect == sqldb.SQLite}
+	m.notifier, _ = store.(eventstore.Notifier)
 	m.ld = &loader{ctx: ctx, db: store.DB()}
 	if err := m.reload(ctx); err != nil {
 		return nil, err
@@ -241,6 +246,7 @@ func (m *Models) step(ctx context.Context) (int, error) {
 		m.seats.Store(buildSeatIndex(m.st.seatTypes))
 	}
 	m.published()
+	m.announce(ctx, pos)
 	return len(evs) + len(msgs) + 1, nil
 }
 

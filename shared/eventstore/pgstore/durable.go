@@ -15,11 +15,13 @@ import (
 // development VM). Appends of every replica are serialized by that lock, so
 // the fsyncs were too: a replica could not commit while another waited for
 // its disk. So the group commits with synchronous_commit=off (the lock is
-// released as soon as the commit record is written), then its connection
-// runs a tiny synchronous transaction; that transaction's commit flushes the
-// WAL up to its own commit record, which lies after the group's: once it
-// returns the group is durable. Flushes of several replicas overlap (the
-// server's WAL group commit), and no lock waits on a disk.
+// released as soon as the commit record is written), then the flusher runs
+// a tiny synchronous transaction; that transaction's commit flushes the WAL
+// up to its own commit record, which lies after the group's: once it
+// returns the group is durable. Meanwhile the writer commits the next
+// group, and one flush covers every group committed before it. Flushes of
+// several replicas overlap (the server's WAL group commit), and no lock
+// waits on a disk.
 //
 // For a few milliseconds a group is committed but not yet durable, and a
 // crash of the server then loses it. Nothing outside the database may
@@ -35,20 +37,35 @@ import (
 //     whatever it appends in response lies later in the WAL, so a crash
 //     loses both or neither.
 
-// flush makes every commit made on conn so far durable, and announces the
-// heads given (0: nothing to announce): the notifications go out with the
-// flushed commit, so a replica hearing them may read up to them.
+// flush makes every commit made so far (on any connection) durable, and
+// announces the heads given (0: nothing to announce) once it is.
+//
+// The notices go in a transaction of their own, after the flushing one: a
+// transaction that notifies takes a lock shared by the whole cluster at
+// commit and keeps it to its end, through its commit's WAL flush when it
+// has one. Sent with the flush, every replica's flushes queued behind one
+// another on that lock, one fsync at a time. Alone, the notifying
+// transaction writes no WAL and commits without waiting for the disk; it
+// runs after the flush has returned, so a replica hearing the heads may
+// read up to them.
 func flush(ctx context.Context, conn *pgx.Conn, events, messages int64) error {
 	// A transactional logical message is a WAL record, so the commit of
 	// this transaction waits for the WAL flush (synchronous_commit is on
 	// outside the append transactions). A transaction that writes no WAL
 	// (one that only takes an xid, say) commits asynchronously and would
 	// flush nothing: TestAcknowledgedAppendsSurviveAServerCrash catches it.
-	_, err := conn.Exec(ctx, `SELECT pg_logical_emit_message(true, 'conference.flush', ''),
-		CASE WHEN $1::bigint > 0 THEN pg_notify($2, $1::bigint::text) END,
-		CASE WHEN $3::bigint > 0 THEN pg_notify($4, $3::bigint::text) END`,
-		events, channelEvents, messages, channelMessages)
-	if err != nil {
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue(`SELECT pg_logical_emit_message(true, 'conference.flush', '')`)
+	b.Queue("COMMIT")
+	if events > 0 || messages > 0 {
+		b.Queue("BEGIN")
+		b.Queue(`SELECT CASE WHEN $1::bigint > 0 THEN pg_notify($2, $1::bigint::text) END,
+			CASE WHEN $3::bigint > 0 THEN pg_notify($4, $3::bigint::text) END`,
+			events, channelEvents, messages, channelMessages)
+		b.Queue("COMMIT")
+	}
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return Classify(err)
 	}
 	return nil

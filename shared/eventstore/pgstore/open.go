@@ -173,7 +173,12 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 //     closing its connections (power loss, a cut cable) and free what its
 //     sessions held;
 //   - idle_in_transaction_session_timeout ends a transaction its client
-//     abandoned mid-way.
+//     abandoned mid-way;
+//   - plan_cache_mode plans every execution of a prepared statement for
+//     its arguments: a generic plan made while a table was small (a new
+//     database, before autovacuum's first ANALYZE) scanned the whole
+//     table for `event_id = ANY($1)` at every append, and appends slowed
+//     as the log grew.
 func Config(dsn string) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
@@ -188,6 +193,7 @@ func Config(dsn string) (*pgxpool.Config, error) {
 		"tcp_keepalives_interval":             "5",
 		"tcp_keepalives_count":                "3",
 		"TimeZone":                            "UTC",
+		"plan_cache_mode":                     "force_custom_plan",
 	} {
 		if _, set := rp[k]; !set {
 			rp[k] = v

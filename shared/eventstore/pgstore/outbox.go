@@ -212,9 +212,12 @@ func (s *Store) DeadLetters(ctx context.Context, limit int) ([]eventstore.DeadLe
 // EnqueueTx writes outbox messages inside the caller's transaction (on the
 // store's DB), for adapters that must publish integration events atomically
 // with a change of their own tables. Sequence numbers come from the
-// messages counter, locked until the caller commits; the notification
-// that wakes every replica's dispatcher goes out with the commit. Call
-// NotifyMessages after the commit to wake this replica's at once.
+// messages counter, locked until the caller commits. In a Write, the
+// transaction commits without holding that lock through a disk flush and
+// the notice that wakes every replica's dispatcher goes out once it is
+// durable (Write); in a transaction of the caller's own, the notice goes
+// with its (synchronous) commit. Call NotifyMessages after the commit to
+// wake this replica's at once.
 func (s *Store) EnqueueTx(ctx context.Context, tx sqldb.Tx, msgs ...eventstore.Message) error {
 	now := s.opts.Now()
 	for _, m := range msgs {
@@ -229,6 +232,16 @@ func (s *Store) EnqueueTx(ctx context.Context, tx sqldb.Tx, msgs ...eventstore.M
 	cols := messageColumns(msgs, now)
 	if _, err := tx.ExecContext(ctx, insertMessages, cols...); err != nil {
 		return fmt.Errorf("enqueue %d messages: %w", len(msgs), Classify(err))
+	}
+	if w, ok := tx.(*writeTx); ok {
+		if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			return fmt.Errorf("enqueue %d messages: %w", len(msgs), Classify(err))
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT value FROM counters WHERE name = 'messages'`).Scan(&w.messages); err != nil {
+			return fmt.Errorf("enqueue %d messages: %w", len(msgs), Classify(err))
+		}
+		w.enqueued = true
+		return nil
 	}
 	// The caller's transaction commits synchronously, so the notice (with
 	// the messages' head, read under the counter's lock) goes out once they

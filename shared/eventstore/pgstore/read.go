@@ -337,6 +337,12 @@ func (s *Store) SaveCheckpoint(ctx context.Context, tx sqldb.Tx, name string, po
 // PostgreSQL takes concurrent writers, so adapters' writes need not queue
 // behind the appends. A write whose context carries a lease (lease.Run)
 // commits only while the lease is held.
+//
+// A write that enqueues messages (EnqueueTx) holds the messages counter's
+// row, which every append with messages needs too, until it commits; it
+// commits without waiting for the disk and is made durable just after,
+// outside the lock, as the appends are (durable.go). Its notice goes out
+// once it is durable.
 func (s *Store) Write(ctx context.Context, fn func(tx sqldb.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -346,17 +352,37 @@ func (s *Store) Write(ctx context.Context, fn func(tx sqldb.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
-	if err := callWrite(fn, tx); err != nil {
+	w := &writeTx{Tx: tx}
+	if err := callWrite(fn, w); err != nil {
 		tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return Classify(err)
 	}
+	if !w.enqueued {
+		return nil
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("make the write durable: %w", Classify(err))
+	}
+	defer conn.Release()
+	if err := flush(ctx, conn.Conn(), 0, w.messages); err != nil {
+		return fmt.Errorf("make the write durable: %w", err)
+	}
 	return nil
 }
 
-func callWrite(fn func(sqldb.Tx) error, tx *sql.Tx) (err error) {
+// writeTx is Write's transaction as fn sees it: EnqueueTx records on it
+// what the commit must announce.
+type writeTx struct {
+	*sql.Tx
+	enqueued bool
+	messages int64 // the messages' head after this transaction's inserts
+}
+
+func callWrite(fn func(sqldb.Tx) error, tx sqldb.Tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("write function panicked: %v", p)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"conference/hub/api/apiload"
 	"context"
 	"errors"
 	"fmt"
@@ -13,61 +14,6 @@ import (
 	"time"
 )
 
-type placedOrder struct {
-	OrderID    string `json:"order_id"`
-	AccessCode string `json:"access_code"`
-}
-
-type orderStatus struct {
-	Status string `json:"status"`
-}
-
-// completeOrder runs one registrant's purchase: place, wait for the
-// reservation, give the registrant's details, start payment, accept it,
-// wait for confirmation.
-func completeOrder(ctx context.Context, c *client, slug, seatType string, lat *latencies) error {
-	var p placedOrder
-	d, err := c.call(ctx, "POST", "/conferences/"+slug+"/orders", "", "",
-		map[string]any{"seats": []map[string]any{{"seat_type": seatType, "quantity": 1}}}, http.StatusCreated, &p)
-	if err != nil {
-		return err
-	}
-	lat.add("place", d)
-	var o orderStatus
-	if d, err = c.call(ctx, "GET", "/orders/"+p.OrderID+"?wait_while=pending", "", p.AccessCode, nil, http.StatusOK, &o); err != nil {
-		return err
-	}
-	lat.add("wait reserved", d)
-	if o.Status != "reserved" {
-		return fmt.Errorf("order %s is %s, want reserved", p.OrderID, o.Status)
-	}
-	// Payment starts once the registrant has given their details.
-	if d, err = c.call(ctx, "PUT", "/orders/"+p.OrderID+"/registrant", "", p.AccessCode,
-		map[string]string{"name": "Bench Registrant", "email": "bench@example.com"}, http.StatusOK, nil); err != nil {
-		return err
-	}
-	lat.add("set registrant", d)
-	var pay struct {
-		PaymentID string `json:"payment_id"`
-	}
-	if d, err = c.call(ctx, "POST", "/orders/"+p.OrderID+"/payment", "", p.AccessCode, nil, http.StatusOK, &pay); err != nil {
-		return err
-	}
-	lat.add("start payment", d)
-	if d, err = c.call(ctx, "POST", "/payments/"+pay.PaymentID+"/accept", "", "", nil, http.StatusOK, nil); err != nil {
-		return err
-	}
-	lat.add("accept payment", d)
-	if d, err = c.call(ctx, "GET", "/orders/"+p.OrderID+"?wait_while=reserved", "", p.AccessCode, nil, http.StatusOK, &o); err != nil {
-		return err
-	}
-	lat.add("wait confirmed", d)
-	if o.Status != "confirmed" {
-		return fmt.Errorf("order %s is %s, want confirmed", p.OrderID, o.Status)
-	}
-	return nil
-}
-
 // benchOrders: clients complete orders for a fixed time on one hub per run.
 func benchOrders(ctx context.Context, cfg config, dir string, out io.Writer) error {
 	var rates []float64
@@ -77,43 +23,21 @@ func benchOrders(ctx context.Context, cfg config, dir string, out io.Writer) err
 		if err != nil {
 			return err
 		}
-		c := newClient(hb.url, cfg.orderClients+4)
+		c := apiload.NewClient(hb.API(), cfg.orderClients+4)
 		slug := fmt.Sprintf("orders-%d", run)
-		seatType, err := hb.conference(ctx, c, slug, 1_000_000)
+		_, seatType, err := hb.OnSale(ctx, c, slug, 1_000_000)
 		if err != nil {
-			hb.stop()
+			hb.Stop()
 			return err
 		}
-		lat := newLatencies()
-		var done atomic.Int64
-		var firstErr error
-		var once sync.Once
-		runCtx, cancel := context.WithTimeout(ctx, cfg.duration)
-		start := time.Now()
-		var wg sync.WaitGroup
-		for range cfg.orderClients {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for runCtx.Err() == nil {
-					if err := completeOrder(ctx, c, slug, seatType, lat); err != nil {
-						once.Do(func() { firstErr = err; cancel() })
-						return
-					}
-					done.Add(1)
-				}
-			}()
+		rate, lat, err := apiload.Orders(ctx, c, slug, seatType, cfg.orderClients, cfg.duration)
+		c.Close()
+		hb.Stop()
+		if err != nil {
+			return err
 		}
-		wg.Wait()
-		elapsed := time.Since(start)
-		cancel()
-		c.close()
-		hb.stop()
-		if firstErr != nil {
-			return firstErr
-		}
-		rates = append(rates, float64(done.Load())/elapsed.Seconds())
-		p := lat.p99()
+		rates = append(rates, rate)
+		p := lat.P99()
 		if worst == nil || sumDur(p) > sumDur(worst) {
 			worst = p
 		}
@@ -159,9 +83,9 @@ func benchRace(ctx context.Context, cfg config, dir string, out io.Writer) error
 	if err != nil {
 		return err
 	}
-	defer hb.stop()
-	c := newClient(hb.url, clients)
-	defer c.close()
+	defer hb.Stop()
+	c := apiload.NewClient(hb.API(), clients)
+	defer c.Close()
 	var counts []string
 	allExact := true
 	for run := range cfg.raceRuns {
@@ -169,7 +93,7 @@ func benchRace(ctx context.Context, cfg config, dir string, out io.Writer) error
 		// A bigger seat type of which all but 10 are already sold would
 		// need 990 orders first; a quota of 10 is the same last 10 seats
 		// to the aggregate.
-		seatType, err := hb.conference(ctx, c, slug, seats)
+		conf, seatType, err := hb.OnSale(ctx, c, slug, seats)
 		if err != nil {
 			return err
 		}
@@ -182,13 +106,13 @@ func benchRace(ctx context.Context, cfg config, dir string, out io.Writer) error
 			go func() {
 				defer wg.Done()
 				<-startGun
-				var p placedOrder
-				if _, errs[i] = c.call(ctx, "POST", "/conferences/"+slug+"/orders", "", "",
+				var p apiload.PlacedOrder
+				if _, errs[i] = c.Call(ctx, "POST", "/conferences/"+slug+"/orders", "", "",
 					map[string]any{"seats": []map[string]any{{"seat_type": seatType, "quantity": 1}}}, http.StatusCreated, &p); errs[i] != nil {
 					return
 				}
-				var o orderStatus
-				_, errs[i] = c.call(ctx, "GET", "/orders/"+p.OrderID+"?wait_while=pending&wait=30", "", p.AccessCode, nil, http.StatusOK, &o)
+				var o apiload.OrderStatus
+				_, errs[i] = c.Call(ctx, "GET", "/orders/"+p.OrderID+"?wait_while=pending&wait=30", "", p.AccessCode, nil, http.StatusOK, &o)
 				statuses[i] = o.Status
 			}()
 		}
@@ -207,25 +131,17 @@ func benchRace(ctx context.Context, cfg config, dir string, out io.Writer) error
 				return fmt.Errorf("an order ended %q, want reserved or rejected", s)
 			}
 		}
-		av, err := hb.h.Registrations.Availability(ctx, mustUUID(conferenceIDOf(ctx, c, hb, slug)))
+		av, err := hb.H.Registrations.Availability(ctx, apiload.MustUUID(conf))
 		if err != nil {
 			return err
 		}
-		held := av.ReservedCount(mustUUID(seatType)) + av.SoldCount(mustUUID(seatType))
+		held := av.ReservedCount(apiload.MustUUID(seatType)) + av.SoldCount(apiload.MustUUID(seatType))
 		counts = append(counts, fmt.Sprintf("%d", reserved))
 		allExact = allExact && reserved == seats && held == seats
 	}
 	fmt.Fprintf(out, "| %d clients racing for the last %d seats of one seat type | exactly %d reserved in every run | reserved per run: %s | %s |\n",
 		clients, seats, seats, strings.Join(counts, ", "), verdict(allExact))
 	return nil
-}
-
-func conferenceIDOf(ctx context.Context, c *client, hb *hub, slug string) string {
-	var pub struct{ ID string }
-	if _, err := c.call(ctx, "GET", "/conferences/"+slug, "", "", nil, http.StatusOK, &pub); err != nil {
-		return ""
-	}
-	return pub.ID
 }
 
 // benchReads: clients read one conference's public availability as fast as
@@ -235,16 +151,16 @@ func benchReads(ctx context.Context, cfg config, dir string, out io.Writer) erro
 	if err != nil {
 		return err
 	}
-	defer hb.stop()
-	c := newClient(hb.url, cfg.readClients)
-	defer c.close()
-	if _, err := hb.conference(ctx, c, "reads", 500); err != nil {
+	defer hb.Stop()
+	c := apiload.NewClient(hb.API(), cfg.readClients)
+	defer c.Close()
+	if _, _, err := hb.OnSale(ctx, c, "reads", 500); err != nil {
 		return err
 	}
 	var rates []float64
 	var p99s []time.Duration
 	for range cfg.runs {
-		lat := newLatencies()
+		lat := apiload.NewLatencies()
 		var n atomic.Int64
 		var firstErr error
 		var once sync.Once
@@ -259,7 +175,7 @@ func benchReads(ctx context.Context, cfg config, dir string, out io.Writer) erro
 					SeatTypes []struct{ Remaining int } `json:"seat_types"`
 				}
 				for runCtx.Err() == nil {
-					d, err := c.call(ctx, "GET", "/conferences/reads", "", "", nil, http.StatusOK, &pub)
+					d, err := c.Call(ctx, "GET", "/conferences/reads", "", "", nil, http.StatusOK, &pub)
 					if err == nil && (len(pub.SeatTypes) != 1 || pub.SeatTypes[0].Remaining != 500) {
 						err = fmt.Errorf("availability read %+v, want 500 remaining", pub)
 					}
@@ -267,7 +183,7 @@ func benchReads(ctx context.Context, cfg config, dir string, out io.Writer) erro
 						once.Do(func() { firstErr = err; cancel() })
 						return
 					}
-					lat.add("read", d)
+					lat.Add("read", d)
 					n.Add(1)
 				}
 			}()
@@ -279,7 +195,7 @@ func benchReads(ctx context.Context, cfg config, dir string, out io.Writer) erro
 			return firstErr
 		}
 		rates = append(rates, float64(n.Load())/elapsed.Seconds())
-		p99s = append(p99s, lat.p99()["read"])
+		p99s = append(p99s, lat.P99()["read"])
 	}
 	slices.Sort(p99s)
 	rate := median(rates)

@@ -13,13 +13,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -27,12 +24,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
-	"conference/hub/api"
-	"conference/hub/conferences"
-	"conference/hub/hubapp"
-	"conference/hub/server"
+	"conference/hub/api/apiload"
 )
 
 func main() {
@@ -115,96 +107,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// hub is a running hub with the API on a loopback port.
-type hub struct {
-	h     *hubapp.Hub
-	url   string
-	token string
-	stop  func()
-}
-
 var hubs int
 
 // startHub opens a hub on a fresh database file in dir and serves the API.
-func startHub(ctx context.Context, dir string) (*hub, error) {
+func startHub(ctx context.Context, dir string) (*apiload.Hub, error) {
 	hubs++
 	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
-	h, err := hubapp.Open(ctx, hubapp.Config{DB: filepath.Join(dir, fmt.Sprintf("hub-%d.db", hubs)), Logger: log})
-	if err != nil {
-		return nil, err
-	}
-	handler, err := server.New(h, func(e *echo.Echo) error { return api.Register(e, h, api.Options{}) })
-	if err != nil {
-		h.Close()
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		h.Close()
-		return nil, err
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	workers, served := make(chan error, 1), make(chan error, 1)
-	go func() { workers <- h.Run(ctx) }()
-	go func() { served <- server.Serve(ctx, ln, handler, server.Lifecycle{Grace: 5 * time.Second}, log) }()
-	org, err := h.Conferences.CreateOrganizer(ctx, conferences.NewOrganizer{Email: "bench@example.com", DisplayName: "Bench"})
-	if err == nil {
-		var token string
-		token, err = h.Conferences.IssueAPIToken(ctx, org.ID)
-		if err == nil {
-			return &hub{h: h, url: "http://" + ln.Addr().String() + api.Prefix, token: token, stop: func() {
-				cancel()
-				<-served
-				<-workers
-				h.Close()
-			}}, nil
-		}
-	}
-	cancel()
-	<-served
-	<-workers
-	h.Close()
-	return nil, err
-}
-
-// conference creates and publishes a conference with one seat type of
-// quota through the organizer API and waits until it is on sale.
-func (hb *hub) conference(ctx context.Context, c *client, slug string, quota int) (seatType string, err error) {
-	var conf struct{ ID string }
-	start := time.Now().UTC().Add(90 * 24 * time.Hour).Truncate(time.Hour)
-	if _, err := c.call(ctx, "POST", "/organizer/conferences", hb.token, "", map[string]any{
-		"slug": slug, "name": "Bench " + slug, "time_zone": "Europe/Lisbon", "currency": "EUR",
-		"starts_at": start, "ends_at": start.Add(48 * time.Hour),
-	}, http.StatusCreated, &conf); err != nil {
-		return "", err
-	}
-	var st struct{ ID string }
-	if _, err := c.call(ctx, "POST", "/organizer/conferences/"+conf.ID+"/seat-types", hb.token, "", map[string]any{
-		"name": "Pass", "price": map[string]any{"amount": 19900, "currency": "EUR"}, "quota": quota,
-	}, http.StatusCreated, &st); err != nil {
-		return "", err
-	}
-	if _, err := c.call(ctx, "POST", "/organizer/conferences/"+conf.ID+"/publish", hb.token, "", nil, http.StatusOK, nil); err != nil {
-		return "", err
-	}
-	// On sale once registrations knows the quota and the public read shows it.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var pub struct {
-			SeatTypes []struct{ Remaining int } `json:"seat_types"`
-		}
-		_, err := c.call(ctx, "GET", "/conferences/"+slug, "", "", nil, http.StatusOK, &pub)
-		if err == nil && len(pub.SeatTypes) == 1 && pub.SeatTypes[0].Remaining == quota {
-			av, aerr := hb.h.Registrations.Availability(ctx, mustUUID(conf.ID))
-			if aerr == nil && av.Quota(mustUUID(st.ID)) == quota {
-				return st.ID, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			return "", errors.New("conference not on sale after 10 s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return apiload.Serve(ctx, filepath.Join(dir, fmt.Sprintf("hub-%d.db", hubs)), "bench@example.com", log)
 }
 
 func median(xs []float64) float64 {

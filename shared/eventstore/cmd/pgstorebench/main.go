@@ -39,13 +39,14 @@ func main() {
 	runs := flag.Int("runs", 3, "runs per figure; the median is reported")
 	child := flag.String("child", "", "internal: act as a replica (append|lease) on this database URL")
 	writers := flag.Int("writers", 32, "internal: the child's writers")
+	appends := flag.Int("appends", 50_000, "events appended per throughput run")
 	flag.Parse()
 	var err error
 	if *child != "" {
 		mode, url, _ := strings.Cut(*child, "@")
 		err = runChild(mode, url, *writers)
 	} else {
-		err = run(*runs)
+		err = run(*runs, *appends)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pgstorebench:", err)
@@ -53,7 +54,7 @@ func main() {
 	}
 }
 
-func run(runs int) error {
+func run(runs, appends int) error {
 	ctx := context.Background()
 	c, err := pgtest.Start(ctx, pgtest.Options{Fsync: true})
 	if err != nil {
@@ -73,7 +74,7 @@ func run(runs int) error {
 		if err != nil {
 			return err
 		}
-		rate, err := appendTwoReplicas(ctx, url, 64, 50_000)
+		rate, err := appendTwoReplicas(ctx, url, 64, appends)
 		if err != nil {
 			return err
 		}
@@ -212,6 +213,8 @@ func appendTwoReplicas(ctx context.Context, url string, writers, total int) (flo
 	if err := <-errs; err != nil {
 		return 0, err
 	}
+	sa, sb := a.Stats(), b.Stats()
+	fmt.Fprintf(os.Stderr, "  groups: replica A %d for %d appends, replica B %d for %d, in %.1fs\n", sa.Groups, sa.Requests, sb.Groups, sb.Requests, elapsed.Seconds())
 	return float64(per*writers) / elapsed.Seconds(), nil
 }
 
@@ -247,7 +250,8 @@ func rawBaseline(ctx context.Context, url string, total int) (float64, error) {
 				rows := make([][]any, group)
 				for i := range rows {
 					pos := first + int64(i) + 1
-					rows[i] = []any{pos, [16]byte(ids.New()), fmt.Sprintf("order-%d", pos%64), "order", pos/64 + 1, "bench.Happened", int32(1), payload,
+					id := ids.New()
+					rows[i] = []any{pos, id[:], fmt.Sprintf("order-%d", pos%64), "order", pos/64 + 1, "bench.Happened", int32(1), payload,
 						"hub", pos, pos - 1, time.Now().UnixMilli() << 16, nil, nil, time.Now().UnixMilli()}
 				}
 				var sb strings.Builder
