@@ -223,6 +223,7 @@ func ordersOnCluster(ctx context.Context, db, dir string, clients int, d time.Du
 		defer pprof.StopCPUProfile()
 		profile = nil
 	}
+	fmt.Fprintf(stderr, "  leases: replica A %v, replica B %v\n", a.H.Leases(), b.H.Leases())
 	return orders(ctx, c, "cluster", seatType, clients, d, stderr)
 }
 

@@ -44,9 +44,6 @@ type Options struct {
 	Node string
 	// Clock stamps locally recorded events; a fresh wall clock when nil.
 	Clock *hlc.Clock
-	// Seen gives the causal context of a locally recorded event from the
-	// log head (the head itself by default).
-	Seen func(head int64) int64
 	// Components are extra schema parts migrated into the same database.
 	Components []migrations.Component
 	// MaxGroup bounds how many appends share one transaction.
@@ -84,12 +81,16 @@ type Store struct {
 	watchers map[string]map[chan struct{}]struct{}
 	groups   int64
 	grouped  int64
+	raced    int64
 
 	leases *leases // Acquire's, made on first use
 	tail   ring    // the newest events, for the replica's log followers
 	// flushDelay holds commits non-durable a while, for tests only.
 	flushDelay time.Duration
-	topics     fanout.Topics // Subscribe's, fed by the listener
+	// betweenPlanAndWrite runs in optimistic groups between read and
+	// write, for tests only.
+	betweenPlanAndWrite func()
+	topics              fanout.Topics // Subscribe's, fed by the listener
 }
 
 var (
@@ -108,9 +109,6 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	if opts.Clock == nil {
 		opts.Clock = hlc.NewClock(nil)
-	}
-	if opts.Seen == nil {
-		opts.Seen = func(head int64) int64 { return head }
 	}
 	if opts.MaxGroup <= 0 {
 		opts.MaxGroup = 512
@@ -248,13 +246,14 @@ func (s *Store) Node() string { return s.opts.Node }
 type Stats struct {
 	Groups   int64 // transactions committed by the group writer
 	Requests int64 // appends they carried
+	Raced    int64 // groups planned again under the lock (optimistic.go)
 }
 
 // Stats reports how appends were grouped.
 func (s *Store) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Stats{Groups: s.groups, Requests: s.grouped}
+	return Stats{Groups: s.groups, Requests: s.grouped, Raced: s.raced}
 }
 
 // Close stops the writer after the group in flight, the listener, and the

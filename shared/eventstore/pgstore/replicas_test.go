@@ -16,7 +16,12 @@ import (
 
 func openURL(t *testing.T, url string) *pgstore.Store {
 	t.Helper()
-	s, err := pgstore.Open(context.Background(), url, pgstore.Options{})
+	return openWith(t, url, pgstore.Options{})
+}
+
+func openWith(t *testing.T, url string, opts pgstore.Options) *pgstore.Store {
+	t.Helper()
+	s, err := pgstore.Open(context.Background(), url, opts)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

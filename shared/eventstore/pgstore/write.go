@@ -338,7 +338,9 @@ func (l lookup) Duplicate(_ context.Context, b eventstore.Batch) (eventstore.Res
 
 // tryGroup commits the group's requests in one transaction and returns each
 // one's outcome. With allOrNothing (CommitAll) the first request that fails
-// fails the call and nothing is written.
+// fails the call and nothing is written. It tries without holding the
+// counter lock across round trips first (optimistic.go), and under the
+// lock when that cannot be done or another replica raced it.
 func (s *Store) tryGroup(ctx context.Context, p *pending, reqs []*request, allOrNothing bool) ([]outcome, error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
@@ -347,14 +349,48 @@ func (s *Store) tryGroup(ctx context.Context, p *pending, reqs []*request, allOr
 	// A connection left inside a transaction by a failure is closed by
 	// the pool on release, never reused.
 	defer conn.Release()
-	read, err := s.readGroup(ctx, conn, reqs)
-	if err != nil {
-		return nil, s.rollback(conn, err)
+	if s.mayGoOptimistic(reqs) {
+		outs, c, err := s.commitGroup(ctx, conn, reqs, allOrNothing, false)
+		if err == nil {
+			p.groups = append(p.groups, *c)
+			return outs, nil
+		}
+		if !errors.Is(err, errRaced) {
+			return nil, err
+		}
+		s.mu.Lock()
+		s.raced++
+		s.mu.Unlock()
 	}
-	g := appendplan.NewGroup(read.head)
+	outs, c, err := s.commitGroup(ctx, conn, reqs, allOrNothing, true)
+	if err != nil {
+		return nil, err
+	}
+	p.groups = append(p.groups, *c)
+	return outs, nil
+}
+
+// commitGroup plans the requests against what the group's first round trip
+// read and writes them in a second. locked: the first round trip takes the
+// counter lock and the plan is final; otherwise positions, the node's
+// origin_seq and causal context are planned from 0 and drawn by the second
+// round trip under the lock (optimistic.go).
+func (s *Store) commitGroup(ctx context.Context, conn *pgxpool.Conn, reqs []*request, allOrNothing, locked bool) ([]outcome, *committed, error) {
+	read, err := s.readGroup(ctx, conn, reqs, locked)
+	if err != nil {
+		return nil, nil, s.rollback(conn, err)
+	}
+	var head int64
+	if locked {
+		head = read.head
+	} else {
+		delete(read.origins, s.opts.Node) // drawn at write time
+	}
+	g := appendplan.NewGroup(head)
 	lk := lookup{read: read, planned: map[uuid.UUID]storedEvent{}}
-	env := appendplan.Envelope{Node: s.opts.Node, Seen: s.opts.Seen, Clock: s.opts.Clock, Now: s.opts.Now}
+	env := appendplan.Envelope{Node: s.opts.Node, Seen: causalContext, Clock: s.opts.Clock, Now: s.opts.Now}
 	outs := make([]outcome, len(reqs))
+	ofGroup := make([]bool, len(reqs)) // the result names positions of this group
 	var rows []appendplan.Row
 	var msgs []eventstore.Message
 	var marks []eventstore.Processed
@@ -376,7 +412,7 @@ func (s *Store) tryGroup(ctx context.Context, p *pending, reqs []*request, allOr
 		}
 		if err != nil {
 			if allOrNothing {
-				return nil, s.rollback(conn, fmt.Errorf("batch %d of %d (stream %s): %w", i+1, len(reqs), b.Stream.ID, err))
+				return nil, nil, s.rollback(conn, fmt.Errorf("batch %d of %d (stream %s): %w", i+1, len(reqs), b.Stream.ID, err))
 			}
 			outs[i] = outcome{err: err}
 			continue
@@ -395,14 +431,29 @@ func (s *Store) tryGroup(ctx context.Context, p *pending, reqs []*request, allOr
 			marks = append(marks, *b.Processed)
 		}
 		outs[i] = outcome{res: res}
+		ofGroup[i] = len(planned) > 0 || (len(b.Events) > 0 && !inTable(read, b))
 	}
-	msgHead, err := s.writeGroupRows(ctx, conn, g, read, rows, msgs, marks)
+	if !locked && s.betweenPlanAndWrite != nil {
+		s.betweenPlanAndWrite()
+	}
+	if locked {
+		msgHead, err := s.writeGroupRows(ctx, conn, g, read, rows, msgs, marks)
+		if err != nil {
+			return nil, nil, s.rollback(conn, err)
+		}
+		return outs, &committed{g: g, rows: rows, msgHead: msgHead, requests: len(reqs)}, nil
+	}
+	drawn, err := s.writeDrawn(ctx, conn, rows, msgs, marks)
 	if err != nil {
-		return nil, s.rollback(conn, err)
+		return nil, nil, s.rollback(conn, err)
 	}
-	p.groups = append(p.groups, committed{g: g, rows: rows, msgHead: msgHead, requests: len(reqs)})
-	return outs, nil
+	drawn.shift(g, rows, outs, ofGroup)
+	return outs, &committed{g: g, rows: rows, msgHead: drawn.messages, requests: len(reqs)}, nil
 }
+
+// causalContext is a hub event's causal context: the log head it was
+// appended after.
+func causalContext(head int64) int64 { return head }
 
 // mixed reports whether some, not all, of b's event ids are stored.
 func mixed(lk lookup, b eventstore.Batch) bool {
@@ -425,9 +476,10 @@ func (s *Store) rollback(conn *pgxpool.Conn, cause error) error {
 	return Classify(cause)
 }
 
-// readGroup opens the group's transaction and, under the counter lock,
-// reads what the checks of every request need, in one round trip.
-func (s *Store) readGroup(ctx context.Context, conn *pgxpool.Conn, reqs []*request) (*groupRead, error) {
+// readGroup reads what the checks of every request need, in one round
+// trip. locked: it opens the group's transaction and takes the counter
+// lock first; otherwise it reads a snapshot and locks nothing.
+func (s *Store) readGroup(ctx context.Context, conn *pgxpool.Conn, reqs []*request, locked bool) (*groupRead, error) {
 	read := &groupRead{versions: map[string]int64{}, stored: map[uuid.UUID]storedEvent{}, origins: map[string]int64{}}
 	var streams []string
 	var ids [][]byte
@@ -447,15 +499,19 @@ func (s *Store) readGroup(ctx context.Context, conn *pgxpool.Conn, reqs []*reque
 		}
 	}
 	b := &pgx.Batch{}
-	b.Queue("BEGIN")
-	// The group commits without waiting for its WAL flush, so the counter
-	// lock is not held through an fsync; writeGroupRows makes it durable
-	// right after, outside the lock (see durable.go).
-	b.Queue("SET LOCAL synchronous_commit = off")
+	if locked {
+		b.Queue("BEGIN")
+		// The group commits without waiting for its WAL flush, so the
+		// counter lock is not held through an fsync; the flusher makes it
+		// durable right after, outside the lock (see durable.go).
+		b.Queue("SET LOCAL synchronous_commit = off")
+	}
 	if len(ids) > 0 {
-		b.Queue(`SELECT value FROM counters WHERE name = 'events' FOR UPDATE`).QueryRow(func(row pgx.Row) error {
-			return row.Scan(&read.head)
-		})
+		if locked {
+			b.Queue(`SELECT value FROM counters WHERE name = 'events' FOR UPDATE`).QueryRow(func(row pgx.Row) error {
+				return row.Scan(&read.head)
+			})
+		}
 		// One backward index probe per stream: MAX() grouped over
 		// stream_id = ANY(...) read every version of every stream, and
 		// appends slowed as streams grew (50,000 events: 619/s).
@@ -523,10 +579,21 @@ func (s *Store) writeGroupRows(ctx context.Context, conn *pgxpool.Conn, g *appen
 			ON CONFLICT (origin) DO UPDATE SET last_seq = excluded.last_seq`, origins, seqs)
 	}
 	var msgHead int64
+	queueMessagesAndMarks(b, msgs, marks, s.opts.Now(), &msgHead)
+	b.Queue("COMMIT")
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return 0, fmt.Errorf("write the group: %w", err)
+	}
+	return msgHead, nil
+}
+
+// queueMessagesAndMarks adds a group's outbox messages (their head read
+// into msgHead) and processed marks to its write.
+func queueMessagesAndMarks(b *pgx.Batch, msgs []eventstore.Message, marks []eventstore.Processed, now time.Time, msgHead *int64) {
 	if len(msgs) > 0 {
-		b.Queue(insertMessages, messageColumns(msgs, s.opts.Now())...)
+		b.Queue(insertMessages, messageColumns(msgs, now)...)
 		b.Queue(`SELECT value FROM counters WHERE name = 'messages'`).QueryRow(func(row pgx.Row) error {
-			return row.Scan(&msgHead)
+			return row.Scan(msgHead)
 		})
 	}
 	if len(marks) > 0 {
@@ -537,13 +604,8 @@ func (s *Store) writeGroupRows(ctx context.Context, conn *pgxpool.Conn, g *appen
 		}
 		b.Queue(`INSERT INTO processed_messages (handler, message_id, processed_at)
 			SELECT h, id, $3 FROM unnest($1::text[], $2::bytea[]) AS m(h, id) ON CONFLICT DO NOTHING`,
-			handlers, ids, s.opts.Now().UnixMilli())
+			handlers, ids, now.UnixMilli())
 	}
-	b.Queue("COMMIT")
-	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return 0, fmt.Errorf("write the group: %w", err)
-	}
-	return msgHead, nil
 }
 
 // idBytes is an id as the tables hold it: 16 bytes, or NULL for none.

@@ -214,7 +214,8 @@ func appendTwoReplicas(ctx context.Context, url string, writers, total int) (flo
 		return 0, err
 	}
 	sa, sb := a.Stats(), b.Stats()
-	fmt.Fprintf(os.Stderr, "  groups: replica A %d for %d appends, replica B %d for %d, in %.1fs\n", sa.Groups, sa.Requests, sb.Groups, sb.Requests, elapsed.Seconds())
+	fmt.Fprintf(os.Stderr, "  groups: replica A %d for %d appends (%d raced), replica B %d for %d (%d raced), in %.1fs\n",
+		sa.Groups, sa.Requests, sa.Raced, sb.Groups, sb.Requests, sb.Raced, elapsed.Seconds())
 	return float64(per*writers) / elapsed.Seconds(), nil
 }
 
