@@ -161,55 +161,118 @@ func (p *pending) answer(r *request, o outcome) {
 	p.answers = append(p.answers, answer{r: r, o: o, durable: o.err == nil})
 }
 
-// flusher makes the writer's groups durable in the order they were
-// committed: it takes every group waiting, flushes once for all of them,
-// and only then publishes them and answers their callers. Every set is
-// flushed, even one that wrote nothing: a duplicate it reports may be
-// another group's commit, not yet durable. A flush that fails leaves the
-// writes' durability unknown: they are answered with the error (a retry
-// is recognized as a duplicate) and not published; the follower finds
-// what survived in the table.
+// flusher makes the writer's groups durable and then, in the order they
+// were committed, publishes them and answers their callers.
+//
+// It takes every set waiting into one flush, and starts that flush at once
+// even while earlier ones are still waiting for the disk (up to
+// maxFlushes): PostgreSQL writes the WAL in order and one fsync covers
+// every record before it, so a flush that began after a set committed makes
+// that set durable, whichever flush returns first. Waiting for the
+// previous flush before starting the next cost a second fsync of latency
+// to every append that committed during it.
+//
+// Every set is flushed, even one that wrote nothing: a duplicate it
+// reports may be another group's commit, not yet durable. A set whose own
+// flush fails and that no later flush covered is answered with the error
+// (its durability is unknown; a retry is recognized as a duplicate) and
+// not published; the follower finds what survived in the table.
 func (s *Store) flusher(in <-chan *pending) {
-	var set []*pending
-	for p := range in {
-		set = append(set[:0], p)
-	drain:
-		for {
-			select {
-			case p, ok := <-in:
-				if !ok {
+	type unit struct {
+		sets []*pending
+		done bool
+		err  error
+	}
+	type result struct {
+		u   *unit
+		err error
+	}
+	results := make(chan result)
+	var order []*unit // started, not yet answered, in commit order
+	inFlight := 0
+	open := true
+	for open || inFlight > 0 {
+		var take <-chan *pending
+		if open && inFlight < maxFlushes {
+			take = in
+		}
+		select {
+		case p, ok := <-take:
+			if !ok {
+				open = false
+				continue
+			}
+			u := &unit{sets: []*pending{p}}
+		drain:
+			for {
+				select {
+				case p, ok := <-in:
+					if !ok {
+						open = false
+						break drain
+					}
+					u.sets = append(u.sets, p)
+				default:
 					break drain
 				}
-				set = append(set, p)
-			default:
-				break drain
 			}
-		}
-		var events, messages int64
-		for _, p := range set {
-			for _, c := range p.groups {
-				if c.g.Events {
-					events = max(events, c.g.Head)
-				}
-				messages = max(messages, c.msgHead)
-			}
-		}
-		if s.flushDelay > 0 { // tests widen the window a crash may fall into
-			time.Sleep(s.flushDelay)
-		}
-		err := s.flushAll(events, messages)
-		for _, p := range set {
-			if err == nil {
+			order = append(order, u)
+			inFlight++
+			var events, messages int64
+			for _, p := range u.sets {
 				for _, c := range p.groups {
-					s.published(c.g, c.rows, c.msgHead, c.requests)
+					if c.g.Events {
+						events = max(events, c.g.Head)
+					}
+					messages = max(messages, c.msgHead)
 				}
 			}
-			for _, a := range p.answers {
-				if err != nil && a.durable {
-					a.o = outcome{err: fmt.Errorf("commit: make it durable: %w", err)}
+			go func() {
+				if s.flushDelay > 0 { // tests widen the window a crash may fall into
+					time.Sleep(s.flushDelay)
 				}
-				a.r.done <- a.o
+				results <- result{u, s.flushAll(events, messages)}
+			}()
+		case r := <-results:
+			inFlight--
+			r.u.done, r.u.err = true, r.err
+			// A successful flush covers every unit started before it.
+			if r.err == nil {
+				for _, u := range order {
+					if u == r.u {
+						break
+					}
+					if !u.done || u.err != nil {
+						u.done, u.err = true, nil
+					}
+				}
 			}
+			for len(order) > 0 && order[0].done {
+				u := order[0]
+				order = order[1:]
+				s.answerFlushed(u.sets, u.err)
+			}
+		}
+	}
+}
+
+// maxFlushes bounds the flushes a replica has waiting for the disk at once.
+const maxFlushes = 4
+
+// answerFlushed publishes the sets' groups (unless the flush failed) and
+// answers their callers.
+func (s *Store) answerFlushed(sets []*pending, err error) {
+	for _, p := range sets {
+		if err == nil {
+			for _, c := range p.groups {
+				s.published(c.g, c.rows, c.msgHead, c.requests)
+			}
+		}
+		for _, a := range p.answers {
+			if err != nil && a.durable {
+				a.o = outcome{err: fmt.Errorf("commit: make it durable: %w", err)}
+			}
+			a.r.done <- a.o
 		}
 	}
 }
