@@ -128,9 +128,9 @@ func (a *Accounts) CheckReset(ctx context.Context, token string) (Reset, error) 
 		return Reset{}, ErrResetInvalid
 	}
 	var (
-		r           Reset
-		id, org     []byte
-		expires     int64
+		r       Reset
+		id, org []byte
+		expires int64
 	)
 	err := a.db.QueryRowContext(ctx, `SELECT r.id, r.organizer_id, r.expires_at, o.email, o.display_name
 		FROM web_password_resets r JOIN organizers o ON o.id = r.organizer_id
