@@ -160,7 +160,7 @@ func (p *Postman) gather(ctx context.Context, req Request) (letter, error) {
 			return l, err
 		}
 		l.to, l.view.Reset = r.To, r
-		l.view.Link = p.link("/org/password/reset/" + url.PathEscape(r.Token))
+		l.view.Link = p.link("/org/signin/reset/" + url.PathEscape(r.Token))
 		l.view.Deadline = r.ExpiresAt.UTC().Format("15:04 MST on 2 January 2006")
 		return l, nil
 	}
