@@ -100,7 +100,7 @@ func TestRegistrantDownloadsTicketsKiosksVerify(t *testing.T) {
 	v := th.venue(t, "Ticket Conf", "ticket-conf")
 	reg, order := th.confirmedOrder(t, v, "ticket-conf", 2)
 	reg.Get("/orders/"+order.String()).Want(t, http.StatusOK, `href="/orders/`+order.String()+`/tickets.pdf"`)
-	p := reg.Get("/orders/" + order.String() + "/tickets.pdf").Want(t, http.StatusOK)
+	p := reg.Get("/orders/"+order.String()+"/tickets.pdf").Want(t, http.StatusOK)
 	if ct := p.Header.Get("Content-Type"); ct != "application/pdf" {
 		t.Fatalf("tickets served as %q", ct)
 	}
