@@ -98,10 +98,11 @@ type Server struct {
 	// API is the base URL of its HTTP API.
 	API string
 
-	bin  string
-	args []string
-	dir  string
-	pool *x509.CertPool
+	bin      string
+	args     []string
+	dir      string
+	pool     *x509.CertPool
+	certFile string
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -122,6 +123,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	}
 	if opts.StartTLS {
 		cert, key := s.certificate(tb)
+		s.certFile = cert
 		s.args = append(s.args, "--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-require-starttls")
 	}
 	if len(opts.Users) > 0 {
@@ -142,6 +144,10 @@ func Start(tb testing.TB, opts Options) *Server {
 	s.Restart(tb)
 	return s
 }
+
+// CertFile is the PEM file of the server's (self-signed) certificate,
+// with Options.StartTLS: what a client trusts to verify it.
+func (s *Server) CertFile() string { return s.certFile }
 
 // CertPool trusts the server's certificate (with Options.StartTLS).
 func (s *Server) CertPool() *x509.CertPool { return s.pool }
