@@ -189,7 +189,9 @@ func (c *Cluster) startHAProxy(ctx context.Context) error {
 func (r *Replica) Start(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	args := append([]string{"serve", "--addr", r.Addr, "--db", r.c.opts.DB}, r.c.opts.ExtraArgs...)
+	// The replicas share one mail folder, as they would a data volume.
+	args := append([]string{"serve", "--addr", r.Addr, "--db", r.c.opts.DB, "--mail-dir", filepath.Join(r.c.opts.Dir, "mail")},
+		r.c.opts.ExtraArgs...)
 	cmd := r.c.opts.Hub(args...)
 	cmd.Env = append(append(os.Environ(), r.c.opts.Env...), cmd.Env...)
 	logf, err := os.OpenFile(filepath.Join(r.c.opts.Dir, r.Name+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
