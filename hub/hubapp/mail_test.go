@@ -256,3 +256,107 @@ func openHub(t *testing.T, cfg hubapp.Config) (*hubapp.Hub, func()) {
 	t.Cleanup(stop)
 	return h, stop
 }
+
+// TestNoticesReachRegistrantsAndWaitingPeople follows three changes to
+// the mails they call for, at a real SMTP server: an organizer cancels a
+// paid order (a notice with the reason and the refund), a payment arrives
+// for an order paid already (the refund notice the registration process
+// asks for, once an in-memory fake), and a cancellation frees workshop
+// seats someone waits for (an offer with its deadline and the link that
+// takes it). The conference's mail log lists all of them.
+func TestNoticesReachRegistrantsAndWaitingPeople(t *testing.T) {
+	ctx := context.Background()
+	srv := mailpittest.Start(t, mailpittest.Options{})
+	h := hubtest.OpenConfig(t, hubapp.Config{Mailer: smtpTo(t, srv), PublicURL: "https://hub.example.org"})
+	f := hubtest.PublishedConference(t, h)
+
+	// A paid order, cancelled by the organizer.
+	paid := place(t, h, f.ConferenceID, f.Paid, 1, "")
+	pay := pendingPayment(t, h, paid)
+	if _, err := h.Payments.Accept(ctx, pay.ID); err != nil {
+		t.Fatal(err)
+	}
+	hubtest.WaitForOrder(t, h, paid, registrations.OrderStatusConfirmed)
+	// Paid twice: the second payment is sent back, and the registrant told.
+	if err := h.Registrations.CompletePayment(ctx, paid, uuid.New(), registrations.NewMoney(hubtest.PaidPrice, hubtest.Currency)); err != nil {
+		t.Fatal(err)
+	}
+	refund := mailpittest.WaitFor(t, srv, 15*time.Second, subjectTo("ada@example.org", "refunded"))
+	if text := srv.Message(t, refund.ID).Text; !strings.Contains(text, "Why: payment arrived while the order was ") {
+		t.Errorf("refund notice lacks the reason:\n%s", text)
+	}
+	if err := h.Registrations.CancelOrder(ctx, paid, "The venue flooded"); err != nil {
+		t.Fatal(err)
+	}
+	cancelled := mailpittest.WaitFor(t, srv, 15*time.Second, subjectTo("ada@example.org", "was cancelled"))
+	if text := srv.Message(t, cancelled.ID).Text; !strings.Contains(text, "The venue flooded") || !strings.Contains(text, "299.00 EUR you paid is refunded") {
+		t.Errorf("cancellation notice:\n%s", text)
+	}
+
+	// Workshop seats, all held by one order; Ann waits for two.
+	full := place(t, h, f.ConferenceID, f.Workshop, hubtest.WorkshopQuota, "")
+	hubtest.WaitForOrder(t, h, full, registrations.OrderStatusReserved)
+	entry, err := h.Registrations.JoinWaitlist(ctx, f.ConferenceID, f.Workshop, 2, "Ann Waiting", "ann@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Registrations.CancelOrder(ctx, full, "plans changed"); err != nil {
+		t.Fatal(err)
+	}
+	offer := mailpittest.WaitFor(t, srv, 15*time.Second, subjectTo("ann@example.com", "held for you"))
+	msg := srv.Message(t, offer.ID)
+	w, err := h.Registrations.Waitlist(ctx, f.ConferenceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := w.Entry(entry)
+	deadline := e.OfferExpiresAt.In(mustLocation(t, "Europe/Lisbon")).Format("Mon 2 Jan 2006, 15:04 MST")
+	link := mail.OfferLink("https://hub.example.org", f.Slug, entry)
+	for _, want := range []string{"2 × Workshop", deadline, link, "Ann Waiting"} {
+		if !strings.Contains(msg.Text, want) || !strings.Contains(msg.HTML, want) {
+			t.Errorf("offer mail lacks %q in a part:\n%s", want, msg.Text)
+		}
+	}
+
+	hubtest.WaitForMessagesDelivered(t, h)
+	list, err := h.Mail.Letters(ctx, f.ConferenceID, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[mail.Kind]int{}
+	for _, r := range list {
+		if r.Status != mail.StatusSent {
+			t.Errorf("mail %s (%s) is %s: %s", r.ID, r.Kind, r.Status, r.LastError)
+		}
+		kinds[r.Kind]++
+	}
+	want := map[mail.Kind]int{mail.OrderConfirmed: 1, mail.PaymentRefunded: 1, mail.OrderCancelled: 2, mail.WaitlistOffer: 1}
+	if fmt.Sprint(kinds) != fmt.Sprint(want) {
+		t.Fatalf("mail log kinds %v, want %v (the unpaid workshop order's cancellation too)", kinds, want)
+	}
+}
+
+// subjectTo matches the one mail to address whose subject has text.
+func subjectTo(address, text string) func([]mailpittest.Summary) (mailpittest.Summary, error) {
+	return func(list []mailpittest.Summary) (mailpittest.Summary, error) {
+		var found []mailpittest.Summary
+		for _, s := range mailpittest.To(list, address) {
+			if strings.Contains(s.Subject, text) {
+				found = append(found, s)
+			}
+		}
+		if len(found) != 1 {
+			return mailpittest.Summary{}, fmt.Errorf("%d mails to %s about %q", len(found), address, text)
+		}
+		return found[0], nil
+	}
+}
+
+func mustLocation(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
