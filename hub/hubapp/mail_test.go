@@ -170,6 +170,9 @@ func TestAMailWaitsOutADownServerAndGoesOutOnce(t *testing.T) {
 	srv.Restart(t)
 	mailsTo(t, srv, "ines@example.com", 1)
 	hubtest.WaitForMessagesDelivered(t, h)
+	if c := h.Mail.Counts(); c.Sent != 1 || c.Failed < 2 {
+		t.Errorf("counts %+v, want 1 sent after at least 2 failures", c)
+	}
 
 	stop()
 	h, _ = openHub(t, cfg)
