@@ -94,11 +94,8 @@ func (s *site) mailView(c echo.Context) error {
 
 // mailFile downloads the .eml, to open in a mail program.
 func (s *site) mailFile(c echo.Context) error {
-	r, raw, err := s.letterOf(c)
-	if errors.Is(err, mail.ErrNotFound) || (err == nil && raw == nil) {
-		return s.notFound(c)
-	}
-	if err != nil {
+	r, raw, ok, err := s.archived(c)
+	if !ok {
 		return err
 	}
 	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+r.File+`"`)
@@ -108,11 +105,8 @@ func (s *site) mailFile(c echo.Context) error {
 // mailHTML shows the HTML part on its own, sandboxed: nothing in it runs,
 // loads or submits.
 func (s *site) mailHTML(c echo.Context) error {
-	_, raw, err := s.letterOf(c)
-	if errors.Is(err, mail.ErrNotFound) || (err == nil && raw == nil) {
-		return s.notFound(c)
-	}
-	if err != nil {
+	_, raw, ok, err := s.archived(c)
+	if !ok {
 		return err
 	}
 	l, err := eml.Read(raw)
@@ -122,6 +116,16 @@ func (s *site) mailHTML(c echo.Context) error {
 	h := c.Response().Header()
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:")
 	return c.HTMLBlob(http.StatusOK, []byte(l.HTML))
+}
+
+// archived is letterOf for pages that need the file: ok is false when the
+// answer is given already (not found, or an error to return).
+func (s *site) archived(c echo.Context) (mail.Record, []byte, bool, error) {
+	r, raw, err := s.letterOf(c)
+	if errors.Is(err, mail.ErrNotFound) || (err == nil && raw == nil) {
+		return r, nil, false, s.notFound(c)
+	}
+	return r, raw, err == nil, err
 }
 
 func (s *site) resendMail(c echo.Context) error {

@@ -75,18 +75,7 @@ func (s *site) resetPassword(c echo.Context) error {
 		return err
 	}
 	f := newForm(formValues(c))
-	password := f.Get("password")
-	if err := accounts.CheckPassword(password); err != nil {
-		var pe *accounts.PasswordError
-		if errors.As(err, &pe) {
-			f.Fail("password", "Password "+pe.Message+".")
-		}
-	}
-	if password != f.Get("password_again") {
-		f.Fail("password_again", "The two passwords differ.")
-	}
-	f.Values.Del("password")
-	f.Values.Del("password_again")
+	password := newPassword(f)
 	if !f.OK() {
 		return s.render(c, http.StatusUnprocessableEntity, "password_reset", view{Title: "Set a new password", Section: "org",
 			Data: resetPage{Email: r.Email, Form: f}})

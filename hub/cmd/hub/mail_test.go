@@ -14,25 +14,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"conference/hub/mail/mailpittest"
 )
-
-// lockedBuffer collects a child's output while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 var csrfRE = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 
@@ -50,18 +36,17 @@ func TestServeSendsMailThroughTheSMTPServerItIsGiven(t *testing.T) {
 		"--smtp-host", srv.Host, "--smtp-port", strconv.Itoa(srv.Port), "--smtp-ca-file", srv.CertFile(),
 		"--public-url", "https://tickets.example.org/", "--smtp-from", "Demo Conf <tickets@example.org>"}
 	ctx, cancel := context.WithCancel(context.Background())
-	var stderr lockedBuffer
+	var stderr bytes.Buffer // written by run only, read once it returned
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, args, func(k string) string { return env[k] }, pw, &stderr)
 		pw.Close()
 	}()
-	var stdout lockedBuffer
 	lines := bufio.NewScanner(pr)
-	var hubURL string
+	var banner, hubURL string
 	for lines.Scan() {
-		stdout.Write(append(lines.Bytes(), '\n'))
+		banner += lines.Text() + "\n"
 		if _, rest, ok := strings.Cut(lines.Text(), "listening on "); ok {
 			hubURL, _, _ = strings.Cut(rest, " ")
 		}
@@ -69,24 +54,27 @@ func TestServeSendsMailThroughTheSMTPServerItIsGiven(t *testing.T) {
 			break
 		}
 	}
+	rest := make(chan string, 1)
 	go func() {
+		var b strings.Builder
 		for lines.Scan() {
-			stdout.Write(append(lines.Bytes(), '\n'))
+			b.WriteString(lines.Text() + "\n")
 		}
+		rest <- b.String()
 	}()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("hub: %v", err)
 		}
-		for name, out := range map[string]string{"stdout": stdout.String(), "stderr": stderr.String()} {
+		for name, out := range map[string]string{"stdout": banner + <-rest, "stderr": stderr.String()} {
 			if strings.Contains(out, password) {
 				t.Errorf("the SMTP password appears in the hub's %s:\n%s", name, out)
 			}
 		}
 	}()
-	if !strings.Contains(stdout.String(), "mail: smtp://hub@127.0.0.1:") {
-		t.Fatalf("the hub does not say where mail goes:\n%s", stdout.String())
+	if !strings.Contains(banner, "mail: smtp://hub@127.0.0.1:") {
+		t.Fatalf("the hub does not say where mail goes:\n%s", banner)
 	}
 
 	jar, _ := cookiejar.New(nil)
