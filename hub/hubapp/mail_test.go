@@ -297,15 +297,7 @@ func TestNoticesReachRegistrantsAndWaitingPeople(t *testing.T) {
 	}
 
 	// Workshop seats, all held by one order; Ann waits for two.
-	full := place(t, h, f.ConferenceID, f.Workshop, hubtest.WorkshopQuota, "")
-	hubtest.WaitForOrder(t, h, full, registrations.OrderStatusReserved)
-	entry, err := h.Registrations.JoinWaitlist(ctx, f.ConferenceID, f.Workshop, 2, "Ann Waiting", "ann@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Registrations.CancelOrder(ctx, full, "plans changed"); err != nil {
-		t.Fatal(err)
-	}
+	entry := annWaitsForFreedWorkshopSeats(t, h, f)
 	offer := mailpittest.WaitFor(t, srv, 15*time.Second, subjectTo("ann@example.com", "held for you"))
 	msg := srv.Message(t, offer.ID)
 	w, err := h.Registrations.Waitlist(ctx, f.ConferenceID)

@@ -11,34 +11,23 @@ import (
 
 	"conference/hub/conferences"
 	confsqlite "conference/hub/conferences/sqlite"
+	"conference/hub/hubapp/hubtest"
 	"conference/hub/web/accounts"
 	"conference/migrations"
 	"conference/shared/eventstore/backendtest"
 	"conference/shared/sqldb"
 )
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // fixture opens n replicas of one database (on SQLite, one store n times)
 // with an organizer, and an Accounts on each.
-func fixture(t *testing.T, n int) ([]*accounts.Accounts, conferences.Organizer, *clock) {
+func fixture(t *testing.T, n int) ([]*accounts.Accounts, conferences.Organizer, *hubtest.Clock) {
 	t.Helper()
 	stores := backendtest.Replicas(t, n, backendtest.Options{Components: []migrations.Component{migrations.Hub, migrations.Web}})
 	org, err := confsqlite.New(stores[0]).CreateOrganizer(context.Background(), conferences.NewOrganizer{Email: "Olga@Example.com", DisplayName: "Olga Organizer"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{now: time.Now().UTC()}
+	c := hubtest.NewClock()
 	var out []*accounts.Accounts
 	for _, s := range stores {
 		a := accounts.Open(s.DB())
