@@ -16,6 +16,7 @@ import (
 	"conference/hub/hubapp"
 	"conference/hub/hubapp/hubtest"
 	"conference/hub/mail"
+	"conference/hub/mail/eml"
 	"conference/hub/mail/mailpittest"
 	"conference/hub/mail/smtp"
 	"conference/shared/eventstore/backendtest"
@@ -354,4 +355,35 @@ func mustLocation(t *testing.T, name string) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+// TestAConfirmationWhoseTicketCannotPrintGoesOutWithoutIt confirms an
+// order for a registrant whose name is in a script no embedded font has
+// (Tibetan): the ticket cannot be rendered, which no retry changes, so the
+// confirmation goes out at once without it, saying why.
+func TestAConfirmationWhoseTicketCannotPrintGoesOutWithoutIt(t *testing.T) {
+	h := hubtest.Open(t)
+	f := hubtest.PublishedConference(t, h)
+	o := freeOrder(t, h, f, 1, "བཀྲ་ཤིས་", "tashi@example.com")
+	hubtest.WaitForOrder(t, h, o.ID, registrations.OrderStatusConfirmed)
+	var sent mail.Record
+	hubtest.Eventually(t, 10*time.Second, "the confirmation sent", func() error {
+		list, err := h.Mail.Letters(context.Background(), f.ConferenceID, 10)
+		if err != nil || len(list) != 1 || list[0].Status != mail.StatusSent {
+			return fmt.Errorf("mail log %+v, %v", list, err)
+		}
+		sent = list[0]
+		return nil
+	})
+	_, raw, err := h.Mail.Copy(context.Background(), f.ConferenceID, sent.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := eml.Read(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Attachments) != 0 || !strings.Contains(l.Text, "could not be attached") || !strings.Contains(l.Text, o.Code) {
+		t.Fatalf("attachments %d, text:\n%s", len(l.Attachments), l.Text)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"net/url"
@@ -106,6 +107,8 @@ type view struct {
 	Refund     bool
 	Deadline   string
 	TicketFile string
+	// TicketProblem says why no tickets are attached.
+	TicketProblem string
 }
 
 type offerView struct {
@@ -192,11 +195,18 @@ func (p *Postman) gather(ctx context.Context, req Request) (letter, error) {
 			return l, fmt.Errorf("order %s is %s: %w", req.OrderID, l.view.Order.Status, ErrNothingToSend)
 		}
 		pdf, err := p.Facts.Tickets(ctx, req.OrderID)
-		if err != nil {
+		var bad *badges.BadgeError
+		switch {
+		case errors.As(err, &bad):
+			// A name no font prints: retrying changes nothing, and the
+			// confirmation matters more than its attachment.
+			l.view.TicketProblem = "the ticket of " + bad.Name + " cannot be printed (" + bad.Err.Error() + ")"
+		case err != nil:
 			return l, err
+		default:
+			l.view.TicketFile = badges.TicketFileName
+			l.attachments = []Attachment{{Name: badges.TicketFileName, ContentType: badges.ContentType, Data: pdf}}
 		}
-		l.view.TicketFile = badges.TicketFileName
-		l.attachments = []Attachment{{Name: badges.TicketFileName, ContentType: badges.ContentType, Data: pdf}}
 	case OrderCancelled:
 		l.view.Refund = req.WasConfirmed && !l.view.Order.Total.IsZero()
 	case WaitlistOffer:

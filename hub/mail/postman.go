@@ -45,6 +45,10 @@ type Config struct {
 	// OnOutcome, if set, is told of every attempt at a mail (a counter
 	// per kind and outcome for metrics, say). It must not block.
 	OnOutcome func(Outcome)
+	// MaxConcurrent bounds the mails written and sent at once (default
+	// 4): tickets take CPU to render, and mail servers limit the
+	// connections of one client.
+	MaxConcurrent int
 }
 
 // Outcome is what one attempt at a mail came to.
@@ -66,6 +70,7 @@ type Counts struct {
 type Postman struct {
 	Config
 	log                   mailLog
+	slots                 chan struct{}
 	sent, failed, skipped atomic.Int64
 }
 
@@ -83,7 +88,10 @@ func New(cfg Config) (*Postman, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Postman{Config: cfg, log: mailLog{tables: cfg.Tables}}, nil
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = 4
+	}
+	return &Postman{Config: cfg, log: mailLog{tables: cfg.Tables}, slots: make(chan struct{}, cfg.MaxConcurrent)}, nil
 }
 
 func (p *Postman) now() time.Time { return p.Now() }
@@ -108,6 +116,12 @@ func (p *Postman) Handle(ctx context.Context, m eventstore.Message) error {
 	}
 	if found && prev.Status != StatusFailed {
 		return nil
+	}
+	select {
+	case p.slots <- struct{}{}:
+		defer func() { <-p.slots }()
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	start := p.now()
 	msg, conference, err := p.write(ctx, m.ID, req)
