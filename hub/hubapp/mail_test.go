@@ -281,6 +281,7 @@ func TestNoticesReachRegistrantsAndWaitingPeople(t *testing.T) {
 		t.Fatal(err)
 	}
 	hubtest.WaitForOrder(t, h, paid, registrations.OrderStatusConfirmed)
+	mailpittest.WaitFor(t, srv, 15*time.Second, subjectTo("ada@example.org", "You are registered"))
 	// Paid twice: the second payment is sent back, and the registrant told.
 	if err := h.Registrations.CompletePayment(ctx, paid, uuid.New(), registrations.NewMoney(hubtest.PaidPrice, hubtest.Currency)); err != nil {
 		t.Fatal(err)
