@@ -92,7 +92,7 @@ func (m *Maker) Tickets(ctx context.Context, orderID uuid.UUID) ([]badges.Ticket
 	if err != nil {
 		return nil, fmt.Errorf("tickets of order %s: %w", orderID, err)
 	}
-	details := Details(conf)
+	line := details(conf)
 	var out []badges.Ticket
 	for _, h := range registrations.SeatHolders(positions, o.Reserved) {
 		tok, err := signer.Sign(token.Claims{Conference: o.ConferenceID.String(),
@@ -100,7 +100,7 @@ func (m *Maker) Tickets(ctx context.Context, orderID uuid.UUID) ([]badges.Ticket
 		if err != nil {
 			return nil, fmt.Errorf("tickets of order %s: %w", orderID, err)
 		}
-		t := badges.Ticket{Conference: conf.Name, Details: details, Name: o.Name, AccessCode: o.AccessCode, Token: tok}
+		t := badges.Ticket{Conference: conf.Name, Details: line, Name: o.Name, AccessCode: o.AccessCode, Token: tok}
 		if !h.Attendee.IsZero() {
 			t.Name, t.Company = h.Attendee.Name, h.Attendee.Company
 		}
@@ -125,9 +125,9 @@ func (m *Maker) PDF(ctx context.Context, orderID uuid.UUID) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Details is the line a ticket prints under the conference name: its
+// details is the line a ticket prints under the conference name: its
 // dates in its time zone, and the venue.
-func Details(c readmodels.ConferenceView) string {
+func details(c readmodels.ConferenceView) string {
 	loc, err := time.LoadLocation(c.TimeZone)
 	if err != nil {
 		loc = time.UTC
