@@ -236,7 +236,9 @@ func (c *Cluster) DB() string { return c.opts.DB }
 func (r *Replica) Start(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	args := append([]string{"serve", "--addr", r.Addr, "--db", r.c.opts.DB}, r.c.opts.ExtraArgs...)
+	// The replicas share one mail folder, as they would a data volume.
+	args := append([]string{"serve", "--addr", r.Addr, "--db", r.c.opts.DB, "--mail-dir", filepath.Join(r.c.opts.Dir, "mail")},
+		r.c.opts.ExtraArgs...)
 	if r == r.c.Replicas[0] {
 		args = append(args, r.c.opts.FirstArgs...)
 	}

@@ -18,9 +18,12 @@ import (
 	confsqlite "conference/hub/conferences/sqlite"
 	"conference/hub/kiosks"
 	"conference/hub/limits"
+	"conference/hub/mail"
 	"conference/hub/payments"
 	"conference/hub/readmodels"
 	registrationsapp "conference/hub/registrations"
+	"conference/hub/tickets"
+	"conference/hub/web/accounts"
 	"conference/migrations"
 	"conference/shared/eventstore"
 	"conference/shared/eventstore/pgstore"
@@ -48,6 +51,22 @@ type Config struct {
 	// WaitlistOfferWindow is how long seats offered from a waitlist are
 	// held; zero is registrationsapp.DefaultWaitlistOfferWindow.
 	WaitlistOfferWindow time.Duration
+
+	// Mailer sends the hub's mails (an SMTP server); nil writes each as
+	// an .eml file in MailDir.
+	Mailer mail.Sender
+	// MailDir is the folder of .eml files; "" is MailDir(DB).
+	MailDir string
+	// MailFrom is the hub's sending address; zero is DefaultMailFrom.
+	MailFrom mail.Address
+	// PublicURL is where people reach the hub: the base of links in
+	// mails; "" is DefaultPublicURL.
+	PublicURL string
+	// MailRetry is how a failing mail is retried; zero is
+	// mail.DefaultRetry (tests shorten it).
+	MailRetry messaging.Retry
+	// OnMail, if set, is told of every attempt at a mail (for metrics).
+	OnMail func(mail.Outcome)
 }
 
 // Store is the hub's event store and the database its adapters keep their
@@ -79,7 +98,11 @@ type Hub struct {
 	// WebSocket (mount it at protocol.Path and protocol.PairPath).
 	Kiosks *kiosks.Registry
 	Sync   *hubserver.Server
-	Log    *slog.Logger
+	// Tickets makes confirmed orders' tickets (PDF); Mail sends the hub's
+	// mails from the outbox and lists them for organizers.
+	Tickets *tickets.Maker
+	Mail    *mail.Postman
+	Log     *slog.Logger
 	// Limits keeps rate limits' buckets in the database when replicas
 	// share it (PostgreSQL), so they count a client's attempts together;
 	// nil on SQLite, where the one process counts in memory.
@@ -94,6 +117,8 @@ type Hub struct {
 	draining atomic.Bool
 	// allocations are the kiosks' seat leases (CloseOnSiteSales).
 	allocations *merge.Allocations
+	notices     *mail.Notices
+	accounts    *accounts.Accounts
 }
 
 // ReadModelsLease names the read models' worker and its lease: `hub
@@ -111,7 +136,7 @@ type worker struct {
 // Components are the schema parts of the hub database beyond the event
 // store's own.
 func Components() []migrations.Component {
-	return []migrations.Component{migrations.Hub, migrations.Payments, migrations.ReadModels, migrations.Web, migrations.Kiosks}
+	return []migrations.Component{migrations.Hub, migrations.Payments, migrations.ReadModels, migrations.Web, migrations.Kiosks, mail.Schema}
 }
 
 // Open opens (creating or migrating) the hub database and wires the
@@ -129,6 +154,10 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 	}
 	h := &Hub{Store: store, Log: cfg.Logger, now: cfg.Now, cfg: cfg}
 	if err := h.wire(); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if err := h.notices.StartAtHead(ctx); err != nil {
 		store.Close()
 		return nil, err
 	}
@@ -168,6 +197,7 @@ func (h *Hub) wire() error {
 		Store:               h.Store,
 		Catalog:             &Catalog{Conferences: h.Conferences},
 		Payments:            h.Payments,
+		Notifier:            mail.Notifier{Outbox: h.Store},
 		Checkpoints:         registrationsapp.SQLiteCheckpoints{Store: h.Store},
 		Now:                 h.now,
 		Logger:              h.Log,
@@ -177,7 +207,7 @@ func (h *Hub) wire() error {
 		return fmt.Errorf("wire registrations: %w", err)
 	}
 	h.App, h.Registrations = app, app.Registrations
-	h.Bus = messaging.New(h.Store, messaging.Options{Logger: h.Log, Now: h.now, Poll: h.cfg.BusPoll})
+	h.Bus = messaging.New(h.Store, h.busOptions())
 	if err := app.RegisterHandlers(h.Bus); err != nil {
 		return fmt.Errorf("wire registrations: %w", err)
 	}
@@ -194,6 +224,9 @@ func (h *Hub) wire() error {
 	}
 	h.Reads = reads
 	if err := h.wireSync(); err != nil {
+		return err
+	}
+	if err := h.wireMail(); err != nil {
 		return err
 	}
 	h.workers = append(h.workers,

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"conference/hub/conferences"
 	"conference/hub/hubapp"
 	"conference/hub/hubapp/hubtest"
@@ -16,15 +18,7 @@ func TestWaitlistGetsTheWorkshopSeatsACancellationFrees(t *testing.T) {
 	ctx := context.Background()
 	h := hubtest.Open(t)
 	f := hubtest.PublishedConference(t, h)
-	full := place(t, h, f.ConferenceID, f.Workshop, hubtest.WorkshopQuota, "")
-	hubtest.WaitForOrder(t, h, full, registrations.OrderStatusReserved)
-	entry, err := h.Registrations.JoinWaitlist(ctx, f.ConferenceID, f.Workshop, 2, "Ann Waiting", "ann@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Registrations.CancelOrder(ctx, full, "plans changed"); err != nil {
-		t.Fatal(err)
-	}
+	entry := annWaitsForFreedWorkshopSeats(t, h, f)
 	hubtest.Eventually(t, 10*time.Second, "an offer held for ann", func() error {
 		w, err := h.Registrations.Waitlist(ctx, f.ConferenceID)
 		if err != nil {
@@ -54,6 +48,24 @@ func TestWaitlistGetsTheWorkshopSeatsACancellationFrees(t *testing.T) {
 	if a.SoldCount(f.Workshop) != 2 || a.Remaining(f.Workshop) != hubtest.WorkshopQuota-2 {
 		t.Fatalf("got %d sold, %d remaining, want ann's 2 sold and the rest free", a.SoldCount(f.Workshop), a.Remaining(f.Workshop))
 	}
+}
+
+// annWaitsForFreedWorkshopSeats has one order hold every workshop seat,
+// Ann Waiting join the waitlist for two, and the order cancelled: the
+// seats come back for the waitlist to offer. It returns Ann's entry.
+func annWaitsForFreedWorkshopSeats(t *testing.T, h *hubapp.Hub, f hubtest.Fixture) uuid.UUID {
+	t.Helper()
+	ctx := context.Background()
+	full := place(t, h, f.ConferenceID, f.Workshop, hubtest.WorkshopQuota, "")
+	hubtest.WaitForOrder(t, h, full, registrations.OrderStatusReserved)
+	entry, err := h.Registrations.JoinWaitlist(ctx, f.ConferenceID, f.Workshop, 2, "Ann Waiting", "ann@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Registrations.CancelOrder(ctx, full, "plans changed"); err != nil {
+		t.Fatal(err)
+	}
+	return entry
 }
 
 func TestExpiredOrdersPromoUseIsGivenBack(t *testing.T) {

@@ -21,23 +21,11 @@ func (s *site) signUpForm(c echo.Context) error {
 
 func (s *site) signUp(c echo.Context) error {
 	f := newForm(formValues(c))
-	password := f.Get("password")
-	if err := accounts.CheckPassword(password); err != nil {
-		var pe *accounts.PasswordError
-		if errors.As(err, &pe) {
-			f.Fail("password", "Password "+pe.Message+".")
-		}
-	}
-	if password != f.Get("password_again") {
-		f.Fail("password_again", "The two passwords differ.")
-	}
+	password := newPassword(f)
 	in := conferences.NewOrganizer{Email: f.Get("email"), DisplayName: f.Get("display_name")}.Normalize()
 	if err := in.Validate(); err != nil {
 		failField(f, err)
 	}
-	// Passwords are never sent back into the form.
-	f.Values.Del("password")
-	f.Values.Del("password_again")
 	if !f.OK() {
 		return s.render(c, http.StatusUnprocessableEntity, "signup", view{Title: "Create an organizer account", Section: "org", Data: f})
 	}
@@ -61,6 +49,25 @@ func (s *site) signUp(c echo.Context) error {
 	}
 	s.flash.Set(c, "Welcome, "+o.DisplayName+". Your account is ready: create your first conference.")
 	return redirect(c, "/org")
+}
+
+// newPassword returns the password of a form that sets one, its problems
+// (and a differing repetition) put next to the fields. Passwords are never
+// sent back into the form.
+func newPassword(f *form) string {
+	password := f.Get("password")
+	if err := accounts.CheckPassword(password); err != nil {
+		var pe *accounts.PasswordError
+		if errors.As(err, &pe) {
+			f.Fail("password", "Password "+pe.Message+".")
+		}
+	}
+	if password != f.Get("password_again") {
+		f.Fail("password_again", "The two passwords differ.")
+	}
+	f.Values.Del("password")
+	f.Values.Del("password_again")
+	return password
 }
 
 func (s *site) signInForm(c echo.Context) error {

@@ -138,6 +138,13 @@ func (s *site) orderView(ctx context.Context, o registrationsapp.OrderView) (*or
 }
 
 func (s *site) orderPage(c echo.Context) error {
+	if id, err := uuid.Parse(c.Param("oid")); err == nil && !s.grants.has(c, id) {
+		// The order's link opened in another browser (from its mail, say):
+		// the access code and email open it here. Still a 404: the link
+		// alone says nothing about the order.
+		return s.render(c, http.StatusNotFound, "find", view{Title: "Find your order", Section: "find", Data: newForm(nil),
+			Flash: "To open an order in this browser, enter its access code (in your confirmation mail) and your email."})
+	}
 	o, ok, err := s.orderFor(c)
 	if !ok || err != nil {
 		return err

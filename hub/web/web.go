@@ -44,6 +44,10 @@ type Options struct {
 	// one client address, generous so that registrants sharing a venue's
 	// address are not locked out; 0 means 120.
 	LookupAddressRate int
+	// ResetRate bounds password reset requests per minute from one client
+	// address; 0 means 5. (Each account gets at most
+	// accounts.ResetsPerHour mails an hour, whoever asks.)
+	ResetRate int
 	// Now is the clock of countdowns and sessions; time.Now when nil.
 	Now func() time.Time
 }
@@ -61,6 +65,7 @@ type site struct {
 	csrf     webui.CSRF
 
 	signInByIP, signInByEmail *webui.Limiter
+	resetByIP                 *webui.Limiter
 	lookups                   *webui.Guesses
 	grants                    *grants
 	badgeJobs                 *badgeJobs
@@ -91,6 +96,9 @@ func newSite(ctx context.Context, h *hubapp.Hub, opts Options) (*site, error) {
 	if opts.LookupAddressRate <= 0 {
 		opts.LookupAddressRate = 120
 	}
+	if opts.ResetRate <= 0 {
+		opts.ResetRate = 5
+	}
 	acc, err := accounts.New(ctx, h.Store.DB())
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
@@ -113,6 +121,7 @@ func newSite(ctx context.Context, h *hubapp.Hub, opts Options) (*site, error) {
 		csrf: webui.CSRF{Cookie: csrfCookie, Cookies: cookies, Header: "X-CSRF-Token",
 			Expired: "The form had expired or did not come from this site. Go back, reload the page and send it again."},
 		signInByIP: perMinute(opts.SignInRate, "web.signin.ip"), signInByEmail: perMinute(opts.SignInRate, "web.signin.email"),
+		resetByIP: perMinute(opts.ResetRate, "web.reset.ip"),
 		lookups:   h.Guesses(webui.NewGuesses(opts.LookupRate, opts.LookupAddressRate, opts.Now), "web.lookups"),
 		grants:    &grants{key: key},
 		badgeJobs: newBadgeJobs(),
@@ -163,6 +172,7 @@ func (s *site) routes(e *echo.Echo) error {
 	pub(http.MethodPost, "/orders/:oid/pay", s.startPayment)
 	pub(http.MethodGet, "/orders/:oid/attendees", s.attendeesForm)
 	pub(http.MethodPost, "/orders/:oid/attendees", s.assignAttendees)
+	pub(http.MethodGet, "/orders/:oid/tickets.pdf", s.orderTickets)
 	pub(http.MethodGet, "/find", s.findForm)
 	pub(http.MethodPost, "/find", s.findOrder)
 	pub(http.MethodGet, "/pay/:pid", s.paymentPage)
@@ -174,6 +184,10 @@ func (s *site) routes(e *echo.Echo) error {
 	pub(http.MethodGet, "/org/signin", s.signInForm)
 	pub(http.MethodPost, "/org/signin", s.signIn)
 	pub(http.MethodPost, "/org/signout", s.signOut)
+	pub(http.MethodGet, "/org/signin/forgot", s.forgotForm)
+	pub(http.MethodPost, "/org/signin/forgot", s.forgotPassword)
+	pub(http.MethodGet, "/org/signin/reset/:token", s.resetForm)
+	pub(http.MethodPost, "/org/signin/reset/:token", s.resetPassword)
 
 	// Organizer back office.
 	org(http.MethodGet, "/org", s.conferenceList)
@@ -211,6 +225,11 @@ func (s *site) routes(e *echo.Echo) error {
 	conf(http.MethodPost, "/kiosks/on-site-sales/:sid/close", s.closeOnSiteSales)
 	conf(http.MethodGet, "/conflicts", s.conflictList)
 	conf(http.MethodPost, "/conflicts/:num/resolve", s.resolveConflict)
+	conf(http.MethodGet, "/mail", s.mailList)
+	conf(http.MethodGet, "/mail/:mid", s.mailView)
+	conf(http.MethodGet, "/mail/:mid/eml", s.mailFile)
+	conf(http.MethodGet, "/mail/:mid/html", s.mailHTML)
+	conf(http.MethodPost, "/mail/:mid/resend", s.resendMail)
 	return nil
 }
 

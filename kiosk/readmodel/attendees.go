@@ -115,35 +115,19 @@ func (m *Model) refreshOrder(id uuid.UUID, ov *orderView) {
 func (m *Model) deriveAttendees(ov *orderView) []*Attendee {
 	o := ov.order
 	regName, regEmail := o.Registrant()
-	base := func(pos int) *Attendee {
-		return &Attendee{Seat: onsite.Seat{OrderID: o.OrderID(), Position: pos}, ConferenceID: o.ConferenceID(),
-			Name: regName, Email: regEmail, AccessCode: o.AccessCode(), KioskID: o.KioskID()}
+	var positions []registrations.SeatPosition
+	if ov.assign != nil {
+		positions = ov.assign.Positions()
 	}
-	if ov.assign == nil || len(ov.assign.Positions()) == 0 {
-		a := base(0)
-		a.SeatTypes = o.Reserved().SeatTypes()
-		return []*Attendee{a}
-	}
-	groups := map[string]*Attendee{}
 	var out []*Attendee
-	for _, p := range ov.assign.Positions() {
-		key := "registrant"
-		if !p.Attendee.IsZero() {
-			key = "email:" + strings.ToLower(p.Attendee.Email)
+	for _, h := range registrations.SeatHolders(positions, o.Reserved()) {
+		a := &Attendee{Seat: onsite.Seat{OrderID: o.OrderID(), Position: h.Seat}, ConferenceID: o.ConferenceID(),
+			Name: regName, Email: regEmail, AccessCode: o.AccessCode(), KioskID: o.KioskID(),
+			SeatTypes: h.SeatTypes, assignedAt: ov.assignedAt[h.Seat]}
+		if !h.Attendee.IsZero() {
+			a.Name, a.Email, a.Company, a.Role = h.Attendee.Name, h.Attendee.Email, h.Attendee.Company, h.Attendee.Role
 		}
-		a, ok := groups[key]
-		if !ok {
-			a = base(p.Position)
-			if !p.Attendee.IsZero() {
-				a.Name, a.Email, a.Company, a.Role = p.Attendee.Name, p.Attendee.Email, p.Attendee.Company, p.Attendee.Role
-			}
-			a.assignedAt = ov.assignedAt[p.Position]
-			groups[key] = a
-			out = append(out, a)
-		}
-		if !slices.Contains(a.SeatTypes, p.SeatType) {
-			a.SeatTypes = append(a.SeatTypes, p.SeatType)
-		}
+		out = append(out, a)
 	}
 	return out
 }

@@ -54,6 +54,10 @@ type Outbox interface {
 	RecordFailure(ctx context.Context, id uuid.UUID, cause error, maxAttempts int, retryAt time.Time) (deadLettered bool, err error)
 	// DeadLetters lists messages that exhausted their attempts.
 	DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error)
+	// Redeliver puts a dead letter back in the outbox, due at at with its
+	// attempts counted from zero, and reports whether id was a dead letter
+	// (of two concurrent calls, one puts it back).
+	Redeliver(ctx context.Context, id uuid.UUID, at time.Time) (bool, error)
 }
 
 // DeadLetter is a message that failed maxAttempts times, with its last error.

@@ -72,6 +72,11 @@ type Options struct {
 	// MaxInFlight bounds the messages taken from the outbox and not yet
 	// marked (default 1024).
 	MaxInFlight int
+	// Retry overrides MaxAttempts and Backoff for the messages of the
+	// types it names: mail, for one, waits on a server that may be away for
+	// an hour, while a registration command that keeps failing should stop
+	// soon and be looked at.
+	Retry map[string]Retry
 	// Lane names the sequence a message belongs to: messages of one lane
 	// are delivered one at a time, in outbox order. The default is the
 	// correlation id, and one shared lane for messages without one (such
@@ -79,6 +84,28 @@ type Options struct {
 	Lane   func(eventstore.Message) string
 	Logger *slog.Logger
 	Now    func() time.Time
+}
+
+// Retry is how often, and how far apart, a failing message is tried
+// before it is dead-lettered.
+type Retry struct {
+	MaxAttempts int
+	Backoff     func(attempt int) time.Duration
+}
+
+// retryOf is the retry policy of m.
+func (b *Bus) retryOf(m eventstore.Message) Retry {
+	r, ok := b.opts.Retry[m.Type]
+	if !ok {
+		return Retry{MaxAttempts: b.opts.MaxAttempts, Backoff: b.opts.Backoff}
+	}
+	if r.MaxAttempts <= 0 {
+		r.MaxAttempts = b.opts.MaxAttempts
+	}
+	if r.Backoff == nil {
+		r.Backoff = b.opts.Backoff
+	}
+	return r
 }
 
 // LaneByCorrelation is the default Options.Lane.

@@ -130,6 +130,33 @@ func TestPoisonMessageIsDeadLetteredInsteadOfLooping(t *testing.T) {
 	}
 }
 
+func TestRetryPolicyOfAMessageTypeOverridesTheBusDefaults(t *testing.T) {
+	s := openStore(t)
+	bus := messaging.New(s, messaging.Options{MaxAttempts: 3, Backoff: func(int) time.Duration { return 0 },
+		Retry: map[string]messaging.Retry{"test.Mail": {MaxAttempts: 6}}})
+	var mails, others atomic.Int32
+	bus.HandleCommand("test.Mail", func(context.Context, eventstore.Message) error {
+		mails.Add(1)
+		return errors.New("smtp server away")
+	})
+	bus.HandleCommand("test.Other", func(context.Context, eventstore.Message) error {
+		others.Add(1)
+		return errors.New("broken")
+	})
+	ctx := context.Background()
+	bus.Send(ctx, command("test.Mail"), command("test.Other"))
+	for i := 0; i < 10; i++ {
+		bus.DispatchDue(ctx)
+	}
+	if mails.Load() != 6 || others.Load() != 3 {
+		t.Fatalf("attempts: mail %d, other %d; want 6 (its own policy) and 3 (the bus default)", mails.Load(), others.Load())
+	}
+	dl, err := s.DeadLetters(ctx, 10)
+	if err != nil || len(dl) != 2 {
+		t.Fatalf("dead letters %+v (err %v), want both", dl, err)
+	}
+}
+
 func TestCommandWithoutHandlerIsDeadLettered(t *testing.T) {
 	s := openStore(t)
 	bus := newBus(s)

@@ -459,7 +459,8 @@ func (b *Bus) recordFailure(ctx context.Context, d delivery) error {
 	b.d.attempts[d.m.ID]++
 	attempt := b.d.attempts[d.m.ID]
 	b.d.mu.Unlock()
-	dead, err := b.store.RecordFailure(ctx, d.m.ID, d.handlerErr, b.opts.MaxAttempts, b.opts.Now().Add(b.opts.Backoff(attempt)))
+	retry := b.retryOf(d.m)
+	dead, err := b.store.RecordFailure(ctx, d.m.ID, d.handlerErr, retry.MaxAttempts, b.opts.Now().Add(retry.Backoff(attempt)))
 	if err != nil {
 		return err
 	}
@@ -468,7 +469,7 @@ func (b *Bus) recordFailure(ctx context.Context, d delivery) error {
 		b.d.mu.Lock()
 		delete(b.d.attempts, d.m.ID)
 		b.d.mu.Unlock()
-		log.Error("message dead-lettered after repeated failures", "attempts", b.opts.MaxAttempts)
+		log.Error("message dead-lettered after repeated failures", "attempts", retry.MaxAttempts)
 	} else {
 		log.Warn("message handler failed; will retry", "attempt", attempt)
 	}

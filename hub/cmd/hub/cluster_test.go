@@ -69,7 +69,7 @@ func startCluster(t *testing.T, replicas int, extra ...string) *cluster.Cluster 
 }
 
 // leasedWorkers run on exactly one replica at a time.
-var leasedWorkers = []string{"command bus", "read models", "registration policies", "registration process manager"}
+var leasedWorkers = []string{"command bus", "mail notices", "read models", "registration policies", "registration process manager"}
 
 type health struct {
 	Status   string   `json:"status"`

@@ -40,8 +40,10 @@ const usage = `usage: hub <command> [flags]
 
 commands:
   serve    run the hub (flags: --addr, --db, --log-level, --secure-cookies, --demo,
-           --demo-kiosk-code; env HUB_ADDR, HUB_DB, HUB_LOG_LEVEL, HUB_SECURE_COOKIES,
-           HUB_DEMO, HUB_DEMO_KIOSK_CODE)
+           --demo-kiosk-code, --public-url, --smtp-host, --smtp-port, --smtp-user,
+           --smtp-password-file, --smtp-from, --smtp-starttls, --smtp-ca-file, --mail-dir;
+           env HUB_ADDR, HUB_DB, HUB_LOG_LEVEL, HUB_SECURE_COOKIES, HUB_DEMO,
+           HUB_DEMO_KIOSK_CODE, HUB_PUBLIC_URL, HUB_SMTP_HOST, ..., HUB_SMTP_PASSWORD)
   rebuild  rebuild every read model from the event and message logs, with the
            hub stopped (flags: --db; env HUB_DB)
   export   write a published conference to a venue file for kiosks without

@@ -33,6 +33,7 @@ type serveConfig struct {
 	// secureCookies marks the web UI's cookies Secure on plain HTTP too:
 	// behind a TLS-terminating proxy the hub itself never sees TLS.
 	secureCookies bool
+	mail          mailConfig
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveConfig, error) {
@@ -61,6 +62,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.BoolVar(&c.demo, "demo", demo, "seed a demo organizer and conference into an empty database and print how to use them (HUB_DEMO)")
 	fs.StringVar(&c.demoKioskCode, "demo-kiosk-code", envOr(getenv, "HUB_DEMO_KIOSK_CODE", ""),
 		"with --demo: create a kiosk for the demo conference and write its one-time pairing code to `file` (HUB_DEMO_KIOSK_CODE)")
+	if err := c.mail.register(fs, getenv); err != nil {
+		return c, err
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -90,7 +94,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	h, err := hubapp.Open(ctx, hubapp.Config{DB: cfg.db, Logger: log})
+	hcfg := hubapp.Config{DB: cfg.db, Logger: log}
+	mailVia, err := cfg.mail.apply(&hcfg, cfg.addr, getenv)
+	if err != nil {
+		return err
+	}
+	h, err := hubapp.Open(ctx, hcfg)
 	if err != nil {
 		return err
 	}
@@ -114,8 +123,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	url := "http://" + ln.Addr().String()
 	where := describeDB(cfg.db)
-	log.Info("hub ready", "url", url, "db", where, "secure_cookies", cfg.secureCookies)
-	fmt.Fprintf(stdout, "hub listening on %s (database %s)\n", url, where)
+	log.Info("hub ready", "url", url, "db", where, "secure_cookies", cfg.secureCookies, "mail", mailVia, "public_url", hcfg.PublicURL)
+	fmt.Fprintf(stdout, "hub listening on %s (database %s)\nmail: %s\n", url, where, mailVia)
 	if cfg.demo {
 		printDemo(stdout, url, demo)
 		if cfg.demoKioskCode != "" && !demo.Skipped {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,6 +53,9 @@ func OpenIdle(t testing.TB, cfg hubapp.Config) (h *hubapp.Hub, start func()) {
 	}
 	if cfg.BusPoll == 0 {
 		cfg.BusPoll = 20 * time.Millisecond
+	}
+	if cfg.Mailer == nil && cfg.MailDir == "" {
+		cfg.MailDir = filepath.Join(t.TempDir(), "mail") // not beside a PostgreSQL test's sources
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

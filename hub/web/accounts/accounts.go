@@ -87,8 +87,13 @@ func New(ctx context.Context, db *sqldb.DB) (*Accounts, error) {
 	if err := migrations.Apply(ctx, db, migrations.Web); err != nil {
 		return nil, fmt.Errorf("accounts: %w", err)
 	}
-	a := &Accounts{db: db, SessionTTL: 24 * time.Hour}
-	return a, nil
+	return Open(db), nil
+}
+
+// Open returns Accounts on a database that has the web schema already
+// (the hub migrates it at open).
+func Open(db *sqldb.DB) *Accounts {
+	return &Accounts{db: db, SessionTTL: 24 * time.Hour}
 }
 
 func (a *Accounts) now() time.Time {
@@ -121,6 +126,17 @@ func (a *Accounts) SetPassword(ctx context.Context, organizerID uuid.UUID, passw
 		return fmt.Errorf("set password: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after commit
+	if err := a.setPasswordTx(ctx, tx, organizerID, hash); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("set password of %s: %w", organizerID, err)
+	}
+	return nil
+}
+
+// setPasswordTx stores a password hash and ends the organizer's sessions.
+func (a *Accounts) setPasswordTx(ctx context.Context, tx sqldb.Tx, organizerID uuid.UUID, hash []byte) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO web_passwords (organizer_id, hash, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (organizer_id) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at`,
 		organizerID[:], string(hash), a.now().UnixMilli()); err != nil {
@@ -128,9 +144,6 @@ func (a *Accounts) SetPassword(ctx context.Context, organizerID uuid.UUID, passw
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM web_sessions WHERE organizer_id = $1`, organizerID[:]); err != nil {
 		return fmt.Errorf("end sessions of %s: %w", organizerID, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("set password of %s: %w", organizerID, err)
 	}
 	return nil
 }

@@ -209,6 +209,28 @@ func (s *Store) DeadLetters(ctx context.Context, limit int) ([]eventstore.DeadLe
 	return out, nil
 }
 
+// Redeliver puts a dead letter back in the outbox, due at at, its attempts
+// counted from zero. The conditional update lets one of two replicas
+// redelivering at once win. Dispatchers find it at their next full read of
+// the outbox (within their poll).
+func (s *Store) Redeliver(ctx context.Context, id uuid.UUID, at time.Time) (bool, error) {
+	var back bool
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE messages SET dead = 0, attempts = 0, not_before = $1 WHERE message_id = $2 AND dead = 1`,
+			at.UnixMilli(), id[:])
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		back = true
+		_, err = tx.Exec(ctx, `DELETE FROM dead_letters WHERE message_id = $1`, id[:])
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("redeliver %s: %w", id, Classify(err))
+	}
+	return back, nil
+}
+
 // EnqueueTx writes outbox messages inside the caller's transaction (on the
 // store's DB), for adapters that must publish integration events atomically
 // with a change of their own tables. Sequence numbers come from the

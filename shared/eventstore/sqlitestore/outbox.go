@@ -141,6 +141,32 @@ func (s *Store) DeadLetters(ctx context.Context, limit int) ([]eventstore.DeadLe
 	return out, rows.Err()
 }
 
+// Redeliver puts a dead letter back in the outbox, due at at, its attempts
+// counted from zero.
+func (s *Store) Redeliver(ctx context.Context, id uuid.UUID, at time.Time) (bool, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("redeliver %s: %w", id, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after commit
+	res, err := tx.ExecContext(ctx, `UPDATE messages SET dead = 0, attempts = 0, not_before = ? WHERE message_id = ? AND dead = 1`,
+		at.UnixMilli(), id[:])
+	if err != nil {
+		return false, fmt.Errorf("redeliver %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM dead_letters WHERE message_id = ?`, id[:]); err != nil {
+		return false, fmt.Errorf("redeliver %s: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("redeliver %s: %w", id, err)
+	}
+	s.NotifyMessages()
+	return true, nil
+}
+
 // EnqueueTx writes outbox messages inside the caller's transaction, for
 // adapters that change their own tables (conference management's CRUD) and
 // must publish integration events atomically with that change. Call

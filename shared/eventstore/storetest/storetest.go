@@ -448,4 +448,32 @@ func testDeadLetter(t *testing.T, s eventstore.Store) {
 	if err != nil || len(dl) != 1 || dl[0].Message.ID != m.ID || dl[0].Attempts != 3 || dl[0].Error != "handler exploded" {
 		t.Fatalf("got %+v (err %v), want the poison message with 3 attempts and its error", dl, err)
 	}
+
+	// Redelivered, it is due again with a fresh count of attempts, and no
+	// longer a dead letter; redelivering it again changes nothing.
+	at := time.Now().Add(time.Second)
+	if ok, err := s.Redeliver(ctx(t), m.ID, at); err != nil || !ok {
+		t.Fatalf("redeliver: %v, %v; want it put back", ok, err)
+	}
+	if ok, err := s.Redeliver(ctx(t), m.ID, at); err != nil || ok {
+		t.Fatalf("redeliver twice: %v, %v; want false, it is no dead letter any more", ok, err)
+	}
+	if ok, err := s.Redeliver(ctx(t), ids.New(), at); err != nil || ok {
+		t.Fatalf("redeliver an unknown message: %v, %v; want false", ok, err)
+	}
+	if dl, err := s.DeadLetters(ctx(t), 10); err != nil || len(dl) != 0 {
+		t.Fatalf("dead letters after redelivery: %+v (err %v), want none", dl, err)
+	}
+	if pending, _ := s.PendingMessages(ctx(t), at.Add(-time.Millisecond), 10); len(pending) != 0 {
+		t.Fatalf("redelivered message due before its time: %+v", pending)
+	}
+	if pending, _ := s.PendingMessages(ctx(t), at, 10); len(pending) != 1 || pending[0].ID != m.ID {
+		t.Fatalf("pending after redelivery: %+v, want the message", pending)
+	}
+	for attempt := 1; attempt <= 3; attempt++ {
+		dead, err := s.RecordFailure(ctx(t), m.ID, errors.New("handler exploded again"), 3, time.Now())
+		if err != nil || dead != (attempt == 3) {
+			t.Fatalf("attempt %d after redelivery: dead=%v, %v; want the attempts counted from zero", attempt, dead, err)
+		}
+	}
 }
