@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"conference/hub/conferences"
 	"conference/hub/readmodels"
 	registrationsapp "conference/hub/registrations"
 	"conference/shared/registrations"
@@ -24,6 +25,12 @@ type readModels interface {
 	PublishedConferences(ctx context.Context) ([]readmodels.ConferenceView, error)
 	ConferenceBySlug(ctx context.Context, slug string) (readmodels.ConferenceView, error)
 	WaitFor(ctx context.Context, position int64) error
+	PromoCodeUse(ctx context.Context, conferenceID uuid.UUID) ([]readmodels.PromoCodeUseView, error)
+	Waitlist(ctx context.Context, conferenceID uuid.UUID) ([]readmodels.WaitlistEntryView, error)
+	SeatConflicts(ctx context.Context, conferenceID uuid.UUID) ([]readmodels.SeatConflictView, error)
+	DuplicateCheckIns(ctx context.Context, conferenceID uuid.UUID) ([]readmodels.DuplicateCheckInView, error)
+	CheckIns(ctx context.Context, conferenceID uuid.UUID, query string, limit, offset int) ([]readmodels.CheckInView, error)
+	Attendance(ctx context.Context, conferenceID uuid.UUID) ([]readmodels.SeatTypeAttendance, error)
 }
 
 var _ readModels = (*readmodels.Models)(nil)
@@ -31,14 +38,20 @@ var _ readModels = (*readmodels.Models)(nil)
 // ownConference checks the :conferenceID of the path belongs to the
 // caller; another tenant's conference is not found, as if absent.
 func (a *api) ownConference(c echo.Context) (uuid.UUID, error) {
-	id, err := pathID(c, "conferenceID", "conference")
+	conf, err := a.ownConferenceRecord(c)
 	if err != nil {
 		return uuid.Nil, err
 	}
-	if _, err := a.h.Conferences.GetConference(c.Request().Context(), organizerOf(c), id); err != nil {
-		return uuid.Nil, err
+	return conf.ID, nil
+}
+
+// ownConferenceRecord is ownConference with the conference's details.
+func (a *api) ownConferenceRecord(c echo.Context) (*conferences.Conference, error) {
+	id, err := pathID(c, "conferenceID", "conference")
+	if err != nil {
+		return nil, err
 	}
-	return id, nil
+	return a.h.Conferences.GetConference(c.Request().Context(), organizerOf(c), id)
 }
 
 // conferenceOrder is the :orderID of one of the caller's conferences.

@@ -17,6 +17,9 @@ var openAPI []byte
 func OpenAPI() []byte { return append([]byte(nil), openAPI...) }
 
 func (a *api) handleOpenAPI(c echo.Context) error {
+	if err := accepts(c, "application/yaml"); err != nil {
+		return err
+	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=300")
 	return c.Blob(http.StatusOK, "application/yaml", openAPI)
 }
