@@ -15,9 +15,11 @@ import (
 	"conference/shared/registrations"
 )
 
-// promoTermsInput is the body of PUT .../promo-codes/{id}: everything but
-// the code, which never changes (its uses are counted per code).
-type promoTermsInput struct {
+// promoInput is the body of POST .../promo-codes and, without the code,
+// which never changes (its uses are counted per code), of PUT
+// .../promo-codes/{id}.
+type promoInput struct {
+	Code        *string    `json:"code"`
 	Description string     `json:"description"`
 	Kind        string     `json:"kind"`
 	Percent     int        `json:"percent"`
@@ -28,13 +30,7 @@ type promoTermsInput struct {
 	ValidUntil  *time.Time `json:"valid_until"`
 }
 
-// promoCodeInput is the body of POST .../promo-codes.
-type promoCodeInput struct {
-	Code string `json:"code"`
-	promoTermsInput
-}
-
-func (in promoTermsInput) details(code string) conferences.PromoCodeDetails {
+func (in promoInput) details(code string) conferences.PromoCodeDetails {
 	d := conferences.PromoCodeDetails{
 		Code: code, Description: in.Description, Kind: registrations.DiscountKind(in.Kind), Percent: in.Percent, MaxUses: in.MaxUses,
 	}
@@ -148,11 +144,14 @@ func (a *api) handleAddPromoCode(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var in promoCodeInput
+	var in promoInput
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	pc, err := a.h.Conferences.AddPromoCode(ctx, organizerOf(c), conf.ID, in.details(in.Code))
+	if in.Code == nil {
+		return invalid("code", "is required")
+	}
+	pc, err := a.h.Conferences.AddPromoCode(ctx, organizerOf(c), conf.ID, in.details(*in.Code))
 	if err != nil {
 		return promoError(err)
 	}
@@ -188,9 +187,12 @@ func (a *api) handleUpdatePromoCode(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var in promoTermsInput
+	var in promoInput
 	if err := decodeJSON(c, &in); err != nil {
 		return err
+	}
+	if in.Code != nil {
+		return apiErr(http.StatusBadRequest, CodeUnknownField, "code", "a promo code's code never changes: withdraw it and add another")
 	}
 	updated, err := a.h.Conferences.UpdatePromoCode(ctx, organizerOf(c), conf.ID, pc.ID, in.details(pc.Code))
 	if err != nil {

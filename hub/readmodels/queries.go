@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 	"time"
 
 	"github.com/google/uuid"
@@ -175,7 +176,10 @@ func GuessTargets(code, email string) []string {
 // about which part was wrong.
 func (m *Models) OrderByAccessCode(ctx context.Context, code, email string) (OrderView, error) {
 	code, email = NormalizeAccessCode(code), strings.TrimSpace(email)
-	if code == "" || email == "" || len(code) > 64 || len(email) > 320 {
+	// Codes are printable ASCII; anything else (a NUL byte, which
+	// PostgreSQL refuses in text) matches no order.
+	unprintable := strings.IndexFunc(code, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0
+	if code == "" || email == "" || len(code) > 64 || len(email) > 320 || unprintable || !utf8.ValidString(email) || strings.ContainsRune(email, 0) {
 		return OrderView{}, fmt.Errorf("order by access code: %w", ErrNotFound)
 	}
 	rows, err := m.store.DB().QueryContext(ctx, `SELECT `+orderColumns+` FROM rm_orders WHERE access_code = $1`, code)
