@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -83,11 +84,14 @@ type refPage struct {
 	Schemas        []refSchema
 }
 
-type refScheme struct{ Name, Kind, Description string }
+type refScheme struct {
+	Name, Kind  string
+	Description template.HTML
+}
 
 type refGroup struct {
 	Tag         string
-	Description string
+	Description template.HTML
 	Ops         []refOp
 }
 
@@ -102,14 +106,16 @@ type refOp struct {
 }
 
 type refParam struct {
-	Name, In, Description string
-	Required              bool
-	Type                  template.HTML
+	Name, In    string
+	Description template.HTML
+	Required    bool
+	Type        template.HTML
 }
 
 type refResponse struct {
-	Status, Description string
-	Type                template.HTML
+	Status      string
+	Description template.HTML
+	Type        template.HTML
 }
 
 type refSchema struct {
@@ -130,11 +136,11 @@ func mustReference() (refPage, []byte) {
 		if s.Type == "apiKey" {
 			kind = "header " + s.Name
 		}
-		p.Schemes = append(p.Schemes, refScheme{Name: name, Kind: kind, Description: s.Description})
+		p.Schemes = append(p.Schemes, refScheme{Name: name, Kind: kind, Description: inline(s.Description)})
 	}
 	groups := map[string]*refGroup{}
 	for _, t := range doc.Tags {
-		p.Groups = append(p.Groups, refGroup{Tag: t.Name, Description: t.Description})
+		p.Groups = append(p.Groups, refGroup{Tag: t.Name, Description: inline(t.Description)})
 	}
 	for i := range p.Groups {
 		groups[p.Groups[i].Tag] = &p.Groups[i]
@@ -178,7 +184,7 @@ func refOperation(method, path string, op *openapi3.Operation) refOp {
 	}
 	for _, pr := range op.Parameters {
 		v := pr.Value
-		o.Params = append(o.Params, refParam{Name: v.Name, In: v.In, Description: v.Description, Required: v.Required, Type: typeHTML(v.Schema)})
+		o.Params = append(o.Params, refParam{Name: v.Name, In: v.In, Description: inline(v.Description), Required: v.Required, Type: typeHTML(v.Schema)})
 	}
 	if op.RequestBody != nil {
 		body := op.RequestBody.Value
@@ -188,7 +194,7 @@ func refOperation(method, path string, op *openapi3.Operation) refOp {
 	}
 	for _, status := range sortedKeys(op.Responses.Map()) {
 		r := op.Responses.Value(status).Value
-		out := refResponse{Status: status, Description: deref(r.Description)}
+		out := refResponse{Status: status, Description: inline(deref(r.Description))}
 		for _, mt := range r.Content {
 			out.Type = typeHTML(mt.Schema)
 		}
@@ -213,40 +219,53 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// typeHTML names a schema in one line: a link to a named schema, or the
-// inline schema drawn in full.
+// typeHTML draws a schema where it is used: a link to a named schema,
+// or the inline schema in full.
 func typeHTML(ref *openapi3.SchemaRef) template.HTML {
-	if ref == nil {
-		return ""
-	}
-	if name, ok := strings.CutPrefix(ref.Ref, "#/components/schemas/"); ok {
-		return template.HTML(`<a href="#schema-` + html.EscapeString(name) + `">` + html.EscapeString(name) + `</a>`)
-	}
-	return schemaHTML(ref.Value)
+	summary, children := schemaParts(ref)
+	return template.HTML(summary + children)
 }
 
-// schemaHTML draws a schema: its type with format, bounds and enum, and
-// for an object its properties as a nested list.
 func schemaHTML(s *openapi3.Schema) template.HTML {
+	return typeHTML(&openapi3.SchemaRef{Value: s})
+}
+
+// schemaParts draws a schema as a one-line summary (its type with format,
+// bounds and enum, or a link to a named schema) and, for an object drawn
+// inline, its properties as a nested list.
+func schemaParts(ref *openapi3.SchemaRef) (summary, children string) {
+	if ref == nil {
+		return "", ""
+	}
+	if name, ok := strings.CutPrefix(ref.Ref, "#/components/schemas/"); ok {
+		return `<a href="#schema-` + html.EscapeString(name) + `">` + html.EscapeString(name) + `</a>`, ""
+	}
+	s := ref.Value
 	var b strings.Builder
 	switch {
 	case len(s.AllOf) == 1:
-		b.WriteString(string(typeHTML(s.AllOf[0])))
-	case s.Type.Is("array"):
-		b.WriteString("array of " + string(typeHTML(s.Items)))
-	default:
-		kind := strings.Join(s.Type.Slice(), ", ")
+		sum, ch := schemaParts(s.AllOf[0])
+		b.WriteString(sum)
+		children = ch
+	case len(s.AllOf) > 1:
+		var sums []string
 		for _, part := range s.AllOf {
-			if kind != "" {
-				kind += " + "
-			}
-			kind += string(typeHTML(part))
+			sum, ch := schemaParts(part)
+			sums = append(sums, sum)
+			children += ch
 		}
-		b.WriteString(`<span class="type">` + kind)
+		b.WriteString(strings.Join(sums, " with "))
+	case s.Type.Is("array"):
+		sum, ch := schemaParts(s.Items)
+		b.WriteString("array of " + sum)
+		children = ch
+	default:
+		b.WriteString(`<span class="type">` + html.EscapeString(strings.Join(s.Type.Slice(), ", ")))
 		if s.Format != "" {
 			b.WriteString(" (" + html.EscapeString(s.Format) + ")")
 		}
 		b.WriteString("</span>")
+		children = propertiesHTML(s)
 	}
 	if s.Nullable {
 		b.WriteString(` <span class="null">or null</span>`)
@@ -261,35 +280,44 @@ func schemaHTML(s *openapi3.Schema) template.HTML {
 	if s.Min != nil || s.Max != nil || s.MaxLength != nil {
 		b.WriteString(` <span class="bounds">` + html.EscapeString(bounds(s)) + `</span>`)
 	}
+	return b.String(), children
+}
+
+// propertiesHTML lists an object's properties: name, whether required,
+// type, description, and the properties of an inline object below.
+func propertiesHTML(s *openapi3.Schema) string {
 	if len(s.Properties) == 0 {
-		return template.HTML(b.String())
+		return ""
 	}
+	var b strings.Builder
 	b.WriteString(`<ul class="props">`)
 	for _, name := range sortedKeys(s.Properties) {
 		prop := s.Properties[name]
-		b.WriteString(`<li><code>` + html.EscapeString(name) + `</code> ` + string(typeHTML(prop)))
+		b.WriteString(`<li><code>` + html.EscapeString(name) + `</code>`)
 		if slices.Contains(s.Required, name) {
 			b.WriteString(` <span class="req">required</span>`)
 		}
+		summary, children := schemaParts(prop)
+		b.WriteString(" " + summary)
 		if prop.Ref == "" && prop.Value.Description != "" {
-			b.WriteString(`<div class="descr">` + string(prose(prop.Value.Description)) + `</div>`)
+			b.WriteString(`<div class="descr">` + string(inline(prop.Value.Description)) + `</div>`)
 		}
-		b.WriteString("</li>")
+		b.WriteString(children + "</li>")
 	}
 	if s.AdditionalProperties.Has != nil && !*s.AdditionalProperties.Has {
 		b.WriteString(`<li class="hint">no other fields</li>`)
 	}
 	b.WriteString("</ul>")
-	return template.HTML(b.String())
+	return b.String()
 }
 
 func bounds(s *openapi3.Schema) string {
 	var parts []string
 	if s.Min != nil {
-		parts = append(parts, fmt.Sprintf("≥ %g", *s.Min))
+		parts = append(parts, "≥ "+strconv.FormatFloat(*s.Min, 'f', -1, 64))
 	}
 	if s.Max != nil {
-		parts = append(parts, fmt.Sprintf("≤ %g", *s.Max))
+		parts = append(parts, "≤ "+strconv.FormatFloat(*s.Max, 'f', -1, 64))
 	}
 	if s.MaxLength != nil {
 		parts = append(parts, fmt.Sprintf("at most %d characters", *s.MaxLength))
@@ -300,20 +328,27 @@ func bounds(s *openapi3.Schema) string {
 var (
 	codeSpan = regexp.MustCompile("`([^`]+)`")
 	strong   = regexp.MustCompile(`\*\*([^*]+)\*\*`)
+	emphasis = regexp.MustCompile(`\*([^*\s][^*]*)\*`)
 )
 
-// prose draws the document's descriptions: paragraphs split at blank
-// lines, `code` and **bold**; everything else is escaped text.
+// inline draws a description's text: `code`, **bold** and *emphasis*;
+// everything else is escaped text.
+func inline(text string) template.HTML {
+	t := html.EscapeString(strings.TrimSpace(text))
+	t = codeSpan.ReplaceAllString(t, "<code>$1</code>")
+	t = strong.ReplaceAllString(t, "<strong>$1</strong>")
+	t = emphasis.ReplaceAllString(t, "<em>$1</em>")
+	return template.HTML(t)
+}
+
+// prose draws a longer description: inline text in paragraphs split at
+// blank lines.
 func prose(text string) template.HTML {
 	var b strings.Builder
 	for _, para := range strings.Split(strings.TrimSpace(text), "\n\n") {
-		if para = strings.TrimSpace(para); para == "" {
-			continue
+		if strings.TrimSpace(para) != "" {
+			b.WriteString("<p>" + string(inline(para)) + "</p>")
 		}
-		p := html.EscapeString(para)
-		p = codeSpan.ReplaceAllString(p, "<code>$1</code>")
-		p = strong.ReplaceAllString(p, "<strong>$1</strong>")
-		b.WriteString("<p>" + p + "</p>")
 	}
 	return template.HTML(b.String())
 }
