@@ -6,7 +6,7 @@ KIOSK_ADDR ?= 127.0.0.1:8081
 KIOSK_PIN ?= 1234
 DATA     ?= data
 
-.PHONY: run build test e2e bench fuzz clean
+.PHONY: run build test e2e bench fuzz clean lint-openapi
 
 build:
 	$(GO) build -o bin/hub ./hub/cmd/hub
@@ -32,6 +32,12 @@ run: build
 test:
 	$(GO) vet ./...
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m ./...
+
+# The API's OpenAPI document under Redocly CLI's recommended rules (any
+# error or warning fails); the CLI is installed once into ~/.cache.
+# After changing the document: go generate ./hub/api/client.
+lint-openapi:
+	.ci/lint-openapi
 
 # Browser tests: headless Chromium against real hub and kiosk processes.
 # Screenshots land in artifacts/e2e.
