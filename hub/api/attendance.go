@@ -108,23 +108,15 @@ type checkInJSON struct {
 
 func (a *api) handleListCheckIns(c echo.Context) error {
 	ctx := c.Request().Context()
-	confID, err := a.ownConference(c)
+	l, err := a.listOf(c)
 	if err != nil {
 		return err
 	}
-	limit, offset, err := listPage(c)
+	names, err := a.kioskNames(ctx, organizerOf(c), l.conferenceID)
 	if err != nil {
 		return err
 	}
-	q, err := searchText(c)
-	if err != nil {
-		return err
-	}
-	names, err := a.kioskNames(ctx, organizerOf(c), confID)
-	if err != nil {
-		return err
-	}
-	list, err := a.rm.CheckIns(ctx, confID, q, limit, offset)
+	list, err := a.rm.CheckIns(ctx, l.conferenceID, l.query, l.limit, l.offset)
 	if err != nil {
 		return err
 	}

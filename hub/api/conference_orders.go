@@ -98,6 +98,30 @@ func (a *api) handleCancelOrder(c echo.Context) error {
 	return c.JSON(http.StatusOK, toOrderJSON(v, true))
 }
 
+// listQuery is what a list of one of the caller's conferences reads from
+// the request: the conference, ?limit=, ?offset= and the search text ?q=.
+type listQuery struct {
+	conferenceID  uuid.UUID
+	limit, offset int
+	query         string
+}
+
+func (a *api) listOf(c echo.Context) (listQuery, error) {
+	confID, err := a.ownConference(c)
+	if err != nil {
+		return listQuery{}, err
+	}
+	limit, offset, err := listPage(c)
+	if err != nil {
+		return listQuery{}, err
+	}
+	q, err := searchText(c)
+	if err != nil {
+		return listQuery{}, err
+	}
+	return listQuery{conferenceID: confID, limit: limit, offset: offset, query: q}, nil
+}
+
 // listPage reads ?limit= and ?offset=.
 func listPage(c echo.Context) (limit, offset int, err error) {
 	if s := c.QueryParam("limit"); s != "" {
@@ -124,15 +148,7 @@ func searchText(c echo.Context) (string, error) {
 // handleListOrders lists a conference's orders, newest first, filtered by
 // ?status= and searched by ?q= (access code, email or name).
 func (a *api) handleListOrders(c echo.Context) error {
-	confID, err := a.ownConference(c)
-	if err != nil {
-		return err
-	}
-	limit, offset, err := listPage(c)
-	if err != nil {
-		return err
-	}
-	q, err := searchText(c)
+	l, err := a.listOf(c)
 	if err != nil {
 		return err
 	}
@@ -141,8 +157,8 @@ func (a *api) handleListOrders(c echo.Context) error {
 		return invalid("status", "must be an order status: pending, reserved, confirmed, expired, rejected or cancelled")
 	}
 	rm := a.rm
-	list, err := rm.Orders(c.Request().Context(), confID, readmodels.OrdersFilter{
-		Status: registrations.OrderStatus(status), Query: q, Limit: limit, Offset: offset,
+	list, err := rm.Orders(c.Request().Context(), l.conferenceID, readmodels.OrdersFilter{
+		Status: registrations.OrderStatus(status), Query: l.query, Limit: l.limit, Offset: l.offset,
 	})
 	if err != nil {
 		return err
@@ -185,20 +201,12 @@ type attendeeJSON struct {
 }
 
 func (a *api) handleListAttendees(c echo.Context) error {
-	confID, err := a.ownConference(c)
-	if err != nil {
-		return err
-	}
-	limit, offset, err := listPage(c)
-	if err != nil {
-		return err
-	}
-	q, err := searchText(c)
+	l, err := a.listOf(c)
 	if err != nil {
 		return err
 	}
 	rm := a.rm
-	list, err := rm.Attendees(c.Request().Context(), confID, q, limit, offset)
+	list, err := rm.Attendees(c.Request().Context(), l.conferenceID, l.query, l.limit, l.offset)
 	if err != nil {
 		return err
 	}

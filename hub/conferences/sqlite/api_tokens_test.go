@@ -12,27 +12,10 @@ import (
 	"conference/shared/eventstore/backendtest"
 	"conference/shared/ids"
 	"conference/shared/sqldb"
+	"conference/shared/webui/webuitest"
 )
 
-// clock is a test's hand-moved time.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func newClock() *clock { return &clock{now: time.Date(2027, 5, 10, 9, 0, 0, 0, time.UTC)} }
+func newClock() *webuitest.Clock { return webuitest.NewClock(time.Date(2027, 5, 10, 9, 0, 0, 0, time.UTC)) }
 
 // countTokenWrites installs a trigger counting the updates of api_tokens
 // rows, so a test can tell a write that stored the same value from none.
@@ -74,7 +57,7 @@ func TestANamedTokenIsListedWithoutItsSecretAndAuthenticatesItsOrganizer(t *test
 	if tok.Name != "CI deploys" || !tok.LastUsedAt.IsZero() || tok.Revoked() || !conferences.WellFormedAPIToken(secret) {
 		t.Fatalf("created %+v, want a named, unused, valid token", tok)
 	}
-	clk.advance(time.Second)
+	clk.Add(time.Second)
 	if _, _, err := f.svc.CreateAPIToken(ctx, ann.ID, "Badge printer"); err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +113,7 @@ func TestTheLastUsedTimeIsWrittenAtMostOnceAMinute(t *testing.T) {
 		if _, err := f.svc.Authenticate(ctx, secret); err != nil {
 			t.Fatal(err)
 		}
-		clk.advance(250 * time.Millisecond) // 200 requests over 50 s
+		clk.Add(250 * time.Millisecond) // 200 requests over 50 s
 	}
 	if n := writes(); n != 1 {
 		t.Fatalf("200 requests within a minute wrote the token %d times, want once", n)
@@ -145,7 +128,7 @@ func TestTheLastUsedTimeIsWrittenAtMostOnceAMinute(t *testing.T) {
 	if got := lastUsed(); !got.Equal(first) {
 		t.Fatalf("last used %v, want the first request's %v", got, first)
 	}
-	clk.advance(conferences.LastUsedResolution)
+	clk.Add(conferences.LastUsedResolution)
 	if _, err := f.svc.Authenticate(ctx, secret); err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +167,7 @@ func TestARevokedTokenAuthenticatesNothingAndOnlyItsOwnerRevokesIt(t *testing.T)
 	if _, err := f.svc.Authenticate(ctx, kept); err != nil {
 		t.Fatalf("the other token: %v, want it valid", err)
 	}
-	clk.advance(time.Hour)
+	clk.Add(time.Hour)
 	again, err := f.svc.RevokeAPIToken(ctx, ann.ID, tok.ID)
 	if err != nil || !again.RevokedAt.Equal(revoked.RevokedAt) {
 		t.Fatalf("revoking again: %+v, %v, want the first revocation kept", again, err)
