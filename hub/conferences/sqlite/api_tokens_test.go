@@ -15,7 +15,9 @@ import (
 	"conference/shared/webui/webuitest"
 )
 
-func newClock() *webuitest.Clock { return webuitest.NewClock(time.Date(2027, 5, 10, 9, 0, 0, 0, time.UTC)) }
+func newClock() *webuitest.Clock {
+	return webuitest.NewClock(time.Date(2027, 5, 10, 9, 0, 0, 0, time.UTC))
+}
 
 // countTokenWrites installs a trigger counting the updates of api_tokens
 // rows, so a test can tell a write that stored the same value from none.
