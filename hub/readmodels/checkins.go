@@ -63,13 +63,11 @@ func (s *state) applyCheckIn(e onsite.AttendeeCheckedIn, pos int64) error {
 }
 
 func (s *state) checkIn(seat onsite.Seat) (*checkIn, error) {
-	if c, ok := s.checkIns[seat]; ok {
-		return c, nil
-	}
-	if s.load == nil {
-		return nil, nil
-	}
-	c, err := scanCheckIn(s.load.db.QueryRowContext(s.load.ctx, `SELECT `+checkInColumns+` FROM rm_checkins
+	return cached(s, s.checkIns, seat, (*loader).checkIn)
+}
+
+func (l *loader) checkIn(seat onsite.Seat) (*checkIn, error) {
+	c, err := scanCheckIn(l.db.QueryRowContext(l.ctx, `SELECT `+checkInColumns+` FROM rm_checkins
 		WHERE order_id = $1 AND position = $2`, seat.OrderID[:], seat.Position))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -77,7 +75,6 @@ func (s *state) checkIn(seat onsite.Seat) (*checkIn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load check-in of %s: %w", seat, err)
 	}
-	s.checkIns[seat] = c
 	return c, nil
 }
 
