@@ -268,6 +268,7 @@ func TestBadInputIsRefusedWithAJSONErrorAndChangesNothing(t *testing.T) {
 		// Routing.
 		{"unknown endpoint", req{method: "GET", path: "/nope"}, 404, api.CodeNotFound, ""},
 		{"wrong method", req{method: "DELETE", path: "/conferences"}, 405, api.CodeMethodNotAllowed, ""},
+		{"wrong method on the index", req{method: "POST", path: ""}, 405, api.CodeMethodNotAllowed, ""},
 		{"wrong method on an order", req{method: "PATCH", path: orderPath(reserved, ""), code: reserved.AccessCode}, 405, api.CodeMethodNotAllowed, ""},
 	}
 	before := e.settle()

@@ -8,7 +8,8 @@ import (
 )
 
 // openAPI is the API's OpenAPI 3 document; openapi_test.go checks it
-// lists exactly the routes that exist.
+// lists exactly the routes that exist, spec_test.go that the API answers
+// as it says.
 //
 //go:embed openapi.yaml
 var openAPI []byte

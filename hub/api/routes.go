@@ -79,7 +79,7 @@ func (a *api) methodNotAllowed(e *echo.Echo, g *echo.Group) {
 	byPath := map[string][]string{}
 	var paths []string
 	for _, r := range e.Routes() {
-		if !strings.HasPrefix(r.Path, Prefix+"/") || !slices.Contains(methods, r.Method) {
+		if (r.Path != Prefix && !strings.HasPrefix(r.Path, Prefix+"/")) || !slices.Contains(methods, r.Method) {
 			continue
 		}
 		p := strings.TrimPrefix(r.Path, Prefix)
