@@ -6,7 +6,7 @@ KIOSK_ADDR ?= 127.0.0.1:8081
 KIOSK_PIN ?= 1234
 DATA     ?= data
 
-.PHONY: run run-cluster build test e2e bench fuzz clean
+.PHONY: run run-cluster build test e2e bench fuzz clean lint-openapi
 
 build:
 	$(GO) build -o bin/hub ./hub/cmd/hub
@@ -47,6 +47,12 @@ test:
 	$(GO) vet ./...
 	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m ./...
 	CONFERENCE_TEST_DB=postgres CGO_ENABLED=1 $(GO) test -race -count=1 -timeout 20m $(PG_SUITES)
+
+# The API's OpenAPI document under Redocly CLI's recommended rules (any
+# error or warning fails); the CLI is installed once into ~/.cache.
+# After changing the document: go generate ./hub/api/client.
+lint-openapi:
+	.ci/lint-openapi
 
 # Browser tests: headless Chromium against real hub and kiosk processes.
 # Screenshots land in artifacts/e2e.

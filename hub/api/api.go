@@ -6,8 +6,11 @@
 // one place (errors.go); unknown failures are logged and shown as
 // "internal" without detail.
 //
-// The OpenAPI 3 document (openapi.yaml) describes every route and is
-// served at /api/v1/openapi.yaml; a test keeps the two in step.
+// The OpenAPI 3 document (openapi.yaml) describes every route, is served
+// at /api/v1/openapi.yaml and drawn for people at /api/v1/docs; the tests
+// keep the two in step (every route documented, every request and answer
+// of the tests validated against the document's schemas), Redocly lints it
+// (.ci/lint-openapi) and package client is generated from it.
 package api
 
 import (

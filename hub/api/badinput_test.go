@@ -19,31 +19,32 @@ import (
 // and the SQL tables those contexts keep.
 func (e *env) fingerprint() string {
 	e.t.Helper()
-	ctx, db := context.Background(), e.h.Store.DB()
-	var msgs, pays int64
-	err := db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM payments)`).Scan(&msgs, &pays)
-	if err != nil {
-		e.t.Fatalf("fingerprint: %v", err)
-	}
-	rows := func(q string) string {
-		rs, err := db.QueryContext(ctx, q)
+	var b strings.Builder
+	fmt.Fprintf(&b, "head=%d", e.head())
+	// Rows concatenated here rather than in SQL: both databases run it.
+	for _, q := range []string{
+		`SELECT count(*), 0 FROM messages`,
+		`SELECT count(*), 0 FROM payments`,
+		`SELECT updated_at, published FROM conferences ORDER BY id`,
+		`SELECT updated_at, quota FROM seat_types ORDER BY id`,
+		`SELECT updated_at, max_uses FROM promo_codes ORDER BY id`,
+		`SELECT COALESCE(revoked_at, 0), COALESCE(pairing_expires_at, 0) FROM kiosks ORDER BY id`,
+	} {
+		rows, err := e.h.Store.DB().QueryContext(context.Background(), q)
 		if err != nil {
 			e.t.Fatalf("fingerprint: %v", err)
 		}
-		defer rs.Close()
-		var out strings.Builder
-		for rs.Next() {
-			var a, b int64
-			if err := rs.Scan(&a, &b); err != nil {
+		for rows.Next() {
+			var a, c int64
+			if err := rows.Scan(&a, &c); err != nil {
 				e.t.Fatalf("fingerprint: %v", err)
 			}
-			fmt.Fprintf(&out, "%d/%d,", a, b)
+			fmt.Fprintf(&b, " %d/%d", a, c)
 		}
-		return out.String()
+		rows.Close()
+		b.WriteString(" |")
 	}
-	confs := rows(`SELECT updated_at, published FROM conferences ORDER BY id`)
-	seatTypes := rows(`SELECT updated_at, quota FROM seat_types ORDER BY id`)
-	return fmt.Sprintf("head=%d messages=%d payments=%d conferences=%s seat_types=%s", e.head(), msgs, pays, confs, seatTypes)
+	return b.String()
 }
 
 // settle waits until the workers have finished reacting to earlier
@@ -186,6 +187,22 @@ func TestBadInputIsRefusedWithAJSONErrorAndChangesNothing(t *testing.T) {
 		{"negative limit", req{method: "GET", path: conf + "/orders?limit=-1", token: tok}, 422, api.CodeInvalid, "limit"},
 		{"huge offset", req{method: "GET", path: conf + "/attendees?offset=99999999999999999999", token: tok}, 422, api.CodeInvalid, "offset"},
 		{"unknown order", req{method: "GET", path: conf + "/orders/" + unknownID, token: tok}, 404, api.CodeNotFound, ""},
+		{"promo code malformed", req{method: "POST", path: conf + "/promo-codes", token: tok, body: `{"code":`}, 400, api.CodeMalformedJSON, ""},
+		{"promo code unknown field", req{method: "POST", path: conf + "/promo-codes", token: tok, body: map[string]any{"code": "NEWCODE", "kind": "percentage", "percent": 5, "stackable": true}}, 400, api.CodeUnknownField, "stackable"},
+		{"promo code without kind", req{method: "POST", path: conf + "/promo-codes", token: tok, body: map[string]any{"code": "NEWCODE"}}, 422, api.CodeInvalid, "kind"},
+		{"promo code bad seat type id", req{method: "POST", path: conf + "/promo-codes", token: tok, body: map[string]any{"code": "NEWCODE", "kind": "percentage", "percent": 5, "seat_type": "pass"}}, 422, api.CodeInvalid, "seat_type"},
+		{"taken promo code", req{method: "POST", path: conf + "/promo-codes", token: tok, body: map[string]any{"code": "handson", "kind": "percentage", "percent": 5}}, 409, api.CodeConflict, "code"},
+		{"unknown promo code", req{method: "PUT", path: conf + "/promo-codes/" + unknownID, token: tok, body: map[string]any{"kind": "percentage", "percent": 5}}, 404, api.CodeNotFound, ""},
+		{"kiosk without a name", req{method: "POST", path: conf + "/kiosks", token: tok, body: map[string]any{"name": " "}}, 422, api.CodeInvalid, "name"},
+		{"unknown kiosk", req{method: "POST", path: conf + "/kiosks/k_nope/revoke", token: tok}, 404, api.CodeNotFound, ""},
+		{"huge kiosk id", req{method: "POST", path: conf + "/kiosks/" + strings.Repeat("k", 500) + "/revoke", token: tok}, 404, api.CodeNotFound, ""},
+		{"close on-site sales with options", req{method: "POST", path: conf + "/seat-types/" + e.f.Workshop.String() + "/close-on-site-sales", token: tok, body: `{"refund":true}`}, 400, api.CodeUnknownField, "refund"},
+		{"close on-site sales of an unknown seat type", req{method: "POST", path: conf + "/seat-types/" + unknownID + "/close-on-site-sales", token: tok}, 404, api.CodeNotFound, ""},
+		{"conflict number not a number", req{method: "POST", path: conf + "/conflicts/first/resolve", token: tok, body: map[string]any{"kind": "refund"}}, 404, api.CodeNotFound, ""},
+		{"unknown conflict", req{method: "POST", path: conf + "/conflicts/7/resolve", token: tok, body: map[string]any{"kind": "refund"}}, 404, api.CodeNotFound, ""},
+		{"check-ins negative offset", req{method: "GET", path: conf + "/check-ins?offset=-3", token: tok}, 422, api.CodeInvalid, "offset"},
+		{"published conferences bad limit", req{method: "GET", path: "/conferences?limit=5000"}, 422, api.CodeInvalid, "limit"},
+		{"index as HTML only", req{method: "GET", path: "/", header: map[string]string{"Accept": "text/html"}}, 406, api.CodeNotAcceptable, ""},
 
 		// Public conferences and placing orders.
 		{"unknown slug", req{method: "GET", path: "/conferences/no-such-conference"}, 404, api.CodeNotFound, ""},
@@ -251,6 +268,7 @@ func TestBadInputIsRefusedWithAJSONErrorAndChangesNothing(t *testing.T) {
 		// Routing.
 		{"unknown endpoint", req{method: "GET", path: "/nope"}, 404, api.CodeNotFound, ""},
 		{"wrong method", req{method: "DELETE", path: "/conferences"}, 405, api.CodeMethodNotAllowed, ""},
+		{"wrong method on the index", req{method: "POST", path: ""}, 405, api.CodeMethodNotAllowed, ""},
 		{"wrong method on an order", req{method: "PATCH", path: orderPath(reserved, ""), code: reserved.AccessCode}, 405, api.CodeMethodNotAllowed, ""},
 	}
 	before := e.settle()

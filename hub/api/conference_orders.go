@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"conference/hub/conferences"
 	"conference/hub/readmodels"
 	registrationsapp "conference/hub/registrations"
 	"conference/shared/registrations"
@@ -24,6 +25,12 @@ type readModels interface {
 	PublishedConferences(ctx context.Context) ([]readmodels.ConferenceView, error)
 	ConferenceBySlug(ctx context.Context, slug string) (readmodels.ConferenceView, error)
 	WaitFor(ctx context.Context, position int64) error
+	PromoCodeUse(ctx context.Context, conferenceID uuid.UUID) ([]readmodels.PromoCodeUseView, error)
+	Waitlist(ctx context.Context, conferenceID uuid.UUID) ([]readmodels.WaitlistEntryView, error)
+	SeatConflicts(ctx context.Context, conferenceID uuid.UUID) ([]readmodels.SeatConflictView, error)
+	DuplicateCheckIns(ctx context.Context, conferenceID uuid.UUID) ([]readmodels.DuplicateCheckInView, error)
+	CheckIns(ctx context.Context, conferenceID uuid.UUID, query string, limit, offset int) ([]readmodels.CheckInView, error)
+	Attendance(ctx context.Context, conferenceID uuid.UUID) ([]readmodels.SeatTypeAttendance, error)
 }
 
 var _ readModels = (*readmodels.Models)(nil)
@@ -31,14 +38,20 @@ var _ readModels = (*readmodels.Models)(nil)
 // ownConference checks the :conferenceID of the path belongs to the
 // caller; another tenant's conference is not found, as if absent.
 func (a *api) ownConference(c echo.Context) (uuid.UUID, error) {
-	id, err := pathID(c, "conferenceID", "conference")
+	conf, err := a.ownConferenceRecord(c)
 	if err != nil {
 		return uuid.Nil, err
 	}
-	if _, err := a.h.Conferences.GetConference(c.Request().Context(), organizerOf(c), id); err != nil {
-		return uuid.Nil, err
+	return conf.ID, nil
+}
+
+// ownConferenceRecord is ownConference with the conference's details.
+func (a *api) ownConferenceRecord(c echo.Context) (*conferences.Conference, error) {
+	id, err := pathID(c, "conferenceID", "conference")
+	if err != nil {
+		return nil, err
 	}
-	return id, nil
+	return a.h.Conferences.GetConference(c.Request().Context(), organizerOf(c), id)
 }
 
 // conferenceOrder is the :orderID of one of the caller's conferences.
@@ -85,6 +98,30 @@ func (a *api) handleCancelOrder(c echo.Context) error {
 	return c.JSON(http.StatusOK, toOrderJSON(v, true))
 }
 
+// listQuery is what a list of one of the caller's conferences reads from
+// the request: the conference, ?limit=, ?offset= and the search text ?q=.
+type listQuery struct {
+	conferenceID  uuid.UUID
+	limit, offset int
+	query         string
+}
+
+func (a *api) listOf(c echo.Context) (listQuery, error) {
+	confID, err := a.ownConference(c)
+	if err != nil {
+		return listQuery{}, err
+	}
+	limit, offset, err := listPage(c)
+	if err != nil {
+		return listQuery{}, err
+	}
+	q, err := searchText(c)
+	if err != nil {
+		return listQuery{}, err
+	}
+	return listQuery{conferenceID: confID, limit: limit, offset: offset, query: q}, nil
+}
+
 // listPage reads ?limit= and ?offset=.
 func listPage(c echo.Context) (limit, offset int, err error) {
 	if s := c.QueryParam("limit"); s != "" {
@@ -111,15 +148,7 @@ func searchText(c echo.Context) (string, error) {
 // handleListOrders lists a conference's orders, newest first, filtered by
 // ?status= and searched by ?q= (access code, email or name).
 func (a *api) handleListOrders(c echo.Context) error {
-	confID, err := a.ownConference(c)
-	if err != nil {
-		return err
-	}
-	limit, offset, err := listPage(c)
-	if err != nil {
-		return err
-	}
-	q, err := searchText(c)
+	l, err := a.listOf(c)
 	if err != nil {
 		return err
 	}
@@ -128,8 +157,8 @@ func (a *api) handleListOrders(c echo.Context) error {
 		return invalid("status", "must be an order status: pending, reserved, confirmed, expired, rejected or cancelled")
 	}
 	rm := a.rm
-	list, err := rm.Orders(c.Request().Context(), confID, readmodels.OrdersFilter{
-		Status: registrations.OrderStatus(status), Query: q, Limit: limit, Offset: offset,
+	list, err := rm.Orders(c.Request().Context(), l.conferenceID, readmodels.OrdersFilter{
+		Status: registrations.OrderStatus(status), Query: l.query, Limit: l.limit, Offset: l.offset,
 	})
 	if err != nil {
 		return err
@@ -172,20 +201,12 @@ type attendeeJSON struct {
 }
 
 func (a *api) handleListAttendees(c echo.Context) error {
-	confID, err := a.ownConference(c)
-	if err != nil {
-		return err
-	}
-	limit, offset, err := listPage(c)
-	if err != nil {
-		return err
-	}
-	q, err := searchText(c)
+	l, err := a.listOf(c)
 	if err != nil {
 		return err
 	}
 	rm := a.rm
-	list, err := rm.Attendees(c.Request().Context(), confID, q, limit, offset)
+	list, err := rm.Attendees(c.Request().Context(), l.conferenceID, l.query, l.limit, l.offset)
 	if err != nil {
 		return err
 	}

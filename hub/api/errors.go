@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"conference/hub/conferences"
+	"conference/hub/kiosks"
 	"conference/hub/payments"
 	"conference/hub/readmodels"
 	registrationsapp "conference/hub/registrations"
@@ -52,6 +53,9 @@ const (
 	CodeUnknownPosition   = "unknown_position"
 	CodeSeatTypeNotPriced = "seat_type_unknown"
 	CodeSeatsUnavailable  = "seats_unavailable"
+	CodeConflictResolved  = "conflict_already_resolved"
+	CodeNotEnoughSeats    = "not_enough_seats"
+	CodeNotAcceptable     = "not_acceptable"
 )
 
 // Error is the body of every API error:
@@ -147,6 +151,8 @@ func toAPIError(err error) *Error {
 		return apiErr(http.StatusConflict, CodeConflict, "", "%s", conflictMessage(err))
 	}
 	switch {
+	case errors.Is(err, kiosks.ErrNotFound):
+		return notFound("kiosk")
 	case errors.Is(err, readmodels.ErrNotFound):
 		return notFound("resource")
 	case errors.Is(err, payments.ErrNotFound):

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"conference/hub/conferences"
 	"conference/hub/hubapp/hubtest"
 	"conference/hub/readmodels"
 	registrationsapp "conference/hub/registrations"
@@ -164,4 +165,39 @@ func FuzzAccessCodeLookup(f *testing.F) {
 
 func seatsOf(seatType uuid.UUID, n int) registrations.Seats {
 	return registrations.Seats{{SeatType: seatType, Quantity: n}}
+}
+
+func FuzzPromoCodeDecoder(f *testing.F) {
+	f.Add([]byte(`{"code":"EARLY","kind":"amount","amount":{"amount":500,"currency":"EUR"},"seat_type":null,"valid_until":"2030-01-01T00:00:00Z"}`))
+	f.Add([]byte(`{"kind":"percentage","percent":20,"seat_type":"0190a4c4-1111-7000-8000-000000000000","max_uses":3}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var in promoInput
+		err := decodeBody(data, &in)
+		if err != nil {
+			checkDecoded(t, data, err)
+			return
+		}
+		// What decodes, the domain judges: with a field to blame.
+		var ve *conferences.ValidationError
+		if err := in.details("CODE").Normalize().Validate(); err != nil && !errors.As(err, &ve) {
+			t.Fatalf("decode %q: %v is not a validation error", data, err)
+		}
+	})
+}
+
+func FuzzResolutionDecoder(f *testing.F) {
+	f.Add([]byte(`{"kind":"move_seats","to_seat_type":"0190a4c4-1111-7000-8000-000000000000","note":"hall"}`))
+	f.Add([]byte(`{"kind":"refund"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var in resolutionInput
+		err := decodeBody(data, &in)
+		if err == nil {
+			var r registrations.Resolution
+			r, err = in.resolution()
+			if err == nil && (r.Kind == registrations.ResolveMoveSeats) != (r.ToSeatType != uuid.Nil) {
+				t.Fatalf("decode %q: accepted %+v", data, r)
+			}
+		}
+		checkDecoded(t, data, err)
+	})
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -103,19 +102,23 @@ type req struct {
 
 func (e *env) do(r req) response {
 	e.t.Helper()
-	var body io.Reader
+	var sent []byte
 	switch b := r.body.(type) {
 	case nil:
 	case string:
-		body = strings.NewReader(b)
+		sent = []byte(b)
 	case []byte:
-		body = bytes.NewReader(b)
+		sent = b
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
 			e.t.Fatalf("encode body: %v", err)
 		}
-		body = bytes.NewReader(raw)
+		sent = raw
+	}
+	var body io.Reader
+	if r.body != nil {
+		body = bytes.NewReader(sent)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -144,7 +147,9 @@ func (e *env) do(r req) response {
 	if err != nil {
 		e.t.Fatalf("read %s %s: %v", r.method, r.path, err)
 	}
-	return response{status: res.StatusCode, header: res.Header, body: raw}
+	out := response{status: res.StatusCode, header: res.Header, body: raw}
+	checkAgainstSpec(e.t, hr, sent, out)
+	return out
 }
 
 // must does r and fails the test unless it answers status.

@@ -121,3 +121,34 @@ func TestEveryErrorCodeIsDocumented(t *testing.T) {
 		t.Fatalf("found only %d codes in errors.go: the check is not looking at them", n)
 	}
 }
+
+// The printed API URL answers with an index of where the document and the
+// reference page are, and both are served by the hub itself.
+func TestTheAPIURLAnswersWithAnIndexOfItsDocuments(t *testing.T) {
+	e := newEnv(t, api.Options{})
+	for _, path := range []string{"", "/"} {
+		var index struct{ OpenAPI, Docs string }
+		e.must(http.StatusOK, req{method: "GET", path: path}).decode(t, &index)
+		if index.OpenAPI != api.Prefix+"/openapi.yaml" || index.Docs != api.Prefix+"/docs" {
+			t.Fatalf("index at %q: %+v", api.Prefix+path, index)
+		}
+	}
+	page := e.must(http.StatusOK, req{method: "GET", path: "/docs", header: map[string]string{"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}})
+	if !strings.HasPrefix(page.header.Get("Content-Type"), "text/html") {
+		t.Fatalf("reference page served as %q", page.header.Get("Content-Type"))
+	}
+	// Every operation has its section, and nothing is fetched from
+	// elsewhere (no src or stylesheet link at all).
+	doc, _ := loadSpec(t)
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if !strings.Contains(string(page.body), `id="op-`+op.OperationID+`"`) {
+				t.Errorf("%s %s (%s) has no section on the reference page", method, path, op.OperationID)
+			}
+		}
+	}
+	if regexp.MustCompile(`(?i)<(script|img|link|iframe)\b`).Match(page.body) {
+		t.Error("the reference page loads resources; it is meant to be one self-contained page")
+	}
+	e.must(http.StatusNotAcceptable, req{method: "GET", path: "/docs", header: map[string]string{"Accept": "application/json"}})
+}

@@ -16,10 +16,19 @@ import (
 // the availability read keep up with a crowd refreshing a sale page.
 
 func (a *api) handleListPublished(c echo.Context) error {
+	limit, offset, err := listPage(c)
+	if err != nil {
+		return err
+	}
 	list, err := a.rm.PublishedConferences(c.Request().Context())
 	if err != nil {
 		return err
 	}
+	if limit == 0 {
+		limit = readmodels.DefaultLimit
+	}
+	list = list[min(offset, len(list)):]
+	list = list[:min(limit, len(list))]
 	out := make([]conferenceJSON, 0, len(list))
 	for _, conf := range list {
 		out = append(out, viewConferenceJSON(conf))

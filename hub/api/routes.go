@@ -11,7 +11,11 @@ import (
 // routes is the whole API surface; openapi.yaml documents exactly these.
 func (a *api) routes(e *echo.Echo) {
 	g := e.Group(Prefix, a.errors)
+	// The printed API URL, with and without its slash.
+	e.GET(Prefix, a.handleIndex, a.errors)
+	g.GET("/", a.handleIndex)
 	g.GET("/openapi.yaml", a.handleOpenAPI)
+	g.GET("/docs", a.handleReference)
 
 	// Public: registrants.
 	g.GET("/conferences", a.handleListPublished)
@@ -45,6 +49,21 @@ func (a *api) routes(e *echo.Echo) {
 	o.GET("/conferences/:conferenceID/orders/:orderID", a.handleGetConferenceOrder)
 	o.POST("/conferences/:conferenceID/orders/:orderID/cancel", a.handleCancelOrder)
 	o.GET("/conferences/:conferenceID/attendees", a.handleListAttendees)
+	o.GET("/conferences/:conferenceID/promo-codes", a.handleListPromoCodes)
+	o.POST("/conferences/:conferenceID/promo-codes", a.handleAddPromoCode)
+	o.PUT("/conferences/:conferenceID/promo-codes/:promoCodeID", a.handleUpdatePromoCode)
+	o.DELETE("/conferences/:conferenceID/promo-codes/:promoCodeID", a.handleWithdrawPromoCode)
+	o.GET("/conferences/:conferenceID/kiosks", a.handleListKiosks)
+	o.POST("/conferences/:conferenceID/kiosks", a.handleCreateKiosk)
+	o.POST("/conferences/:conferenceID/kiosks/:kioskID/revoke", a.handleRevokeKiosk)
+	o.POST("/conferences/:conferenceID/kiosks/:kioskID/cancel-pairing", a.handleCancelPairing)
+	o.POST("/conferences/:conferenceID/seat-types/:seatTypeID/close-on-site-sales", a.handleCloseOnSiteSales)
+	o.GET("/conferences/:conferenceID/conflicts", a.handleListConflicts)
+	o.POST("/conferences/:conferenceID/conflicts/:number/resolve", a.handleResolveConflict)
+	o.GET("/conferences/:conferenceID/duplicate-check-ins", a.handleListDuplicateCheckIns)
+	o.GET("/conferences/:conferenceID/waitlist", a.handleListWaitlist)
+	o.GET("/conferences/:conferenceID/attendance", a.handleAttendance)
+	o.GET("/conferences/:conferenceID/check-ins", a.handleListCheckIns)
 
 	a.methodNotAllowed(e, g)
 }
@@ -60,7 +79,7 @@ func (a *api) methodNotAllowed(e *echo.Echo, g *echo.Group) {
 	byPath := map[string][]string{}
 	var paths []string
 	for _, r := range e.Routes() {
-		if !strings.HasPrefix(r.Path, Prefix+"/") || !slices.Contains(methods, r.Method) {
+		if (r.Path != Prefix && !strings.HasPrefix(r.Path, Prefix+"/")) || !slices.Contains(methods, r.Method) {
 			continue
 		}
 		p := strings.TrimPrefix(r.Path, Prefix)

@@ -43,10 +43,21 @@ type Service interface {
 	// CreateOrganizer opens an account; ErrConflict if the email is taken.
 	CreateOrganizer(ctx context.Context, in NewOrganizer) (*Organizer, error)
 	// IssueAPIToken returns a new token for the JSON API, shown only now:
-	// only its hash is stored.
+	// only its hash is stored. It is CreateAPIToken with a default name.
 	IssueAPIToken(ctx context.Context, organizerID uuid.UUID) (string, error)
-	// Authenticate returns the organizer a token was issued to, or
-	// ErrUnauthorized.
+	// CreateAPIToken makes a named token for the organizer and returns it
+	// with the token itself, shown only now: only its hash is stored.
+	CreateAPIToken(ctx context.Context, organizerID uuid.UUID, name string) (*APIToken, string, error)
+	// ListAPITokens returns the organizer's tokens, revoked ones included,
+	// newest first.
+	ListAPITokens(ctx context.Context, organizerID uuid.UUID) ([]*APIToken, error)
+	// RevokeAPIToken stops one of the organizer's tokens authenticating;
+	// revoking a revoked token changes nothing. Another organizer's token
+	// is ErrNotFound.
+	RevokeAPIToken(ctx context.Context, organizerID, tokenID uuid.UUID) (*APIToken, error)
+	// Authenticate returns the organizer a valid token was issued to, or
+	// ErrUnauthorized (unknown or revoked), and notes when the token was
+	// used (at most once per LastUsedResolution).
 	Authenticate(ctx context.Context, token string) (*Organizer, error)
 	// GetOrganizerByEmail returns the organizer with the email (any case);
 	// ErrNotFound if there is none.

@@ -78,6 +78,8 @@ func (s *state) applyOnSite(ev eventsourcing.Event, pos int64) error {
 		// warning still shows, with the id as recorded.
 		w.seat, _ = onsite.ParseSeat(e.Attendee)
 		s.warnings[w.checkIn] = w
+	case onsite.AttendeeCheckedIn:
+		return s.applyCheckIn(e, pos)
 	}
 	return nil
 }
@@ -95,13 +97,11 @@ func (s *state) resolveConflict(e registrations.SeatQuotaConflictResolved, pos i
 }
 
 func (s *state) conflict(k conflictKey) (*seatConflict, error) {
-	if c, ok := s.conflicts[k]; ok {
-		return c, nil
-	}
-	if s.load == nil {
-		return nil, nil
-	}
-	c, err := scanConflict(s.load.db.QueryRowContext(s.load.ctx, `SELECT `+conflictColumns+` FROM rm_seat_conflicts
+	return cached(s, s.conflicts, k, (*loader).conflict)
+}
+
+func (l *loader) conflict(k conflictKey) (*seatConflict, error) {
+	c, err := scanConflict(l.db.QueryRowContext(l.ctx, `SELECT `+conflictColumns+` FROM rm_seat_conflicts
 		WHERE conference_id = $1 AND conflict = $2`, k.conferenceID[:], k.number))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -109,7 +109,6 @@ func (s *state) conflict(k conflictKey) (*seatConflict, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load conflict %d of %s: %w", k.number, k.conferenceID, err)
 	}
-	s.conflicts[k] = c
 	return c, nil
 }
 

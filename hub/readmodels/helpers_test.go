@@ -157,3 +157,22 @@ func conferenceInfo(id uuid.UUID, slug string, published bool) conferences.Confe
 		ReservationWindowMinutes: 15, Currency: "EUR", Published: published,
 	}
 }
+
+// rebuildAndCompare rebuilds the models from the logs and fails the test
+// unless every model's digest equals the live one; it returns the live
+// digests and the rebuilt models.
+func (f *fixture) rebuildAndCompare() (map[string]string, *Models) {
+	f.t.Helper()
+	ctx := context.Background()
+	live, err := f.m.Digest(ctx)
+	f.must(err)
+	f.must(Rebuild(ctx, f.store, nil))
+	rebuilt, err := New(f.store, Options{})
+	f.must(err)
+	again, err := rebuilt.Digest(ctx)
+	f.must(err)
+	if !reflect.DeepEqual(live, again) {
+		f.t.Fatalf("digests differ:\nlive    %v\nrebuilt %v", live, again)
+	}
+	return live, rebuilt
+}

@@ -55,6 +55,10 @@ type Models struct {
 	notifier eventstore.Notifier // nil: followers poll (follow.go)
 	movedMu  sync.Mutex
 	moved    chan struct{} // closed when applied moves on a follower
+
+	// checkInsDue: the models followed the log before the check-ins
+	// table existed; the next step fills it first (backfillCheckIns).
+	checkInsDue bool
 }
 
 // New opens the read models in store's database (migrating their tables if
@@ -102,6 +106,11 @@ func (m *Models) reload(ctx context.Context) error {
 	if m.messageSeq, err = sqldb.Checkpoint(ctx, m.store.DB(), checkpointMessages); err != nil {
 		return fmt.Errorf("read models: %w", err)
 	}
+	marked, err := sqldb.Checkpoint(ctx, m.store.DB(), checkInsProjected)
+	if err != nil {
+		return fmt.Errorf("read models: %w", err)
+	}
+	m.checkInsDue = marked == 0 && m.eventPos > 0
 	m.st = st
 	m.seats.Store(buildSeatIndex(st.seatTypes))
 	m.published()
@@ -206,6 +215,11 @@ func (m *Models) WaitFor(ctx context.Context, position int64) error {
 // many entries it consumed (0 when both logs are drained).
 func (m *Models) step(ctx context.Context) (int, error) {
 	m.ld.ctx = ctx
+	if m.checkInsDue {
+		if err := m.backfillCheckIns(ctx); err != nil {
+			return 0, err
+		}
+	}
 	evs, err := m.store.ReadLog(ctx, m.eventPos, m.opts.PageSize)
 	if err != nil {
 		return 0, fmt.Errorf("read models: %w", err)
@@ -225,7 +239,7 @@ func (m *Models) step(ctx context.Context) (int, error) {
 		m.applyMessage(msg)
 	}
 	for _, e := range evs {
-		if err := m.applyEvent(e); err != nil {
+		if err := m.applyEvent(eventstore.LogEntry{Position: e.Position, Type: e.Type, Schema: e.Schema, Data: e.Data}); err != nil {
 			return 0, m.abandon(ctx, err)
 		}
 		pos = e.Position
@@ -268,7 +282,7 @@ func (m *Models) published() { m.applied.Store(m.eventPos) }
 // models do not consume are skipped undecoded; a payload that cannot be
 // decoded is logged and skipped, the same way on every replay, so one bad
 // event cannot stop the models.
-func (m *Models) applyEvent(e eventstore.Event) error {
+func (m *Models) applyEvent(e eventstore.LogEntry) error {
 	if !consumed[e.Type] {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -190,9 +191,10 @@ func GuessTargets(code, email string) []string {
 // about which part was wrong.
 func (m *Models) OrderByAccessCode(ctx context.Context, code, email string) (OrderView, error) {
 	code, email = NormalizeAccessCode(code), strings.TrimSpace(email)
-	if !accessCodeShape(code) || email == "" || len(email) > 320 || strings.ContainsRune(email, 0) {
-		// Not a code any order has: no need to ask the database (where a
-		// NUL byte, say, is not even text on PostgreSQL).
+	// Codes are printable ASCII; anything else (a NUL byte, which
+	// PostgreSQL refuses in text) matches no order, without asking the
+	// database.
+	if !accessCodeShape(code) || email == "" || len(email) > 320 || !utf8.ValidString(email) || strings.ContainsRune(email, 0) {
 		return OrderView{}, fmt.Errorf("order by access code: %w", ErrNotFound)
 	}
 	rows, err := m.store.DB().QueryContext(ctx, `SELECT `+orderColumns+` FROM rm_orders WHERE access_code = $1`, code)

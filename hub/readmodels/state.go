@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"conference/hub/conferences"
+	"conference/shared/onsite"
 	"conference/shared/registrations"
 )
 
@@ -106,6 +107,7 @@ type state struct {
 
 	conflicts map[conflictKey]*seatConflict
 	warnings  map[uuid.UUID]*checkInWarning
+	checkIns  map[onsite.Seat]*checkIn
 
 	// load fetches a cached entity's row when it is not in memory; nil
 	// during a rebuild, when the tables are known to be empty.
@@ -122,7 +124,8 @@ func newState(load *loader) *state {
 		orders:       map[uuid.UUID]*order{}, seats: map[uuid.UUID]*orderSeats{},
 		waitlist: map[uuid.UUID]*waitEntry{}, promos: map[promoKey]*promoUse{},
 		conflicts: map[conflictKey]*seatConflict{}, warnings: map[uuid.UUID]*checkInWarning{},
-		load: load, touched: map[uuid.UUID]bool{},
+		checkIns: map[onsite.Seat]*checkIn{},
+		load:     load, touched: map[uuid.UUID]bool{},
 	}
 }
 
@@ -134,6 +137,7 @@ func (s *state) dropCache() {
 	clear(s.promos)
 	clear(s.conflicts)
 	clear(s.warnings)
+	clear(s.checkIns)
 }
 
 func (s *state) seatType(id, conferenceID uuid.UUID) *seatType {
@@ -150,59 +154,34 @@ func (s *state) seatType(id, conferenceID uuid.UUID) *seatType {
 	return st
 }
 
-// order returns the cached or stored order, or nil when it is unknown.
-func (s *state) order(id uuid.UUID) (*order, error) {
-	if o, ok := s.orders[id]; ok {
-		return o, nil
+// cached returns the entity under k from the cache m, or loads it from its
+// table (nil, nil when it is unknown) and caches it. During a rebuild
+// (no loader) the tables are empty: what is not cached is unknown.
+func cached[K comparable, V any](s *state, m map[K]*V, k K, load func(*loader, K) (*V, error)) (*V, error) {
+	if v, ok := m[k]; ok {
+		return v, nil
 	}
 	if s.load == nil {
 		return nil, nil
 	}
-	o, err := s.load.order(id)
-	if o != nil {
-		s.orders[id] = o
+	v, err := load(s.load, k)
+	if v != nil {
+		m[k] = v
 	}
-	return o, err
+	return v, err
 }
 
+// order returns the cached or stored order, or nil when it is unknown.
+func (s *state) order(id uuid.UUID) (*order, error) { return cached(s, s.orders, id, (*loader).order) }
+
 func (s *state) orderSeats(id uuid.UUID) (*orderSeats, error) {
-	if o, ok := s.seats[id]; ok {
-		return o, nil
-	}
-	if s.load == nil {
-		return nil, nil
-	}
-	o, err := s.load.orderSeats(id)
-	if o != nil {
-		s.seats[id] = o
-	}
-	return o, err
+	return cached(s, s.seats, id, (*loader).orderSeats)
 }
 
 func (s *state) waitEntry(id uuid.UUID) (*waitEntry, error) {
-	if w, ok := s.waitlist[id]; ok {
-		return w, nil
-	}
-	if s.load == nil {
-		return nil, nil
-	}
-	w, err := s.load.waitEntry(id)
-	if w != nil {
-		s.waitlist[id] = w
-	}
-	return w, err
+	return cached(s, s.waitlist, id, (*loader).waitEntry)
 }
 
 func (s *state) promoUse(k promoKey) (*promoUse, error) {
-	if p, ok := s.promos[k]; ok {
-		return p, nil
-	}
-	if s.load == nil {
-		return nil, nil
-	}
-	p, err := s.load.promoUse(k)
-	if p != nil {
-		s.promos[k] = p
-	}
-	return p, err
+	return cached(s, s.promos, k, (*loader).promoUse)
 }

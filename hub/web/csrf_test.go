@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -112,21 +113,27 @@ func dbDigest(t testing.TB, th *testHub) string {
 			t.Fatalf("read %s: %v", table, err)
 		}
 		cols, _ := rs.Columns()
-		h, n := sha256.New(), 0
 		vals := make([]any, len(cols))
 		ptrs := make([]any, len(cols))
 		for i := range vals {
 			ptrs[i] = &vals[i]
 		}
+		// Sorted here: a table scan's order is not stable on PostgreSQL,
+		// where rewriting a row with the same values moves it.
+		var lines []string
 		for rs.Next() {
 			if err := rs.Scan(ptrs...); err != nil {
 				t.Fatalf("read %s: %v", table, err)
 			}
-			fmt.Fprintf(h, "%v\n", vals)
-			n++
+			lines = append(lines, fmt.Sprintf("%v", vals))
 		}
 		rs.Close()
-		fmt.Fprintf(&out, "%s: %d rows %x\n", table, n, h.Sum(nil)[:6])
+		slices.Sort(lines)
+		h := sha256.New()
+		for _, l := range lines {
+			fmt.Fprintln(h, l)
+		}
+		fmt.Fprintf(&out, "%s: %d rows %x\n", table, len(lines), h.Sum(nil)[:6])
 	}
 	return out.String()
 }

@@ -11,8 +11,6 @@ import (
 
 	"conference/hub/hubapp"
 	"conference/hub/hubapp/hubtest"
-	"conference/shared/eventsourcing"
-	"conference/shared/ids"
 	"conference/shared/onsite"
 	"conference/shared/registrations"
 )
@@ -52,51 +50,18 @@ func (th *testHub) confirmedOrder(t testing.TB, v venue, slug string, n int) (*b
 	return reg, id
 }
 
-// recordOnSiteSale records what sync's merge records when a kiosk's
-// walk-up sale reaches the hub: the order, then the sale applied to the
-// conference's SeatsAvailability (a conflict when the quota cannot hold
-// it). The domain's rules decide; the test only plays the merge.
+// recordOnSiteSale records a kiosk's walk-up sale as it reaches the hub
+// (hubtest.RecordOnSiteSale).
 func recordOnSiteSale(t testing.TB, h *hubapp.Hub, conferenceID, seatType uuid.UUID, kiosk, buyer string, n int) uuid.UUID {
 	t.Helper()
-	ctx := context.Background()
-	id := ids.New()
-	orders := eventsourcing.NewRepository(h.Store, h.App.Events(), registrations.NewOrder)
-	err := orders.Update(ctx, registrations.OrderStreamID(id), eventsourcing.Metadata{}, func(o *registrations.Order) error {
-		return o.PlaceWalkUp(registrations.PlaceWalkUp{
-			OrderID: id, ConferenceID: conferenceID, KioskID: kiosk, Seats: registrations.Seats{{SeatType: seatType, Quantity: n}},
-			Pricing:    registrations.PricingInput{Prices: []registrations.SeatPrice{{SeatType: seatType, Price: registrations.NewMoney(2500, "EUR")}}},
-			AccessCode: ids.NewAccessCode(), Name: buyer, Email: "walkup@example.com", Method: registrations.PaymentCash,
-		}, time.Now())
-	})
-	if err != nil {
-		t.Fatalf("walk-up order: %v", err)
-	}
-	avail := eventsourcing.NewRepository(h.Store, h.App.Events(), registrations.NewSeatsAvailability)
-	err = avail.Update(ctx, registrations.AvailabilityStreamID(conferenceID), eventsourcing.Metadata{}, func(a *registrations.SeatsAvailability) error {
-		return a.RecordOnSiteSale(kiosk, id, registrations.Seats{{SeatType: seatType, Quantity: n}})
-	})
-	if err != nil {
-		t.Fatalf("on-site sale: %v", err)
-	}
-	return id
+	return hubtest.RecordOnSiteSale(t, h, conferenceID, seatType, kiosk, buyer, n)
 }
 
 // recordDuplicateCheckIn records the warning sync's merge raises when two
-// kiosks checked the same seat in.
+// kiosks checked the same seat in (hubtest.RecordDuplicateCheckIn).
 func recordDuplicateCheckIn(t testing.TB, h *hubapp.Hub, conferenceID uuid.UUID, seat onsite.Seat, later, earlier string) {
 	t.Helper()
-	reg := eventsourcing.NewRegistry()
-	registrations.RegisterEvents(reg)
-	registrations.RegisterMergeEvents(reg)
-	warnings := eventsourcing.NewRepository(h.Store, reg, registrations.NewCheckInWarnings)
-	err := warnings.Update(context.Background(), registrations.CheckInWarningsStreamID(conferenceID), eventsourcing.Metadata{},
-		func(w *registrations.CheckInWarnings) error {
-			return w.RecordDuplicate(conferenceID, seat.String(),
-				registrations.CheckInRef{EventID: ids.New(), KioskID: later}, registrations.CheckInRef{EventID: ids.New(), KioskID: earlier})
-		})
-	if err != nil {
-		t.Fatalf("duplicate check-in: %v", err)
-	}
+	hubtest.RecordDuplicateCheckIn(t, h, conferenceID, seat, later, earlier)
 }
 
 // caughtUp waits until the read models reflect everything in the log.

@@ -24,6 +24,7 @@ type ownerWorld struct {
 	payPage    string
 	promo      uuid.UUID
 	kiosk      string
+	token      uuid.UUID
 	// secrets are texts of the owner's that no other tenant may see.
 	secrets []string
 }
@@ -69,7 +70,13 @@ func (th *testHub) ownerWorld(t *testing.T) ownerWorld {
 	if n := len(th.availabilityOf(t, w.conf).OpenConflicts()); n != 1 {
 		t.Fatalf("owner's open conflicts: %d", n)
 	}
-	w.secrets = []string{secretName, "Owner Seat", "OWNERSECRET", "Registrant Person", "reg@example.com", o.AccessCode, "Owner Kiosk",
+	tokenSecret := w.owner.createToken("Owner Token Secret")
+	tokens, err := th.hub.Conferences.ListAPITokens(ctx, org)
+	if err != nil || len(tokens) != 1 {
+		t.Fatalf("owner's tokens: %v, %v", tokens, err)
+	}
+	w.token = tokens[0].ID
+	w.secrets = []string{secretName, "Owner Token Secret", tokenSecret, tokens[0].ID.String(), "Owner Seat", "OWNERSECRET", "Registrant Person", "reg@example.com", o.AccessCode, "Owner Kiosk",
 		kiosk.Kiosk.ID, kiosk.PairingCode, "Walkup Secret", "owner-kiosk"}
 	return w
 }
@@ -78,7 +85,7 @@ func (th *testHub) ownerWorld(t *testing.T) ownerWorld {
 func (w ownerWorld) ids(conf uuid.UUID) *strings.Replacer {
 	return strings.NewReplacer(":cid", conf.String(), ":sid", w.st.String(), ":oid", w.order.String(),
 		":pcid", w.promo.String(), ":job", webui.NewToken(), ":pid", strings.TrimPrefix(w.payPage, "/pay/"),
-		":slug", "owner-secret", ":kid", w.kiosk, ":num", "1")
+		":slug", "owner-secret", ":kid", w.kiosk, ":num", "1", ":tid", w.token.String())
 }
 
 // hostile is a form with a plausible value for every field a POST route
@@ -177,6 +184,9 @@ func (w ownerWorld) unchanged(t *testing.T, th *testHub) {
 	}
 	if n := len(th.availabilityOf(t, w.conf).OpenConflicts()); n != 1 {
 		t.Fatalf("owner's open conflicts: %d", n)
+	}
+	if tokens, err := th.hub.Conferences.ListAPITokens(ctx, org); err != nil || len(tokens) != 1 || tokens[0].Revoked() {
+		t.Fatalf("owner's API tokens: %+v, %v", tokens, err)
 	}
 	pays, _ := th.hub.Payments.ForOrder(ctx, w.order)
 	if len(pays) != 1 || pays[0].Status != "pending" {

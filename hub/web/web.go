@@ -191,6 +191,7 @@ func (s *site) routes(e *echo.Echo) error {
 
 	// Organizer back office.
 	org(http.MethodGet, "/org", s.conferenceList)
+	s.tokenRoutes(org)
 	org(http.MethodGet, "/org/conferences/new", s.newConferenceForm)
 	org(http.MethodPost, "/org/conferences/new", s.createConference)
 	conf(http.MethodGet, "", s.conferenceOverview)

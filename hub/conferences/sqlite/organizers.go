@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/google/uuid"
-
 	"conference/hub/conferences"
 	"conference/shared/ids"
 )
@@ -28,50 +26,6 @@ func (s *Service) CreateOrganizer(ctx context.Context, in conferences.NewOrganiz
 		return nil, err
 	}
 	return o, nil
-}
-
-// IssueAPIToken implements conferences.Service.
-func (s *Service) IssueAPIToken(ctx context.Context, organizerID uuid.UUID) (string, error) {
-	token, hash := conferences.NewAPIToken()
-	err := s.change(ctx, "issue API token", func(tx *sql.Tx) ([]conferences.Event, error) {
-		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM organizers WHERE id = $1`, organizerID[:]).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("organizer %s: %w", organizerID, conferences.ErrNotFound)
-		}
-		if err != nil {
-			return nil, err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO api_tokens (token_hash, organizer_id, created_at) VALUES ($1, $2, $3)`,
-			hash, organizerID[:], ms(s.now()))
-		return nil, err
-	})
-	if err != nil {
-		return "", err
-	}
-	return token, nil
-}
-
-// Authenticate implements conferences.Service.
-func (s *Service) Authenticate(ctx context.Context, token string) (*conferences.Organizer, error) {
-	if !conferences.WellFormedAPIToken(token) {
-		return nil, fmt.Errorf("authenticate: %w", conferences.ErrUnauthorized)
-	}
-	var (
-		o       conferences.Organizer
-		created int64
-	)
-	err := s.db.QueryRowContext(ctx, `SELECT o.id, o.email, o.display_name, o.created_at
-		FROM api_tokens t JOIN organizers o ON o.id = t.organizer_id WHERE t.token_hash = $1`,
-		conferences.HashAPIToken(token)).Scan(scanID{&o.ID}, &o.Email, &o.DisplayName, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("authenticate: %w", conferences.ErrUnauthorized)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("authenticate: %w", err)
-	}
-	o.CreatedAt = fromMS(created)
-	return &o, nil
 }
 
 // GetOrganizerByEmail implements conferences.Service.

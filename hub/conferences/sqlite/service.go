@@ -110,12 +110,15 @@ func (s *Service) syncInventory(ctx context.Context, conferenceID uuid.UUID) err
 // the quota a moment later, so the failure is logged, not returned.
 func (s *Service) followSeatType(ctx context.Context, st *conferences.SeatType) {
 	if err := s.syncInventory(ctx, st.ConferenceID); err != nil {
-		log := s.Logger
-		if log == nil {
-			log = slog.Default()
-		}
-		log.Warn("seat type saved; its quota follows through the outbox", "seat_type", st.ID, "err", err)
+		s.logger().Warn("seat type saved; its quota follows through the outbox", "seat_type", st.ID, "err", err)
 	}
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
 }
 
 // uniqueViolation maps a UNIQUE constraint failure onto ErrConflict with a

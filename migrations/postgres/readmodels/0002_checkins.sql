@@ -1,0 +1,15 @@
+-- Attendance at the door (sqlite/readmodels 0005): one row per seat a
+-- kiosk checked in, with the first check-in and how many were recorded.
+
+CREATE TABLE rm_checkins (
+    order_id      BYTEA   NOT NULL,
+    position      INTEGER NOT NULL,
+    conference_id BYTEA   NOT NULL,
+    kiosk_id      TEXT    NOT NULL,
+    staff         TEXT    NOT NULL,
+    checked_in_at BIGINT  NOT NULL,
+    check_ins     INTEGER NOT NULL,
+    line          BIGINT  NOT NULL,
+    PRIMARY KEY (order_id, position)
+);
+CREATE INDEX rm_checkins_by_conference ON rm_checkins (conference_id, checked_in_at);
