@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"conference/hub/hubapp"
+	"conference/shared/eventstore/backendtest"
 	"conference/shared/eventstore/sqlitestore"
+	"conference/shared/sqldb"
 	"conference/sync/venuefile"
 )
 
@@ -106,21 +108,30 @@ func TestServeDemoSeedsAndPrintsHowToUseIt(t *testing.T) {
 }
 
 func TestRebuildPrintsProgressAndRefusesARunningHub(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "hub.db")
-	_, stop := serveDemo(t, db)
-	err := run(context.Background(), []string{"rebuild", "--db", db}, noEnv, io.Discard, io.Discard)
-	if !errors.Is(err, sqlitestore.ErrLocked) {
-		t.Fatalf("got %v, want ErrLocked while the hub runs", err)
-	}
-	stop()
+	backendtest.Each(t, func(t *testing.T, b *backendtest.Backend) {
+		db := b.URL(t)
+		_, stop := serveDemo(t, db)
+		err := run(context.Background(), []string{"rebuild", "--db", db}, noEnv, io.Discard, io.Discard)
+		switch b.Name {
+		case sqldb.SQLite: // the running hub holds the file's lock
+			if !errors.Is(err, sqlitestore.ErrLocked) {
+				t.Fatalf("got %v, want ErrLocked while the hub runs", err)
+			}
+		default: // a replica holds the read models' lease
+			if err == nil || !strings.Contains(err.Error(), "stop every hub replica first") {
+				t.Fatalf("got %v, want a refusal naming the running replicas", err)
+			}
+		}
+		stop()
 
-	var out strings.Builder
-	if err := run(context.Background(), []string{"rebuild", "--db", db}, noEnv, &out, io.Discard); err != nil {
-		t.Fatalf("rebuild: %v", err)
-	}
-	if !strings.Contains(out.String(), "rebuilding read models:") || !strings.Contains(out.String(), "read models rebuilt from") {
-		t.Fatalf("got %q, want progress and a summary", out.String())
-	}
+		var out strings.Builder
+		if err := run(context.Background(), []string{"rebuild", "--db", db}, noEnv, &out, io.Discard); err != nil {
+			t.Fatalf("rebuild: %v", err)
+		}
+		if !strings.Contains(out.String(), "rebuilding read models:") || !strings.Contains(out.String(), "read models rebuilt from") {
+			t.Fatalf("got %q, want progress and a summary", out.String())
+		}
+	})
 }
 
 func TestBadDemoEnvironmentIsAUsageError(t *testing.T) {
@@ -131,8 +142,12 @@ func TestBadDemoEnvironmentIsAUsageError(t *testing.T) {
 }
 
 func TestExportWritesAVenueFileAKioskLoads(t *testing.T) {
+	backendtest.Each(t, testExport)
+}
+
+func testExport(t *testing.T, b *backendtest.Backend) {
 	dir := t.TempDir()
-	db := filepath.Join(dir, "hub.db")
+	db := b.URL(t)
 	lines, stop := serveDemo(t, db)
 	// The seat quotas and the conference's description reach the log
 	// through the bus: wait for them (8 events) before stopping.

@@ -85,6 +85,23 @@ func (b *Backend) Open(tb testing.TB, opts Options) Store {
 	return s
 }
 
+// URL is the database of this Backend as `hub --db` takes it: the
+// PostgreSQL database its Opens share, or a SQLite file in the test's
+// temporary folder.
+func (b *Backend) URL(tb testing.TB) string {
+	tb.Helper()
+	if b.Name == sqldb.Postgres {
+		if b.dbURL == "" {
+			b.dbURL = pgtest.NewDatabase(tb)
+		}
+		return b.dbURL
+	}
+	if b.tempDir == "" {
+		b.tempDir = tb.TempDir()
+	}
+	return filepath.Join(b.tempDir, "hub.db")
+}
+
 // EnvVar names the backend the hub's suites run on.
 const EnvVar = "CONFERENCE_TEST_DB"
 

@@ -48,8 +48,9 @@ type Options struct {
 	Components []migrations.Component
 	// MaxGroup bounds how many appends share one transaction.
 	MaxGroup int
-	// MaxConns is the pool size (default 8). The LISTEN connection is
-	// extra.
+	// MaxConns is the pool size (default 16: the group writer, up to
+	// maxFlushes flushes, the workers holding leases and the requests
+	// being served share it). The LISTEN connection is extra.
 	MaxConns int32
 	// Poll is how often the head is read when no notification came
 	// (default 1 s): the bound on the delay a lost notification causes.
@@ -114,7 +115,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		opts.MaxGroup = 512
 	}
 	if opts.MaxConns <= 0 {
-		opts.MaxConns = 8
+		opts.MaxConns = 16
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = time.Second
