@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -110,7 +111,10 @@ func TestServeDemoSeedsAndPrintsHowToUseIt(t *testing.T) {
 func TestRebuildPrintsProgressAndRefusesARunningHub(t *testing.T) {
 	backendtest.Each(t, func(t *testing.T, b *backendtest.Backend) {
 		db := b.URL(t)
-		_, stop := serveDemo(t, db)
+		lines, stop := serveDemo(t, db)
+		if b.Name == sqldb.Postgres {
+			waitForLease(t, lines, hubapp.ReadModelsLease)
+		}
 		err := run(context.Background(), []string{"rebuild", "--db", db}, noEnv, io.Discard, io.Discard)
 		switch b.Name {
 		case sqldb.SQLite: // the running hub holds the file's lock
@@ -132,6 +136,30 @@ func TestRebuildPrintsProgressAndRefusesARunningHub(t *testing.T) {
 			t.Fatalf("got %q, want progress and a summary", out.String())
 		}
 	})
+}
+
+// waitForLease waits until the hub that printed lines says on /healthz
+// that it holds lease.
+func waitForLease(t *testing.T, lines []string, lease string) {
+	t.Helper()
+	url := strings.Fields(strings.SplitN(lines[0], "listening on ", 2)[1])[0]
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var health struct {
+			Leases []string `json:"leases"`
+		}
+		if res, err := http.Get(url + "/healthz"); err == nil {
+			json.NewDecoder(res.Body).Decode(&health)
+			res.Body.Close()
+		}
+		if slices.Contains(health.Leases, lease) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the hub did not take the %q lease within 20 s (it holds %v)", lease, health.Leases)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func TestBadDemoEnvironmentIsAUsageError(t *testing.T) {

@@ -77,11 +77,12 @@ func (s *Store) listenOnce(ctx context.Context, connected func()) error {
 			return Classify(err)
 		}
 	}
-	connected()
-	// Whatever was committed while nobody listened.
+	// Whatever was committed while nobody listened; Open returns once
+	// this replica has caught up with it (connected).
 	if err := s.poll(ctx); err != nil {
 		return err
 	}
+	connected()
 	for {
 		wctx, cancel := context.WithTimeout(ctx, s.opts.Poll)
 		n, err := conn.WaitForNotification(wctx)
