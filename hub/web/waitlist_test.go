@@ -305,3 +305,23 @@ func TestTakingAnOfferTwiceAtOnceMakesOneOrder(t *testing.T) {
 		t.Fatalf("the order was placed %d times", placed)
 	}
 }
+
+func TestTheWaitlistFormRefusesBadInputByTheFieldAndChangesNothing(t *testing.T) {
+	th := startHub(t, Options{})
+	fx := hubtest.PublishedConference(t, th.hub)
+	soldOutWorkshop(t, th, fx)
+	b := th.browser()
+	join := "/c/" + fx.Slug + "/waitlist/" + fx.Workshop.String()
+	b.Post(join, url.Values{"quantity": {"0"}, "name": {""}, "email": {"grace@example.com"}}).
+		Want(t, http.StatusUnprocessableEntity, `id="f-quantity-error"`, `id="f-name-error"`, "Enter your name.", `value="grace@example.com"`)
+	b.Post(join, url.Values{"quantity": {"2"}, "name": {"Grace Hopper"}, "email": {"grace@"}}).
+		Want(t, http.StatusUnprocessableEntity, `id="f-email-error"`, `value="Grace Hopper"`).Lacks(t, `id="f-name-error"`)
+	b.Post(join, url.Values{"quantity": {"51"}, "name": {"Grace Hopper"}, "email": {"grace@example.com"}}).
+		Want(t, http.StatusUnprocessableEntity, `id="f-quantity-error"`, "from 1 to 50")
+	if w, err := th.hub.Registrations.Waitlist(context.Background(), fx.ConferenceID); err != nil || w.Version() != 0 {
+		t.Fatalf("refused joins recorded something: version %d, %v", w.Version(), err)
+	}
+	// Unknown seat types and conferences are not found.
+	b.Get("/c/" + fx.Slug + "/waitlist/" + uuid.NewString()).Want(t, http.StatusNotFound)
+	b.Post("/c/no-such-conference/waitlist/"+fx.Workshop.String(), url.Values{"quantity": {"1"}}).Want(t, http.StatusNotFound)
+}
