@@ -322,6 +322,6 @@ func TestTheWaitlistFormRefusesBadInputByTheFieldAndChangesNothing(t *testing.T)
 		t.Fatalf("refused joins recorded something: version %d, %v", w.Version(), err)
 	}
 	// Unknown seat types and conferences are not found.
-	b.Get("/c/" + fx.Slug + "/waitlist/" + uuid.NewString()).Want(t, http.StatusNotFound)
+	b.Get("/c/"+fx.Slug+"/waitlist/"+uuid.NewString()).Want(t, http.StatusNotFound)
 	b.Post("/c/no-such-conference/waitlist/"+fx.Workshop.String(), url.Values{"quantity": {"1"}}).Want(t, http.StatusNotFound)
 }
