@@ -28,6 +28,20 @@ type joinWaitlistInput struct {
 	Email    string `json:"email"`
 }
 
+// check refuses a body of the wrong shape; the name and email are the
+// domain's to judge.
+func (in joinWaitlistInput) check() error {
+	switch {
+	case uuid.UUID(in.SeatType) == uuid.Nil:
+		return invalid("seat_type", "is required")
+	case in.Quantity <= 0:
+		return invalid("quantity", "must be positive")
+	case in.Quantity > registrations.MaxSeatsPerLine:
+		return invalid("quantity", "must be at most %d", registrations.MaxSeatsPerLine)
+	}
+	return nil
+}
+
 // waitlistJoinedJSON answers a join: what is waited for, and how long an
 // offer will hold its seats.
 type waitlistJoinedJSON struct {
@@ -46,13 +60,8 @@ func (a *api) handleJoinWaitlist(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	switch {
-	case uuid.UUID(in.SeatType) == uuid.Nil:
-		return invalid("seat_type", "is required")
-	case in.Quantity <= 0:
-		return invalid("quantity", "must be positive")
-	case in.Quantity > registrations.MaxSeatsPerLine:
-		return invalid("quantity", "must be at most %d", registrations.MaxSeatsPerLine)
+	if err := in.check(); err != nil {
+		return err
 	}
 	seatType := uuid.UUID(in.SeatType)
 	_, err = a.h.Registrations.JoinWaitlist(c.Request().Context(), conf.ID, seatType, in.Quantity, in.Name, in.Email)
