@@ -29,6 +29,11 @@ type waitlistEntryJSON struct {
 	OfferedSeats   int        `json:"offered_seats"`
 	OfferExpiresAt *time.Time `json:"offer_expires_at"`
 	JoinedAt       time.Time  `json:"joined_at"`
+	// OfferState says where the offer stands now; OrderID and OrderStatus
+	// are the order a taken offer became (null before it is listed).
+	OfferState  registrations.OfferState `json:"offer_state"`
+	OrderID     *uuid.UUID               `json:"order_id"`
+	OrderStatus *string                  `json:"order_status"`
 }
 
 func (a *api) handleListWaitlist(c echo.Context) error {
@@ -41,14 +46,20 @@ func (a *api) handleListWaitlist(c echo.Context) error {
 		return err
 	}
 	out := make([]waitlistEntryJSON, 0, len(list))
+	now := a.h.Now()
 	for _, w := range list {
 		e := waitlistEntryJSON{
 			ID: w.EntryID, SeatType: w.SeatType, SeatTypeName: w.SeatTypeName, Quantity: w.Quantity, Name: w.Name, Email: w.Email,
 			Status: w.Status, OfferedSeats: w.OfferedSeats, OfferExpiresAt: optionalTime(w.OfferExpiresAt), JoinedAt: w.JoinedAt,
+			OfferState: w.Offer(now),
 		}
 		if w.Place > 0 {
 			place := w.Place
 			e.Place = &place
+		}
+		if w.OrderStatus != "" {
+			id, status := w.EntryID, string(w.OrderStatus)
+			e.OrderID, e.OrderStatus = &id, &status
 		}
 		out = append(out, e)
 	}

@@ -56,6 +56,10 @@ const (
 	CodeConflictResolved  = "conflict_already_resolved"
 	CodeNotEnoughSeats    = "not_enough_seats"
 	CodeNotAcceptable     = "not_acceptable"
+	CodeAlreadyWaiting    = "already_waiting"
+	CodeSeatsAvailable    = "seats_available"
+	CodeOfferPassed       = "offer_passed"
+	CodeOfferTaken        = "offer_taken"
 )
 
 // Error is the body of every API error:
@@ -220,6 +224,10 @@ func fromDomainError(err error) *Error {
 		{registrations.ErrUnknownSeatType, http.StatusUnprocessableEntity, CodeSeatTypeNotPriced, "seats"},
 		{registrations.ErrNoAssignments, http.StatusConflict, CodeNotConfirmed, ""},
 		{registrations.ErrUnknownPosition, http.StatusUnprocessableEntity, CodeUnknownPosition, "position"},
+		{registrations.ErrAlreadyWaiting, http.StatusConflict, CodeAlreadyWaiting, "email"},
+		{registrations.ErrSeatsOnSale, http.StatusConflict, CodeSeatsAvailable, "seat_type"},
+		{registrations.ErrOfferExpired, http.StatusGone, CodeOfferPassed, ""},
+		{registrations.ErrNoOpenOffer, http.StatusGone, CodeOfferPassed, ""},
 	}
 	var de *registrations.Error
 	errors.As(err, &de)

@@ -201,3 +201,19 @@ func FuzzResolutionDecoder(f *testing.F) {
 		checkDecoded(t, data, err)
 	})
 }
+
+func FuzzJoinWaitlistDecoder(f *testing.F) {
+	f.Add([]byte(`{"seat_type":"0190a4c4-1111-7000-8000-000000000000","quantity":2,"name":"Ada Lovelace","email":"ada@example.com"}`))
+	f.Add([]byte(`{"seat_type":"00000000-0000-0000-0000-000000000000","quantity":0}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var in joinWaitlistInput
+		err := decodeBody(data, &in)
+		if err == nil {
+			err = in.check()
+			if err == nil && (in.Quantity <= 0 || in.Quantity > registrations.MaxSeatsPerLine || uuid.UUID(in.SeatType) == uuid.Nil) {
+				t.Fatalf("decode %q: accepted %+v", data, in)
+			}
+		}
+		checkDecoded(t, data, err)
+	})
+}

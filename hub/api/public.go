@@ -137,13 +137,7 @@ type placedOrderJSON struct {
 
 func (a *api) handlePlaceOrder(c echo.Context) error {
 	ctx := c.Request().Context()
-	// A write asks Conference Management itself, not the read model, so an
-	// order can be placed the moment a conference is published.
-	slug := c.Param("slug")
-	if len(slug) < 3 || len(slug) > 60 {
-		return notFound("conference")
-	}
-	conf, err := a.h.Conferences.GetPublishedBySlug(ctx, slug)
+	conf, err := a.conferenceOnSale(c)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,13 @@ func (e *env) pay(p placed) {
 	e.t.Helper()
 	e.waitWhile(p, "pending")
 	e.name(p)
+	e.payNamed(p)
+}
+
+// payNamed pays a reserved order whose registrant is named already, and
+// waits until it is confirmed.
+func (e *env) payNamed(p placed) {
+	e.t.Helper()
 	var pay struct {
 		PaymentID string `json:"payment_id"`
 	}

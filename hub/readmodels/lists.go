@@ -2,6 +2,7 @@ package readmodels
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -127,13 +128,22 @@ type WaitlistEntryView struct {
 	OfferedSeats   int
 	OfferExpiresAt time.Time
 	JoinedAt       time.Time
+	// OrderStatus is the status of the order a taken offer became (its id
+	// is the entry id); "" while there is none.
+	OrderStatus registrations.OrderStatus
+}
+
+// Offer says where the entry's offer stands at now (the domain's rule).
+func (v WaitlistEntryView) Offer(now time.Time) registrations.OfferState {
+	return registrations.WaitlistEntry{Status: v.Status, OfferedSeats: v.OfferedSeats, OfferExpiresAt: v.OfferExpiresAt}.Offer(now)
 }
 
 // Waitlist lists a conference's waitlist entries, every status, by seat
 // type and then in line order.
 func (m *Models) Waitlist(ctx context.Context, conferenceID uuid.UUID) ([]WaitlistEntryView, error) {
-	rows, err := m.store.DB().QueryContext(ctx, `SELECT `+waitColumns+` FROM rm_waitlist WHERE conference_id = $1
-		ORDER BY seat_type, line`, conferenceID[:])
+	rows, err := m.store.DB().QueryContext(ctx, `SELECT `+waitColumns+`,
+		(SELECT o.status FROM rm_orders o WHERE o.order_id = rm_waitlist.entry_id)
+		FROM rm_waitlist WHERE conference_id = $1 ORDER BY seat_type, line`, conferenceID[:])
 	if err != nil {
 		return nil, fmt.Errorf("waitlist of %s: %w", conferenceID, err)
 	}
@@ -141,13 +151,15 @@ func (m *Models) Waitlist(ctx context.Context, conferenceID uuid.UUID) ([]Waitli
 	var out []WaitlistEntryView
 	places := map[uuid.UUID]int{}
 	for rows.Next() {
-		w, err := scanWaitEntry(rows)
+		var orderStatus sql.NullString
+		w, err := scanWaitEntry(rows, &orderStatus)
 		if err != nil {
 			return nil, fmt.Errorf("waitlist of %s: %w", conferenceID, err)
 		}
 		v := WaitlistEntryView{
 			EntryID: w.id, SeatType: w.seatType, SeatTypeName: m.seatTypeName(conferenceID, w.seatType), Quantity: w.quantity,
 			Name: w.name, Email: w.email, Status: w.status, OfferedSeats: w.offered, OfferExpiresAt: w.offerExpiresAt, JoinedAt: w.joinedAt,
+			OrderStatus: registrations.OrderStatus(orderStatus.String),
 		}
 		if w.status == registrations.WaitlistWaiting {
 			places[w.seatType]++

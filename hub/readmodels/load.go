@@ -112,11 +112,12 @@ func (l *loader) orderSeats(id uuid.UUID) (*orderSeats, error) {
 
 const waitColumns = `entry_id, conference_id, seat_type, line, quantity, name, email, status, offered_seats, offer_expires_at, joined_at`
 
-func scanWaitEntry(r scanner) (*waitEntry, error) {
+// scanWaitEntry reads the waitColumns of a row, and then into more.
+func scanWaitEntry(r scanner, more ...any) (*waitEntry, error) {
 	w := &waitEntry{}
 	var status string
-	err := r.Scan(idCol{&w.id}, idCol{&w.conferenceID}, idCol{&w.seatType}, &w.line, &w.quantity, &w.name, &w.email, &status,
-		&w.offered, msCol{&w.offerExpiresAt}, msCol{&w.joinedAt})
+	err := r.Scan(append([]any{idCol{&w.id}, idCol{&w.conferenceID}, idCol{&w.seatType}, &w.line, &w.quantity, &w.name, &w.email, &status,
+		&w.offered, msCol{&w.offerExpiresAt}, msCol{&w.joinedAt}}, more...)...)
 	w.status = registrations.WaitlistStatus(status)
 	return w, err
 }

@@ -337,8 +337,26 @@ func TestWaitlistKeepsLineOrderAndStatuses(t *testing.T) {
 			t.Fatalf("entry %d: got %+v, want %+v", i, list[i], w)
 		}
 	}
-	if list[0].OfferedSeats != 1 || !list[0].OfferExpiresAt.Equal(now.Add(time.Hour)) {
+	if list[0].OfferedSeats != 1 || !list[0].OfferExpiresAt.Equal(now.Add(time.Hour)) || list[0].OrderStatus != "" {
 		t.Fatalf("offer details: got %+v", list[0])
+	}
+	if got := list[0].Offer(now); got != registrations.OfferOpen {
+		t.Fatalf("offer state: got %q, want open", got)
+	}
+
+	// The offer taken becomes an order with the entry's id: the list
+	// follows its status.
+	f.given(stream, registrations.WaitlistOfferAccepted{ConferenceID: conf, EntryID: e1, SeatType: ws, Quantity: 1, AcceptedAt: now})
+	f.given(registrations.OrderStreamID(e1), registrations.OrderPlaced{OrderID: e1, ConferenceID: conf, Seats: seats(ws, 1),
+		Quote: quote(t, seats(ws, 1), eur(100), registrations.PromoCode{}), AccessCode: "WAIT-LIST", PlacedAt: now})
+	f.catchUp()
+	list, err = f.m.Waitlist(context.Background(), conf)
+	f.must(err)
+	if list[0].Status != registrations.WaitlistAccepted || list[0].OrderStatus != registrations.OrderStatusPending || list[0].Offer(now) != registrations.OfferTaken {
+		t.Fatalf("taken offer: got %+v", list[0])
+	}
+	if list[1].OrderStatus != "" || list[2].OrderStatus != "" {
+		t.Fatalf("entries without orders: got %+v", list[1:])
 	}
 }
 

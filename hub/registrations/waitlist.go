@@ -44,9 +44,15 @@ func WaitlistConversation(conferenceID uuid.UUID) uuid.UUID {
 }
 
 // JoinWaitlist puts a registrant in line for quantity seats of a seat type
-// the conference sells, and returns the entry id. When seats are free (or
-// come back) the policy offers them, holding the seats until the offer
-// lapses; the registrant takes them with AcceptWaitlistOffer.
+// the conference sells, and returns the entry id. The line is for seat
+// types with none left to order: while some are, joining is refused with
+// registrations.ErrSeatsOnSale (checked after the registrant's details, so
+// bad input is reported first). When seats come back the policy offers
+// them, holding the seats until the offer lapses; the registrant takes
+// them with AcceptWaitlistOffer.
+//
+// The entry id is the secret of the offer link mailed to the registrant:
+// adapters must not show it to anyone but the hub's organizers.
 func (r *Registrations) JoinWaitlist(ctx context.Context, conferenceID, seatType uuid.UUID, quantity int, name, email string) (uuid.UUID, error) {
 	offer, err := r.app.catalog.Offer(ctx, conferenceID)
 	if err != nil {
@@ -62,7 +68,15 @@ func (r *Registrations) JoinWaitlist(ctx context.Context, conferenceID, seatType
 	entryID := ids.New()
 	err = r.app.waitlists.Update(ctx, registrations.WaitlistStreamID(conferenceID), eventsourcing.Metadata{CorrelationID: WaitlistConversation(conferenceID)},
 		func(w *registrations.Waitlist) error {
-			return w.Join(conferenceID, entryID, name, email, seatType, quantity, r.app.now())
+			if err := w.Join(conferenceID, entryID, name, email, seatType, quantity, r.app.now()); err != nil {
+				return err
+			}
+			return r.app.seatsLeft.read(ctx, registrations.AvailabilityStreamID(conferenceID), func(a *registrations.SeatsAvailability) error {
+				if left := a.Remaining(seatType); left > 0 {
+					return fmt.Errorf("%d left: %w", left, registrations.ErrSeatsOnSale)
+				}
+				return nil
+			})
 		})
 	if err != nil {
 		return uuid.Nil, wrap(err, "join waitlist of conference %s", conferenceID)
@@ -70,8 +84,11 @@ func (r *Registrations) JoinWaitlist(ctx context.Context, conferenceID, seatType
 	return entryID, nil
 }
 
+// WaitlistOfferWindow is how long an offer holds its seats.
+func (r *Registrations) WaitlistOfferWindow() time.Duration { return r.app.offerWindow }
+
 // LeaveWaitlist takes an entry out of the line; seats it was offered pass
-// to the next in line.
+// to the next in line (declining an offer is leaving with it).
 func (r *Registrations) LeaveWaitlist(ctx context.Context, conferenceID, entryID uuid.UUID) error {
 	err := r.app.waitlists.UpdateWith(ctx, registrations.WaitlistStreamID(conferenceID), func(w *registrations.Waitlist) (eventsourcing.Metadata, error) {
 		if w.Version() == 0 {
@@ -85,9 +102,38 @@ func (r *Registrations) LeaveWaitlist(ctx context.Context, conferenceID, entryID
 	return wrap(err, "leave waitlist of conference %s", conferenceID)
 }
 
+// WaitlistOffer is what the link of an offer mail shows: the entry, with
+// the seats offered and until when, and where its offer stands now.
+type WaitlistOffer struct {
+	registrations.WaitlistEntry
+	State registrations.OfferState
+}
+
+// WaitlistOffer returns the offer made to a waitlist entry, read from the
+// waitlist's stream. An unknown entry, and one offered nothing (yet),
+// answer registrations.ErrWaitlistEntryNotFound: there is no offer to show.
+func (r *Registrations) WaitlistOffer(ctx context.Context, conferenceID, entryID uuid.UUID) (WaitlistOffer, error) {
+	w, err := r.Waitlist(ctx, conferenceID)
+	if err != nil {
+		return WaitlistOffer{}, err
+	}
+	e, ok := w.Entry(entryID)
+	if !ok {
+		return WaitlistOffer{}, fmt.Errorf("entry %s: %w", entryID, registrations.ErrWaitlistEntryNotFound)
+	}
+	state := e.Offer(r.app.now())
+	if state == registrations.OfferNone {
+		return WaitlistOffer{}, fmt.Errorf("entry %s has no offer: %w", entryID, registrations.ErrWaitlistEntryNotFound)
+	}
+	return WaitlistOffer{WaitlistEntry: e, State: state}, nil
+}
+
 // AcceptWaitlistOffer takes up an open offer: the entry's seats are placed
 // as an order whose id is the entry id, so its reservation takes over the
-// seats held for the offer. Accepting again returns the same order.
+// seats held for the offer, in the name and email of the entry. Accepting
+// again, here or on another replica at the same moment, returns the same
+// order; so does accepting again after a crash between the acceptance and
+// the order, which places the order then.
 func (r *Registrations) AcceptWaitlistOffer(ctx context.Context, conferenceID, entryID uuid.UUID) (PlacedOrder, error) {
 	var entry registrations.WaitlistEntry
 	err := r.app.waitlists.Update(ctx, registrations.WaitlistStreamID(conferenceID), eventsourcing.Metadata{CorrelationID: entryID},
@@ -102,15 +148,22 @@ func (r *Registrations) AcceptWaitlistOffer(ctx context.Context, conferenceID, e
 		return PlacedOrder{}, wrap(err, "accept waitlist offer %s", entryID)
 	}
 	placed := PlacedOrder{OrderID: entryID, AccessCode: ids.NewAccessCode()}
-	err = r.placeOrder(ctx, conferenceID, placed, registrations.Seats{{SeatType: entry.SeatType, Quantity: entry.OfferedSeats}}, "", r.app.now())
-	if errors.Is(err, registrations.ErrOrderAlreadyPlaced) {
-		o, err := r.GetOrder(ctx, entryID)
-		return PlacedOrder{OrderID: entryID, AccessCode: o.AccessCode}, err
-	}
-	if err != nil {
+	if o, err := r.GetOrder(ctx, entryID); err == nil {
+		placed.AccessCode = o.AccessCode // taken before: the same order
+	} else if !errors.Is(err, registrations.ErrOrderNotPlaced) {
 		return PlacedOrder{}, wrap(err, "accept waitlist offer %s", entryID)
+	} else if err := r.placeOrder(ctx, conferenceID, placed, registrations.Seats{{SeatType: entry.SeatType, Quantity: entry.OfferedSeats}}, "", r.app.now()); err != nil {
+		// A take at the same moment placed it first (the order exists),
+		// or this one failed.
+		o, gerr := r.GetOrder(ctx, entryID)
+		if gerr != nil {
+			return PlacedOrder{}, wrap(err, "accept waitlist offer %s", entryID)
+		}
+		placed.AccessCode = o.AccessCode
 	}
-	if err := r.SetRegistrant(ctx, entryID, entry.Name, entry.Email); err != nil {
+	// Whoever placed the order names the registrant; naming them again
+	// records nothing, and an order closed since has nobody left to name.
+	if err := r.SetRegistrant(ctx, entryID, entry.Name, entry.Email); err != nil && !errors.Is(err, registrations.ErrOrderClosed) {
 		return PlacedOrder{}, err
 	}
 	return placed, nil

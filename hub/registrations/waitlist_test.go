@@ -3,6 +3,7 @@ package registrationsapp
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -196,6 +197,15 @@ func TestWaitlistRefusesBadInput(t *testing.T) {
 	if _, err := r.JoinWaitlist(ctx, h.conference, h.paid, 1, "Ann", "not-an-email"); registrations.ErrorCode(err) != registrations.CodeInvalid {
 		t.Fatalf("bad email: got %v, want invalid", err)
 	}
+	// The line is for seats none are left of: while some are, they are
+	// ordered instead (bad input is still reported first).
+	if _, err := r.JoinWaitlist(ctx, h.conference, h.paid, 1, "Ann", "ann@example.com"); !errors.Is(err, registrations.ErrSeatsOnSale) {
+		t.Fatalf("seats on sale: got %v, want ErrSeatsOnSale", err)
+	}
+	if w, err := r.Waitlist(ctx, h.conference); err != nil || w.Version() != 0 {
+		t.Fatalf("a refused join recorded something: version %d, %v", w.Version(), err)
+	}
+	h.soldOut(0)
 	h.join(1, "ann@example.com")
 	if _, err := r.JoinWaitlist(ctx, h.conference, h.paid, 1, "Ann", "ANN@example.com"); !errors.Is(err, registrations.ErrAlreadyWaiting) {
 		t.Fatalf("twice: got %v, want ErrAlreadyWaiting", err)
@@ -226,5 +236,120 @@ func TestSeatsAKioskReturnsGoToTheWaitlist(t *testing.T) {
 	h.wantOffer(ann, registrations.WaitlistOffered, 2)
 	if r := h.availability().Remaining(h.paid); r != 1 {
 		t.Fatalf("got %d remaining, want 1 after ann's 2", r)
+	}
+}
+
+// offeredToAnn sells the paid seats out, puts Ann in line for two and
+// cancels the unpaid order holding the last two: they are offered to Ann.
+func (h *hub) offeredToAnn() uuid.UUID {
+	h.t.Helper()
+	held := h.soldOut(2)
+	ann := h.join(2, "ann@example.com")
+	h.must(h.app.Registrations.CancelOrder(context.Background(), held, "cannot come"))
+	h.settle()
+	h.wantOffer(ann, registrations.WaitlistOffered, 2)
+	return ann
+}
+
+func TestTheOfferLinkShowsWhereTheOfferStands(t *testing.T) {
+	ctx := context.Background()
+	h := newHub(t)
+	r := h.app.Registrations
+	held := h.soldOut(2)
+	ann, bob := h.join(2, "ann@example.com"), h.join(2, "bob@example.com")
+	if _, err := r.WaitlistOffer(ctx, h.conference, ann); !errors.Is(err, registrations.ErrWaitlistEntryNotFound) {
+		t.Fatalf("nothing offered yet: got %v, want not found", err)
+	}
+	h.must(r.CancelOrder(ctx, held, "cannot come"))
+	h.settle()
+
+	o, err := r.WaitlistOffer(ctx, h.conference, ann)
+	h.must(err)
+	if o.State != registrations.OfferOpen || o.OfferedSeats != 2 || o.Name != "Waiting ann@example.com" ||
+		!o.OfferExpiresAt.Equal(h.clock.Now().Add(r.WaitlistOfferWindow())) {
+		t.Fatalf("got %+v, want an open offer of 2 seats for a window", o)
+	}
+	// At the deadline the offer has passed, before the policy records it.
+	h.clock.Advance(r.WaitlistOfferWindow())
+	if o, err := r.WaitlistOffer(ctx, h.conference, ann); err != nil || o.State != registrations.OfferPassed {
+		t.Fatalf("at the deadline: got %+v, %v, want passed", o, err)
+	}
+	if _, err := r.AcceptWaitlistOffer(ctx, h.conference, ann); !errors.Is(err, registrations.ErrOfferExpired) {
+		t.Fatalf("take at the deadline: got %v, want ErrOfferExpired", err)
+	}
+	h.settle()
+	if o, err := r.WaitlistOffer(ctx, h.conference, bob); err != nil || o.State != registrations.OfferOpen {
+		t.Fatalf("bob: got %+v, %v, want the offer passed on to him", o, err)
+	}
+	_, err = r.AcceptWaitlistOffer(ctx, h.conference, bob)
+	h.must(err)
+	if o, err := r.WaitlistOffer(ctx, h.conference, bob); err != nil || o.State != registrations.OfferTaken {
+		t.Fatalf("bob took it: got %+v, %v", o, err)
+	}
+	if _, err := r.WaitlistOffer(ctx, uuid.New(), bob); !errors.Is(err, registrations.ErrWaitlistEntryNotFound) {
+		t.Fatalf("another conference: got %v, want not found", err)
+	}
+}
+
+func TestTakingAnOfferAgainAfterItsOrderIsPaidGivesTheSameOrder(t *testing.T) {
+	ctx := context.Background()
+	h := newHub(t)
+	ann := h.offeredToAnn()
+	placed, err := h.app.Registrations.AcceptWaitlistOffer(ctx, h.conference, ann)
+	h.must(err)
+	h.settle()
+	h.pay(ann)
+	h.settle()
+	h.wantStatus(ann, registrations.OrderStatusConfirmed)
+
+	// The seat type is sold out again, the seats Ann's: the link still
+	// leads to her order.
+	again, err := h.app.Registrations.AcceptWaitlistOffer(ctx, h.conference, ann)
+	h.must(err)
+	if again != placed {
+		t.Fatalf("got %+v, want the order taken before, %+v", again, placed)
+	}
+}
+
+func TestATakeCutShortIsCompletedByTakingAgain(t *testing.T) {
+	ctx := context.Background()
+	h := newHub(t)
+	ann := h.offeredToAnn()
+	// A take that stopped after placing the order, before naming Ann.
+	h.must(h.app.waitlists.Update(ctx, registrations.WaitlistStreamID(h.conference), eventsourcing.Metadata{},
+		func(w *registrations.Waitlist) error { return w.AcceptOffer(ann, h.clock.Now()) }))
+	cut := PlacedOrder{OrderID: ann, AccessCode: "CUTSHORT"}
+	h.must(h.app.Registrations.placeOrder(ctx, h.conference, cut, seats(h.paid, 2), "", h.clock.Now()))
+
+	placed, err := h.app.Registrations.AcceptWaitlistOffer(ctx, h.conference, ann)
+	h.must(err)
+	if placed != cut {
+		t.Fatalf("got %+v, want the order placed before, %+v", placed, cut)
+	}
+	if o := h.order(ann); o.Name != "Waiting ann@example.com" || o.Email != "ann@example.com" {
+		t.Fatalf("got registrant %q <%s>, want Ann's entry", o.Name, o.Email)
+	}
+}
+
+func TestTakesAtTheSameMomentMakeOneOrder(t *testing.T) {
+	ctx := context.Background()
+	h := newHub(t)
+	ann := h.offeredToAnn()
+	const n = 6
+	got := make([]PlacedOrder, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { got[i], errs[i] = h.app.Registrations.AcceptWaitlistOffer(ctx, h.conference, ann) })
+	}
+	wg.Wait()
+	for i := range n {
+		h.must(errs[i])
+		if got[i] != got[0] || got[i].OrderID != ann {
+			t.Fatalf("take %d got %+v, take 0 %+v: want one order with the entry's id", i, got[i], got[0])
+		}
+	}
+	if o := h.order(ann); o.AccessCode != got[0].AccessCode || o.Requested.Get(h.paid) != 2 {
+		t.Fatalf("got order %+v, want 2 seats with the code every take answered", o)
 	}
 }

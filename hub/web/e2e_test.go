@@ -204,7 +204,31 @@ func TestE2ESadPaths(t *testing.T) {
 	fill(b, map[string]string{"f-name": "Grace Hopper", "f-email": "grace@example.com"})
 	b.Screenshot("waitlist-join")
 	b.Run("join", chromedp.Click(chromedp.CSS("form button.primary")))
-	webuitest.WaitText(t, b, "You are on the waitlist for 1 of Workshop")
+	webuitest.WaitText(t, b, "You are on the waitlist for 1 seat of Workshop, as grace@example.com.")
+	b.Screenshot("waitlist-joined")
+
+	// The held order is cancelled: a seat is offered to Grace, and the
+	// link of her offer mail takes it (on a phone).
+	w, err := e.hub.Registrations.Waitlist(context.Background(), fx.ConferenceID)
+	if err != nil || len(w.Waiting(fx.Workshop)) != 1 {
+		t.Fatalf("waitlist: %v", err)
+	}
+	entry := w.Waiting(fx.Workshop)[0].EntryID
+	if err := e.hub.Registrations.CancelOrder(context.Background(), placed.OrderID, "plans changed"); err != nil {
+		t.Fatal(err)
+	}
+	hubtest.Eventually(t, 10*time.Second, "the offer made", func() error {
+		_, err := e.hub.Registrations.WaitlistOffer(context.Background(), fx.ConferenceID, entry)
+		return err
+	})
+	b.Viewport(browsertest.PhoneWidth, browsertest.PhoneHeight)
+	b.Run("offer link", chromedp.Navigate(e.url+"/c/"+fx.Slug+"/waitlist/offers/"+entry.String()), chromedp.WaitVisible(chromedp.ID("take")))
+	webuitest.WaitText(t, b, "Seats held for you")
+	b.WantFitsWidth("waitlist-offer-phone")
+	b.Run("take", chromedp.Click(chromedp.ID("take")))
+	webuitest.WaitText(t, b, "Reserved for you")
+	b.Screenshot("waitlist-offer-taken")
+	b.Viewport(1280, 900)
 
 	// A wrong access code is refused next to the field, keeping what was typed.
 	b.Run("find", chromedp.Navigate(e.url+"/find"), chromedp.WaitVisible(chromedp.ID("f-code")))

@@ -26,11 +26,18 @@ import (
 // mailHub serves a hub whose mail goes to the mailpit server.
 func mailHub(t *testing.T, srv *mailpittest.Server, retry messaging.Retry, opts Options) *testHub {
 	t.Helper()
+	return mailHubConfig(t, srv, hubapp.Config{MailRetry: retry}, opts)
+}
+
+// mailHubConfig is mailHub with more of the hub's config (a test clock).
+func mailHubConfig(t *testing.T, srv *mailpittest.Server, cfg hubapp.Config, opts Options) *testHub {
+	t.Helper()
 	s, err := smtp.New(smtp.Config{Host: srv.Host, Port: srv.Port, StartTLS: smtp.StartTLSOff, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return serveHub(t, hubtest.OpenConfig(t, hubapp.Config{Mailer: s, MailRetry: retry, PublicURL: "http://hub.test"}), opts)
+	cfg.Mailer, cfg.PublicURL = s, "http://hub.test"
+	return serveHub(t, hubtest.OpenConfig(t, cfg), opts)
 }
 
 // mailRow waits until the conference's mail page lists one mail in the

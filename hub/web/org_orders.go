@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"conference/hub/conferences"
 	"conference/hub/payments"
 	"conference/hub/readmodels"
 	registrationsapp "conference/hub/registrations"
@@ -225,5 +226,24 @@ func (s *site) waitlist(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "org_waitlist", view{Title: "Waitlist · " + conf.Name, Section: "waitlist", Conference: conf, Data: list})
+	page := waitlistList{Window: inWords(s.hub.Registrations.WaitlistOfferWindow())}
+	now := s.hub.Now()
+	for _, e := range list {
+		page.Rows = append(page.Rows, waitlistRow{WaitlistEntryView: e, State: e.Offer(now), Conference: conf})
+	}
+	return s.render(c, http.StatusOK, "org_waitlist", view{Title: "Waitlist · " + conf.Name, Section: "waitlist", Conference: conf, Data: page})
+}
+
+// waitlistList is the organizer's waitlist: every entry with its offer.
+type waitlistList struct {
+	Rows   []waitlistRow
+	Window string
+}
+
+// waitlistRow is an entry, where its offer stands, and its conference
+// (for the order link and the time zone).
+type waitlistRow struct {
+	readmodels.WaitlistEntryView
+	State      registrations.OfferState
+	Conference *conferences.Conference
 }

@@ -228,7 +228,7 @@ func TestWaitlistListsWhoWaitsInLineAndTheirOffers(t *testing.T) {
 	v.org.Post(confURL(v.conf, "/orders/"+order.String()+"/cancel"), nil).WantRedirect(t, confURL(v.conf, "/orders/"))
 	hubtest.Eventually(t, 10*time.Second, "offer shown", func() error {
 		p := v.org.Get(page)
-		if ann := rowOf(p.Body, "Ann First"); !strings.Contains(ann, "offered") || !strings.Contains(ann, "(2 offered until") {
+		if ann := rowOf(p.Body, "Ann First"); !strings.Contains(ann, `data-offer="open"`) || !strings.Contains(ann, "offered</span> 2 seats until") {
 			return fmt.Errorf("Ann's row: %s", ann)
 		}
 		if bo := rowOf(p.Body, "Bo Second"); !strings.Contains(bo, `<td class="num">1</td><th`) {

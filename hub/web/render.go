@@ -121,13 +121,8 @@ var funcs = template.FuncMap{
 	"date":     func(t time.Time, loc *time.Location) string { return t.In(loc).Format("2 Jan 2006") },
 	"clock":    func(t time.Time, loc *time.Location) string { return t.In(loc).Format("15:04 MST") },
 	"rfc3339":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-	"plural": func(n int, one, many string) string {
-		if n == 1 {
-			return fmt.Sprintf("%d %s", n, one)
-		}
-		return fmt.Sprintf("%d %s", n, many)
-	},
-	"add": func(a, b int) int { return a + b },
+	"plural":   plural,
+	"add":      func(a, b int) int { return a + b },
 	"minutes": func(d time.Duration) string {
 		n := int(d / time.Minute)
 		if n == 1 {
@@ -135,6 +130,14 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%d minutes", n)
 	},
+}
+
+// plural counts things: "1 seat", "2 seats".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // formatMoney renders minor units with two decimals and the currency, like

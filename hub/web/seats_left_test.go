@@ -104,8 +104,9 @@ func TestSeatsHeldByUnpaidOrdersShowAsHeldWithTheWaitlistOffered(t *testing.T) {
 	b.Get(join).Want(t, http.StatusOK, "Join the waitlist", "held by an order awaiting payment")
 	b.Post(join, url.Values{"quantity": {"2"}, "name": {"Grace Hopper"}, "email": {""}}).
 		Want(t, http.StatusUnprocessableEntity, `id="f-email-error"`, `value="Grace Hopper"`)
-	b.Post(join, url.Values{"quantity": {"2"}, "name": {"Grace Hopper"}, "email": {"grace@example.com"}}).WantRedirect(t, "/c/"+fx.Slug)
-	b.Get("/c/"+fx.Slug).Want(t, http.StatusOK, "You are on the waitlist for 2 of Workshop")
+	b.Post(join, url.Values{"quantity": {"2"}, "name": {"Grace Hopper"}, "email": {"grace@example.com"}}).WantRedirect(t, join+"/joined")
+	b.Get(join+"/joined").Want(t, http.StatusOK, "You are on the waitlist for 2 seats of Workshop, as grace@example.com.", "held for you for 2 hours")
+	b.Get(join+"/joined").WantRedirect(t, "/c/"+fx.Slug) // shown once
 	b.Post(join, url.Values{"quantity": {"1"}, "name": {"Grace Hopper"}, "email": {"GRACE@example.com"}}).
 		Want(t, http.StatusUnprocessableEntity, "already on the waitlist")
 	w, err := th.hub.Registrations.Waitlist(context.Background(), fx.ConferenceID)

@@ -98,6 +98,9 @@ var (
 	ErrWaitlistEntryNotFound = sentinel(CodeNotFound, "waitlist entry not found")
 	ErrNoOpenOffer           = sentinel(CodeConflict, "waitlist entry has no open offer")
 	ErrOfferExpired          = sentinel(CodeConflict, "waitlist offer expired")
+	// ErrSeatsOnSale: the line is for seat types with none left to
+	// order; while some are, the registrant orders them instead.
+	ErrSeatsOnSale = sentinel(CodeConflict, "seats of this type are on sale: order them instead of waiting")
 
 	// Promo code usage.
 	ErrPromoNotRedeemed = sentinel(CodeNotFound, "promo code not redeemed by this order")

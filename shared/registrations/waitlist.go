@@ -99,6 +99,48 @@ type WaitlistEntry struct {
 	OfferExpiresAt time.Time
 }
 
+// OfferState is where an entry's offer stands for the person it was made
+// to: what the link in their offer mail answers.
+type OfferState string
+
+// Offer states.
+const (
+	// OfferNone: nothing was offered (still waiting, or left the line
+	// before any offer).
+	OfferNone OfferState = "none"
+	// OfferOpen: the seats are held until OfferExpiresAt; AcceptOffer
+	// takes them.
+	OfferOpen OfferState = "open"
+	// OfferTaken: accepted; the seats became the order whose id is the
+	// entry id.
+	OfferTaken OfferState = "taken"
+	// OfferPassed: not taken in time, or declined; the seats went to the
+	// next in line, or back on sale.
+	OfferPassed OfferState = "passed"
+)
+
+// Offer says where the entry's offer stands at now. An offer whose time is
+// up has passed even before ExpireOffers records it, as AcceptOffer
+// refuses it from that moment.
+func (e WaitlistEntry) Offer(now time.Time) OfferState {
+	switch e.Status {
+	case WaitlistAccepted:
+		return OfferTaken
+	case WaitlistOffered:
+		if now.Before(e.OfferExpiresAt) {
+			return OfferOpen
+		}
+		return OfferPassed
+	case WaitlistLapsed:
+		return OfferPassed
+	case WaitlistGone:
+		if e.OfferedSeats > 0 {
+			return OfferPassed // declined: left with seats offered
+		}
+	}
+	return OfferNone
+}
+
 func (e WaitlistEntry) active() bool {
 	return e.Status == WaitlistWaiting || e.Status == WaitlistOffered
 }

@@ -121,3 +121,33 @@ func TestLeavingWithAnOfferPassesItOn(t *testing.T) {
 	// Having left, the same person may join again.
 	must(t, w.Join(conference, entry3, "A", "a@example.org", workshop, 1, t0))
 }
+
+func TestAnOfferIsOpenUntilItsDeadlineThenTakenOrPassed(t *testing.T) {
+	deadline := t0.Add(window)
+	for _, c := range []struct {
+		name  string
+		given []eventsourcing.Event
+		at    time.Time
+		want  OfferState
+	}{
+		{"waiting", nil, t0, OfferNone},
+		{"offered", []eventsourcing.Event{offered(entry1, 2, t0)}, deadline.Add(-time.Millisecond), OfferOpen},
+		{"offered, deadline reached but not yet lapsed", []eventsourcing.Event{offered(entry1, 2, t0)}, deadline, OfferPassed},
+		{"taken", []eventsourcing.Event{offered(entry1, 2, t0),
+			WaitlistOfferAccepted{ConferenceID: conference, EntryID: entry1, SeatType: workshop, Quantity: 2, AcceptedAt: t0}}, deadline.Add(time.Hour), OfferTaken},
+		{"lapsed", []eventsourcing.Event{offered(entry1, 2, t0),
+			WaitlistOfferExpired{ConferenceID: conference, EntryID: entry1, SeatType: workshop, Quantity: 2, ExpiredAt: deadline}}, deadline, OfferPassed},
+		{"declined", []eventsourcing.Event{offered(entry1, 2, t0),
+			WaitlistLeft{ConferenceID: conference, EntryID: entry1, SeatType: workshop, LeftAt: t0}}, t0, OfferPassed},
+		{"left before any offer", []eventsourcing.Event{
+			WaitlistLeft{ConferenceID: conference, EntryID: entry1, SeatType: workshop, LeftAt: t0}}, t0, OfferNone},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := givenWaitlist(append([]eventsourcing.Event{joined(entry1, "a@example.org", 2)}, c.given...)...)
+			e, _ := w.Entry(entry1)
+			if got := e.Offer(c.at); got != c.want {
+				t.Fatalf("offer is %q, want %q", got, c.want)
+			}
+		})
+	}
+}

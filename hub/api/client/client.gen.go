@@ -47,6 +47,30 @@ func (e KioskStatus) Valid() bool {
 	}
 }
 
+// Defines values for OfferState.
+const (
+	OfferStateNone   OfferState = "none"
+	OfferStateOpen   OfferState = "open"
+	OfferStatePassed OfferState = "passed"
+	OfferStateTaken  OfferState = "taken"
+)
+
+// Valid indicates whether the value is a known member of the OfferState enum.
+func (e OfferState) Valid() bool {
+	switch e {
+	case OfferStateNone:
+		return true
+	case OfferStateOpen:
+		return true
+	case OfferStatePassed:
+		return true
+	case OfferStateTaken:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OrderStatus.
 const (
 	OrderStatusCancelled OrderStatus = "cancelled"
@@ -220,16 +244,46 @@ func (e SeatConflictResolutionKind) Valid() bool {
 
 // Defines values for SeatConflictStatus.
 const (
-	Open     SeatConflictStatus = "open"
-	Resolved SeatConflictStatus = "resolved"
+	SeatConflictStatusOpen     SeatConflictStatus = "open"
+	SeatConflictStatusResolved SeatConflictStatus = "resolved"
 )
 
 // Valid indicates whether the value is a known member of the SeatConflictStatus enum.
 func (e SeatConflictStatus) Valid() bool {
 	switch e {
-	case Open:
+	case SeatConflictStatusOpen:
 		return true
-	case Resolved:
+	case SeatConflictStatusResolved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WaitlistEntriesOrderStatus.
+const (
+	WaitlistEntriesOrderStatusCancelled WaitlistEntriesOrderStatus = "cancelled"
+	WaitlistEntriesOrderStatusConfirmed WaitlistEntriesOrderStatus = "confirmed"
+	WaitlistEntriesOrderStatusExpired   WaitlistEntriesOrderStatus = "expired"
+	WaitlistEntriesOrderStatusPending   WaitlistEntriesOrderStatus = "pending"
+	WaitlistEntriesOrderStatusRejected  WaitlistEntriesOrderStatus = "rejected"
+	WaitlistEntriesOrderStatusReserved  WaitlistEntriesOrderStatus = "reserved"
+)
+
+// Valid indicates whether the value is a known member of the WaitlistEntriesOrderStatus enum.
+func (e WaitlistEntriesOrderStatus) Valid() bool {
+	switch e {
+	case WaitlistEntriesOrderStatusCancelled:
+		return true
+	case WaitlistEntriesOrderStatusConfirmed:
+		return true
+	case WaitlistEntriesOrderStatusExpired:
+		return true
+	case WaitlistEntriesOrderStatusPending:
+		return true
+	case WaitlistEntriesOrderStatusRejected:
+		return true
+	case WaitlistEntriesOrderStatusReserved:
 		return true
 	default:
 		return false
@@ -257,6 +311,21 @@ func (e WaitlistEntriesStatus) Valid() bool {
 	case WaitlistEntriesStatusOffered:
 		return true
 	case WaitlistEntriesStatusWaiting:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WaitlistJoinedStatus.
+const (
+	WaitlistJoinedStatusWaiting WaitlistJoinedStatus = "waiting"
+)
+
+// Valid indicates whether the value is a known member of the WaitlistJoinedStatus enum.
+func (e WaitlistJoinedStatus) Valid() bool {
+	switch e {
+	case WaitlistJoinedStatusWaiting:
 		return true
 	default:
 		return false
@@ -466,6 +535,17 @@ type Index struct {
 	Version         string `json:"version"`
 }
 
+// JoinWaitlist defines model for JoinWaitlist.
+type JoinWaitlist struct {
+	// Email Where the offer is mailed when seats come back.
+	Email string `json:"email"`
+	Name  string `json:"name"`
+
+	// Quantity Seats wanted.
+	Quantity int                `json:"quantity"`
+	SeatType openapi_types.UUID `json:"seat_type"`
+}
+
 // Kiosk defines model for Kiosk.
 type Kiosk struct {
 	// Allocations Seats the kiosk holds to sell offline.
@@ -518,6 +598,9 @@ type Money struct {
 	// Currency Example: EUR
 	Currency string `json:"currency"`
 }
+
+// OfferState none: nothing offered (yet); open: the seats are held until expires_at; taken: they became the order order_id; passed: not taken in time, or declined, so they went to the next in line or back on sale.
+type OfferState string
 
 // OnSitePolicy defines model for OnSitePolicy.
 type OnSitePolicy struct {
@@ -857,6 +940,18 @@ type Seats struct {
 	Seats []Seat `json:"seats"`
 }
 
+// TakenOffer defines model for TakenOffer.
+type TakenOffer struct {
+	// AccessCode With the order id (or the registrant's email) it reaches the order.
+	AccessCode string `json:"access_code"`
+
+	// OrderId The order the offer became; its id is the waitlist entry's.
+	OrderId openapi_types.UUID `json:"order_id"`
+
+	// Status pending: placed, seats not reserved yet; reserved: seats held until expires_at, waiting for the registrant and payment; confirmed: paid (or free) and the seats sold; expired: not paid in time; rejected: no seats could be reserved; cancelled: by the registrant or the organizer.
+	Status OrderStatus `json:"status"`
+}
+
 // Waitlist defines model for Waitlist.
 type Waitlist struct {
 	// Entries Every entry, by seat type and then in line order.
@@ -867,8 +962,17 @@ type Waitlist struct {
 		Name           string             `json:"name"`
 		OfferExpiresAt *time.Time         `json:"offer_expires_at"`
 
+		// OfferState none: nothing offered (yet); open: the seats are held until expires_at; taken: they became the order order_id; passed: not taken in time, or declined, so they went to the next in line or back on sale.
+		OfferState OfferState `json:"offer_state"`
+
 		// OfferedSeats Seats of the current or last offer.
 		OfferedSeats int `json:"offered_seats"`
+
+		// OrderId The order a taken offer became (its id is the entry's).
+		OrderId *openapi_types.UUID `json:"order_id"`
+
+		// OrderStatus That order's status; null while there is none.
+		OrderStatus *WaitlistEntriesOrderStatus `json:"order_status"`
 
 		// Place Place in line among those still waiting; null otherwise.
 		Place        *int                  `json:"place"`
@@ -879,14 +983,55 @@ type Waitlist struct {
 	} `json:"entries"`
 }
 
+// WaitlistEntriesOrderStatus That order's status; null while there is none.
+type WaitlistEntriesOrderStatus string
+
 // WaitlistEntriesStatus defines model for Waitlist.Entries.Status.
 type WaitlistEntriesStatus string
+
+// WaitlistJoined defines model for WaitlistJoined.
+type WaitlistJoined struct {
+	// OfferWindowMinutes How long an offer holds its seats for the registrant.
+	OfferWindowMinutes int                  `json:"offer_window_minutes"`
+	Quantity           int                  `json:"quantity"`
+	SeatType           openapi_types.UUID   `json:"seat_type"`
+	Status             WaitlistJoinedStatus `json:"status"`
+}
+
+// WaitlistJoinedStatus defines model for WaitlistJoined.Status.
+type WaitlistJoinedStatus string
+
+// WaitlistOffer defines model for WaitlistOffer.
+type WaitlistOffer struct {
+	Email string `json:"email"`
+
+	// ExpiresAt Until when an open offer holds its seats.
+	ExpiresAt time.Time `json:"expires_at"`
+	Name      string    `json:"name"`
+
+	// OrderId The order a taken offer became.
+	OrderId *openapi_types.UUID `json:"order_id"`
+
+	// Quantity Seats offered (no more than requested).
+	Quantity int `json:"quantity"`
+
+	// Requested Seats the registrant waited for.
+	Requested    int                `json:"requested"`
+	SeatType     openapi_types.UUID `json:"seat_type"`
+	SeatTypeName string             `json:"seat_type_name"`
+
+	// State none: nothing offered (yet); open: the seats are held until expires_at; taken: they became the order order_id; passed: not taken in time, or declined, so they went to the next in line or back on sale.
+	State OfferState `json:"state"`
+}
 
 // ConferenceID defines model for ConferenceID.
 type ConferenceID = openapi_types.UUID
 
 // ConflictNumber defines model for ConflictNumber.
 type ConflictNumber = int
+
+// EntryID defines model for EntryID.
+type EntryID = openapi_types.UUID
 
 // KioskID defines model for KioskID.
 type KioskID = string
@@ -920,6 +1065,9 @@ type BadRequest = Error
 
 // Conflict defines model for Conflict.
 type Conflict = Error
+
+// Gone defines model for Gone.
+type Gone = Error
 
 // Invalid defines model for Invalid.
 type Invalid = Error
@@ -987,6 +1135,9 @@ type ListOrdersParams struct {
 
 // PlaceOrderJSONRequestBody defines body for PlaceOrder for application/json ContentType.
 type PlaceOrderJSONRequestBody = PlaceOrder
+
+// JoinWaitlistJSONRequestBody defines body for JoinWaitlist for application/json ContentType.
+type JoinWaitlistJSONRequestBody = JoinWaitlist
 
 // LookUpOrderJSONRequestBody defines body for LookUpOrder for application/json ContentType.
 type LookUpOrderJSONRequestBody = Lookup
@@ -1141,6 +1292,63 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /conferences/{slug}/orders (the `PlaceOrder` operationId).
 	PlaceOrder(ctx context.Context, slug Slug, body PlaceOrderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// JoinWaitlistWithBody Wait in line for seats of a seat type with none left; they are offered by mail when they come back.
+	//
+	// Seats that come back (an order cancelled or not paid in time, a quota raised) are offered
+	// to the people waiting, in the order they joined, each for up to the seats they asked for.
+	// An offer holds its seats for `offer_window_minutes` and is mailed with a link naming it;
+	// take it with POST /conferences/{slug}/waitlist/offers/{entryID}/take, or it passes to the
+	// next in line. The answer does not name the entry: the mail is the offer's only way in.
+	//
+	// A seat type with seats left to order is refused with 409 seats_available (order them
+	// instead); an email already waiting for the seat type with 409 already_waiting.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /conferences/{slug}/waitlist (the `JoinWaitlist` operationId).
+	JoinWaitlistWithBody(ctx context.Context, slug Slug, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// JoinWaitlist Wait in line for seats of a seat type with none left; they are offered by mail when they come back.
+	//
+	// Seats that come back (an order cancelled or not paid in time, a quota raised) are offered
+	// to the people waiting, in the order they joined, each for up to the seats they asked for.
+	// An offer holds its seats for `offer_window_minutes` and is mailed with a link naming it;
+	// take it with POST /conferences/{slug}/waitlist/offers/{entryID}/take, or it passes to the
+	// next in line. The answer does not name the entry: the mail is the offer's only way in.
+	//
+	// A seat type with seats left to order is refused with 409 seats_available (order them
+	// instead); an email already waiting for the seat type with 409 already_waiting.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /conferences/{slug}/waitlist (the `JoinWaitlist` operationId).
+	JoinWaitlist(ctx context.Context, slug Slug, body JoinWaitlistJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetWaitlistOffer The seats a waitlist offer holds, until when, and whether it is open, taken or passed.
+	//
+	// An entry offered nothing (yet) answers 404, as an unknown one.
+	//
+	// Corresponds with GET /conferences/{slug}/waitlist/offers/{entryID} (the `GetWaitlistOffer` operationId).
+	GetWaitlistOffer(ctx context.Context, slug Slug, entryID EntryID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeclineWaitlistOffer Pass an open offer's seats on to the next in line at once, and leave the line.
+	//
+	// Declining again answers the same. An offer taken answers 409 offer_taken (cancel its order
+	// instead); one that lapsed, 410 offer_passed.
+	//
+	// Corresponds with POST /conferences/{slug}/waitlist/offers/{entryID}/decline (the `DeclineWaitlistOffer` operationId).
+	DeclineWaitlistOffer(ctx context.Context, slug Slug, entryID EntryID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TakeWaitlistOffer Take an open offer; its seats become an order, paid like any other.
+	//
+	// The order holds the offered seats for the conference's reservation window, in the name and
+	// email the registrant joined with; pay it with POST /orders/{orderID}/payment and the access
+	// code answered here. Taking an offer taken already answers the same order (200), so a retry
+	// is safe. An offer that has passed answers 410 offer_passed and changes nothing.
+	//
+	// Corresponds with POST /conferences/{slug}/waitlist/offers/{entryID}/take (the `TakeWaitlistOffer` operationId).
+	TakeWaitlistOffer(ctx context.Context, slug Slug, entryID EntryID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetReference This document as a page for people, served from the hub (no outside assets).
 	//
@@ -1557,6 +1765,113 @@ func (c *Client) PlaceOrderWithBody(ctx context.Context, slug Slug, contentType 
 // Corresponds with POST /conferences/{slug}/orders (the `PlaceOrder` operationId).
 func (c *Client) PlaceOrder(ctx context.Context, slug Slug, body PlaceOrderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPlaceOrderRequest(c.Server, slug, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// JoinWaitlistWithBody Wait in line for seats of a seat type with none left; they are offered by mail when they come back.
+//
+// Seats that come back (an order cancelled or not paid in time, a quota raised) are offered
+// to the people waiting, in the order they joined, each for up to the seats they asked for.
+// An offer holds its seats for `offer_window_minutes` and is mailed with a link naming it;
+// take it with POST /conferences/{slug}/waitlist/offers/{entryID}/take, or it passes to the
+// next in line. The answer does not name the entry: the mail is the offer's only way in.
+//
+// A seat type with seats left to order is refused with 409 seats_available (order them
+// instead); an email already waiting for the seat type with 409 already_waiting.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /conferences/{slug}/waitlist (the `JoinWaitlist` operationId).
+func (c *Client) JoinWaitlistWithBody(ctx context.Context, slug Slug, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewJoinWaitlistRequestWithBody(c.Server, slug, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// JoinWaitlist Wait in line for seats of a seat type with none left; they are offered by mail when they come back.
+//
+// Seats that come back (an order cancelled or not paid in time, a quota raised) are offered
+// to the people waiting, in the order they joined, each for up to the seats they asked for.
+// An offer holds its seats for `offer_window_minutes` and is mailed with a link naming it;
+// take it with POST /conferences/{slug}/waitlist/offers/{entryID}/take, or it passes to the
+// next in line. The answer does not name the entry: the mail is the offer's only way in.
+//
+// A seat type with seats left to order is refused with 409 seats_available (order them
+// instead); an email already waiting for the seat type with 409 already_waiting.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /conferences/{slug}/waitlist (the `JoinWaitlist` operationId).
+func (c *Client) JoinWaitlist(ctx context.Context, slug Slug, body JoinWaitlistJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewJoinWaitlistRequest(c.Server, slug, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetWaitlistOffer The seats a waitlist offer holds, until when, and whether it is open, taken or passed.
+//
+// An entry offered nothing (yet) answers 404, as an unknown one.
+//
+// Corresponds with GET /conferences/{slug}/waitlist/offers/{entryID} (the `GetWaitlistOffer` operationId).
+func (c *Client) GetWaitlistOffer(ctx context.Context, slug Slug, entryID EntryID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetWaitlistOfferRequest(c.Server, slug, entryID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeclineWaitlistOffer Pass an open offer's seats on to the next in line at once, and leave the line.
+//
+// Declining again answers the same. An offer taken answers 409 offer_taken (cancel its order
+// instead); one that lapsed, 410 offer_passed.
+//
+// Corresponds with POST /conferences/{slug}/waitlist/offers/{entryID}/decline (the `DeclineWaitlistOffer` operationId).
+func (c *Client) DeclineWaitlistOffer(ctx context.Context, slug Slug, entryID EntryID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeclineWaitlistOfferRequest(c.Server, slug, entryID)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TakeWaitlistOffer Take an open offer; its seats become an order, paid like any other.
+//
+// The order holds the offered seats for the conference's reservation window, in the name and
+// email the registrant joined with; pay it with POST /orders/{orderID}/payment and the access
+// code answered here. Taking an offer taken already answers the same order (200), so a retry
+// is safe. An offer that has passed answers 410 offer_passed and changes nothing.
+//
+// Corresponds with POST /conferences/{slug}/waitlist/offers/{entryID}/take (the `TakeWaitlistOffer` operationId).
+func (c *Client) TakeWaitlistOffer(ctx context.Context, slug Slug, entryID EntryID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTakeWaitlistOfferRequest(c.Server, slug, entryID)
 	if err != nil {
 		return nil, err
 	}
@@ -2600,6 +2915,176 @@ func NewPlaceOrderRequestWithBody(server string, slug Slug, contentType string, 
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewJoinWaitlistRequest calls the generic JoinWaitlist builder with application/json body
+func NewJoinWaitlistRequest(server string, slug Slug, body JoinWaitlistJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewJoinWaitlistRequestWithBody(server, slug, "application/json", bodyReader)
+}
+
+// NewJoinWaitlistRequestWithBody constructs an http.Request for the JoinWaitlist method, with any body, and a specified content type
+func NewJoinWaitlistRequestWithBody(server string, slug Slug, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "slug", slug, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/conferences/%s/waitlist", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetWaitlistOfferRequest constructs an http.Request for the GetWaitlistOffer method
+func NewGetWaitlistOfferRequest(server string, slug Slug, entryID EntryID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "slug", slug, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "entryID", entryID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/conferences/%s/waitlist/offers/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeclineWaitlistOfferRequest constructs an http.Request for the DeclineWaitlistOffer method
+func NewDeclineWaitlistOfferRequest(server string, slug Slug, entryID EntryID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "slug", slug, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "entryID", entryID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/conferences/%s/waitlist/offers/%s/decline", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewTakeWaitlistOfferRequest constructs an http.Request for the TakeWaitlistOffer method
+func NewTakeWaitlistOfferRequest(server string, slug Slug, entryID EntryID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "slug", slug, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "entryID", entryID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/conferences/%s/waitlist/offers/%s/take", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -4456,6 +4941,69 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /conferences/{slug}/orders (the `PlaceOrder` operationId).
 	PlaceOrderWithResponse(ctx context.Context, slug Slug, body PlaceOrderJSONRequestBody, reqEditors ...RequestEditorFn) (*PlaceOrderResponse, error)
 
+	// JoinWaitlistWithBodyWithResponse Wait in line for seats of a seat type with none left; they are offered by mail when they come back.
+	//
+	// Seats that come back (an order cancelled or not paid in time, a quota raised) are offered
+	// to the people waiting, in the order they joined, each for up to the seats they asked for.
+	// An offer holds its seats for `offer_window_minutes` and is mailed with a link naming it;
+	// take it with POST /conferences/{slug}/waitlist/offers/{entryID}/take, or it passes to the
+	// next in line. The answer does not name the entry: the mail is the offer's only way in.
+	//
+	// A seat type with seats left to order is refused with 409 seats_available (order them
+	// instead); an email already waiting for the seat type with 409 already_waiting.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /conferences/{slug}/waitlist (the `JoinWaitlist` operationId).
+	JoinWaitlistWithBodyWithResponse(ctx context.Context, slug Slug, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*JoinWaitlistResponse, error)
+
+	// JoinWaitlistWithResponse Wait in line for seats of a seat type with none left; they are offered by mail when they come back.
+	//
+	// Seats that come back (an order cancelled or not paid in time, a quota raised) are offered
+	// to the people waiting, in the order they joined, each for up to the seats they asked for.
+	// An offer holds its seats for `offer_window_minutes` and is mailed with a link naming it;
+	// take it with POST /conferences/{slug}/waitlist/offers/{entryID}/take, or it passes to the
+	// next in line. The answer does not name the entry: the mail is the offer's only way in.
+	//
+	// A seat type with seats left to order is refused with 409 seats_available (order them
+	// instead); an email already waiting for the seat type with 409 already_waiting.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /conferences/{slug}/waitlist (the `JoinWaitlist` operationId).
+	JoinWaitlistWithResponse(ctx context.Context, slug Slug, body JoinWaitlistJSONRequestBody, reqEditors ...RequestEditorFn) (*JoinWaitlistResponse, error)
+
+	// GetWaitlistOfferWithResponse The seats a waitlist offer holds, until when, and whether it is open, taken or passed.
+	//
+	// An entry offered nothing (yet) answers 404, as an unknown one.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /conferences/{slug}/waitlist/offers/{entryID} (the `GetWaitlistOffer` operationId).
+	GetWaitlistOfferWithResponse(ctx context.Context, slug Slug, entryID EntryID, reqEditors ...RequestEditorFn) (*GetWaitlistOfferResponse, error)
+
+	// DeclineWaitlistOfferWithResponse Pass an open offer's seats on to the next in line at once, and leave the line.
+	//
+	// Declining again answers the same. An offer taken answers 409 offer_taken (cancel its order
+	// instead); one that lapsed, 410 offer_passed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /conferences/{slug}/waitlist/offers/{entryID}/decline (the `DeclineWaitlistOffer` operationId).
+	DeclineWaitlistOfferWithResponse(ctx context.Context, slug Slug, entryID EntryID, reqEditors ...RequestEditorFn) (*DeclineWaitlistOfferResponse, error)
+
+	// TakeWaitlistOfferWithResponse Take an open offer; its seats become an order, paid like any other.
+	//
+	// The order holds the offered seats for the conference's reservation window, in the name and
+	// email the registrant joined with; pay it with POST /orders/{orderID}/payment and the access
+	// code answered here. Taking an offer taken already answers the same order (200), so a retry
+	// is safe. An offer that has passed answers 410 offer_passed and changes nothing.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /conferences/{slug}/waitlist/offers/{entryID}/take (the `TakeWaitlistOffer` operationId).
+	TakeWaitlistOfferWithResponse(ctx context.Context, slug Slug, entryID EntryID, reqEditors ...RequestEditorFn) (*TakeWaitlistOfferResponse, error)
+
 	// GetReferenceWithResponse This document as a page for people, served from the hub (no outside assets).
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5086,6 +5634,338 @@ func (r PlaceOrderResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PlaceOrderResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type JoinWaitlistResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *WaitlistJoined
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Invalid
+	// JSON5XX the response for an HTTP 5XX `application/json` response
+	JSON5XX *ServerError
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r JoinWaitlistResponse) GetJSON201() *WaitlistJoined {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r JoinWaitlistResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r JoinWaitlistResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r JoinWaitlistResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r JoinWaitlistResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r JoinWaitlistResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r JoinWaitlistResponse) GetJSON422() *Invalid {
+	return r.JSON422
+}
+
+// GetJSON5XX returns the response for an HTTP 5XX `application/json` response
+func (r JoinWaitlistResponse) GetJSON5XX() *ServerError {
+	return r.JSON5XX
+}
+
+// GetBody returns the raw response body bytes
+func (r JoinWaitlistResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r JoinWaitlistResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r JoinWaitlistResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r JoinWaitlistResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetWaitlistOfferResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WaitlistOffer
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON5XX the response for an HTTP 5XX `application/json` response
+	JSON5XX *ServerError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetWaitlistOfferResponse) GetJSON200() *WaitlistOffer {
+	return r.JSON200
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetWaitlistOfferResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON5XX returns the response for an HTTP 5XX `application/json` response
+func (r GetWaitlistOfferResponse) GetJSON5XX() *ServerError {
+	return r.JSON5XX
+}
+
+// GetBody returns the raw response body bytes
+func (r GetWaitlistOfferResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetWaitlistOfferResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetWaitlistOfferResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetWaitlistOfferResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeclineWaitlistOfferResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *WaitlistOffer
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *Gone
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON5XX the response for an HTTP 5XX `application/json` response
+	JSON5XX *ServerError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeclineWaitlistOfferResponse) GetJSON200() *WaitlistOffer {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeclineWaitlistOfferResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeclineWaitlistOfferResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeclineWaitlistOfferResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r DeclineWaitlistOfferResponse) GetJSON410() *Gone {
+	return r.JSON410
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r DeclineWaitlistOfferResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r DeclineWaitlistOfferResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON5XX returns the response for an HTTP 5XX `application/json` response
+func (r DeclineWaitlistOfferResponse) GetJSON5XX() *ServerError {
+	return r.JSON5XX
+}
+
+// GetBody returns the raw response body bytes
+func (r DeclineWaitlistOfferResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeclineWaitlistOfferResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeclineWaitlistOfferResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeclineWaitlistOfferResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// TakeWaitlistOfferResponse201Headers the declared response headers of an HTTP 201 response for TakeWaitlistOffer
+type TakeWaitlistOfferResponse201Headers struct {
+	Location *string
+}
+
+type TakeWaitlistOfferResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *TakenOffer
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *TakenOffer
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON410 the response for an HTTP 410 `application/json` response
+	JSON410 *Gone
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *TooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON5XX the response for an HTTP 5XX `application/json` response
+	JSON5XX *ServerError
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *TakeWaitlistOfferResponse201Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TakeWaitlistOfferResponse) GetJSON200() *TakenOffer {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r TakeWaitlistOfferResponse) GetJSON201() *TakenOffer {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TakeWaitlistOfferResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r TakeWaitlistOfferResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON410 returns the response for an HTTP 410 `application/json` response
+func (r TakeWaitlistOfferResponse) GetJSON410() *Gone {
+	return r.JSON410
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r TakeWaitlistOfferResponse) GetJSON413() *TooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r TakeWaitlistOfferResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON5XX returns the response for an HTTP 5XX `application/json` response
+func (r TakeWaitlistOfferResponse) GetJSON5XX() *ServerError {
+	return r.JSON5XX
+}
+
+// GetBody returns the raw response body bytes
+func (r TakeWaitlistOfferResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TakeWaitlistOfferResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TakeWaitlistOfferResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TakeWaitlistOfferResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -8374,6 +9254,99 @@ func (c *ClientWithResponses) PlaceOrderWithResponse(ctx context.Context, slug S
 	return ParsePlaceOrderResponse(rsp)
 }
 
+// JoinWaitlistWithBodyWithResponse Wait in line for seats of a seat type with none left; they are offered by mail when they come back.
+//
+// Seats that come back (an order cancelled or not paid in time, a quota raised) are offered
+// to the people waiting, in the order they joined, each for up to the seats they asked for.
+// An offer holds its seats for `offer_window_minutes` and is mailed with a link naming it;
+// take it with POST /conferences/{slug}/waitlist/offers/{entryID}/take, or it passes to the
+// next in line. The answer does not name the entry: the mail is the offer's only way in.
+//
+// A seat type with seats left to order is refused with 409 seats_available (order them
+// instead); an email already waiting for the seat type with 409 already_waiting.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /conferences/{slug}/waitlist (the `JoinWaitlist` operationId).
+func (c *ClientWithResponses) JoinWaitlistWithBodyWithResponse(ctx context.Context, slug Slug, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*JoinWaitlistResponse, error) {
+	rsp, err := c.JoinWaitlistWithBody(ctx, slug, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseJoinWaitlistResponse(rsp)
+}
+
+// JoinWaitlistWithResponse Wait in line for seats of a seat type with none left; they are offered by mail when they come back.
+//
+// Seats that come back (an order cancelled or not paid in time, a quota raised) are offered
+// to the people waiting, in the order they joined, each for up to the seats they asked for.
+// An offer holds its seats for `offer_window_minutes` and is mailed with a link naming it;
+// take it with POST /conferences/{slug}/waitlist/offers/{entryID}/take, or it passes to the
+// next in line. The answer does not name the entry: the mail is the offer's only way in.
+//
+// A seat type with seats left to order is refused with 409 seats_available (order them
+// instead); an email already waiting for the seat type with 409 already_waiting.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /conferences/{slug}/waitlist (the `JoinWaitlist` operationId).
+func (c *ClientWithResponses) JoinWaitlistWithResponse(ctx context.Context, slug Slug, body JoinWaitlistJSONRequestBody, reqEditors ...RequestEditorFn) (*JoinWaitlistResponse, error) {
+	rsp, err := c.JoinWaitlist(ctx, slug, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseJoinWaitlistResponse(rsp)
+}
+
+// GetWaitlistOfferWithResponse The seats a waitlist offer holds, until when, and whether it is open, taken or passed.
+//
+// An entry offered nothing (yet) answers 404, as an unknown one.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /conferences/{slug}/waitlist/offers/{entryID} (the `GetWaitlistOffer` operationId).
+func (c *ClientWithResponses) GetWaitlistOfferWithResponse(ctx context.Context, slug Slug, entryID EntryID, reqEditors ...RequestEditorFn) (*GetWaitlistOfferResponse, error) {
+	rsp, err := c.GetWaitlistOffer(ctx, slug, entryID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetWaitlistOfferResponse(rsp)
+}
+
+// DeclineWaitlistOfferWithResponse Pass an open offer's seats on to the next in line at once, and leave the line.
+//
+// Declining again answers the same. An offer taken answers 409 offer_taken (cancel its order
+// instead); one that lapsed, 410 offer_passed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /conferences/{slug}/waitlist/offers/{entryID}/decline (the `DeclineWaitlistOffer` operationId).
+func (c *ClientWithResponses) DeclineWaitlistOfferWithResponse(ctx context.Context, slug Slug, entryID EntryID, reqEditors ...RequestEditorFn) (*DeclineWaitlistOfferResponse, error) {
+	rsp, err := c.DeclineWaitlistOffer(ctx, slug, entryID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeclineWaitlistOfferResponse(rsp)
+}
+
+// TakeWaitlistOfferWithResponse Take an open offer; its seats become an order, paid like any other.
+//
+// The order holds the offered seats for the conference's reservation window, in the name and
+// email the registrant joined with; pay it with POST /orders/{orderID}/payment and the access
+// code answered here. Taking an offer taken already answers the same order (200), so a retry
+// is safe. An offer that has passed answers 410 offer_passed and changes nothing.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /conferences/{slug}/waitlist/offers/{entryID}/take (the `TakeWaitlistOffer` operationId).
+func (c *ClientWithResponses) TakeWaitlistOfferWithResponse(ctx context.Context, slug Slug, entryID EntryID, reqEditors ...RequestEditorFn) (*TakeWaitlistOfferResponse, error) {
+	rsp, err := c.TakeWaitlistOffer(ctx, slug, entryID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTakeWaitlistOfferResponse(rsp)
+}
+
 // GetReferenceWithResponse This document as a page for people, served from the hub (no outside assets).
 //
 // Returns a wrapper object for the known response body format(s).
@@ -9262,6 +10235,284 @@ func ParsePlaceOrderResponse(rsp *http.Response) (*PlaceOrderResponse, error) {
 		}
 		response.JSON5XX = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseJoinWaitlistResponse parses an HTTP response from a JoinWaitlistWithResponse call
+func ParseJoinWaitlistResponse(rsp *http.Response) (*JoinWaitlistResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &JoinWaitlistResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest WaitlistJoined
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Invalid
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode/100 == 5:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON5XX = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetWaitlistOfferResponse parses an HTTP response from a GetWaitlistOfferWithResponse call
+func ParseGetWaitlistOfferResponse(rsp *http.Response) (*GetWaitlistOfferResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetWaitlistOfferResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WaitlistOffer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode/100 == 5:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON5XX = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeclineWaitlistOfferResponse parses an HTTP response from a DeclineWaitlistOfferWithResponse call
+func ParseDeclineWaitlistOfferResponse(rsp *http.Response) (*DeclineWaitlistOfferResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeclineWaitlistOfferResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest WaitlistOffer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest Gone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode/100 == 5:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON5XX = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseTakeWaitlistOfferResponse parses an HTTP response from a TakeWaitlistOfferWithResponse call
+func ParseTakeWaitlistOfferResponse(rsp *http.Response) (*TakeWaitlistOfferResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TakeWaitlistOfferResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest TakenOffer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest TakenOffer
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 410:
+		var dest Gone
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON410 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode/100 == 5:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON5XX = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers TakeWaitlistOfferResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
 	}
 
 	return response, nil

@@ -114,20 +114,30 @@ func register(t *testing.T, c *client.ClientWithResponses, slug string, seats []
 	noErr(t, "place order", err)
 	wantStatus(t, "place order", placed.StatusCode(), http.StatusCreated, placed.Body)
 	id, code := placed.JSON201.OrderId, placed.JSON201.AccessCode
-	waitWhile := func(status client.OrderStatus) client.Order {
-		t.Helper()
-		wait := float32(10)
-		res, err := c.GetOrderWithResponse(ctx, id, &client.GetOrderParams{WaitWhile: &status, Wait: &wait}, accessCode(code))
-		noErr(t, "get order", err)
-		wantStatus(t, "get order", res.StatusCode(), http.StatusOK, res.Body)
-		return *res.JSON200
-	}
-	if o := waitWhile(client.OrderStatusPending); o.Status != client.OrderStatusReserved || o.ExpiresAt == nil {
+	if o := waitWhile(t, c, id, code, client.OrderStatusPending); o.Status != client.OrderStatusReserved || o.ExpiresAt == nil {
 		t.Fatalf("after placing: %+v, want reserved with an expiry", o)
 	}
 	named, err := c.SetRegistrantWithResponse(ctx, id, client.Registrant{Name: "Grace Hopper", Email: "grace@example.com"}, accessCode(code))
 	noErr(t, "set registrant", err)
 	wantStatus(t, "set registrant", named.StatusCode(), http.StatusOK, named.Body)
+	return payFor(t, c, id, code, "grace@example.com")
+}
+
+// waitWhile long-polls the order until it leaves status.
+func waitWhile(t *testing.T, c *client.ClientWithResponses, id uuid.UUID, code string, status client.OrderStatus) client.Order {
+	t.Helper()
+	wait := float32(10)
+	res, err := c.GetOrderWithResponse(context.Background(), id, &client.GetOrderParams{WaitWhile: &status, Wait: &wait}, accessCode(code))
+	noErr(t, "get order", err)
+	wantStatus(t, "get order", res.StatusCode(), http.StatusOK, res.Body)
+	return *res.JSON200
+}
+
+// payFor pays a reserved order whose registrant (email) is named at the
+// processor, and waits until it is confirmed.
+func payFor(t *testing.T, c *client.ClientWithResponses, id uuid.UUID, code, email string) client.Order {
+	t.Helper()
+	ctx := context.Background()
 	pay, err := c.StartPaymentWithResponse(ctx, id, accessCode(code))
 	noErr(t, "start payment", err)
 	wantStatus(t, "start payment", pay.StatusCode(), http.StatusOK, pay.Body)
@@ -137,9 +147,9 @@ func register(t *testing.T, c *client.ClientWithResponses, slug string, seats []
 	if paid.JSON200.Status != client.PaymentStatusAccepted || paid.JSON200.Amount != pay.JSON200.Amount {
 		t.Fatalf("payment %+v, want %v accepted", paid.JSON200, pay.JSON200.Amount)
 	}
-	o := waitWhile(client.OrderStatusReserved)
-	if o.Status != client.OrderStatusConfirmed || o.Registrant == nil || o.Registrant.Email != "grace@example.com" {
-		t.Fatalf("after paying: %+v, want confirmed for Grace", o)
+	o := waitWhile(t, c, id, code, client.OrderStatusReserved)
+	if o.Status != client.OrderStatusConfirmed || o.Registrant == nil || o.Registrant.Email != email {
+		t.Fatalf("after paying: %+v, want confirmed for %s", o, email)
 	}
 	return o
 }
@@ -242,5 +252,49 @@ func TestTheGeneratedClientRunsAnOrganizersConferenceWithATokenFromTheWebUI(t *t
 	noErr(t, "list conferences", err)
 	if refused.StatusCode() != http.StatusUnauthorized || refused.JSON401 == nil || refused.JSON401.Error.Code != api.CodeUnauthorized {
 		t.Fatalf("with a revoked token: %d %s", refused.StatusCode(), refused.Body)
+	}
+}
+
+// A registrant waits through the client for the sold-out workshop, and
+// takes the seats an organizer's cancellation brings back.
+func TestTheGeneratedClientJoinsTheWaitlistAndTakesTheOffer(t *testing.T) {
+	th := startHub(t)
+	f := hubtest.PublishedConference(t, th.h)
+	ctx := context.Background()
+	reg, org := th.newClient(t, ""), th.newClient(t, f.Token)
+	sold := register(t, reg, f.Slug, []client.SeatQuantity{{SeatType: f.Workshop, Quantity: hubtest.WorkshopQuota}}, nil)
+
+	joined, err := reg.JoinWaitlistWithResponse(ctx, f.Slug, client.JoinWaitlist{SeatType: f.Workshop, Quantity: 3, Name: "Ada Lovelace", Email: "ada@example.com"})
+	noErr(t, "join waitlist", err)
+	wantStatus(t, "join waitlist", joined.StatusCode(), http.StatusCreated, joined.Body)
+	cancelled, err := org.CancelConferenceOrderWithResponse(ctx, f.ConferenceID, sold.OrderId, client.CancelConferenceOrderJSONRequestBody{})
+	noErr(t, "cancel order", err)
+	wantStatus(t, "cancel order", cancelled.StatusCode(), http.StatusOK, cancelled.Body)
+
+	// The entry id is the link the offer mail carries; the organizer's list has it too.
+	var entry uuid.UUID
+	hubtest.Eventually(t, 10*time.Second, "the offer made", func() error {
+		res, err := org.ListWaitlistWithResponse(ctx, f.ConferenceID)
+		if err != nil || res.JSON200 == nil || len(res.JSON200.Entries) != 1 || res.JSON200.Entries[0].OfferState != client.OfferStateOpen {
+			return fmt.Errorf("waitlist: %v %s", err, res.Body)
+		}
+		entry = res.JSON200.Entries[0].Id
+		return nil
+	})
+	offer, err := reg.GetWaitlistOfferWithResponse(ctx, f.Slug, entry)
+	noErr(t, "get offer", err)
+	wantStatus(t, "get offer", offer.StatusCode(), http.StatusOK, offer.Body)
+	if o := offer.JSON200; o.State != client.OfferStateOpen || o.Quantity != 3 || o.SeatTypeName != "Workshop" {
+		t.Fatalf("offer %+v", o)
+	}
+	taken, err := reg.TakeWaitlistOfferWithResponse(ctx, f.Slug, entry)
+	noErr(t, "take offer", err)
+	wantStatus(t, "take offer", taken.StatusCode(), http.StatusCreated, taken.Body)
+	if o := waitWhile(t, reg, taken.JSON201.OrderId, taken.JSON201.AccessCode, client.OrderStatusPending); o.Status != client.OrderStatusReserved {
+		t.Fatalf("the taken offer's order: %+v", o)
+	}
+	o := payFor(t, reg, taken.JSON201.OrderId, taken.JSON201.AccessCode, "ada@example.com")
+	if o.Total.Amount != 3*hubtest.WorkshopPrice || o.Registrant.Name != "Ada Lovelace" {
+		t.Fatalf("order %+v, want Ada's 3 workshop seats", o)
 	}
 }
