@@ -70,6 +70,8 @@ type Config struct {
 	Logger      *slog.Logger
 	// Now is the clock of recorded facts; time.Now when nil.
 	Now func() time.Time
+	// Observe hears about the store's commits (metrics); nil for none.
+	Observe eventstore.CommitObserver
 }
 
 // Kiosk is one kiosk's core. Its methods are safe for concurrent use.
@@ -93,6 +95,7 @@ type Kiosk struct {
 	restart  bool
 
 	hubSeen   atomic.Int64
+	hubHead   atomic.Int64 // the hub's log head as last heard (sync lag)
 	online    atomic.Bool
 	lastError atomic.Pointer[string] // nil while writes succeed
 	probeMu   sync.Mutex             // one write probe at a time (Recheck)
@@ -138,7 +141,7 @@ func Open(ctx context.Context, cfg Config) (*Kiosk, error) {
 	k.store, err = sqlitestore.Open(ctx, cfg.Path, sqlitestore.Options{
 		Node: node, Seen: func(int64) int64 { return k.hubSeen.Load() },
 		Synchronous: cfg.Synchronous, Components: []migrations.Component{migrations.Kiosk},
-		Logger: cfg.Logger, Now: cfg.Now,
+		Logger: cfg.Logger, Now: cfg.Now, Observe: cfg.Observe,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open kiosk: %w", err)

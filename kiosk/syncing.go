@@ -134,6 +134,7 @@ func (k *Kiosk) followSyncStatus(ctx context.Context, c *kioskclient.Client, sta
 			return
 		case s := <-statuses:
 			k.SetOnline(s.Online)
+			k.hubHead.Store(max(s.HubHead, s.DownCheckpoint))
 			if err := k.SetHubSeen(ctx, s.DownCheckpoint); err != nil && ctx.Err() == nil {
 				opts.Logger.Warn("sync: save hub position", "err", err)
 			}

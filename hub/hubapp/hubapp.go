@@ -26,6 +26,7 @@ import (
 	"conference/shared/eventstore/sqlitestore"
 	"conference/shared/lease"
 	"conference/shared/messaging"
+	"conference/shared/metrics"
 	"conference/shared/sqldb"
 	"conference/sync/hubserver"
 	"conference/sync/merge"
@@ -46,6 +47,11 @@ type Config struct {
 	// WaitlistOfferWindow is how long seats offered from a waitlist are
 	// held; zero is registrationsapp.DefaultWaitlistOfferWindow.
 	WaitlistOfferWindow time.Duration
+	// Metrics receives the hub's metrics (served at /metrics by
+	// hub/server); nil makes a set of its own. MetricsToken, when set, is
+	// the bearer token a scrape of /metrics must send.
+	Metrics      *metrics.Set
+	MetricsToken string
 }
 
 // Store is the hub's event store and the database its adapters keep their
@@ -78,6 +84,8 @@ type Hub struct {
 	Kiosks *kiosks.Registry
 	Sync   *hubserver.Server
 	Log    *slog.Logger
+	// Metrics are this process's metrics (hub/server serves them).
+	Metrics *metrics.Set
 
 	now     func() time.Time
 	cfg     Config
@@ -88,6 +96,7 @@ type Hub struct {
 	draining atomic.Bool
 	// allocations are the kiosks' seat leases (CloseOnSiteSales).
 	allocations *merge.Allocations
+	mails       mailMetrics
 }
 
 // ReadModelsLease names the read models' worker and its lease: `hub
@@ -117,11 +126,14 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	store, err := OpenStore(ctx, cfg.DB, cfg.Logger, cfg.Now)
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New(cfg.Logger)
+	}
+	store, err := openStore(ctx, cfg.DB, cfg.Logger, cfg.Now, cfg.Metrics.StoreObserver())
 	if err != nil {
 		return nil, err
 	}
-	h := &Hub{Store: store, Log: cfg.Logger, now: cfg.Now, cfg: cfg}
+	h := &Hub{Store: store, Log: cfg.Logger, Metrics: cfg.Metrics, now: cfg.Now, cfg: cfg}
 	if err := h.wire(); err != nil {
 		store.Close()
 		return nil, err
@@ -132,17 +144,21 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 // OpenStore opens the hub's store at db: a postgres:// URL opens
 // PostgreSQL, anything else is a SQLite file. Both migrate the hub's schema.
 func OpenStore(ctx context.Context, db string, log *slog.Logger, now func() time.Time) (Store, error) {
+	return openStore(ctx, db, log, now, nil)
+}
+
+func openStore(ctx context.Context, db string, log *slog.Logger, now func() time.Time, observe eventstore.CommitObserver) (Store, error) {
 	if now == nil {
 		now = time.Now
 	}
 	if pgstore.IsURL(db) {
-		s, err := pgstore.Open(ctx, db, pgstore.Options{Node: "hub", Logger: log, Now: now, Components: Components()})
+		s, err := pgstore.Open(ctx, db, pgstore.Options{Node: "hub", Logger: log, Now: now, Components: Components(), Observe: observe})
 		if err != nil {
 			return nil, err
 		}
 		return s, nil
 	}
-	s, err := sqlitestore.Open(ctx, db, sqlitestore.Options{Node: "hub", Logger: log, Now: now, Components: Components()})
+	s, err := sqlitestore.Open(ctx, db, sqlitestore.Options{Node: "hub", Logger: log, Now: now, Components: Components(), Observe: observe})
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +201,9 @@ func (h *Hub) wire() error {
 	}
 	h.Reads = reads
 	if err := h.wireSync(); err != nil {
+		return err
+	}
+	if err := h.registerMetrics(); err != nil {
 		return err
 	}
 	h.workers = append(h.workers,
@@ -258,6 +277,9 @@ func (h *Hub) Drain() { h.draining.Store(true) }
 
 // Draining reports whether Drain was called.
 func (h *Hub) Draining() bool { return h.draining.Load() }
+
+// MetricsToken is the bearer token /metrics asks for ("" for none).
+func (h *Hub) MetricsToken() string { return h.cfg.MetricsToken }
 
 // Now is the hub's clock.
 func (h *Hub) Now() time.Time { return h.now() }

@@ -70,6 +70,16 @@ func (r *Registry) List(ctx context.Context, organizerID, conferenceID uuid.UUID
 	return out, nil
 }
 
+// Paired lists every paired kiosk that is not revoked, of every organizer:
+// the operator's view (metrics), never shown to an organizer.
+func (r *Registry) Paired(ctx context.Context) ([]Kiosk, error) {
+	out, err := r.kiosksWhere(ctx, `paired_at IS NOT NULL AND revoked_at IS NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("list paired kiosks: %w", err)
+	}
+	return out, nil
+}
+
 // kiosksWhere reads the kiosks a condition selects, oldest first.
 func (r *Registry) kiosksWhere(ctx context.Context, where string, args ...any) ([]Kiosk, error) {
 	rows, err := r.db.QueryContext(ctx, `SELECT `+kioskColumns+` FROM kiosks WHERE `+where+` ORDER BY created_at, id`, args...)

@@ -98,7 +98,7 @@ func New(kioskID string, codec *eventsourcing.Registry) *Model {
 		attendance: map[onsite.Seat]*onsite.Attendance{}, prints: map[onsite.Seat]printLog{}, attendees: map[onsite.Seat]*Attendee{},
 		byToken: map[string]onsite.Seat{}, byEmail: map[string][]*Attendee{}, byCode: map[string][]*Attendee{},
 		names: newNameIndex(), ownSales: map[uuid.UUID]*ownSale{}, pending: map[uuid.UUID]map[uuid.UUID]int{},
-		revoked: map[string]onsite.KioskRevoked{},
+		revoked:    map[string]onsite.KioskRevoked{},
 		kioskNames: map[string]string{},
 	}
 }

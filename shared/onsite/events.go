@@ -146,7 +146,6 @@ type KioskRevoked struct {
 	At           time.Time `json:"at"`
 }
 
-
 // DenyReason says why a scan was denied. The spellings are stable: they
 // are stored and shown to organizers.
 type DenyReason string

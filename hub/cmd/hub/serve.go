@@ -27,6 +27,8 @@ const demoPassword = "demo-password"
 
 type serveConfig struct {
 	addr, db, logLevel string
+	logFormat          string
+	metricsToken       string
 	grace, drain       time.Duration
 	demo               bool
 	demoKioskCode      string
@@ -42,6 +44,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.addr, "addr", envOr(getenv, "HUB_ADDR", "127.0.0.1:8080"), "listen address `host:port` (HUB_ADDR)")
 	fs.StringVar(&c.db, "db", envOr(getenv, "HUB_DB", "data/hub.db"), "SQLite database `file`, or a postgres:// URL for PostgreSQL (HUB_DB)")
 	fs.StringVar(&c.logLevel, "log-level", envOr(getenv, "HUB_LOG_LEVEL", "info"), "debug, info, warn or error (HUB_LOG_LEVEL)")
+	fs.StringVar(&c.logFormat, "log-format", envOr(getenv, "HUB_LOG_FORMAT", "text"), "text, or json for one JSON object a line (HUB_LOG_FORMAT)")
+	fs.StringVar(&c.metricsToken, "metrics-token", envOr(getenv, "HUB_METRICS_TOKEN", ""),
+		"bearer `token` a scrape of /metrics must send; empty leaves /metrics open (HUB_METRICS_TOKEN)")
 	fs.DurationVar(&c.grace, "shutdown-grace", 10*time.Second, "how long in-flight requests may finish on shutdown")
 	drain, err := envDuration(getenv, "HUB_DRAIN", -1)
 	if err != nil {
@@ -86,11 +91,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, cfg.logLevel)
+	log, err := newLogger(stderr, cfg.logLevel, cfg.logFormat)
 	if err != nil {
 		return err
 	}
-	h, err := hubapp.Open(ctx, hubapp.Config{DB: cfg.db, Logger: log})
+	h, err := hubapp.Open(ctx, hubapp.Config{DB: cfg.db, Logger: log, MetricsToken: cfg.metricsToken})
 	if err != nil {
 		return err
 	}

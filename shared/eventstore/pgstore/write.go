@@ -228,7 +228,11 @@ func (l lookup) Duplicate(_ context.Context, b eventstore.Batch) (eventstore.Res
 // tryGroup commits the group's requests in one transaction and returns each
 // one's outcome. With allOrNothing (CommitAll) the first request that fails
 // fails the call and nothing is written.
-func (s *Store) tryGroup(ctx context.Context, reqs []*request, allOrNothing bool) ([]outcome, error) {
+func (s *Store) tryGroup(ctx context.Context, reqs []*request, allOrNothing bool) (outs []outcome, err error) {
+	start, events := time.Now(), 0
+	defer func() {
+		s.opts.Observe.Observe(eventstore.Commit{Events: events, Duration: time.Since(start), Err: err})
+	}()
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, Classify(err)
@@ -243,7 +247,7 @@ func (s *Store) tryGroup(ctx context.Context, reqs []*request, allOrNothing bool
 	g := appendplan.NewGroup(read.head)
 	lk := lookup{read: read, planned: map[uuid.UUID]storedEvent{}}
 	env := appendplan.Envelope{Node: s.opts.Node, Seen: s.opts.Seen, Clock: s.opts.Clock, Now: s.opts.Now}
-	outs := make([]outcome, len(reqs))
+	outs = make([]outcome, len(reqs))
 	var rows []appendplan.Row
 	var msgs []eventstore.Message
 	var marks []eventstore.Processed
@@ -290,6 +294,7 @@ func (s *Store) tryGroup(ctx context.Context, reqs []*request, allOrNothing bool
 		return nil, s.rollback(conn, err)
 	}
 	s.published(g, rows, msgHead, len(reqs))
+	events = len(rows)
 	return outs, nil
 }
 
