@@ -7,6 +7,7 @@ import (
 
 	"conference/hub/conferences"
 	"conference/shared/eventsourcing"
+	"conference/shared/onsite"
 	"conference/shared/registrations"
 )
 
@@ -17,6 +18,7 @@ func newRegistry() *eventsourcing.Registry {
 	r := eventsourcing.NewRegistry()
 	registrations.RegisterEvents(r)
 	registrations.RegisterMergeEvents(r)
+	r.Register(onsite.AttendeeCheckedIn{}, 1)
 	for _, e := range []eventsourcing.Event{
 		conferences.ConferenceCreated{}, conferences.ConferenceUpdated{},
 		conferences.ConferencePublished{}, conferences.ConferenceUnpublished{},
@@ -50,6 +52,8 @@ var consumed = func() map[string]bool {
 		registrations.WaitlistOfferExpired{}, registrations.WaitlistLeft{},
 
 		registrations.PromoCodeRedeemed{}, registrations.PromoCodeReleased{},
+
+		onsite.AttendeeCheckedIn{},
 	} {
 		m[e.EventType()] = true
 	}

@@ -78,6 +78,8 @@ func (s *state) applyOnSite(ev eventsourcing.Event, pos int64) error {
 		// warning still shows, with the id as recorded.
 		w.seat, _ = onsite.ParseSeat(e.Attendee)
 		s.warnings[w.checkIn] = w
+	case onsite.AttendeeCheckedIn:
+		return s.applyCheckIn(e, pos)
 	}
 	return nil
 }

@@ -25,6 +25,7 @@ var digestQueries = []struct{ name, query string }{
 	{"promo_codes", `SELECT * FROM rm_promo_uses ORDER BY conference_id, code, order_id`},
 	{"seat_conflicts", `SELECT * FROM rm_seat_conflicts ORDER BY conference_id, conflict`},
 	{"checkin_warnings", `SELECT * FROM rm_checkin_warnings ORDER BY check_in_event`},
+	{"checkins", `SELECT * FROM rm_checkins ORDER BY order_id, position`},
 }
 
 // Digest returns one stable hash (hex SHA-256) per read model, so a live

@@ -36,7 +36,7 @@ var (
 
 // tables lists the read-model tables a rebuild empties.
 var tables = []string{"rm_conferences", "rm_seat_types", "rm_reservations", "rm_orders", "rm_order_seats", "rm_waitlist", "rm_promo_uses",
-	"rm_seat_conflicts", "rm_checkin_warnings"}
+	"rm_seat_conflicts", "rm_checkin_warnings", "rm_checkins"}
 
 var sqlCheckpoint = sqldb.Upsert("checkpoints", []string{"name"}, "name", "position")
 
@@ -103,6 +103,9 @@ func (s *state) write(exec func(q string, args ...any) error, eventPos, messageS
 		}
 	}
 	if err := s.flushOnSite(exec); err != nil {
+		return err
+	}
+	if err := s.flushCheckIns(exec); err != nil {
 		return err
 	}
 	for name, pos := range map[string]int64{checkpointEvents: eventPos, checkpointMessages: messageSeq} {
@@ -204,6 +207,9 @@ func (s *state) cleanAll() {
 	}
 	for _, w := range s.warnings {
 		w.dirty = false
+	}
+	for _, c := range s.checkins {
+		c.dirty = false
 	}
 }
 

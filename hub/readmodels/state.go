@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"conference/hub/conferences"
+	"conference/shared/onsite"
 	"conference/shared/registrations"
 )
 
@@ -106,6 +107,7 @@ type state struct {
 
 	conflicts map[conflictKey]*seatConflict
 	warnings  map[uuid.UUID]*checkInWarning
+	checkins  map[onsite.Seat]*checkIn
 
 	// load fetches a cached entity's row when it is not in memory; nil
 	// during a rebuild, when the tables are known to be empty.
@@ -122,7 +124,8 @@ func newState(load *loader) *state {
 		orders:       map[uuid.UUID]*order{}, seats: map[uuid.UUID]*orderSeats{},
 		waitlist: map[uuid.UUID]*waitEntry{}, promos: map[promoKey]*promoUse{},
 		conflicts: map[conflictKey]*seatConflict{}, warnings: map[uuid.UUID]*checkInWarning{},
-		load: load, touched: map[uuid.UUID]bool{},
+		checkins: map[onsite.Seat]*checkIn{},
+		load:     load, touched: map[uuid.UUID]bool{},
 	}
 }
 
@@ -134,6 +137,7 @@ func (s *state) dropCache() {
 	clear(s.promos)
 	clear(s.conflicts)
 	clear(s.warnings)
+	clear(s.checkins)
 }
 
 func (s *state) seatType(id, conferenceID uuid.UUID) *seatType {
