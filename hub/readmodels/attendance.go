@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"conference/shared/onsite"
+	"conference/shared/registrations"
 	"conference/shared/sqldb"
 )
 
@@ -24,15 +25,19 @@ import (
 type checkIn struct {
 	seat         onsite.Seat
 	conferenceID uuid.UUID
-	kioskID      string
-	staff        string
-	at           time.Time
-	count        int
-	line         int64
-	dirty        bool
+	// seatType is the seat's, from its order's seats (positions are
+	// numbered in seat type order, as SeatAssignments.Create numbers them);
+	// uuid.Nil when the order was not projected yet.
+	seatType uuid.UUID
+	kioskID  string
+	staff    string
+	at       time.Time
+	count    int
+	line     int64
+	dirty    bool
 }
 
-var sqlCheckIn = sqldb.Upsert("rm_checkins", []string{"order_id", "position"}, "order_id", "position", "conference_id",
+var sqlCheckIn = sqldb.Upsert("rm_checkins", []string{"order_id", "position"}, "order_id", "position", "conference_id", "seat_type",
 	"kiosk_id", "staff", "checked_in_at", "check_ins", "line")
 
 // checkpointCheckIns marks a database whose check-ins table holds every
@@ -47,8 +52,15 @@ func (s *state) applyCheckIn(e onsite.AttendeeCheckedIn, pos int64) error {
 		return err
 	}
 	if c == nil {
-		s.checkins[seat] = &checkIn{seat: seat, conferenceID: e.ConferenceID, kioskID: e.KioskID, staff: e.Staff, at: e.At,
-			count: 1, line: pos, dirty: true}
+		c = &checkIn{seat: seat, conferenceID: e.ConferenceID, kioskID: e.KioskID, staff: e.Staff, at: e.At, count: 1, line: pos, dirty: true}
+		s.checkins[seat] = c
+		o, err := s.order(e.OrderID)
+		if err != nil {
+			return err
+		}
+		if o != nil {
+			c.seatType = seatTypeAt(o.reserved, e.Position)
+		}
 		return nil
 	}
 	c.count++
@@ -57,6 +69,17 @@ func (s *state) applyCheckIn(e onsite.AttendeeCheckedIn, pos int64) error {
 	}
 	c.dirty = true
 	return nil
+}
+
+// seatTypeAt is the seat type of a position among an order's seats.
+func seatTypeAt(seats registrations.Seats, position int) uuid.UUID {
+	for _, q := range seats.Normalize() {
+		if position < q.Quantity {
+			return q.SeatType
+		}
+		position -= q.Quantity
+	}
+	return uuid.Nil
 }
 
 func (s *state) checkIn(seat onsite.Seat) (*checkIn, error) {
@@ -68,9 +91,9 @@ func (s *state) checkIn(seat onsite.Seat) (*checkIn, error) {
 	}
 	c := &checkIn{seat: seat}
 	var at int64
-	err := s.load.db.QueryRowContext(s.load.ctx, `SELECT conference_id, kiosk_id, staff, checked_in_at, check_ins, line
+	err := s.load.db.QueryRowContext(s.load.ctx, `SELECT conference_id, seat_type, kiosk_id, staff, checked_in_at, check_ins, line
 		FROM rm_checkins WHERE order_id = $1 AND position = $2`, seat.OrderID[:], seat.Position).
-		Scan(idCol{&c.conferenceID}, &c.kioskID, &c.staff, &at, &c.count, &c.line)
+		Scan(idCol{&c.conferenceID}, idCol{&c.seatType}, &c.kioskID, &c.staff, &at, &c.count, &c.line)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -97,7 +120,7 @@ func (s *state) flushCheckIns(exec func(string, ...any) error) error {
 		return a.seat.Position - b.seat.Position
 	})
 	for _, c := range dirty {
-		if err := exec(sqlCheckIn, c.seat.OrderID[:], c.seat.Position, c.conferenceID[:], c.kioskID, c.staff, ms(c.at), c.count, c.line); err != nil {
+		if err := exec(sqlCheckIn, c.seat.OrderID[:], c.seat.Position, c.conferenceID[:], c.seatType[:], c.kioskID, c.staff, ms(c.at), c.count, c.line); err != nil {
 			return err
 		}
 	}
@@ -154,11 +177,11 @@ type AttendanceView struct {
 // scanned). Seats of orders cancelled since do not count.
 func (m *Models) Attendance(ctx context.Context, conferenceID uuid.UUID) (AttendanceView, error) {
 	v := AttendanceView{ConferenceID: conferenceID, Position: m.Position()}
-	rows, err := m.store.DB().QueryContext(ctx, `SELECT s.seat_type, COUNT(*) FROM rm_checkins c
-		JOIN rm_order_seats s ON s.order_id = c.order_id AND s.position = c.position
+	rows, err := m.store.DB().QueryContext(ctx, `SELECT COALESCE(s.seat_type, c.seat_type) AS seat_type, COUNT(*) FROM rm_checkins c
 		JOIN rm_orders o ON o.order_id = c.order_id
+		LEFT JOIN rm_order_seats s ON s.order_id = c.order_id AND s.position = c.position
 		WHERE c.conference_id = $1 AND o.status = 'confirmed'
-		GROUP BY s.seat_type`, conferenceID[:])
+		GROUP BY COALESCE(s.seat_type, c.seat_type)`, conferenceID[:])
 	if err != nil {
 		return v, fmt.Errorf("attendance of %s: %w", conferenceID, err)
 	}
@@ -193,8 +216,10 @@ type CheckInView struct {
 	OrderID  uuid.UUID
 	Position int
 	// Name and Email are the seat's attendee now ("" for a seat nobody
-	// was named on).
-	Name, Email  string
+	// was named on: the buyer of a walk-up order is its order's Name).
+	Name, Email string
+	// Registrant is the order's registrant (the buyer of a walk-up).
+	Registrant   string
 	SeatTypeID   uuid.UUID
 	SeatTypeName string
 	AccessCode   string
@@ -211,11 +236,11 @@ type CheckInView struct {
 // cancelled since are left out, as Attendance leaves them out.
 func (m *Models) CheckIns(ctx context.Context, conferenceID uuid.UUID, limit, offset int) ([]CheckInView, error) {
 	limit, offset = page(limit, offset)
-	rows, err := m.store.DB().QueryContext(ctx, `SELECT c.order_id, c.position, s.name, s.email, s.seat_type, o.access_code,
-		c.kiosk_id, c.staff, c.checked_in_at, c.check_ins
+	rows, err := m.store.DB().QueryContext(ctx, `SELECT c.order_id, c.position, COALESCE(s.name, ''), COALESCE(s.email, ''),
+		o.name, COALESCE(s.seat_type, c.seat_type), o.access_code, c.kiosk_id, c.staff, c.checked_in_at, c.check_ins
 		FROM rm_checkins c
-		JOIN rm_order_seats s ON s.order_id = c.order_id AND s.position = c.position
 		JOIN rm_orders o ON o.order_id = c.order_id
+		LEFT JOIN rm_order_seats s ON s.order_id = c.order_id AND s.position = c.position
 		WHERE c.conference_id = $1 AND o.status = 'confirmed'
 		ORDER BY c.checked_in_at DESC, c.order_id, c.position LIMIT $2 OFFSET $3`, conferenceID[:], limit, offset)
 	if err != nil {
@@ -225,7 +250,7 @@ func (m *Models) CheckIns(ctx context.Context, conferenceID uuid.UUID, limit, of
 	var out []CheckInView
 	for rows.Next() {
 		var v CheckInView
-		if err := rows.Scan(idCol{&v.OrderID}, &v.Position, &v.Name, &v.Email, idCol{&v.SeatTypeID}, &v.AccessCode,
+		if err := rows.Scan(idCol{&v.OrderID}, &v.Position, &v.Name, &v.Email, &v.Registrant, idCol{&v.SeatTypeID}, &v.AccessCode,
 			&v.KioskID, &v.Staff, msCol{&v.At}, &v.CheckIns); err != nil {
 			return nil, fmt.Errorf("check-ins of %s: %w", conferenceID, err)
 		}

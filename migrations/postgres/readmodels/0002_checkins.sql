@@ -3,6 +3,7 @@ CREATE TABLE rm_checkins (
     order_id      BYTEA   NOT NULL,
     position      INTEGER NOT NULL,
     conference_id BYTEA   NOT NULL,
+    seat_type     BYTEA   NOT NULL,
     kiosk_id      TEXT    NOT NULL,
     staff         TEXT    NOT NULL,
     checked_in_at BIGINT  NOT NULL,

@@ -8,6 +8,7 @@ CREATE TABLE rm_checkins (
     order_id      BLOB    NOT NULL,
     position      INTEGER NOT NULL,
     conference_id BLOB    NOT NULL,
+    seat_type     BLOB    NOT NULL, -- from the order's seats when the check-in was projected (empty if unknown)
     kiosk_id      TEXT    NOT NULL,
     staff         TEXT    NOT NULL,
     checked_in_at INTEGER NOT NULL, -- Unix ms of the first check-in
