@@ -100,6 +100,13 @@ type Kiosk struct {
 	lastError atomic.Pointer[string] // nil while writes succeed
 	probeMu   sync.Mutex             // one write probe at a time (Recheck)
 
+	// downMu is held while a page of hub events is applied (applyDown)
+	// and while a comparison reads its cut; lastDown is the hub position
+	// of the last event applied by this process.
+	downMu   sync.Mutex
+	lastDown int64
+	conv     atomic.Pointer[Convergence]
+
 	catchMu sync.Mutex // one catch-up at a time
 	saleMu  sync.Mutex // walk-up decisions see each other's sales
 	// finished lists walk-up sales whose journal entry can go (saleMu).

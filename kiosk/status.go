@@ -45,6 +45,9 @@ type Status struct {
 	// kiosk's allocation left.
 	Allocation map[uuid.UUID][]readmodel.InventoryLine
 	Stats      readmodel.Stats
+	// Convergence is the latest comparison of the kiosk's digests with the
+	// hub's (since the kiosk started).
+	Convergence Convergence
 }
 
 // Status reports the kiosk's state. While the kiosk cannot record, it first
@@ -59,6 +62,7 @@ func (k *Kiosk) Status(ctx context.Context) (Status, error) {
 	st := Status{KioskID: id.KioskID, Paired: paired, RestartRequired: restart, Online: k.online.Load(),
 		CanRecord: true, HubSeen: k.hubSeen.Load(), HubHead: k.hubHead.Load(), Stats: k.model.Stats(), Allocation: map[uuid.UUID][]readmodel.InventoryLine{}}
 	st.Name, _ = k.Name()
+	st.Convergence = k.Convergence()
 	if msg := k.lastError.Load(); msg != nil {
 		st.CanRecord, st.LastError = false, *msg
 	}

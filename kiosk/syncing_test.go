@@ -147,6 +147,12 @@ func TestPairedKioskSyncsWithARealHub(t *testing.T) {
 // under its kiosk id and keeps it syncing until the test ends.
 func venueKiosk(t *testing.T, h *hubservertest.Hub) (*kiosk.Kiosk, string) {
 	t.Helper()
+	return syncingKiosk(t, h, kiosk.SyncOptions{TopUpEvery: 50 * time.Millisecond, MinBackoff: 10 * time.Millisecond})
+}
+
+// syncingKiosk is venueKiosk with the sync options given.
+func syncingKiosk(t *testing.T, h *hubservertest.Hub, opts kiosk.SyncOptions) (*kiosk.Kiosk, string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	path := filepath.Join(t.TempDir(), "kiosk.db")
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -163,9 +169,7 @@ func venueKiosk(t *testing.T, h *hubservertest.Hub) (*kiosk.Kiosk, string) {
 		t.Fatal(err)
 	}
 	synced := make(chan error, 1)
-	go func() {
-		synced <- k.RunSync(ctx, kiosk.SyncOptions{TopUpEvery: 50 * time.Millisecond, MinBackoff: 10 * time.Millisecond})
-	}()
+	go func() { synced <- k.RunSync(ctx, opts) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-synced; err != nil {

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"conference/hub/conferences"
 	confsqlite "conference/hub/conferences/sqlite"
 	"conference/hub/kiosks"
@@ -97,6 +99,7 @@ type Hub struct {
 	// allocations are the kiosks' seat leases (CloseOnSiteSales).
 	allocations *merge.Allocations
 	mails       mailMetrics
+	digestTook  prometheus.Histogram
 }
 
 // ReadModelsLease names the read models' worker and its lease: `hub

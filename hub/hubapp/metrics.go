@@ -41,7 +41,7 @@ func (h *Hub) registerMetrics() error {
 			Help: "Mail deliveries that failed on this replica (each is retried; one that keeps failing is a dead letter), by kind."}, []string{"kind"}),
 	}
 	db := h.Store.DB()
-	err := h.Metrics.Register(h.mails.sent, h.mails.failed,
+	err := h.Metrics.Register(h.mails.sent, h.mails.failed, h.digestTook,
 		metrics.NewGaugeFunc("orders", "Orders of every conference by status, from the read models.", []string{"status"},
 			func(ctx context.Context) ([]metrics.Sample, error) {
 				counts, err := h.Reads.OrderCounts(ctx)
