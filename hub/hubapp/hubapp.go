@@ -32,6 +32,7 @@ import (
 	"conference/shared/sqldb"
 	"conference/sync/hubserver"
 	"conference/sync/merge"
+	"conference/sync/scope"
 )
 
 // Config says where the hub keeps its data and how it tells time.
@@ -100,6 +101,7 @@ type Hub struct {
 	allocations *merge.Allocations
 	mails       mailMetrics
 	digestTook  prometheus.Histogram
+	scope       *scope.Pager
 }
 
 // ReadModelsLease names the read models' worker and its lease: `hub

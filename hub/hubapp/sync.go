@@ -65,7 +65,7 @@ func (h *Hub) wireSync() error {
 	if err := h.Bus.Subscribe(subOnSitePolicy, conferences.TypeSeatTypeUpdated, h.onSeatTypePolicy); err != nil {
 		return fmt.Errorf("wire on-site policy: %w", err)
 	}
-	h.Kiosks, h.Sync = reg, srv
+	h.Kiosks, h.Sync, h.scope = reg, srv, pager
 	h.digestTook = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: metrics.Namespace, Name: "kiosk_digest_duration_seconds",
 		Help:    "Time to compute a conference's digest for a kiosk's comparison (it reads the hub's log).",
 		Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 10)})
@@ -104,4 +104,29 @@ func (h *Hub) kioskDigest(ctx context.Context, q hubserver.DigestQuery) (map[str
 		}
 	}
 	return d, nil
+}
+
+// behindLimit bounds how far past a kiosk's position KioskSync looks.
+const behindLimit = 20_000
+
+// KioskSync is where a kiosk stands with the hub, for the organizer.
+type KioskSync struct {
+	// Behind counts what the two have not exchanged yet: the kiosk's
+	// events it has not uploaded (as it last said) and the hub's events of
+	// its conference it has not received. More is set when the count
+	// stopped looking: there may be more.
+	Behind int
+	More   bool
+	// Convergence is the kiosk's latest digest comparison.
+	Convergence kiosks.Convergence
+}
+
+// KioskSync reads where kiosk k stands: behind by how much, and whether
+// its latest comparison agreed.
+func (h *Hub) KioskSync(ctx context.Context, k kiosks.Kiosk) (KioskSync, error) {
+	down, complete, err := h.scope.Behind(ctx, k.DownCheckpoint, k.ConferenceID, k.ID, behindLimit)
+	if err != nil {
+		return KioskSync{}, fmt.Errorf("kiosk %s: %w", k.ID, err)
+	}
+	return KioskSync{Behind: down + int(k.PendingUploads), More: !complete, Convergence: k.Convergence}, nil
 }
