@@ -119,6 +119,9 @@ type Kiosk struct {
 func NewCodec() *eventsourcing.Registry {
 	r := eventsourcing.NewRegistry()
 	registrations.RegisterEvents(r)
+	// The hub's warnings of duplicate check-ins reach kiosks too; a kiosk
+	// knows them (and shows check-ins of both doors itself).
+	registrations.RegisterMergeEvents(r)
 	onsite.RegisterEvents(r)
 	return r
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -304,3 +305,50 @@ func kioskPolicy() conferencesOnSite {
 }
 
 type conferencesOnSite = conferences.OnSitePolicy
+
+// `kiosk status` works while the kiosk serves (its database is locked):
+// it asks the running kiosk, and the JSON has the kiosk's status and its
+// digests. Once the kiosk stopped, it reads the database itself again.
+func TestStatusWhileServing(t *testing.T) {
+	db, order := loadedKiosk(t)
+	url, stop := startServe(t, map[string]string{"KIOSK_DB": db, "KIOSK_ADDR": "127.0.0.1:0", "KIOSK_LOG_LEVEL": "warn"})
+	c, csrf := unlocked(t, url)
+	resp, err := c.PostForm(url+"/attendees/"+order.ID.String()+"/0/check-in", neturl.Values{"_csrf": {csrf}})
+	must(t, err)
+	resp.Body.Close()
+
+	var out, errs bytes.Buffer
+	must(t, run(context.Background(), []string{"status", "--json", "--db", db}, noEnv, &out, &errs))
+	var r struct {
+		KioskID       string
+		PendingUpload int64
+		Stats         struct{ Attendees, CheckedIn int }
+		Digests       map[string]map[string]string
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, out.String())
+	}
+	if r.KioskID != "k1" || r.Stats.Attendees != 1 || r.Stats.CheckedIn != 1 || r.PendingUpload != 1 ||
+		!strings.HasPrefix(r.Digests[conf.String()]["checkins"], "1:") {
+		t.Fatalf("status of the serving kiosk: %+v\n%s", r, out.String())
+	}
+	out.Reset()
+	must(t, run(context.Background(), []string{"status", "--db", db}, noEnv, &out, &errs))
+	if !strings.Contains(out.String(), "attendees:       1, 1 checked in") || !strings.Contains(out.String(), "digest:          "+conf.String()) {
+		t.Fatalf("status text of the serving kiosk:\n%s", out.String())
+	}
+	// Nobody else may ask the running kiosk.
+	if resp, err := http.Get(url + "/status.json"); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("status.json without the token: %v %v", resp, err)
+	}
+
+	must(t, stop())
+	if _, err := os.Stat(db + ".serving"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("%s.serving left behind: %v", db, err)
+	}
+	out.Reset()
+	must(t, run(context.Background(), []string{"status", "--json", "--db", db}, noEnv, &out, &errs))
+	if !strings.Contains(out.String(), `"CheckedIn": 1`) {
+		t.Fatalf("status of the stopped kiosk:\n%s", out.String())
+	}
+}

@@ -107,6 +107,12 @@ func serve(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	url := "http://" + ln.Addr().String()
+	unannounce, err := announceServing(ec, k, db, url)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer unannounce()
 	id, paired := k.Identity()
 	log.Info("kiosk ready", "url", url, "db", db, "kiosk", id.KioskID, "paired", paired)
 	fmt.Fprintf(e.stdout, "kiosk listening on %s (database %s)\n", url, db)
