@@ -237,6 +237,12 @@ func (k *Kiosk) topUpAllocations(ctx context.Context, c *kioskclient.Client, ask
 				continue
 			}
 			asked[l.SeatType] = k.now()
+			if n == 0 {
+				// Asked again after a pause; a line each time would fill
+				// the log of a kiosk whose seat type is sold out.
+				log.Debug("sync: allocation not topped up: the hub had no seats to grant", "seat_type", l.Name, "asked", size-l.AllocationLeft)
+				continue
+			}
 			log.Info("sync: allocation topped up", "seat_type", l.Name, "granted", n)
 		}
 	}
