@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -136,9 +137,11 @@ func (k *Kiosk) followSyncStatus(ctx context.Context, c *kioskclient.Client, sta
 	// reply; until then the old allocation must not trigger a second one.
 	asked := map[uuid.UUID]time.Time{}
 	var (
-		last        kioskclient.Status
-		compared    bool      // on this connection
-		lastTry     time.Time // of a comparison
+		last kioskclient.Status
+		// compared: a comparison succeeded on this connection; until one
+		// does, every caught-up status tries (one at a time).
+		compared    atomic.Bool
+		lastTry     time.Time
 		comparing   = make(chan struct{}, 1)
 		comparisons sync.WaitGroup
 	)
@@ -157,6 +160,7 @@ func (k *Kiosk) followSyncStatus(ctx context.Context, c *kioskclient.Client, sta
 			err := k.compare(ctx, c, s, opts.Logger)
 			switch {
 			case err == nil:
+				compared.Store(true)
 			case errors.Is(err, errNotComparable) || ctx.Err() != nil:
 				opts.Logger.Debug("sync: digests not compared", "err", err)
 			default:
@@ -184,12 +188,11 @@ func (k *Kiosk) followSyncStatus(ctx context.Context, c *kioskclient.Client, sta
 			}
 			if s.Online && !online {
 				k.topUpAllocations(ctx, c, asked, opts)
-				compared = false
+				compared.Store(false)
 			}
 			online = s.Online
 			last = s
-			if caughtUp(s) && (!compared || k.now().Sub(lastTry) >= opts.DigestEvery) {
-				compared = true
+			if caughtUp(s) && (!compared.Load() || k.now().Sub(lastTry) >= opts.DigestEvery) {
 				compare(s)
 			}
 		case <-tick.C:

@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -100,7 +102,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer h.Close()
+	// The workers run from the start: the demo's orders are confirmed by
+	// the registration process.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	workers := make(chan error, 1)
+	go func() { workers <- h.Run(ctx) }()
+	err = serveHub(ctx, cfg, h, log, stdout)
+	stop()
+	return errors.Join(err, <-workers)
+}
+
+// serveHub seeds the demo if asked and serves until ctx ends.
+func serveHub(ctx context.Context, cfg serveConfig, h *hubapp.Hub, log *slog.Logger, stdout io.Writer) error {
 	var demo hubapp.Demo
+	var err error
 	if cfg.demo {
 		if demo, err = hubapp.SeedDemo(ctx, h, setDemoPassword); err != nil {
 			return err
@@ -121,6 +137,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	where := describeDB(cfg.db)
 	log.Info("hub ready", "url", url, "db", where, "secure_cookies", cfg.secureCookies)
 	fmt.Fprintf(stdout, "hub listening on %s (database %s)\n", url, where)
+	var seeding sync.WaitGroup
+	defer seeding.Wait()
 	if cfg.demo {
 		printDemo(stdout, url, demo)
 		if cfg.demoKioskCode != "" && !demo.Skipped {
@@ -129,15 +147,27 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 				return err
 			}
 		}
+		if !demo.Skipped {
+			// Attendees arrive while the hub serves: a kiosk pairing
+			// meanwhile receives them as they are confirmed.
+			seeding.Add(1)
+			go func() {
+				defer seeding.Done()
+				start := time.Now()
+				got, err := hubapp.SeedDemoAttendees(ctx, h, demo)
+				if err != nil {
+					if ctx.Err() == nil {
+						log.Error("demo attendees not all seeded", "err", err)
+					}
+					return
+				}
+				log.Info("demo attendees seeded", "attendees", got.Attendees, "orders", got.Orders, "checked_in", got.CheckedIn,
+					"took", time.Since(start).Round(time.Millisecond))
+				fmt.Fprintf(stdout, "  demo attendees:    %d in %d orders, %d of them checked in\n", got.Attendees, got.Orders, got.CheckedIn)
+			}()
+		}
 	}
-
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	workers := make(chan error, 1)
-	go func() { workers <- h.Run(ctx) }()
-	serveErr := server.Serve(ctx, ln, handler, server.Lifecycle{Drain: cfg.drain, OnDrain: h.Drain, Grace: cfg.grace}, log)
-	stop()
-	return errors.Join(serveErr, <-workers)
+	return server.Serve(ctx, ln, handler, server.Lifecycle{Drain: cfg.drain, OnDrain: h.Drain, Grace: cfg.grace}, log)
 }
 
 // setDemoPassword gives the demo organizer a password for the web UI.
