@@ -90,7 +90,7 @@ func TestMakeRun(t *testing.T) {
 	if !strings.Contains(bar.Body, "Demo door") {
 		t.Fatalf("status bar without the kiosk's name:\n%s", bar.Body)
 	}
-	found := staff.Get("/?q=" + url.QueryEscape("Μαρία")).Want(t, http.StatusOK)
+	found := staff.Get("/?q="+url.QueryEscape("Μαρία")).Want(t, http.StatusOK)
 	var checked string
 	for _, link := range regexp.MustCompile(`/attendees/[0-9a-f-]{36}/[0-9]+`).FindAllString(found.Body, -1) {
 		page := staff.Get(link).Want(t, http.StatusOK, "Μαρία")
@@ -115,7 +115,7 @@ func TestMakeRun(t *testing.T) {
 	}
 	counted := regexp.MustCompile(`<strong data-k="checked_in">(\d+)</strong>`)
 	waitFor(t, time.Minute, "the check-in at the hub", func() error {
-		page := org.Get("/org/conferences/" + conf[1] + "/attendance").Want(t, http.StatusOK)
+		page := org.Get("/org/conferences/"+conf[1]+"/attendance").Want(t, http.StatusOK)
 		m := counted.FindStringSubmatch(page.Body)
 		if m == nil || m[1] != fmt.Sprint(checkedBefore+1) {
 			return fmt.Errorf("checked in at the hub: %v, want %d", m, checkedBefore+1)
@@ -123,7 +123,7 @@ func TestMakeRun(t *testing.T) {
 		return nil
 	})
 	waitFor(t, time.Minute, "the kiosk in sync on the organizer's list", func() error {
-		if page := org.Get("/org/conferences/" + conf[1] + "/kiosks").Want(t, http.StatusOK); !strings.Contains(page.Body, ">in sync</span>") {
+		if page := org.Get("/org/conferences/"+conf[1]+"/kiosks").Want(t, http.StatusOK); !strings.Contains(page.Body, ">in sync</span>") {
 			return fmt.Errorf("kiosk list without 'in sync'")
 		}
 		return nil
