@@ -128,7 +128,7 @@ func TestPairedKioskSyncsWithARealHub(t *testing.T) {
 		return nil
 	})
 	var fromKiosk int
-	if err := h.Store.DB().QueryRow(`SELECT count(*) FROM events WHERE origin = ? AND type = 'registrations.WalkUpOrderPlaced'`, id.KioskID).Scan(&fromKiosk); err != nil || fromKiosk != 1 {
+	if err := h.Store.DB().QueryRow(`SELECT count(*) FROM events WHERE origin = $1 AND type = 'registrations.WalkUpOrderPlaced'`, id.KioskID).Scan(&fromKiosk); err != nil || fromKiosk != 1 {
 		t.Fatalf("hub holds %d walk-up orders from the kiosk (%v), want 1", fromKiosk, err)
 	}
 
