@@ -30,6 +30,7 @@ import (
 	"conference/shared/messaging"
 	"conference/shared/metrics"
 	"conference/shared/sqldb"
+	"conference/sync/digest"
 	"conference/sync/hubserver"
 	"conference/sync/merge"
 	"conference/sync/scope"
@@ -102,6 +103,7 @@ type Hub struct {
 	mails       mailMetrics
 	digestTook  prometheus.Histogram
 	scope       *scope.Pager
+	digests     *digest.Cache
 }
 
 // ReadModelsLease names the read models' worker and its lease: `hub

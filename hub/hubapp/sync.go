@@ -66,6 +66,7 @@ func (h *Hub) wireSync() error {
 		return fmt.Errorf("wire on-site policy: %w", err)
 	}
 	h.Kiosks, h.Sync, h.scope = reg, srv, pager
+	h.digests = digest.NewCache(h.Store)
 	h.digestTook = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: metrics.Namespace, Name: "kiosk_digest_duration_seconds",
 		Help:    "Time to compute a conference's digest for a kiosk's comparison (it reads the hub's log).",
 		Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 10)})
@@ -86,9 +87,9 @@ func (h *Hub) kioskDigest(ctx context.Context, q hubserver.DigestQuery) (map[str
 		err error
 	)
 	if q.Cut {
-		d, err = digest.ComputeCut(ctx, h.Store, q.Conference, digest.KioskCut(q.Position, q.KioskID, q.UpSeq))
+		d, err = h.digests.ComputeCut(ctx, q.Conference, digest.KioskCut(q.Position, q.KioskID, q.UpSeq))
 	} else {
-		d, err = digest.Compute(ctx, h.Store, q.Conference)
+		d, err = h.digests.ComputeCut(ctx, q.Conference, digest.Cut{})
 	}
 	if err != nil {
 		return nil, err

@@ -120,6 +120,7 @@ func runInterleaving(t *testing.T, seed uint64, ops int) {
 	w.Batch, w.Page = 1+rng.IntN(9), 1+rng.IntN(9)
 	c := w.Conference
 	var sold []onsite.Seat
+	cache := digest.NewCache(w.Hub)
 	for range ops {
 		k := kiosks[rng.IntN(len(kiosks))]
 		ks := w.Kiosks[k].Store
@@ -156,7 +157,7 @@ func runInterleaving(t *testing.T, seed uint64, ops int) {
 			}
 		}
 		for _, k := range kiosks {
-			checkCut(t, w, k)
+			checkCut(t, w, cache, k)
 		}
 	}
 	for range 2 { // heal every link: round one uploads all, round two spreads it
@@ -191,7 +192,7 @@ func runInterleaving(t *testing.T, seed uint64, ops int) {
 // the hub and the other kiosks did since, including what the hub recorded
 // in answer to its uploads (sales applied, conflicts, warnings) that the
 // kiosk has not downloaded yet.
-func checkCut(t *testing.T, w *mergetest.World, id string) {
+func checkCut(t *testing.T, w *mergetest.World, cache *digest.Cache, id string) {
 	t.Helper()
 	k := w.Kiosks[id]
 	if k.Checkpoint == 0 {
@@ -218,6 +219,13 @@ func checkCut(t *testing.T, w *mergetest.World, id string) {
 	}
 	if diff := digest.Diff(hub, mine); len(diff) != 0 {
 		t.Fatalf("%s differs from the hub at its cut (position %d, own seq %d) in %v", id, k.Checkpoint, own, diff)
+	}
+	cached, err := cache.ComputeCut(ctx, w.Conference.ID, digest.KioskCut(k.Checkpoint, id, own))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := digest.Diff(hub, cached); len(diff) != 0 {
+		t.Fatalf("the cache's digest at %s's cut differs from a full read in %v", id, diff)
 	}
 }
 
