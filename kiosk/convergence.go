@@ -116,7 +116,7 @@ func (k *Kiosk) compare(ctx context.Context, c *kioskclient.Client, s kioskclien
 	id, _ := k.Identity()
 	next := Convergence{CheckedAt: k.now().UTC(), Position: s.DownCheckpoint, Digests: map[uuid.UUID]map[string]string{}}
 	for _, conf := range id.Conferences {
-		mine, err := digest.ComputeCut(ctx, k.store, conf, digest.Cut{Position: local})
+		mine, err := k.digests.ComputeCut(ctx, conf, digest.Cut{Position: local})
 		if err != nil {
 			return err
 		}

@@ -34,6 +34,7 @@ import (
 	"conference/shared/eventstore/sqlitestore"
 	"conference/shared/onsite"
 	"conference/shared/registrations"
+	"conference/sync/digest"
 )
 
 // Errors callers branch on.
@@ -106,6 +107,7 @@ type Kiosk struct {
 	downMu   sync.Mutex
 	lastDown int64
 	conv     atomic.Pointer[Convergence]
+	digests  *digest.Cache // the kiosk's own log, at its growing cuts
 
 	catchMu sync.Mutex // one catch-up at a time
 	saleMu  sync.Mutex // walk-up decisions see each other's sales
@@ -156,6 +158,7 @@ func Open(ctx context.Context, cfg Config) (*Kiosk, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open kiosk: %w", err)
 	}
+	k.digests = digest.NewCache(k.store)
 	if err := k.start(ctx, kioskID); err != nil {
 		k.store.Close()
 		return nil, fmt.Errorf("open kiosk %s: %w", cfg.Path, err)

@@ -21,7 +21,8 @@ import (
 // minutes (a kiosk's cuts only grow, and kiosks that compare stand near
 // the head), so a cut reads only the events between the base and its
 // position, plus, for a kiosk's cut, that kiosk's own events past it. A hub
-// answering every kiosk's comparisons uses one; the answers are those of
+// answering every kiosk's comparisons uses one, and a kiosk digesting its
+// own log at growing positions one of its own; the answers are those of
 // ComputeCut on the same store. Safe for concurrent use.
 type Cache struct {
 	store eventstore.Store
@@ -77,8 +78,10 @@ func (c *Cache) ComputeCut(ctx context.Context, conference uuid.UUID, cut Cut) (
 		}
 		upTo = head
 	}
-	target := e.pos // a cut of no kiosk leaves the base where it is
-	if cut.Origin != "" {
+	// A bounded cut moves the base (a kiosk's own cuts, keyed by origin,
+	// or a kiosk digesting its own log, keyed ""); the whole log does not.
+	target := e.pos
+	if cut.Position > 0 {
 		target = e.track(cut.Origin, upTo, c.now())
 	}
 	if upTo < e.pos {
