@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"conference/hub/hubapp/hubtest"
 	"conference/hub/kiosks"
 )
 
@@ -30,6 +31,9 @@ func TestTheKioskListShowsEachKiosksSyncState(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := p.Kiosk.KioskID
+	// The hub records the kiosk's name as an event of the conference:
+	// the kiosk stands past it.
+	hubtest.WaitForMessagesDelivered(t, th.hub)
 	head, err := th.hub.Store.Head(ctx)
 	if err != nil {
 		t.Fatal(err)

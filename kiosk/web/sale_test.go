@@ -133,9 +133,9 @@ func (d *desk) walkUp(t *testing.T, name string) readmodel.AttendeeView {
 	return found[0]
 }
 
-// creationDate is the one part of a badge PDF that changes each time it
-// is drawn.
-var creationDate = regexp.MustCompile(`/CreationDate \([^)]*\)`)
+// creationDate is what changes in a badge PDF each time it is drawn: its
+// creation and modification times.
+var creationDate = regexp.MustCompile(`/(CreationDate|ModDate) \([^)]*\)`)
 
 // A walk-up receipt (access code, badge) can be shown again after the
 // kiosk restarts: it is drawn again from the kiosk's log, the same badge.
