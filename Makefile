@@ -5,28 +5,32 @@ HUB_ADDR ?= 127.0.0.1:8080
 KIOSK_ADDR ?= 127.0.0.1:8081
 KIOSK_PIN ?= 1234
 DATA     ?= data
+BIN      ?= bin
 
 .PHONY: run run-cluster build test e2e bench fuzz clean lint-openapi
 
 build:
-	$(GO) build -o bin/hub ./hub/cmd/hub
-	$(GO) build -o bin/kiosk ./kiosk/cmd/kiosk
-	$(GO) build -o bin/hubcluster ./hub/cmd/hubcluster
+	$(GO) build -o $(BIN)/hub ./hub/cmd/hub
+	$(GO) build -o $(BIN)/kiosk ./kiosk/cmd/kiosk
+	$(GO) build -o $(BIN)/hubcluster ./hub/cmd/hubcluster
 
-# make run: the hub with the demo conference and one kiosk paired to it
-# (first run pairs data/kiosk.db with a one-time code; later runs reuse it).
-# Ctrl-C stops both.
+# make run: the hub with the demo conference (a few hundred attendees, a
+# third checked in) and one kiosk paired to it (first run pairs
+# data/kiosk.db with a one-time code; later runs reuse it). Ctrl-C stops
+# both (the trap signals the two servers only: `kill 0` would signal the
+# shell itself, whose trap would fire again). kiosk/fleet's TestMakeRun
+# runs it.
 run: build
 	@mkdir -p $(DATA)
 	@rm -f $(DATA)/pairing-code
-	@set -e; trap 'kill 0 2>/dev/null; wait' INT TERM; \
+	@set -e; hub=; kiosk=; trap 'kill $$hub $$kiosk 2>/dev/null; wait' INT TERM; \
 	pair=; [ -f $(DATA)/kiosk.db ] || pair="--demo-kiosk-code $(DATA)/pairing-code"; \
-	./bin/hub serve --demo $$pair --addr $(HUB_ADDR) --db $(DATA)/hub.db & \
+	$(BIN)/hub serve --demo $$pair --addr $(HUB_ADDR) --db $(DATA)/hub.db & hub=$$!; \
 	if [ -n "$$pair" ]; then \
 		for i in $$(seq 300); do [ -s $(DATA)/pairing-code ] && break; sleep 0.1; done; \
-		./bin/kiosk pair --hub http://$(HUB_ADDR) --code "$$(cat $(DATA)/pairing-code)" --pin $(KIOSK_PIN) --db $(DATA)/kiosk.db; \
+		$(BIN)/kiosk pair --hub http://$(HUB_ADDR) --code "$$(cat $(DATA)/pairing-code)" --pin $(KIOSK_PIN) --db $(DATA)/kiosk.db; \
 	fi; \
-	./bin/kiosk serve --addr $(KIOSK_ADDR) --db $(DATA)/kiosk.db & \
+	$(BIN)/kiosk serve --addr $(KIOSK_ADDR) --db $(DATA)/kiosk.db & kiosk=$$!; \
 	sleep 1; echo "door-staff UI:     http://$(KIOSK_ADDR)/  (staff PIN $(KIOSK_PIN))"; \
 	wait
 
@@ -35,7 +39,7 @@ run: build
 # on this machine (needs Debian's postgresql and haproxy packages). The
 # PostgreSQL cluster is throwaway. Ctrl-C stops all of it.
 run-cluster: build
-	@./bin/hubcluster --hub bin/hub --kiosk bin/kiosk --addr $(HUB_ADDR) --kiosk-addr $(KIOSK_ADDR) --pin $(KIOSK_PIN) --dir $(DATA)/cluster
+	@$(BIN)/hubcluster --hub $(BIN)/hub --kiosk $(BIN)/kiosk --addr $(HUB_ADDR) --kiosk-addr $(KIOSK_ADDR) --pin $(KIOSK_PIN) --dir $(DATA)/cluster
 
 # The hub's suites run a second time on PostgreSQL (a throwaway cluster the
 # tests start from Debian's server binaries): every adapter's suite checks
@@ -87,4 +91,4 @@ bench:
 	@$(GO) run ./sync/cmd/syncbench
 
 clean:
-	rm -rf bin
+	rm -rf $(BIN)

@@ -34,6 +34,7 @@ import (
 	"conference/shared/eventstore/sqlitestore"
 	"conference/shared/onsite"
 	"conference/shared/registrations"
+	"conference/sync/digest"
 )
 
 // Errors callers branch on.
@@ -70,6 +71,8 @@ type Config struct {
 	Logger      *slog.Logger
 	// Now is the clock of recorded facts; time.Now when nil.
 	Now func() time.Time
+	// Observe hears about the store's commits (metrics); nil for none.
+	Observe eventstore.CommitObserver
 }
 
 // Kiosk is one kiosk's core. Its methods are safe for concurrent use.
@@ -93,9 +96,18 @@ type Kiosk struct {
 	restart  bool
 
 	hubSeen   atomic.Int64
+	hubHead   atomic.Int64 // the hub's log head as last heard (sync lag)
 	online    atomic.Bool
 	lastError atomic.Pointer[string] // nil while writes succeed
 	probeMu   sync.Mutex             // one write probe at a time (Recheck)
+
+	// downMu is held while a page of hub events is applied (applyDown)
+	// and while a comparison reads its cut; lastDown is the hub position
+	// of the last event applied by this process.
+	downMu   sync.Mutex
+	lastDown int64
+	conv     atomic.Pointer[Convergence]
+	digests  *digest.Cache // the kiosk's own log, at its growing cuts
 
 	catchMu sync.Mutex // one catch-up at a time
 	saleMu  sync.Mutex // walk-up decisions see each other's sales
@@ -109,6 +121,9 @@ type Kiosk struct {
 func NewCodec() *eventsourcing.Registry {
 	r := eventsourcing.NewRegistry()
 	registrations.RegisterEvents(r)
+	// The hub's warnings of duplicate check-ins reach kiosks too; a kiosk
+	// knows them (and shows check-ins of both doors itself).
+	registrations.RegisterMergeEvents(r)
 	onsite.RegisterEvents(r)
 	return r
 }
@@ -138,11 +153,12 @@ func Open(ctx context.Context, cfg Config) (*Kiosk, error) {
 	k.store, err = sqlitestore.Open(ctx, cfg.Path, sqlitestore.Options{
 		Node: node, Seen: func(int64) int64 { return k.hubSeen.Load() },
 		Synchronous: cfg.Synchronous, Components: []migrations.Component{migrations.Kiosk},
-		Logger: cfg.Logger, Now: cfg.Now,
+		Logger: cfg.Logger, Now: cfg.Now, Observe: cfg.Observe,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open kiosk: %w", err)
 	}
+	k.digests = digest.NewCache(k.store)
 	if err := k.start(ctx, kioskID); err != nil {
 		k.store.Close()
 		return nil, fmt.Errorf("open kiosk %s: %w", cfg.Path, err)

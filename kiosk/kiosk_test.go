@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -447,7 +448,7 @@ func TestRestartRebuildsTheSameReadModels(t *testing.T) {
 	must(t, err)
 	statsBefore, names := f.k.Model().Stats(), f.find("h")
 	f.reopen()
-	if got := f.k.Model().Stats(); got != statsBefore {
+	if got := f.k.Model().Stats(); !reflect.DeepEqual(got, statsBefore) {
 		t.Fatalf("stats after restart %+v, before %+v", got, statsBefore)
 	}
 	if got := f.find("h"); strings.Join(got, ",") != strings.Join(names, ",") {

@@ -36,12 +36,18 @@ type Status struct {
 	LastOwnSeq    int64
 	AckedSeq      int64
 	PendingUpload int64
-	// HubSeen is the hub log position applied here.
+	// HubSeen is the hub log position applied here; HubHead the hub's
+	// log head as last heard (0 before the first connection): the kiosk
+	// is catching up while HubSeen < HubHead.
 	HubSeen int64
+	HubHead int64
 	// Allocation lists, per conference served, each seat type with this
 	// kiosk's allocation left.
 	Allocation map[uuid.UUID][]readmodel.InventoryLine
 	Stats      readmodel.Stats
+	// Convergence is the latest comparison of the kiosk's digests with the
+	// hub's (since the kiosk started).
+	Convergence Convergence
 }
 
 // Status reports the kiosk's state. While the kiosk cannot record, it first
@@ -54,8 +60,9 @@ func (k *Kiosk) Status(ctx context.Context) (Status, error) {
 	restart := k.restart
 	k.idMu.RUnlock()
 	st := Status{KioskID: id.KioskID, Paired: paired, RestartRequired: restart, Online: k.online.Load(),
-		CanRecord: true, HubSeen: k.hubSeen.Load(), Stats: k.model.Stats(), Allocation: map[uuid.UUID][]readmodel.InventoryLine{}}
+		CanRecord: true, HubSeen: k.hubSeen.Load(), HubHead: k.hubHead.Load(), Stats: k.model.Stats(), Allocation: map[uuid.UUID][]readmodel.InventoryLine{}}
 	st.Name, _ = k.Name()
+	st.Convergence = k.Convergence()
 	if msg := k.lastError.Load(); msg != nil {
 		st.CanRecord, st.LastError = false, *msg
 	}

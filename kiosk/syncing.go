@@ -7,15 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 
 	"conference/badges/token"
 	"conference/kiosk/readmodel"
-	"conference/shared/eventstore"
 	"conference/sync/kioskclient"
-	"conference/sync/merge"
 )
 
 // Pair exchanges a one-time pairing code for the kiosk's identity: a
@@ -59,7 +59,11 @@ type SyncOptions struct {
 	TopUpEvery time.Duration
 	// MinBackoff and MaxBackoff bound reconnect delays (the client's defaults).
 	MinBackoff, MaxBackoff time.Duration
-	Logger                 *slog.Logger
+	// DigestEvery is how often, while online and caught up, the kiosk
+	// compares its digests with the hub's (2m); it also compares once
+	// after catching up on each connection.
+	DigestEvery time.Duration
+	Logger      *slog.Logger
 }
 
 // RunSync keeps the kiosk reconciled with its hub until ctx ends: hub
@@ -82,12 +86,13 @@ func (k *Kiosk) RunSync(ctx context.Context, opts SyncOptions) error {
 	if opts.TopUpEvery <= 0 {
 		opts.TopUpEvery = 10 * time.Second
 	}
+	if opts.DigestEvery <= 0 {
+		opts.DigestEvery = 2 * time.Minute
+	}
 	statuses := make(chan kioskclient.Status, 1)
 	client, err := kioskclient.New(kioskclient.Config{
 		HubURL: id.HubURL, KioskID: id.KioskID, Credential: id.Credential, Store: k.store,
-		Apply: func(ctx context.Context, store eventstore.Store, events []eventstore.Event) error {
-			return merge.ApplyDown(ctx, store, events)
-		},
+		Apply:      k.applyDown,
 		MinBackoff: opts.MinBackoff, MaxBackoff: opts.MaxBackoff,
 		OnStatus: func(s kioskclient.Status) {
 			// Keep only the newest: the status bar wants the present.
@@ -119,21 +124,60 @@ func (k *Kiosk) RunSync(ctx context.Context, opts SyncOptions) error {
 	return err
 }
 
-// followSyncStatus records what the client reports, and tops allocations
-// up while online.
+// followSyncStatus records what the client reports, tops allocations up
+// while online, and compares digests with the hub once caught up on each
+// connection and every DigestEvery while it stays so.
 func (k *Kiosk) followSyncStatus(ctx context.Context, c *kioskclient.Client, statuses <-chan kioskclient.Status, opts SyncOptions) {
 	tick := time.NewTicker(opts.TopUpEvery)
 	defer tick.Stop()
+	digestTick := time.NewTicker(opts.DigestEvery)
+	defer digestTick.Stop()
 	online := false
 	// A grant or a return reaches the kiosk's log a moment after the
 	// reply; until then the old allocation must not trigger a second one.
 	asked := map[uuid.UUID]time.Time{}
+	var (
+		last kioskclient.Status
+		// compared: a comparison succeeded on this connection; until one
+		// does, every caught-up status tries (one at a time).
+		compared    atomic.Bool
+		lastTry     time.Time
+		comparing   = make(chan struct{}, 1)
+		comparisons sync.WaitGroup
+	)
+	defer comparisons.Wait()
+	compare := func(s kioskclient.Status) {
+		select {
+		case comparing <- struct{}{}:
+		default:
+			return // one at a time
+		}
+		lastTry = k.now()
+		comparisons.Add(1)
+		go func() {
+			defer comparisons.Done()
+			defer func() { <-comparing }()
+			err := k.compare(ctx, c, s, opts.Logger)
+			switch {
+			case err == nil:
+				compared.Store(true)
+			case errors.Is(err, errNotComparable) || ctx.Err() != nil:
+				opts.Logger.Debug("sync: digests not compared", "err", err)
+			default:
+				opts.Logger.Warn("sync: compare digests with the hub", "err", err)
+			}
+		}()
+	}
+	caughtUp := func(s kioskclient.Status) bool {
+		return s.Online && s.DownCheckpoint >= s.HubHead && s.Pending() == 0
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case s := <-statuses:
 			k.SetOnline(s.Online)
+			k.hubHead.Store(max(s.HubHead, s.DownCheckpoint))
 			if err := k.SetHubSeen(ctx, s.DownCheckpoint); err != nil && ctx.Err() == nil {
 				opts.Logger.Warn("sync: save hub position", "err", err)
 			}
@@ -144,11 +188,20 @@ func (k *Kiosk) followSyncStatus(ctx context.Context, c *kioskclient.Client, sta
 			}
 			if s.Online && !online {
 				k.topUpAllocations(ctx, c, asked, opts)
+				compared.Store(false)
 			}
 			online = s.Online
+			last = s
+			if caughtUp(s) && (!compared.Load() || k.now().Sub(lastTry) >= opts.DigestEvery) {
+				compare(s)
+			}
 		case <-tick.C:
 			if online {
 				k.topUpAllocations(ctx, c, asked, opts)
+			}
+		case <-digestTick.C:
+			if caughtUp(last) {
+				compare(last)
 			}
 		}
 	}
@@ -187,6 +240,12 @@ func (k *Kiosk) topUpAllocations(ctx context.Context, c *kioskclient.Client, ask
 				continue
 			}
 			asked[l.SeatType] = k.now()
+			if n == 0 {
+				// Asked again after a pause; a line each time would fill
+				// the log of a kiosk whose seat type is sold out.
+				log.Debug("sync: allocation not topped up: the hub had no seats to grant", "seat_type", l.Name, "asked", size-l.AllocationLeft)
+				continue
+			}
 			log.Info("sync: allocation topped up", "seat_type", l.Name, "granted", n)
 		}
 	}

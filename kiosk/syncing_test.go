@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +26,7 @@ import (
 	"conference/sync/digest"
 	"conference/sync/hubserver/hubservertest"
 	"conference/sync/merge"
+	"conference/sync/merge/mergetest"
 )
 
 // TestPairedKioskSyncsWithARealHub runs the whole link over loopback: a
@@ -125,7 +128,7 @@ func TestPairedKioskSyncsWithARealHub(t *testing.T) {
 		return nil
 	})
 	var fromKiosk int
-	if err := h.Store.DB().QueryRow(`SELECT count(*) FROM events WHERE origin = ? AND type = 'registrations.WalkUpOrderPlaced'`, id.KioskID).Scan(&fromKiosk); err != nil || fromKiosk != 1 {
+	if err := h.Store.DB().QueryRow(`SELECT count(*) FROM events WHERE origin = $1 AND type = 'registrations.WalkUpOrderPlaced'`, id.KioskID).Scan(&fromKiosk); err != nil || fromKiosk != 1 {
 		t.Fatalf("hub holds %d walk-up orders from the kiosk (%v), want 1", fromKiosk, err)
 	}
 
@@ -147,6 +150,12 @@ func TestPairedKioskSyncsWithARealHub(t *testing.T) {
 // under its kiosk id and keeps it syncing until the test ends.
 func venueKiosk(t *testing.T, h *hubservertest.Hub) (*kiosk.Kiosk, string) {
 	t.Helper()
+	return syncingKiosk(t, h, kiosk.SyncOptions{TopUpEvery: 50 * time.Millisecond, MinBackoff: 10 * time.Millisecond})
+}
+
+// syncingKiosk is venueKiosk with the sync options given.
+func syncingKiosk(t *testing.T, h *hubservertest.Hub, opts kiosk.SyncOptions) (*kiosk.Kiosk, string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	path := filepath.Join(t.TempDir(), "kiosk.db")
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -163,9 +172,7 @@ func venueKiosk(t *testing.T, h *hubservertest.Hub) (*kiosk.Kiosk, string) {
 		t.Fatal(err)
 	}
 	synced := make(chan error, 1)
-	go func() {
-		synced <- k.RunSync(ctx, kiosk.SyncOptions{TopUpEvery: 50 * time.Millisecond, MinBackoff: 10 * time.Millisecond})
-	}()
+	go func() { synced <- k.RunSync(ctx, opts) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-synced; err != nil {
@@ -290,4 +297,41 @@ func agree(t *testing.T, kioskStore, hubStore eventstore.Store, conference uuid.
 		}
 		return nil
 	})
+}
+
+// lockedBuffer is a log sink tests read while the kiosk writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// A top-up the hub answers with no seats (sold out online) is not logged
+// as topped up.
+func TestATopUpThatGrantedNothingIsNotLoggedAsToppedUp(t *testing.T) {
+	h := hubservertest.Start(t, hubservertest.Options{})
+	mergetest.SellOnline(t, h.Store, h.Conference, registrations.Seats{{SeatType: h.Conference.Workshop, Quantity: 20}}, "Online")
+	h.Describe(t, conferences.OnSitePolicy{SellableAtKiosks: true, KioskAllocationSize: 2})
+	var logs lockedBuffer
+	k, _ := syncingKiosk(t, h, kiosk.SyncOptions{TopUpEvery: 20 * time.Millisecond, MinBackoff: 10 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	hubtest.Eventually(t, 10*time.Second, "the hub asked and answered", func() error {
+		if !strings.Contains(logs.String(), "the hub had no seats to grant") {
+			return fmt.Errorf("logs:\n%s", logs.String())
+		}
+		return nil
+	})
+	if strings.Contains(logs.String(), "allocation topped up") {
+		t.Fatalf("a grant of nothing logged as a top-up:\n%s", logs.String())
+	}
+	if l, err := workshopLine(context.Background(), k, h); err != nil || l.AllocationLeft != 0 {
+		t.Fatalf("workshop line %+v, %v", l, err)
+	}
 }

@@ -312,3 +312,46 @@ func (k *Kiosk) recoverWalkUps(ctx context.Context) error {
 	}
 	return k.catchUp(ctx)
 }
+
+// ErrSaleNotFound: no walk-up sale of this kiosk with that order id.
+var ErrSaleNotFound = &registrations.Error{Code: registrations.CodeNotFound, Message: "walk-up sale not found at this kiosk"}
+
+// WalkUpReceipt rebuilds the receipt of one of this kiosk's walk-up sales
+// from its log, as the sale showed it: access code, total, the attendee,
+// whether it is still pending the hub, and the badge this kiosk issued,
+// drawn again exactly (same issue time, so the same signed token). Only
+// the print job's id is not kept. It works after a restart.
+func (k *Kiosk) WalkUpReceipt(ctx context.Context, orderID uuid.UUID) (WalkUpResult, error) {
+	if err := k.catchUp(ctx); err != nil {
+		return WalkUpResult{}, err
+	}
+	sale, ok := k.model.WalkUpSale(orderID)
+	if !ok {
+		return WalkUpResult{}, fmt.Errorf("receipt of %s: %w", orderID, ErrSaleNotFound)
+	}
+	seat := onsite.Seat{OrderID: orderID, Position: 0}
+	a, _ := k.model.Attendee(seat)
+	res := WalkUpResult{OrderID: orderID, AccessCode: sale.AccessCode, Total: sale.Total, Outcome: SaleCertain, Attendee: a}
+	if len(a.PendingHub) > 0 {
+		res.Outcome, res.PastAllocation = SalePendingHub, a.PendingHub
+	}
+	id, _ := k.Identity()
+	for i := len(a.PrintLog) - 1; i >= 0; i-- {
+		p := a.PrintLog[i]
+		if p.KioskID != id.KioskID {
+			continue
+		}
+		b := PrintResult{Attendee: a, Output: p.Output, Printed: p.Printed(), Reprint: p.Reprint, IssuedAt: p.IssuedAt}
+		var err error
+		if b.PDF, b.HasQR, err = k.render(a, p.IssuedAt); err != nil {
+			return res, err
+		}
+		if p.Failed {
+			b.PrintError = errors.New(p.Error)
+			res.PrintError = b.PrintError
+		}
+		res.Badge = &b
+		break
+	}
+	return res, nil
+}

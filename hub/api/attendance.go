@@ -86,15 +86,13 @@ func (a *api) handleAttendance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := a.rm.Attendance(c.Request().Context(), confID)
+	v, err := a.rm.Attendance(c.Request().Context(), confID)
 	if err != nil {
 		return err
 	}
-	out := attendanceJSON{SeatTypes: make([]seatTypeAttendanceJSON, 0, len(list))}
-	for _, st := range list {
+	out := attendanceJSON{SeatTypes: make([]seatTypeAttendanceJSON, 0, len(v.SeatTypes)), Sold: v.Sold, CheckedIn: v.CheckedIn}
+	for _, st := range v.SeatTypes {
 		out.SeatTypes = append(out.SeatTypes, seatTypeAttendanceJSON{SeatType: st.SeatType, Name: st.Name, Sold: st.Sold, CheckedIn: st.CheckedIn})
-		out.Sold += st.Sold
-		out.CheckedIn += st.CheckedIn
 	}
 	return c.JSON(http.StatusOK, out)
 }

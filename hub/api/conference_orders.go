@@ -30,7 +30,7 @@ type readModels interface {
 	SeatConflicts(ctx context.Context, conferenceID uuid.UUID) ([]readmodels.SeatConflictView, error)
 	DuplicateCheckIns(ctx context.Context, conferenceID uuid.UUID) ([]readmodels.DuplicateCheckInView, error)
 	CheckIns(ctx context.Context, conferenceID uuid.UUID, query string, limit, offset int) ([]readmodels.CheckInView, error)
-	Attendance(ctx context.Context, conferenceID uuid.UUID) ([]readmodels.SeatTypeAttendance, error)
+	Attendance(ctx context.Context, conferenceID uuid.UUID) (readmodels.AttendanceView, error)
 }
 
 var _ readModels = (*readmodels.Models)(nil)

@@ -46,9 +46,9 @@ type DemoHook func(ctx context.Context, h *Hub, d *Demo) error
 // demoSeatTypes are the demo conference's seat types, by name.
 var demoSeatTypes = []conferences.SeatTypeDetails{
 	{Name: "Full conference pass", Description: "Both days: every talk, lunch and the evening reception.",
-		Price: registrations.NewMoney(29900, "EUR"), Quota: 200},
+		Price: registrations.NewMoney(29900, "EUR"), Quota: 300},
 	{Name: "Community day", Description: "The free community track on the first day.",
-		Price: registrations.NewMoney(0, "EUR"), Quota: 100},
+		Price: registrations.NewMoney(0, "EUR"), Quota: 150},
 	{Name: "Hands-on Go workshop", Description: "A small morning workshop; bring a laptop. Also sold at the venue.",
 		Price: registrations.NewMoney(4900, "EUR"), Quota: 10,
 		OnSite: conferences.OnSitePolicy{SellableAtKiosks: true, SellPastAllocation: true, KioskAllocationSize: 2}},

@@ -2,10 +2,13 @@ package hubapp_test
 
 import (
 	"context"
+	"io"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
+	"conference/badges"
 	"conference/hub/conferences"
 	"conference/hub/hubapp"
 	"conference/hub/hubapp/hubtest"
@@ -77,5 +80,65 @@ func TestSeedDemoLeavesARealHubAlone(t *testing.T) {
 	}
 	if _, err := h.Conferences.GetOrganizerByEmail(ctx, hubapp.DemoEmail); err == nil {
 		t.Fatal("got a demo organizer in a real hub, want none")
+	}
+}
+
+// The demo seeds a few hundred attendees through the real services (paid
+// and free orders, names in many scripts, a third checked in), once: a
+// second run finds them and adds nothing. Every demo name prints on a
+// badge.
+func TestSeedDemoAttendeesFillsTheConferenceOnce(t *testing.T) {
+	ctx := context.Background()
+	h := hubtest.Open(t)
+	d, err := hubapp.SeedDemo(ctx, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	got, err := hubapp.SeedDemoAttendees(ctx, h, d)
+	if err != nil {
+		t.Fatalf("seed attendees: %v", err)
+	}
+	t.Logf("seeded %+v in %v", got, time.Since(start).Round(time.Millisecond))
+	if got.Attendees < 200 || got.Orders != 150 || got.CheckedIn < got.Attendees/4 || got.CheckedIn > got.Attendees/2 {
+		t.Fatalf("seeded %+v, want a few hundred attendees in 150 orders, about a third checked in", got)
+	}
+	caughtUp(t, h)
+	a, err := h.Reads.Attendance(ctx, d.ConferenceID)
+	if err != nil || a.Sold != got.Attendees || a.CheckedIn != got.CheckedIn {
+		t.Fatalf("attendance %+v (%v), want %d sold and %d checked in", a, err, got.Attendees, got.CheckedIn)
+	}
+	for _, name := range []string{"Zoë Ødegård", "Μαρία Παπαδοπούλου", "Анна Иванова", "王小明", "さくら たなか", "김민준", "محمد العلي", "דוד כהן", "علی رضایی"} {
+		if list, err := h.Reads.Attendees(ctx, d.ConferenceID, name, 5, 0); err != nil || len(list) == 0 {
+			t.Errorf("no attendee named %s: %v", name, err)
+		}
+	}
+
+	again, err := hubapp.SeedDemoAttendees(ctx, h, d)
+	if err != nil || again != got {
+		t.Fatalf("second run: %+v, %v; want the same %+v", again, err, got)
+	}
+	caughtUp(t, h)
+	if a2, _ := h.Reads.Attendance(ctx, d.ConferenceID); a2.Sold != a.Sold || a2.CheckedIn != a.CheckedIn {
+		t.Fatalf("a second run changed the conference: %+v, was %+v", a2, a)
+	}
+
+	for _, name := range hubapp.DemoNames {
+		if err := badges.RenderOne(ctx, io.Discard, badges.Style{}, badges.Badge{Conference: "Demo Conference", Name: name}); err != nil {
+			t.Errorf("badge of %s: %v", name, err)
+		}
+	}
+}
+
+func caughtUp(t *testing.T, h *hubapp.Hub) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	head, err := h.Store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Reads.WaitFor(ctx, head); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"conference/hub/conferences"
 	confsqlite "conference/hub/conferences/sqlite"
 	"conference/hub/kiosks"
@@ -30,10 +32,13 @@ import (
 	"conference/shared/eventstore/sqlitestore"
 	"conference/shared/lease"
 	"conference/shared/messaging"
+	"conference/shared/metrics"
 	"conference/shared/sqldb"
 	"conference/shared/webui"
+	"conference/sync/digest"
 	"conference/sync/hubserver"
 	"conference/sync/merge"
+	"conference/sync/scope"
 )
 
 // Config says where the hub keeps its data and how it tells time.
@@ -67,6 +72,11 @@ type Config struct {
 	MailRetry messaging.Retry
 	// OnMail, if set, is told of every attempt at a mail (for metrics).
 	OnMail func(mail.Outcome)
+	// Metrics receives the hub's metrics (served at /metrics by
+	// hub/server); nil makes a set of its own. MetricsToken, when set, is
+	// the bearer token a scrape of /metrics must send.
+	Metrics      *metrics.Set
+	MetricsToken string
 }
 
 // Store is the hub's event store and the database its adapters keep their
@@ -107,6 +117,8 @@ type Hub struct {
 	// share it (PostgreSQL), so they count a client's attempts together;
 	// nil on SQLite, where the one process counts in memory.
 	Limits webui.Buckets
+	// Metrics are this process's metrics (hub/server serves them).
+	Metrics *metrics.Set
 
 	now     func() time.Time
 	cfg     Config
@@ -119,6 +131,10 @@ type Hub struct {
 	allocations *merge.Allocations
 	notices     *mail.Notices
 	accounts    *accounts.Accounts
+	mails       mailMetrics
+	digestTook  prometheus.Histogram
+	scope       *scope.Pager
+	digests     *digest.Cache
 }
 
 // ReadModelsLease names the read models' worker and its lease: `hub
@@ -148,11 +164,14 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	store, err := OpenStore(ctx, cfg.DB, cfg.Logger, cfg.Now)
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New(cfg.Logger)
+	}
+	store, err := openStore(ctx, cfg.DB, cfg.Logger, cfg.Now, cfg.Metrics.StoreObserver())
 	if err != nil {
 		return nil, err
 	}
-	h := &Hub{Store: store, Log: cfg.Logger, now: cfg.Now, cfg: cfg}
+	h := &Hub{Store: store, Log: cfg.Logger, Metrics: cfg.Metrics, now: cfg.Now, cfg: cfg}
 	if err := h.wire(); err != nil {
 		store.Close()
 		return nil, err
@@ -167,17 +186,21 @@ func Open(ctx context.Context, cfg Config) (*Hub, error) {
 // OpenStore opens the hub's store at db: a postgres:// URL opens
 // PostgreSQL, anything else is a SQLite file. Both migrate the hub's schema.
 func OpenStore(ctx context.Context, db string, log *slog.Logger, now func() time.Time) (Store, error) {
+	return openStore(ctx, db, log, now, nil)
+}
+
+func openStore(ctx context.Context, db string, log *slog.Logger, now func() time.Time, observe eventstore.CommitObserver) (Store, error) {
 	if now == nil {
 		now = time.Now
 	}
 	if pgstore.IsURL(db) {
-		s, err := pgstore.Open(ctx, db, pgstore.Options{Node: "hub", Logger: log, Now: now, Components: Components()})
+		s, err := pgstore.Open(ctx, db, pgstore.Options{Node: "hub", Logger: log, Now: now, Components: Components(), Observe: observe})
 		if err != nil {
 			return nil, err
 		}
 		return s, nil
 	}
-	s, err := sqlitestore.Open(ctx, db, sqlitestore.Options{Node: "hub", Logger: log, Now: now, Components: Components()})
+	s, err := sqlitestore.Open(ctx, db, sqlitestore.Options{Node: "hub", Logger: log, Now: now, Components: Components(), Observe: observe})
 	if err != nil {
 		return nil, err
 	}
@@ -224,6 +247,10 @@ func (h *Hub) wire() error {
 	}
 	h.Reads = reads
 	if err := h.wireSync(); err != nil {
+		return err
+	}
+	// The metrics first: the postman counts mails into them.
+	if err := h.registerMetrics(); err != nil {
 		return err
 	}
 	if err := h.wireMail(); err != nil {
@@ -300,6 +327,9 @@ func (h *Hub) Drain() { h.draining.Store(true) }
 
 // Draining reports whether Drain was called.
 func (h *Hub) Draining() bool { return h.draining.Load() }
+
+// MetricsToken is the bearer token /metrics asks for ("" for none).
+func (h *Hub) MetricsToken() string { return h.cfg.MetricsToken }
 
 // Now is the hub's clock.
 func (h *Hub) Now() time.Time { return h.now() }

@@ -66,7 +66,7 @@ func (h *Hub) wireMail() error {
 	h.accounts.Now = h.now
 	postman, err := mail.New(mail.Config{
 		Sender: sender, Archive: archive, Facts: mailFacts{h: h, accounts: h.accounts}, Tables: h.Store, Outbox: h.Store,
-		From: from, PublicURL: public, Now: h.now, Logger: h.Log, OnOutcome: h.cfg.OnMail,
+		From: from, PublicURL: public, Now: h.now, Logger: h.Log, OnOutcome: h.observeMail,
 	})
 	if err != nil {
 		return fmt.Errorf("wire mail: %w", err)

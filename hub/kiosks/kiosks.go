@@ -65,10 +65,33 @@ type Kiosk struct {
 	UpAcked        int64 // the kiosk's last origin_seq stored at the hub
 	PendingUploads int64 // events the kiosk holds that the hub has not acked
 	Software       string
+	// Convergence is what the kiosk's last digest comparison said.
+	Convergence Convergence
 	// Allocations are the seats per seat type the kiosk holds, when the
 	// registry was given Config.AllocationsOf.
 	Allocations map[uuid.UUID]int
 }
+
+// Convergence is the outcome of a kiosk's latest comparison of its digests
+// with the hub's, at the kiosk's cut (sync/digest): whether the two hold
+// the same state of the conference.
+type Convergence struct {
+	// CheckedAt is when the hub answered it; zero before the first.
+	CheckedAt time.Time
+	// Position is the hub log position the kiosk had applied.
+	Position int64
+	// Differs names the digest parts that differed; empty when in sync.
+	Differs []string
+	// DiffersSince is the first comparison of the current run of
+	// differing ones; zero while in sync.
+	DiffersSince time.Time
+}
+
+// Compared reports whether the kiosk ever compared.
+func (c Convergence) Compared() bool { return !c.CheckedAt.IsZero() }
+
+// InSync reports whether the latest comparison agreed.
+func (c Convergence) InSync() bool { return c.Compared() && len(c.Differs) == 0 }
 
 // Paired reports whether the kiosk exchanged its code for a credential.
 func (k Kiosk) Paired() bool { return !k.PairedAt.IsZero() }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,7 +15,8 @@ import (
 )
 
 const kioskColumns = `id, organizer_id, conference_id, name, created_at, pairing_expires_at, paired_at, revoked_at,
-	last_seen_at, down_checkpoint, up_acked, pending_uploads, software`
+	last_seen_at, down_checkpoint, up_acked, pending_uploads, software,
+	digest_checked_at, digest_position, digest_differs, differs_since`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -24,10 +26,17 @@ func scanKiosk(s scanner) (Kiosk, error) {
 		org, conf                          []byte
 		created                            int64
 		expires, paired, revoked, lastSeen sql.NullInt64
+		checked, since                     sql.NullInt64
+		differs                            string
 	)
 	if err := s.Scan(&k.ID, &org, &conf, &k.Name, &created, &expires, &paired, &revoked, &lastSeen,
-		&k.DownCheckpoint, &k.UpAcked, &k.PendingUploads, &k.Software); err != nil {
+		&k.DownCheckpoint, &k.UpAcked, &k.PendingUploads, &k.Software,
+		&checked, &k.Convergence.Position, &differs, &since); err != nil {
 		return k, err
+	}
+	k.Convergence.CheckedAt, k.Convergence.DiffersSince = fromMS(checked), fromMS(since)
+	if differs != "" {
+		k.Convergence.Differs = strings.Split(differs, ",")
 	}
 	k.OrganizerID, k.ConferenceID = uuid.UUID(org), uuid.UUID(conf)
 	k.CreatedAt = fromMS(sql.NullInt64{Int64: created, Valid: true})
@@ -66,6 +75,16 @@ func (r *Registry) List(ctx context.Context, organizerID, conferenceID uuid.UUID
 		if err := r.fillAllocations(ctx, &out[i]); err != nil {
 			return nil, err
 		}
+	}
+	return out, nil
+}
+
+// Paired lists every paired kiosk that is not revoked, of every organizer:
+// the operator's view (metrics), never shown to an organizer.
+func (r *Registry) Paired(ctx context.Context) ([]Kiosk, error) {
+	out, err := r.kiosksWhere(ctx, `paired_at IS NOT NULL AND revoked_at IS NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("list paired kiosks: %w", err)
 	}
 	return out, nil
 }

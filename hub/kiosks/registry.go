@@ -292,6 +292,25 @@ func (r *Registry) RecordPresence(ctx context.Context, seen []Presence) error {
 	return nil
 }
 
+// RecordConvergence stores the outcome of a kiosk's digest comparison at
+// hub log position: differs names the parts that differed (none: in
+// sync). A run of differing comparisons keeps the time of its first; an
+// outcome older than the one stored (a slow replica) changes nothing.
+func (r *Registry) RecordConvergence(ctx context.Context, kioskID string, at time.Time, position int64, differs []string) error {
+	for _, d := range differs {
+		if d == "" || strings.Contains(d, ",") {
+			return fmt.Errorf("record convergence of kiosk %s: %w: part name %q", kioskID, ErrInvalid, d)
+		}
+	}
+	_, err := r.db.ExecContext(ctx, `UPDATE kiosks SET digest_checked_at = $1, digest_position = $2, digest_differs = $3,
+		differs_since = CASE WHEN $3 = '' THEN NULL WHEN differs_since IS NULL THEN $1 ELSE differs_since END
+		WHERE id = $4 AND COALESCE(digest_checked_at, 0) <= $1`, at.UnixMilli(), position, strings.Join(differs, ","), kioskID)
+	if err != nil {
+		return fmt.Errorf("record convergence of kiosk %s: %w", kioskID, err)
+	}
+	return nil
+}
+
 // hashCode hashes a normalized pairing code. Codes live a day at most and
 // guessing is rate limited (5 a second across clients: under half a
 // million tries a day among 30^8 codes), so a fast hash is enough.

@@ -119,12 +119,12 @@ func TestCheckInsAndAttendanceFollowTheLogAndEqualARebuild(t *testing.T) {
 	// were checked in.
 	checkedIn := map[uuid.UUID]int{w.annFirst: 1}
 	checkedIn[w.workshop]++
-	for _, c := range counts {
+	for _, c := range counts.SeatTypes {
 		if c.Sold != 2 || c.CheckedIn != checkedIn[c.SeatType] || c.Name == "" {
 			t.Fatalf("attendance: got %+v, want 2 sold of each and checked in %v", counts, checkedIn)
 		}
 	}
-	if len(counts) != 2 {
+	if len(counts.SeatTypes) != 2 {
 		t.Fatalf("attendance: got %+v, want both seat types", counts)
 	}
 
@@ -137,7 +137,7 @@ func TestCheckInsAndAttendanceFollowTheLogAndEqualARebuild(t *testing.T) {
 	f.catchUp()
 	counts, err = f.m.Attendance(ctx, w.conf)
 	f.must(err)
-	for _, c := range counts {
+	for _, c := range counts.SeatTypes {
 		if want := map[uuid.UUID]int{w.workshop: 1}[c.SeatType]; c.Sold != 1 || c.CheckedIn != want {
 			t.Fatalf("after the cancellation: %+v, want 1 sold of each and only Wanda checked in", counts)
 		}

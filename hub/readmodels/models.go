@@ -44,6 +44,9 @@ type Models struct {
 	ld         *loader
 	eventPos   int64
 	messageSeq int64
+	// backfill: the check-ins the checkpoint covers are not in their
+	// table yet (checkins.go); the next step replays them.
+	backfill bool
 
 	applied atomic.Int64 // eventPos, for readers outside mu
 	seats   atomic.Pointer[seatIndex]
@@ -55,10 +58,6 @@ type Models struct {
 	notifier eventstore.Notifier // nil: followers poll (follow.go)
 	movedMu  sync.Mutex
 	moved    chan struct{} // closed when applied moves on a follower
-
-	// checkInsDue: the models followed the log before the check-ins
-	// table existed; the next step fills it first (backfillCheckIns).
-	checkInsDue bool
 }
 
 // New opens the read models in store's database (migrating their tables if
@@ -106,11 +105,11 @@ func (m *Models) reload(ctx context.Context) error {
 	if m.messageSeq, err = sqldb.Checkpoint(ctx, m.store.DB(), checkpointMessages); err != nil {
 		return fmt.Errorf("read models: %w", err)
 	}
-	marked, err := sqldb.Checkpoint(ctx, m.store.DB(), checkInsProjected)
+	filled, err := sqldb.Checkpoint(ctx, m.store.DB(), checkpointCheckIns)
 	if err != nil {
 		return fmt.Errorf("read models: %w", err)
 	}
-	m.checkInsDue = marked == 0 && m.eventPos > 0
+	m.backfill = filled == 0 && m.eventPos > 0
 	m.st = st
 	m.seats.Store(buildSeatIndex(st.seatTypes))
 	m.published()
@@ -215,11 +214,6 @@ func (m *Models) WaitFor(ctx context.Context, position int64) error {
 // many entries it consumed (0 when both logs are drained).
 func (m *Models) step(ctx context.Context) (int, error) {
 	m.ld.ctx = ctx
-	if m.checkInsDue {
-		if err := m.backfillCheckIns(ctx); err != nil {
-			return 0, err
-		}
-	}
 	evs, err := m.store.ReadLog(ctx, m.eventPos, m.opts.PageSize)
 	if err != nil {
 		return 0, fmt.Errorf("read models: %w", err)
@@ -228,11 +222,16 @@ func (m *Models) step(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("read models: %w", err)
 	}
-	if len(evs) == 0 && len(msgs) == 0 {
+	if len(evs) == 0 && len(msgs) == 0 && !m.backfill {
 		// Only other messages (commands) were written: skip past them
 		// without a write; the checkpoint catches up with the next one.
 		m.messageSeq = seq
 		return 0, nil
+	}
+	if m.backfill {
+		if err := m.backfillCheckIns(ctx); err != nil {
+			return 0, m.abandon(ctx, err)
+		}
 	}
 	pos := m.eventPos
 	for _, msg := range msgs {
@@ -253,6 +252,7 @@ func (m *Models) step(ctx context.Context) (int, error) {
 		return 0, m.abandon(ctx, fmt.Errorf("read models: write: %w", err))
 	}
 	touched := len(m.st.touched) > 0
+	m.backfill = false
 	m.st.committed()
 	m.st.dropCache()
 	m.eventPos, m.messageSeq = pos, seq

@@ -21,12 +21,15 @@ import (
 // Mount registers an adapter's routes on the hub's echo.
 type Mount func(e *echo.Echo) error
 
-// New returns the hub's HTTP handler: /healthz plus every mount.
+// New returns the hub's HTTP handler: /healthz, /metrics plus every mount.
 func New(h *hubapp.Hub, mounts ...Mount) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// Metrics outermost, so they count what Recover made of a panic.
+	e.Use(h.Metrics.Middleware())
 	e.Use(middleware.Recover())
 	e.Use(requestLog(h.Log))
+	h.Metrics.Mount(e, h.MetricsToken())
 	e.GET("/healthz", handleHealth(h))
 	e.GET("/livez", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "alive"}) })
 	// Kiosks: the WebSocket sync endpoint and pairing.

@@ -116,9 +116,9 @@ func TestE2EVenue(t *testing.T) {
 	org.Run("reload kiosks", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(row)))
 	cells := browsertest.Get(org, "kiosk row", chromedp.Evaluate[[]string](
 		`[...document.querySelectorAll("`+row+` td")].map(td => td.innerText.trim())`))
-	if len(cells) != 5 || cells[0] != "paired" || cells[1] == "never" || !strings.Contains(cells[1], "kiosk e2e") ||
-		cells[2] != "0" || cells[3] != "2 × Workshop" {
-		t.Fatalf("kiosk row cells (status, last seen, pending uploads, seats held, actions): %q", cells)
+	if len(cells) != 6 || cells[0] != "paired" || cells[1] == "never" || !strings.Contains(cells[1], "kiosk e2e") ||
+		cells[3] != "0" || cells[4] != "2 × Workshop" {
+		t.Fatalf("kiosk row cells (status, last seen, sync, pending uploads, seats held, actions): %q", cells)
 	}
 	org.Screenshot("kiosks")
 
@@ -181,7 +181,7 @@ func TestE2EVenue(t *testing.T) {
 		t.Fatalf("confirm dialogs: %q, %v", msgs, err)
 	}
 	if cells := browsertest.Get(org, "kiosk row after closing", chromedp.Evaluate[[]string](
-		`[...document.querySelectorAll("`+row+` td")].map(td => td.innerText.trim())`)); len(cells) != 5 || cells[3] != "none" {
+		`[...document.querySelectorAll("`+row+` td")].map(td => td.innerText.trim())`)); len(cells) != 6 || cells[4] != "none" {
 		t.Fatalf("revoked kiosk still holds seats after closing on-site sales: %q", cells)
 	}
 	org.Screenshot("on-site-sales-closed")

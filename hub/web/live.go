@@ -61,12 +61,19 @@ func (s *site) availability(ctx context.Context, conferenceID uuid.UUID) (*regis
 	return av, err
 }
 
-// liveStream sends the conference's seat counts as server-sent events: once
-// at once, then each time the event log grows (the store's WaitForAppend,
-// no polling), with a comment line as heartbeat so proxies keep the
-// connection. It ends when the browser goes away or the hub shuts down.
+// liveStream sends the conference's seat counts as server-sent events
+// (event "counts").
 func (s *site) liveStream(c echo.Context) error {
 	conf := conferenceOf(c)
+	return s.stream(c, "counts", func(ctx context.Context, _ int64) (any, error) { return s.seatCounts(ctx, conf) })
+}
+
+// stream sends what read returns as server-sent events named event: once
+// at once, then each time the event log grows and the value changed (the
+// store's WaitForAppend, no polling), with a comment line as heartbeat so
+// proxies keep the connection. read gets the log head the value should
+// reflect. It ends when the browser goes away or the hub shuts down.
+func (s *site) stream(c echo.Context, event string, read func(ctx context.Context, head int64) (any, error)) error {
 	ctx := c.Request().Context()
 	w := c.Response()
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -79,16 +86,16 @@ func (s *site) liveStream(c echo.Context) error {
 		if err != nil {
 			return nil
 		}
-		counts, err := s.seatCounts(ctx, conf)
+		v, err := read(ctx, head)
 		if err != nil {
 			if ctx.Err() == nil {
-				s.hub.Log.Warn("live seat counts", "conference", conf.ID, "err", err)
+				s.hub.Log.Warn("live page", "event", event, "path", c.Request().URL.Path, "err", err)
 			}
 			return nil
 		}
-		data, _ := json.Marshal(counts)
+		data, _ := json.Marshal(v)
 		if string(data) != string(last) {
-			if _, err := fmt.Fprintf(w, "event: counts\ndata: %s\n\n", data); err != nil {
+			if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, data); err != nil {
 				return nil
 			}
 			last = data

@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"conference/hub/conferences"
+	"conference/hub/hubapp"
 	"conference/hub/kiosks"
 	"conference/hub/readmodels"
 	"conference/shared/registrations"
@@ -33,6 +34,8 @@ import (
 type kioskRow struct {
 	kiosks.Kiosk
 	Allocations []allocationLine
+	// Sync is where a paired kiosk stands with the hub (nil otherwise).
+	Sync *hubapp.KioskSync
 }
 
 type allocationLine struct {
@@ -72,6 +75,13 @@ func (s *site) renderKiosks(c echo.Context, status int, f *form) error {
 	leased := map[uuid.UUID]int{}
 	for _, k := range list {
 		row := kioskRow{Kiosk: k}
+		if k.Paired() && !k.Revoked() {
+			st, err := s.hub.KioskSync(ctx, k)
+			if err != nil {
+				return err
+			}
+			row.Sync = &st
+		}
 		for st, n := range k.Allocations {
 			if n != 0 {
 				row.Allocations = append(row.Allocations, allocationLine{Name: names[st], Quantity: n})

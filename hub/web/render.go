@@ -121,6 +121,7 @@ var funcs = template.FuncMap{
 	"date":     func(t time.Time, loc *time.Location) string { return t.In(loc).Format("2 Jan 2006") },
 	"clock":    func(t time.Time, loc *time.Location) string { return t.In(loc).Format("15:04 MST") },
 	"rfc3339":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"join":     strings.Join,
 	"plural":   plural,
 	"add":      func(a, b int) int { return a + b },
 	"minutes": func(d time.Duration) string {

@@ -223,6 +223,8 @@ func (s *site) routes(e *echo.Echo) error {
 	conf(http.MethodPost, "/badges", s.startBadges)
 	conf(http.MethodGet, "/badges/:job", s.badgeJobState)
 	conf(http.MethodGet, "/badges/:job/pdf", s.badgeJobPDF)
+	conf(http.MethodGet, "/attendance", s.attendancePage)
+	conf(http.MethodGet, "/attendance/live", s.attendanceStream)
 	conf(http.MethodGet, "/kiosks", s.kioskList)
 	conf(http.MethodPost, "/kiosks", s.createKiosk)
 	conf(http.MethodPost, "/kiosks/:kid/revoke", s.revokeKiosk)

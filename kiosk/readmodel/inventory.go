@@ -127,13 +127,22 @@ type Stats struct {
 	// opened as a PDF in the browser, which nobody saw come out.
 	BadgesPrinted int
 	BadgePDFs     int
-	SkippedEvents int64 // event types this build does not know
+	// SkippedEvents counts events of types this build does not know (a
+	// newer hub's), SkippedTypes names those types, sorted.
+	SkippedEvents int64
+	SkippedTypes  []string
 }
 
 // Stats returns the counters.
 func (m *Model) Stats() Stats {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return Stats{Position: m.position, Attendees: len(m.attendees), CheckedIn: m.checkedIn,
-		Duplicates: m.duplicates, DeniedScans: m.denied, BadgesPrinted: m.printed, BadgePDFs: m.pdfs, SkippedEvents: m.skipped}
+	st := Stats{Position: m.position, Attendees: len(m.attendees), CheckedIn: m.checkedIn,
+		Duplicates: m.duplicates, DeniedScans: m.denied, BadgesPrinted: m.printed, BadgePDFs: m.pdfs}
+	for t, n := range m.skipped {
+		st.SkippedEvents += n
+		st.SkippedTypes = append(st.SkippedTypes, t)
+	}
+	slices.Sort(st.SkippedTypes)
+	return st
 }

@@ -33,7 +33,7 @@ type Model struct {
 	kioskID  string
 	codec    *eventsourcing.Registry
 	position int64
-	skipped  int64 // events of types this build does not know
+	skipped  map[string]int64 // events of types this build does not know, by type
 
 	conferences map[uuid.UUID]*Conference
 	orders      map[uuid.UUID]*orderView
@@ -98,7 +98,7 @@ func New(kioskID string, codec *eventsourcing.Registry) *Model {
 		attendance: map[onsite.Seat]*onsite.Attendance{}, prints: map[onsite.Seat]printLog{}, attendees: map[onsite.Seat]*Attendee{},
 		byToken: map[string]onsite.Seat{}, byEmail: map[string][]*Attendee{}, byCode: map[string][]*Attendee{},
 		names: newNameIndex(), ownSales: map[uuid.UUID]*ownSale{}, pending: map[uuid.UUID]map[uuid.UUID]int{},
-		revoked:    map[string]onsite.KioskRevoked{},
+		revoked: map[string]onsite.KioskRevoked{}, skipped: map[string]int64{},
 		kioskNames: map[string]string{},
 	}
 }
@@ -153,7 +153,7 @@ func (m *Model) apply(e eventstore.Event) error {
 	}
 	ev, err := m.codec.Decode(e.Type, e.Schema, e.Data)
 	if errors.Is(err, eventsourcing.ErrUnknownEvent) {
-		m.skipped++ // a newer hub's event type: not ours to interpret
+		m.skipped[e.Type]++ // a newer hub's event type: not ours to interpret
 		return nil
 	}
 	if err != nil {
@@ -203,8 +203,11 @@ func (m *Model) applyCatalog(e eventstore.Event) error {
 		}
 		conf := m.conference(s.ConferenceID)
 		conf.SeatTypes[s.SeatType] = SeatType{ID: s.SeatType, Name: s.Name, Price: s.Price, Quota: s.Quota, OnSite: s.OnSite}
+	case conferences.TypeConferencePublished, conferences.TypeConferenceUnpublished,
+		conferences.TypePromoCodeCreated, conferences.TypePromoCodeUpdated, conferences.TypePromoCodeRemoved:
+		// Known, and nothing a door needs.
 	default:
-		m.skipped++
+		m.skipped[e.Type]++
 	}
 	return nil
 }

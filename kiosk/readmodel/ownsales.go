@@ -113,3 +113,23 @@ func (m *Model) remaining(c *Conference, seatType uuid.UUID) int {
 	past := max(0, m.pending[c.ID][seatType]-max(0, c.avail.AllocationOf(m.kioskID, seatType)))
 	return max(0, c.avail.Remaining(seatType)-past)
 }
+
+// WalkUpSale is a walk-up order this kiosk sold, as its receipt shows it.
+type WalkUpSale struct {
+	OrderID    uuid.UUID
+	AccessCode string
+	Total      registrations.Money
+	Seats      registrations.Seats
+}
+
+// WalkUpSale returns one of this kiosk's walk-up sales; ok is false for an
+// order it did not sell (or does not know).
+func (m *Model) WalkUpSale(orderID uuid.UUID) (WalkUpSale, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	ov := m.orders[orderID]
+	if ov == nil || m.kioskID == "" || ov.order.KioskID() != m.kioskID {
+		return WalkUpSale{}, false
+	}
+	return WalkUpSale{OrderID: orderID, AccessCode: ov.order.AccessCode(), Total: ov.order.Total(), Seats: ov.order.Requested()}, true
+}

@@ -21,6 +21,9 @@ type PrintRecord struct {
 	Output    onsite.BadgeOutput
 	Failed    bool // the printer refused it (BadgePrintFailed)
 	Error     string
+	// IssuedAt is the issue time signed into the badge's token: drawing
+	// the badge again with it gives the same badge.
+	IssuedAt time.Time
 }
 
 // Printed reports a badge a printer accepted.
@@ -31,7 +34,7 @@ type printLog []PrintRecord
 
 func (l printLog) add(e onsite.BadgePrinted, checkedIn bool) printLog {
 	return append(l, PrintRecord{Reprint: e.Reprint, KioskID: e.KioskID, Staff: e.Staff, Reason: e.Reason,
-		At: e.At, CheckedIn: checkedIn, Output: e.Output})
+		At: e.At, CheckedIn: checkedIn, Output: e.Output, IssuedAt: e.IssuedAt})
 }
 
 // fail marks the print a kiosk numbered e.Reprint as refused and returns

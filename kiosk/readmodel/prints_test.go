@@ -101,9 +101,10 @@ func TestEveryBadgePrintIsProjectedWithWhoWhereWhyAndWhetherItPrinted(t *testing
 
 	// Then the attendee lists the three prints in that order.
 	want := []readmodel.PrintRecord{
-		{Reprint: 0, KioskID: "k1", Staff: "Rita", At: t0, CheckedIn: false},
-		{Reprint: 1, KioskID: "k1", Staff: "Rui", Reason: "lost", At: t0.Add(2 * time.Minute), CheckedIn: true, Failed: true, Error: "paper out"},
-		{Reprint: 1, KioskID: "k2", Staff: "Sam", Reason: "damaged", At: t0.Add(3 * time.Minute), CheckedIn: true},
+		{Reprint: 0, KioskID: "k1", Staff: "Rita", At: t0, CheckedIn: false, IssuedAt: t0},
+		{Reprint: 1, KioskID: "k1", Staff: "Rui", Reason: "lost", At: t0.Add(2 * time.Minute), CheckedIn: true, Failed: true, Error: "paper out",
+			IssuedAt: t0.Add(2 * time.Minute)},
+		{Reprint: 1, KioskID: "k2", Staff: "Sam", Reason: "damaged", At: t0.Add(3 * time.Minute), CheckedIn: true, IssuedAt: t0.Add(3 * time.Minute)},
 	}
 	for name, m := range map[string]*readmodel.Model{"live": l.m, "after restart": l.replayed()} {
 		a, ok := m.Attendee(s)

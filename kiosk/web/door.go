@@ -281,7 +281,7 @@ func (s *site) admit(c echo.Context) error {
 		heading = "Checked in, but the badge did not print"
 	}
 	r := s.receipts.add(&receipt{Heading: heading, Attendee: a, CheckedIn: true, Badge: badge})
-	return redirect(c, "/receipts/"+r.ID)
+	return redirect(c, r.Path)
 }
 
 // print prints the first badge; for someone not checked in it is the
@@ -327,7 +327,7 @@ func (s *site) printed(c echo.Context, heading string, res kiosk.PrintResult) er
 		heading = "Badge not printed"
 	}
 	r := s.receipts.add(&receipt{Heading: heading, Attendee: res.Attendee, CheckedIn: res.Attendee.CheckedIn(), Badge: &res})
-	return redirect(c, "/receipts/"+r.ID)
+	return redirect(c, r.Path)
 }
 
 // reprintReasons are the usual reasons, offered as buttons.

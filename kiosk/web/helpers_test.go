@@ -44,6 +44,9 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // with the door-staff UI served on loopback.
 type desk struct {
 	t       testing.TB
+	path    string
+	opts    Options
+	printer badges.Printer
 	ctx     context.Context
 	clock   *webuitest.Clock
 	keys    kiosktest.Keys
@@ -95,8 +98,9 @@ func startDeskPrinter(t testing.TB, opts Options, p badges.Printer) *desk {
 // kiosks' names has not arrived.
 func startDeskNamed(t testing.TB, opts Options, p badges.Printer, named bool) *desk {
 	t.Helper()
-	d := &desk{t: t, ctx: context.Background(), clock: webuitest.NewClock(time.Now().UTC().Truncate(time.Second))}
+	d := &desk{t: t, ctx: context.Background(), clock: webuitest.NewClock(time.Now().UTC().Truncate(time.Second)), printer: p}
 	path := filepath.Join(t.TempDir(), "kiosk.db")
+	d.path = path
 	var err error
 	if d.keys, err = kiosktest.NewKeys(kioskID, d.clock.Now()); err != nil {
 		t.Fatal(err)
@@ -119,12 +123,31 @@ func startDeskNamed(t testing.TB, opts Options, p badges.Printer, named bool) *d
 	if opts.Logger == nil {
 		opts.Logger = quiet
 	}
+	d.opts = opts
+	d.serve()
+	return d
+}
+
+// serve mounts the staff UI of d.k on a new loopback server.
+func (d *desk) serve() {
 	e := echo.New()
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
-	must(t, Register(e, d.k, opts))
+	must(d.t, Register(e, d.k, d.opts))
 	d.srv = httptest.NewServer(e)
-	t.Cleanup(d.srv.Close)
-	return d
+	d.t.Cleanup(d.srv.Close)
+}
+
+// restart stops the kiosk and its UI and starts them again on the same
+// database: only what the kiosk stored survives.
+func (d *desk) restart() {
+	d.t.Helper()
+	d.srv.Close()
+	must(d.t, d.k.Close())
+	k, err := kiosk.Open(d.ctx, kiosk.Config{Path: d.path, Now: d.clock.Now, Logger: quiet, Printer: d.printer})
+	must(d.t, err)
+	d.k = k // closed by startDesk's cleanup
+	d.hub = kiosktest.NewHub(d.k.Store(), d.hub.Seq())
+	d.serve()
 }
 
 func must(t testing.TB, err error) {
@@ -177,7 +200,7 @@ func (d *desk) unlocked() *client {
 	return c
 }
 
-var receiptLink = regexp.MustCompile(`/receipts/[A-Za-z0-9_-]+/badge\.pdf`)
+var receiptLink = regexp.MustCompile(`/(receipts|sales)/[A-Za-z0-9_-]+/badge\.pdf`)
 
 // saleForm is the walk-up form for one seat of a seat type.
 func saleForm(seatType uuid.UUID, name, payment string) url.Values {

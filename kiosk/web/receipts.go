@@ -2,9 +2,11 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"conference/kiosk"
@@ -18,7 +20,11 @@ import (
 // browser shows it. Actions redirect to it, so reloading never repeats
 // them.
 type receipt struct {
-	ID        string
+	ID string
+	// Path is the receipt's page: /receipts/<id>, or /sales/<order id>
+	// for a walk-up sale, whose receipt the kiosk can draw again from its
+	// log (after a restart too).
+	Path      string
 	created   time.Time
 	Heading   string
 	Attendee  readmodel.AttendeeView
@@ -74,10 +80,26 @@ func newReceipts(now func() time.Time, printer bool) *receipts {
 }
 
 func (rs *receipts) add(r *receipt) *receipt {
+	r.ID = webui.NewToken()
+	r.Path = "/receipts/" + r.ID
+	return rs.put(r)
+}
+
+// addSale keeps a walk-up sale's receipt under its order id.
+func (rs *receipts) addSale(orderID uuid.UUID, r *receipt) *receipt {
+	r.ID = orderID.String()
+	r.Path = "/sales/" + r.ID
+	return rs.put(r)
+}
+
+func (rs *receipts) put(r *receipt) *receipt {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	r.ID, r.created = webui.NewToken(), rs.now()
+	r.created = rs.now()
 	r.Printer = rs.printer
+	if _, ok := rs.m[r.ID]; ok {
+		rs.order = slices.DeleteFunc(rs.order, func(id string) bool { return id == r.ID })
+	}
 	rs.m[r.ID] = r
 	rs.order = append(rs.order, r.ID)
 	for len(rs.order) > maxReceipts || (len(rs.order) > 0 && rs.now().Sub(rs.m[rs.order[0]].created) > receiptTTL) {
@@ -106,11 +128,56 @@ func (s *site) receiptPage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "receipt", view{Title: r.Heading, Section: "find", Data: r})
 }
 
+// salePage shows a walk-up sale's receipt: the one kept since the sale,
+// else drawn again from the kiosk's log (after a restart, or once the kept
+// one expired).
+func (s *site) salePage(c echo.Context) error {
+	r, err := s.saleReceipt(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, http.StatusOK, "receipt", view{Title: r.Heading, Section: "find", Data: r})
+}
+
+func (s *site) saleReceipt(c echo.Context) (*receipt, error) {
+	orderID, err := uuid.Parse(c.Param("order"))
+	if err != nil {
+		return nil, echo.NewHTTPError(http.StatusNotFound, "No such sale.")
+	}
+	if r, ok := s.receipts.get(orderID.String()); ok {
+		return r, nil
+	}
+	res, err := s.k.WalkUpReceipt(c.Request().Context(), orderID)
+	if err != nil {
+		return nil, err
+	}
+	heading := "Walk-up sale"
+	if res.Outcome == kiosk.SalePendingHub {
+		heading = "Walk-up sale, pending hub confirmation"
+	}
+	r := &receipt{Heading: heading, Sale: &res, Attendee: res.Attendee, CheckedIn: res.Attendee.CheckedIn(), Badge: res.Badge}
+	r.Past = s.pastNames(res.Attendee.ConferenceID, res.PastAllocation)
+	return s.receipts.addSale(orderID, r), nil
+}
+
+// saleBadgePDF serves a walk-up sale's badge, drawn again if need be.
+func (s *site) saleBadgePDF(c echo.Context) error {
+	r, err := s.saleReceipt(c)
+	if err != nil {
+		return err
+	}
+	return s.servePDF(c, r)
+}
+
 // badgePDF serves a receipt's badge inline, for the browser to show and
 // print when no printer is configured.
 func (s *site) badgePDF(c echo.Context) error {
-	r, ok := s.receipts.get(c.Param("id"))
-	if !ok || r.Badge == nil || len(r.Badge.PDF) == 0 {
+	r, _ := s.receipts.get(c.Param("id"))
+	return s.servePDF(c, r)
+}
+
+func (s *site) servePDF(c echo.Context, r *receipt) error {
+	if r == nil || r.Badge == nil || len(r.Badge.PDF) == 0 {
 		return echo.NewHTTPError(http.StatusNotFound, "This badge is no longer kept here: print it again from the attendee's page.")
 	}
 	h := c.Response().Header()

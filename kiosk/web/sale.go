@@ -101,10 +101,10 @@ func (s *site) sell(c echo.Context) error {
 	case err != nil && res.OrderID != uuid.Nil:
 		// The sale itself is stored; a later step failed and the kiosk
 		// finishes it at its next start.
-		r := s.receipts.add(&receipt{Heading: "Sold, not finished", Sale: &res, Attendee: res.Attendee,
+		r := s.receipts.addSale(res.OrderID, &receipt{Heading: "Sold, not finished", Sale: &res, Attendee: res.Attendee,
 			Warning: "The sale is recorded, but checking the attendee in could not be recorded: " + err.Error() +
 				". The kiosk finishes it when it restarts."})
-		return redirect(c, "/receipts/"+r.ID)
+		return redirect(c, r.Path)
 	case problems != nil:
 		d.Problems = problems
 		return refuse(http.StatusUnprocessableEntity, "Check the fields marked below. Nothing was sold.")
@@ -128,8 +128,8 @@ func (s *site) sell(c echo.Context) error {
 		r.Warning = "The sale stands and the attendee is checked in, but the badge did not print: " + res.PrintError.Error() +
 			". Reprint it below or from the attendee's page."
 	}
-	s.receipts.add(r)
-	return redirect(c, "/receipts/"+r.ID)
+	s.receipts.addSale(res.OrderID, r)
+	return redirect(c, r.Path)
 }
 
 // saleRequest reads the sale form and checks every field at once, so the

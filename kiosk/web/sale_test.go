@@ -3,11 +3,15 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"conference/kiosk/readmodel"
 	"conference/shared/ids"
+	"conference/shared/onsite"
 	"conference/shared/registrations"
 	"conference/shared/webui/webuitest"
 )
@@ -19,7 +23,7 @@ func TestWalkUpSaleInsideThenPastTheAllocation(t *testing.T) {
 	c.Get("/sale").Want(t, http.StatusOK, "Go workshop", "Reception", "1 left in this kiosk", "Cash").Lacks(t, "Full pass")
 
 	// Inside the allocation: certain, checked in, badge ready.
-	p := c.Post("/sale", saleForm(reception, "Ivo", "cash")).WantRedirect(t, "/receipts/")
+	p := c.Post("/sale", saleForm(reception, "Ivo", "cash")).WantRedirect(t, "/sales/")
 	r := c.Follow(p).Want(t, http.StatusOK, "Sale certain", "Ivo", "Checked in at", "15.00 EUR", `id="badge-frame"`)
 	if receiptLink.FindString(r.Body) == "" {
 		t.Fatal("no badge on the sale receipt")
@@ -28,7 +32,7 @@ func TestWalkUpSaleInsideThenPastTheAllocation(t *testing.T) {
 	c.Get("/status-bar").Want(t, http.StatusOK, "Reception: <strong>0</strong> left")
 
 	// Past it, for a seat type sold past allocation: sold, pending the hub.
-	p = c.Post("/sale", saleForm(reception, "Jo", "card_present")).WantRedirect(t, "/receipts/")
+	p = c.Post("/sale", saleForm(reception, "Jo", "card_present")).WantRedirect(t, "/sales/")
 	c.Follow(p).Want(t, http.StatusOK, "Sold, pending hub confirmation", "pending hub confirmation", "1 × Reception")
 	if n := d.ownEvents("registrations.WalkUpOrderPlaced"); n != 2 {
 		t.Fatalf("%d sales recorded, want 2", n)
@@ -41,7 +45,7 @@ func TestWalkUpSaleRefusedChangesNothing(t *testing.T) {
 	// Use up the workshop allocation (2), then a third is refused: this
 	// seat type is not sold past it.
 	for _, name := range []string{"Ana", "Rui"} {
-		c.Post("/sale", saleForm(workshop, name, "cash")).WantRedirect(t, "/receipts/")
+		c.Post("/sale", saleForm(workshop, name, "cash")).WantRedirect(t, "/sales/")
 	}
 	c.Post("/sale", saleForm(workshop, "Eve", "cash")).Want(t, http.StatusConflict,
 		"Refused:", "not sold past it", "Nothing was sold", `value="Eve"`)
@@ -94,7 +98,7 @@ func TestTheSaleFormShowsEveryProblemAtOnceNextToItsField(t *testing.T) {
 	// A cash buyer may give no email at all.
 	v := saleForm(reception, "Nia", "cash")
 	v.Del("email")
-	c.Post("/sale", v).WantRedirect(t, "/receipts/")
+	c.Post("/sale", v).WantRedirect(t, "/sales/")
 }
 
 func TestASaleSoldPastTheAllocationShowsPendingOnTheAttendeePageUntilTheHubAppliesIt(t *testing.T) {
@@ -102,8 +106,8 @@ func TestASaleSoldPastTheAllocationShowsPendingOnTheAttendeePageUntilTheHubAppli
 	d.k.SetOnline(false)
 	c := d.unlocked()
 	// Given the reception's one seat of allocation sold, and a second sold past it.
-	c.Post("/sale", saleForm(reception, "Ivo", "cash")).WantRedirect(t, "/receipts/")
-	c.Post("/sale", saleForm(reception, "Jo", "cash")).WantRedirect(t, "/receipts/")
+	c.Post("/sale", saleForm(reception, "Ivo", "cash")).WantRedirect(t, "/sales/")
+	c.Post("/sale", saleForm(reception, "Jo", "cash")).WantRedirect(t, "/sales/")
 	ivo, jo := d.walkUp(t, "Ivo"), d.walkUp(t, "Jo")
 
 	// Then, long after the receipt, Jo's page still says the hub has to confirm.
@@ -127,4 +131,39 @@ func (d *desk) walkUp(t *testing.T, name string) readmodel.AttendeeView {
 		t.Fatalf("walk-up %q: found %+v", name, found)
 	}
 	return found[0]
+}
+
+// creationDate is what changes in a badge PDF each time it is drawn: its
+// creation and modification times.
+var creationDate = regexp.MustCompile(`/(CreationDate|ModDate) \([^)]*\)`)
+
+// A walk-up receipt (access code, badge) can be shown again after the
+// kiosk restarts: it is drawn again from the kiosk's log, the same badge.
+func TestAWalkUpReceiptIsShownAgainAfterARestart(t *testing.T) {
+	d := startDesk(t, Options{})
+	c := d.unlocked()
+	form := saleForm(reception, "Ivo Ĳsselmeer", "cash")
+	form.Set("email", "ivo@example.org")
+	p := c.Post("/sale", form).WantRedirect(t, "/sales/")
+	r := c.Follow(p).Want(t, http.StatusOK, "Sale certain", "Ivo Ĳsselmeer", "Checked in at")
+	code := regexp.MustCompile(`id="sale-code">([A-Z0-9-]+)<`).FindStringSubmatch(r.Body)
+	if code == nil {
+		t.Fatalf("no access code on the receipt:\n%s", r.Body)
+	}
+	before := c.Get(p.Location+"/badge.pdf").Want(t, http.StatusOK)
+
+	d.restart()
+	c = d.unlocked()
+	again := c.Get(p.Location).Want(t, http.StatusOK, "Walk-up sale", "Sale certain", "Ivo Ĳsselmeer", "Checked in at", code[1], `id="badge-frame"`)
+	if link := receiptLink.FindString(again.Body); link != p.Location+"/badge.pdf" {
+		t.Fatalf("badge link %q on the receipt after a restart", link)
+	}
+	after := c.Get(p.Location+"/badge.pdf").Want(t, http.StatusOK)
+	if !strings.HasPrefix(after.Body, "%PDF-") || creationDate.ReplaceAllString(after.Body, "") != creationDate.ReplaceAllString(before.Body, "") {
+		t.Fatal("the badge drawn again after a restart is not the badge of the sale")
+	}
+	c.Get(attendeeURL(onsite.Seat{OrderID: uuid.MustParse(strings.TrimPrefix(p.Location, "/sales/"))})).Want(t, http.StatusOK,
+		`<a href="`+p.Location+`" id="sale-receipt">sale receipt</a>`)
+	c.Get("/sales/"+ids.New().String()).Want(t, http.StatusNotFound)
+	c.Get("/sales/"+seatOf(d.annO, 0).OrderID.String()).Want(t, http.StatusNotFound) // an online order has no walk-up receipt
 }

@@ -151,6 +151,8 @@ func (s *site) routes(e *echo.Echo) error {
 	staff(http.MethodPost, "/attendees/:order/:pos/reprint", s.reprint)
 	staff(http.MethodGet, "/receipts/:id", s.receiptPage)
 	staff(http.MethodGet, "/receipts/:id/badge.pdf", s.badgePDF)
+	staff(http.MethodGet, "/sales/:order", s.salePage)
+	staff(http.MethodGet, "/sales/:order/badge.pdf", s.saleBadgePDF)
 	staff(http.MethodGet, "/sale", s.saleForm)
 	staff(http.MethodPost, "/sale", s.sell)
 	return nil

@@ -49,6 +49,43 @@ const (
 // Compute reads the store's whole log and returns the digest of one
 // conference's state.
 func Compute(ctx context.Context, store eventstore.Store, conference uuid.UUID) (map[string]string, error) {
+	return ComputeCut(ctx, store, conference, Cut{})
+}
+
+// Cut selects the part of a log a digest covers; the zero Cut is all of it.
+//
+// A kiosk compares its state with the hub's at a point both can name: the
+// hub log position it has applied (every event of its conferences up to it
+// is in the kiosk's log, none after it) and the last of its own events it
+// holds, all of which the hub stored. The hub computes its digest over
+// exactly that: its events up to the position, plus the kiosk's events up
+// to that sequence number wherever they landed in its log. The kiosk
+// computes its own over its log up to the local position where it read
+// both.
+type Cut struct {
+	// Position bounds the log positions read (0: no bound).
+	Position int64
+	// Origin, when set, makes its events count by OriginSeq alone: up to
+	// OriginSeq wherever they lie in the log, and none past it.
+	Origin    string
+	OriginSeq int64
+}
+
+// KioskCut is the cut a kiosk names in its digest request, at the hub:
+// the hub log up to position, plus the kiosk's own events up to upSeq.
+func KioskCut(position int64, kioskID string, upSeq int64) Cut {
+	return Cut{Position: position, Origin: kioskID, OriginSeq: upSeq}
+}
+
+func (c Cut) includes(e *eventstore.Event) bool {
+	if c.Origin != "" && e.Origin == c.Origin {
+		return e.OriginSeq <= c.OriginSeq
+	}
+	return c.Position == 0 || e.Position <= c.Position
+}
+
+// ComputeCut is Compute over the part of the log cut selects.
+func ComputeCut(ctx context.Context, store eventstore.Store, conference uuid.UUID, cut Cut) (map[string]string, error) {
 	if conference == uuid.Nil {
 		return nil, fmt.Errorf("digest: conference id is required")
 	}
@@ -62,7 +99,12 @@ func Compute(ctx context.Context, store eventstore.Store, conference uuid.UUID) 
 		}
 		for i := range evs {
 			e := &evs[i]
-			if c, ok := cls.Conference(e); ok && c == conference {
+			if cut.Origin == "" && cut.Position > 0 && e.Position > cut.Position {
+				return s.digest(), nil
+			}
+			// The classifier learns every stream, included or not: a
+			// stream's conference is named by its first event.
+			if c, ok := cls.Conference(e); ok && c == conference && cut.includes(e) {
 				if err := s.add(e); err != nil {
 					return nil, fmt.Errorf("digest of %s: event %s at %d: %w", conference, e.EventID, e.Position, err)
 				}

@@ -120,6 +120,7 @@ func runInterleaving(t *testing.T, seed uint64, ops int) {
 	w.Batch, w.Page = 1+rng.IntN(9), 1+rng.IntN(9)
 	c := w.Conference
 	var sold []onsite.Seat
+	cache := digest.NewCache(w.Hub)
 	for range ops {
 		k := kiosks[rng.IntN(len(kiosks))]
 		ks := w.Kiosks[k].Store
@@ -155,6 +156,9 @@ func runInterleaving(t *testing.T, seed uint64, ops int) {
 				resolveFirst(t, w)
 			}
 		}
+		for _, k := range kiosks {
+			checkCut(t, w, cache, k)
+		}
 	}
 	for range 2 { // heal every link: round one uploads all, round two spreads it
 		for _, k := range kiosks {
@@ -180,6 +184,49 @@ func runInterleaving(t *testing.T, seed uint64, ops int) {
 		}
 	}
 	checkConflicts(t, w)
+}
+
+// checkCut checks what a kiosk compares: with nothing pending up, its
+// digest up to the local position where it stands equals the hub's at the
+// kiosk's cut (the hub's events it applied, its own it uploaded), whatever
+// the hub and the other kiosks did since, including what the hub recorded
+// in answer to its uploads (sales applied, conflicts, warnings) that the
+// kiosk has not downloaded yet.
+func checkCut(t *testing.T, w *mergetest.World, cache *digest.Cache, id string) {
+	t.Helper()
+	k := w.Kiosks[id]
+	if k.Checkpoint == 0 {
+		return // never downloaded: a cut at 0 is no cut
+	}
+	local, err := k.Store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := k.Store.OriginSeq(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acked, _ := w.Hub.OriginSeq(ctx, id); acked != own {
+		return // uploads pending: not comparable yet
+	}
+	mine, err := digest.ComputeCut(ctx, k.Store, w.Conference.ID, digest.Cut{Position: local})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub, err := digest.ComputeCut(ctx, w.Hub, w.Conference.ID, digest.Cut{Position: k.Checkpoint, Origin: id, OriginSeq: own})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := digest.Diff(hub, mine); len(diff) != 0 {
+		t.Fatalf("%s differs from the hub at its cut (position %d, own seq %d) in %v", id, k.Checkpoint, own, diff)
+	}
+	cached, err := cache.ComputeCut(ctx, w.Conference.ID, digest.KioskCut(k.Checkpoint, id, own))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := digest.Diff(hub, cached); len(diff) != 0 {
+		t.Fatalf("the cache's digest at %s's cut differs from a full read in %v", id, diff)
+	}
 }
 
 // checkConflicts: every overflow has its conflict, no order has two for

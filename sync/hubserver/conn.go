@@ -43,6 +43,12 @@ type conn struct {
 	upAcked, upHead int64
 	software        string
 
+	// A digest is computed beside the owner (it reads the whole log), which
+	// sends the answer from replies; one at a time.
+	helpers   *sync.WaitGroup
+	replies   chan protocol.Message
+	digesting bool
+
 	// token names this connection in notices between hubs; confirmed
 	// (under s.mu) once its own notice came back (fleet.go).
 	token     string
@@ -52,7 +58,7 @@ type conn struct {
 func newConn(s *Server, ws *websocket.Conn, id kiosks.Identity, credential string) *conn {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	return &conn{s: s, ws: ws, id: id, credential: credential, ctx: ctx, cancel: cancel,
-		done: make(chan struct{}), in: make(chan frame), appended: make(chan struct{}, 1),
+		done: make(chan struct{}), in: make(chan frame), appended: make(chan struct{}, 1), replies: make(chan protocol.Message, 1),
 		token: newToken(), confirmed: s.cfg.Notices == nil}
 }
 
@@ -171,6 +177,7 @@ func (c *conn) serve(helpers *sync.WaitGroup) *protocol.Error {
 		return perr
 	}
 	c.software = hello.Software
+	c.helpers = helpers
 	helpers.Add(1)
 	go func() {
 		defer helpers.Done()
@@ -199,6 +206,11 @@ func (c *conn) serve(helpers *sync.WaitGroup) *protocol.Error {
 			}
 		case <-c.appended:
 			c.caughtUp = false
+		case m := <-c.replies:
+			c.digesting = false
+			if perr := c.send(m); perr != nil {
+				return perr
+			}
 		case <-pump:
 			if perr := c.sendPage(); perr != nil {
 				return perr
@@ -274,9 +286,6 @@ func (c *conn) handshake() (*protocol.Hello, *protocol.Error) {
 			"the kiosk has applied hub events up to %d but the hub log ends at %d: the hub was restored from an older backup; pair the kiosk again", h.DownCheckpoint, head)
 	}
 	c.window = h.Window
-	if c.version == 1 {
-		c.window = 1 // stop-and-wait
-	}
 	c.credit = c.window
 	c.sent, c.ackedDown, c.announced = h.DownCheckpoint, h.DownCheckpoint, h.DownCheckpoint
 	c.upAcked, c.upHead = acked, max(h.UpHead, acked)

@@ -100,6 +100,9 @@ func (c *conn) allocate(m protocol.Message) *protocol.Error {
 	return nil
 }
 
+// digest answers a digest request: the hub's digests of the conference at
+// the kiosk's cut (version 3), or of its whole log. It checks the request
+// here and computes beside the owner, which sends the reply.
 func (c *conn) digest(m *protocol.DigestRequest) *protocol.Error {
 	refuse := func(code protocol.Code, format string, args ...any) *protocol.Error {
 		e := protocol.Errorf(code, format, args...)
@@ -112,13 +115,43 @@ func (c *conn) digest(m *protocol.DigestRequest) *protocol.Error {
 	if c.s.cfg.Digest == nil {
 		return refuse(protocol.CodeUnavailable, "this hub does not compute digests")
 	}
+	if c.digesting {
+		return refuse(protocol.CodeUnavailable, "a digest for this kiosk is being computed; ask again when it is answered")
+	}
 	head, err := c.s.cfg.Log.Head(c.ctx)
 	if err != nil {
 		return c.internal("read log head", err)
 	}
-	d, err := c.s.cfg.Digest(c.ctx, m.Conference)
-	if err != nil {
-		return c.internal("compute digests", err)
+	q := DigestQuery{KioskID: c.id.KioskID, Conference: m.Conference, Cut: m.Position > 0, Position: m.Position, UpSeq: m.UpSeq, Digests: m.Digests}
+	switch {
+	case m.Position == 0:
+		q.Position = head
+	case m.Position > head:
+		return refuse(protocol.CodeUnavailable, "position %d lies past the hub's log head %d", m.Position, head)
+	case m.UpSeq > c.upAcked:
+		return refuse(protocol.CodeUnavailable, "the hub has stored this kiosk's events up to %d, not %d: upload first", c.upAcked, m.UpSeq)
 	}
-	return c.send(&protocol.DigestReply{ID: m.ID, Conference: m.Conference, Position: head, Digests: d})
+	c.digesting = true
+	c.helpers.Add(1)
+	go func() {
+		defer c.helpers.Done()
+		var reply protocol.Message
+		d, err := c.s.cfg.Digest(c.ctx, q)
+		switch {
+		case err != nil && c.ctx.Err() != nil:
+			return
+		case err != nil:
+			c.s.logf(slog.LevelError, "compute digests", "kiosk", c.id.KioskID, "err", err)
+			e := protocol.Errorf(protocol.CodeUnavailable, "the hub could not compute the digests; ask again later")
+			e.RequestID = m.ID
+			reply = e
+		default:
+			reply = &protocol.DigestReply{ID: m.ID, Conference: m.Conference, Position: q.Position, Digests: d}
+		}
+		select {
+		case c.replies <- reply:
+		case <-c.ctx.Done():
+		}
+	}()
+	return nil
 }

@@ -63,9 +63,26 @@ type Allocations interface {
 	Return(ctx context.Context, kioskID string, conference, seatType uuid.UUID, n int) error
 }
 
-// DigestFunc computes a conference's read-model digests at the hub
-// (digest.Compute bound to the hub store).
-type DigestFunc func(ctx context.Context, conference uuid.UUID) (map[string]string, error)
+// DigestQuery is a kiosk's digest request as the hub answers it.
+type DigestQuery struct {
+	KioskID    string
+	Conference uuid.UUID
+	// Cut is set when the kiosk named its cut (protocol 3): Position is
+	// the hub log position it has applied and UpSeq the last of its own
+	// events its digest covers, all of which the hub stored. Without a cut
+	// the digest covers the whole log and Position is the hub's head.
+	Cut      bool
+	Position int64
+	UpSeq    int64
+	// Digests are the kiosk's own at its cut (nil when it sent none): the
+	// hub learns from them whether the kiosk agrees.
+	Digests map[string]string
+}
+
+// DigestFunc computes a conference's digests at the hub for a kiosk's
+// request (digest.ComputeCut bound to the hub store), and records what the
+// kiosk's own digests say.
+type DigestFunc func(ctx context.Context, q DigestQuery) (map[string]string, error)
 
 // Log is the part of the hub's event store the server watches.
 type Log interface {

@@ -90,11 +90,28 @@ func (c *Client) ReturnAllocation(ctx context.Context, conference, seatType uuid
 // log position they were computed at; compare with the kiosk's own once
 // its down checkpoint has reached that position and nothing is pending up.
 func (c *Client) HubDigest(ctx context.Context, conference uuid.UUID) (map[string]string, int64, error) {
+	return c.digest(ctx, &protocol.DigestRequest{Conference: conference})
+}
+
+// CompareDigest sends the kiosk's digests of a conference at its cut (the
+// hub log position it has applied, and the last of its own events they
+// cover, all acknowledged by the hub) and returns the hub's at the same
+// cut, to compare: the hub records whether they agree for the organizer.
+// A refusal is a *protocol.Error: CodeUnavailable when the hub cannot
+// answer for that cut yet (ask again later).
+func (c *Client) CompareDigest(ctx context.Context, conference uuid.UUID, position, upSeq int64, mine map[string]string) (map[string]string, error) {
+	d, _, err := c.digest(ctx, &protocol.DigestRequest{Conference: conference, Position: position, UpSeq: upSeq, Digests: mine})
+	return d, err
+}
+
+func (c *Client) digest(ctx context.Context, req *protocol.DigestRequest) (map[string]string, int64, error) {
 	m, err := c.do(ctx, func(id string) protocol.Message {
-		return &protocol.DigestRequest{ID: id, Conference: conference}
+		r := *req
+		r.ID = id
+		return &r
 	})
 	if err != nil {
-		return nil, 0, fmt.Errorf("hub digest of %s: %w", conference, err)
+		return nil, 0, fmt.Errorf("hub digest of %s: %w", req.Conference, err)
 	}
 	r := m.(*protocol.DigestReply)
 	return r.Digests, r.Position, nil

@@ -348,9 +348,6 @@ func (s *session) handle(m protocol.Message) error {
 func (s *session) applyPage(m *protocol.EventsDown) error {
 	s.pagesInFlight++
 	window := s.c.cfg.Window
-	if s.version == 1 {
-		window = 1
-	}
 	if s.pagesInFlight > window {
 		return protocol.Errorf(protocol.CodeFlowControl, "more than %d pages in flight", window)
 	}

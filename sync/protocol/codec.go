@@ -33,41 +33,20 @@ func Encode(version int, m Message) ([]byte, error) {
 			Welcome
 		}{t, *m}
 	case *EventsDown:
-		if version == 1 {
-			v = struct {
-				Type Type `json:"type"`
-				eventsDownV1
-			}{t, eventsDownV1{Events: downcast(m.Events), Next: m.Next, Head: m.Head}}
-		} else {
-			v = struct {
-				Type Type `json:"type"`
-				EventsDown
-			}{t, *m}
-		}
+		v = struct {
+			Type Type `json:"type"`
+			EventsDown
+		}{t, *m}
 	case *AckDown:
-		if version == 1 {
-			v = struct {
-				Type Type `json:"type"`
-				ackDownV1
-			}{t, ackDownV1{Checkpoint: m.Checkpoint}}
-		} else {
-			v = struct {
-				Type Type `json:"type"`
-				AckDown
-			}{t, *m}
-		}
+		v = struct {
+			Type Type `json:"type"`
+			AckDown
+		}{t, *m}
 	case *EventsUp:
-		if version == 1 {
-			v = struct {
-				Type Type `json:"type"`
-				eventsUpV1
-			}{t, eventsUpV1{Events: downcast(m.Events), Head: m.Head}}
-		} else {
-			v = struct {
-				Type Type `json:"type"`
-				EventsUp
-			}{t, *m}
-		}
+		v = struct {
+			Type Type `json:"type"`
+			EventsUp
+		}{t, *m}
 	case *AckUp:
 		v = struct {
 			Type Type `json:"type"`
@@ -121,40 +100,6 @@ func Encode(version int, m Message) ([]byte, error) {
 	return b, nil
 }
 
-type eventsDownV1 struct {
-	Events []EventV1 `json:"events"`
-	Next   int64     `json:"next"`
-	Head   int64     `json:"head"`
-}
-
-type eventsUpV1 struct {
-	Events []EventV1 `json:"events"`
-	Head   int64     `json:"head"`
-}
-
-type ackDownV1 struct {
-	Checkpoint int64 `json:"checkpoint"`
-}
-
-func downcast(events []Event) []EventV1 {
-	out := make([]EventV1, len(events))
-	for i := range events {
-		out[i] = events[i].Downcast()
-	}
-	return out
-}
-
-func upcast(events []EventV1) ([]Event, error) {
-	out := make([]Event, len(events))
-	for i := range events {
-		if !events[i].HLC.valid() {
-			return nil, Errorf(CodeBadMessage, "event %d: hlc out of range", i)
-		}
-		out[i] = events[i].Upcast()
-	}
-	return out, nil
-}
-
 func checkVersion(version int) error {
 	if version < Oldest || version > Current {
 		return Errorf(CodeVersionUnsupported, "protocol %d is not spoken here (%d to %d)", version, Oldest, Current)
@@ -190,56 +135,23 @@ func Decode(version int, data []byte) (Message, error) {
 		}
 		err, m = strict(data, &w), &w.Welcome
 	case TypeEventsDown:
-		if version == 1 {
-			var w struct {
-				Type Type `json:"type"`
-				eventsDownV1
-			}
-			if err = strict(data, &w); err == nil {
-				var events []Event
-				events, err = upcast(w.Events)
-				m = &EventsDown{Events: events, Next: w.Next, Head: w.Head}
-			}
-		} else {
-			var w struct {
-				Type Type `json:"type"`
-				EventsDown
-			}
-			err, m = strict(data, &w), &w.EventsDown
+		var w struct {
+			Type Type `json:"type"`
+			EventsDown
 		}
+		err, m = strict(data, &w), &w.EventsDown
 	case TypeAckDown:
-		if version == 1 {
-			var w struct {
-				Type Type `json:"type"`
-				ackDownV1
-			}
-			// Version 1 is stop-and-wait: every ack grants one page.
-			err, m = strict(data, &w), &AckDown{Checkpoint: w.Checkpoint, Credit: 1}
-		} else {
-			var w struct {
-				Type Type `json:"type"`
-				AckDown
-			}
-			err, m = strict(data, &w), &w.AckDown
+		var w struct {
+			Type Type `json:"type"`
+			AckDown
 		}
+		err, m = strict(data, &w), &w.AckDown
 	case TypeEventsUp:
-		if version == 1 {
-			var w struct {
-				Type Type `json:"type"`
-				eventsUpV1
-			}
-			if err = strict(data, &w); err == nil {
-				var events []Event
-				events, err = upcast(w.Events)
-				m = &EventsUp{Events: events, Head: w.Head}
-			}
-		} else {
-			var w struct {
-				Type Type `json:"type"`
-				EventsUp
-			}
-			err, m = strict(data, &w), &w.EventsUp
+		var w struct {
+			Type Type `json:"type"`
+			EventsUp
 		}
+		err, m = strict(data, &w), &w.EventsUp
 	case TypeAckUp:
 		var w struct {
 			Type Type `json:"type"`

@@ -31,53 +31,6 @@ type Event struct {
 	Position      int64     `json:"position,omitempty"`
 }
 
-// EventV1 is the version 1 envelope: identical except that the hybrid
-// logical clock travelled as its two parts.
-type EventV1 struct {
-	EventID       uuid.UUID `json:"event_id"`
-	StreamID      string    `json:"stream_id"`
-	StreamType    string    `json:"stream_type"`
-	StreamVersion int64     `json:"stream_version"`
-	Type          string    `json:"type"`
-	Schema        int       `json:"schema"`
-	Data          rawJSON   `json:"data"`
-	Origin        string    `json:"origin"`
-	OriginSeq     int64     `json:"origin_seq"`
-	Seen          int64     `json:"seen"`
-	HLC           HLCV1     `json:"hlc"`
-	CorrelationID uuid.UUID `json:"correlation_id"`
-	CausationID   uuid.UUID `json:"causation_id"`
-	Position      int64     `json:"position,omitempty"`
-}
-
-// HLCV1 is a version 1 clock reading: physical Unix milliseconds and the
-// logical counter.
-type HLCV1 struct {
-	MS      int64 `json:"ms"`
-	Logical int   `json:"logical"`
-}
-
-// Upcast lifts a version 1 event to version 2 by packing its clock.
-func (e EventV1) Upcast() Event {
-	return Event{EventID: e.EventID, StreamID: e.StreamID, StreamType: e.StreamType, StreamVersion: e.StreamVersion,
-		Type: e.Type, Schema: e.Schema, Data: e.Data, Origin: e.Origin, OriginSeq: e.OriginSeq, Seen: e.Seen,
-		HLC: int64(hlc.New(e.HLC.MS, uint16(e.HLC.Logical))), CorrelationID: e.CorrelationID,
-		CausationID: e.CausationID, Position: e.Position}
-}
-
-// Downcast writes a version 2 event for a version 1 peer.
-func (e Event) Downcast() EventV1 {
-	t := hlc.Timestamp(e.HLC)
-	return EventV1{EventID: e.EventID, StreamID: e.StreamID, StreamType: e.StreamType, StreamVersion: e.StreamVersion,
-		Type: e.Type, Schema: e.Schema, Data: e.Data, Origin: e.Origin, OriginSeq: e.OriginSeq, Seen: e.Seen,
-		HLC: HLCV1{MS: t.Millis(), Logical: int(t.Logical())}, CorrelationID: e.CorrelationID,
-		CausationID: e.CausationID, Position: e.Position}
-}
-
-func (h HLCV1) valid() bool {
-	return h.MS >= 0 && h.MS < 1<<47 && h.Logical >= 0 && h.Logical <= 0xFFFF
-}
-
 // FromStore puts a stored event on the wire, keeping its position.
 func FromStore(e eventstore.Event) Event {
 	return Event{EventID: e.EventID, StreamID: e.StreamID, StreamType: e.StreamType, StreamVersion: e.StreamVersion,

@@ -19,9 +19,9 @@ import (
 // tells staff to update the kiosk.
 const (
 	// Current is the version this build speaks.
-	Current = 2
+	Current = 3
 	// Oldest is the oldest version a hub still serves: one behind.
-	Oldest = 1
+	Oldest = 2
 )
 
 // Paths the hub mounts.
@@ -175,12 +175,24 @@ type AllocReturned struct {
 }
 
 // DigestRequest asks the hub for the digests of a conference's read models.
+//
+// Version 3 names the kiosk's cut, so both ends digest the same events: the
+// hub log up to Position (what the kiosk applied) plus the kiosk's own
+// events up to UpSeq (all of which the hub stored), and carries the
+// kiosk's own digests at that cut, so the hub learns whether the kiosk
+// agrees (the organizer's kiosk list shows it). Without a Position the hub
+// digests its whole log, as in version 2.
 type DigestRequest struct {
 	ID         string    `json:"id"`
 	Conference uuid.UUID `json:"conference"`
+	Position   int64     `json:"position,omitempty"`
+	UpSeq      int64     `json:"up_seq,omitempty"`
+	// Digests are the kiosk's, at the cut (version 3; optional).
+	Digests map[string]string `json:"digests,omitempty"`
 }
 
-// DigestReply carries read-model digests computed at hub log Position.
+// DigestReply carries read-model digests computed at hub log Position: the
+// request's cut when it named one, else the hub's head.
 type DigestReply struct {
 	ID         string            `json:"id"`
 	Conference uuid.UUID         `json:"conference"`

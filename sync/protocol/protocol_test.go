@@ -41,11 +41,11 @@ func allMessages() []protocol.Message {
 }
 
 func TestEveryMessageRoundTripsInBothVersions(t *testing.T) {
-	for _, version := range []int{1, 2} {
+	for _, version := range []int{protocol.Oldest, protocol.Current} {
 		for _, m := range allMessages() {
-			if h, ok := m.(*protocol.Hello); ok && version == 1 {
+			if h, ok := m.(*protocol.Hello); ok {
 				c := *h
-				c.Protocol, c.Window = 1, 0
+				c.Protocol = version
 				m = &c
 			}
 			b, err := protocol.Encode(version, m)
@@ -63,31 +63,32 @@ func TestEveryMessageRoundTripsInBothVersions(t *testing.T) {
 	}
 }
 
-func TestVersionOneCarriesTheClockInPartsAndIsUpcast(t *testing.T) {
-	e := sampleEvent(1)
-	b, err := protocol.Encode(1, &protocol.EventsUp{Events: []protocol.Event{e}, Head: 1})
+// Version 3's digest_request names the kiosk's cut and carries its
+// digests; a version 2 frame cannot, so neither end sends what the other
+// would not read.
+func TestDigestRequestCarriesTheCutFromVersionThree(t *testing.T) {
+	conf := uuid.Must(uuid.NewV7())
+	cut := &protocol.DigestRequest{ID: "d2", Conference: conf, Position: 40, UpSeq: 7, Digests: map[string]string{"events": "3:ab"}}
+	b, err := protocol.Encode(3, cut)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), `"hlc":{"ms":1700000000123,"logical":4}`) {
-		t.Fatalf("v1 frame lacks the split clock: %s", b)
+	if m, err := protocol.Decode(3, b); err != nil || !reflect.DeepEqual(m, cut) {
+		t.Fatalf("v3 round trip: %+v, %v", m, err)
 	}
-	m, err := protocol.Decode(1, b)
-	if err != nil {
-		t.Fatal(err)
+	if _, err := protocol.Encode(2, cut); !errors.Is(err, protocol.ErrBadMessage) {
+		t.Fatalf("v2 encode of a cut: %v", err)
 	}
-	if got := m.(*protocol.EventsUp).Events[0].HLC; got != e.HLC {
-		t.Fatalf("upcast hlc %d, want %d", got, e.HLC)
+	if _, err := protocol.Decode(2, b); !errors.Is(err, protocol.ErrBadMessage) {
+		t.Fatalf("v2 decode of a cut: %v", err)
 	}
-	// A v2 frame is not a v1 frame: the packed clock is refused.
-	b2, _ := protocol.Encode(2, &protocol.EventsUp{Events: []protocol.Event{e}, Head: 1})
-	if _, err := protocol.Decode(1, b2); !errors.Is(err, protocol.ErrBadMessage) {
-		t.Fatalf("v2 frame decoded as v1: %v", err)
-	}
-	// Version 1 acks grant one page each.
-	m, err = protocol.Decode(1, []byte(`{"type":"ack_down","checkpoint":3}`))
-	if err != nil || m.(*protocol.AckDown).Credit != 1 {
-		t.Fatalf("v1 ack_down: %+v, %v", m, err)
+	for name, bad := range map[string]*protocol.DigestRequest{
+		"digests without a position": {ID: "d", Conference: conf, Digests: map[string]string{"events": "x"}},
+		"negative up_seq":            {ID: "d", Conference: conf, Position: 3, UpSeq: -1},
+	} {
+		if _, err := protocol.Encode(3, bad); !errors.Is(err, protocol.ErrBadMessage) {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
 
@@ -123,16 +124,18 @@ func TestDecoderRefusesWhatIsNotExactlyTheProtocol(t *testing.T) {
 	}
 }
 
-func TestHelloVersionsOneAndTwoAcceptedZeroRefusedWithAMessageForStaff(t *testing.T) {
-	if _, err := protocol.DecodeHello([]byte(`{"type":"hello","protocol":1,"kiosk_id":"k","down_checkpoint":0,"up_acked":0,"up_head":0}`)); err != nil {
-		t.Fatalf("v1 hello: %v", err)
+func TestHelloVersionsTwoAndThreeAcceptedOlderRefusedWithAMessageForStaff(t *testing.T) {
+	for _, v := range []string{"2", "3"} {
+		if _, err := protocol.DecodeHello([]byte(`{"type":"hello","protocol":` + v + `,"kiosk_id":"k","down_checkpoint":0,"up_acked":0,"up_head":0,"window":4}`)); err != nil {
+			t.Fatalf("v%s hello: %v", v, err)
+		}
 	}
-	if _, err := protocol.DecodeHello([]byte(`{"type":"hello","protocol":2,"kiosk_id":"k","down_checkpoint":0,"up_acked":0,"up_head":0,"window":4}`)); err != nil {
-		t.Fatalf("v2 hello: %v", err)
-	}
-	_, err := protocol.DecodeHello([]byte(`{"type":"hello","protocol":0,"kiosk":"old-format"}`))
-	if !errors.Is(err, protocol.ErrVersionUnsupported) || !strings.Contains(err.Error(), "update the kiosk") {
-		t.Fatalf("v0 hello: got %v, want version_unsupported telling staff to update", err)
+	for _, old := range []string{`{"type":"hello","protocol":0,"kiosk":"old-format"}`,
+		`{"type":"hello","protocol":1,"kiosk_id":"k","down_checkpoint":0,"up_acked":0,"up_head":0}`} {
+		_, err := protocol.DecodeHello([]byte(old))
+		if !errors.Is(err, protocol.ErrVersionUnsupported) || !strings.Contains(err.Error(), "update the kiosk") {
+			t.Fatalf("%s: got %v, want version_unsupported telling staff to update", old, err)
+		}
 	}
 	if _, err := protocol.DecodeHello([]byte(`{"type":"ack_up","seq":1}`)); !errors.Is(err, protocol.ErrOutOfOrder) {
 		t.Fatalf("non-hello first: %v", err)

@@ -2,7 +2,7 @@ package protocol
 
 import "github.com/google/uuid"
 
-func (m *Hello) validate(version int) error {
+func (m *Hello) validate(int) error {
 	if err := checkf(text(m.KioskID, maxText), "kiosk_id must be 1 to %d characters", maxText); err != nil {
 		return err
 	}
@@ -13,12 +13,8 @@ func (m *Hello) validate(version int) error {
 		"checkpoints must not be negative and up_head must not be below up_acked"); err != nil {
 		return err
 	}
-	if version >= 2 {
-		if m.Window < 1 || m.Window > MaxWindow {
-			return Errorf(CodeFlowControl, "window must be 1 to %d pages, got %d", MaxWindow, m.Window)
-		}
-	} else if m.Window != 0 {
-		return Errorf(CodeBadMessage, "protocol %d has no window", version)
+	if m.Window < 1 || m.Window > MaxWindow {
+		return Errorf(CodeFlowControl, "window must be 1 to %d pages, got %d", MaxWindow, m.Window)
 	}
 	return validateSchemas(m.Schemas)
 }
@@ -39,11 +35,11 @@ func (m *Welcome) validate(int) error {
 
 func (m *EventsDown) validate(int) error { return validateDown(m.Events, m.Next, m.Head) }
 
-func (m *AckDown) validate(version int) error {
+func (m *AckDown) validate(int) error {
 	if err := checkf(m.Checkpoint >= 0, "checkpoint must not be negative"); err != nil {
 		return err
 	}
-	if version >= 2 && (m.Credit < 0 || m.Credit > MaxWindow) {
+	if m.Credit < 0 || m.Credit > MaxWindow {
 		return Errorf(CodeFlowControl, "credit must be 0 to %d pages, got %d", MaxWindow, m.Credit)
 	}
 	return nil
@@ -90,11 +86,23 @@ func (m *AllocReturned) validate(int) error {
 	return validateSeatRequest(m.ID, m.Conference, m.SeatType, m.Quantity, "quantity")
 }
 
-func (m *DigestRequest) validate(int) error {
+func (m *DigestRequest) validate(version int) error {
 	if err := validateRequestID(m.ID); err != nil {
 		return err
 	}
-	return checkf(m.Conference != uuid.Nil, "conference is required")
+	if err := checkf(m.Conference != uuid.Nil, "conference is required"); err != nil {
+		return err
+	}
+	if version < 3 {
+		return checkf(m.Position == 0 && m.UpSeq == 0 && m.Digests == nil, "protocol %d has no cut or digests in digest_request", version)
+	}
+	if err := checkf(m.Position >= 0 && m.UpSeq >= 0, "position and up_seq must not be negative"); err != nil {
+		return err
+	}
+	if err := checkf(m.Position > 0 || (m.UpSeq == 0 && m.Digests == nil), "up_seq and digests need a position"); err != nil {
+		return err
+	}
+	return validateDigests(m.Digests)
 }
 
 func (m *DigestReply) validate(int) error {
@@ -104,10 +112,14 @@ func (m *DigestReply) validate(int) error {
 	if err := checkf(m.Conference != uuid.Nil && m.Position >= 0, "conference is required, position must not be negative"); err != nil {
 		return err
 	}
-	if len(m.Digests) > MaxDigests {
-		return Errorf(CodeTooLarge, "digests has %d entries, the limit is %d", len(m.Digests), MaxDigests)
+	return validateDigests(m.Digests)
+}
+
+func validateDigests(d map[string]string) error {
+	if len(d) > MaxDigests {
+		return Errorf(CodeTooLarge, "digests has %d entries, the limit is %d", len(d), MaxDigests)
 	}
-	for k, v := range m.Digests {
+	for k, v := range d {
 		if !text(k, maxText) || len(v) > 512 {
 			return Errorf(CodeBadMessage, "digest %q is not a name and a value of at most 512 bytes", k)
 		}

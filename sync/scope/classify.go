@@ -24,6 +24,8 @@ import (
 // it goes. Feed it events in log order. Not safe for concurrent use.
 type Classifier struct {
 	streams map[string]uuid.UUID
+	// parent, for a fork, is what the fork knew when it was made.
+	parent *Classifier
 	// learned lists streams first mapped since the last TakeLearned, so a
 	// persistent index can store only what is new.
 	learned []string
@@ -39,14 +41,20 @@ func NewClassifier() *Classifier {
 // no conference.
 func (c *Classifier) Conference(e *eventstore.Event) (uuid.UUID, bool) {
 	if id, ok := ConferenceOf(e.Data); ok {
-		if _, known := c.streams[e.StreamID]; !known {
+		if _, known := c.Stream(e.StreamID); !known {
 			c.streams[e.StreamID] = id
 			c.learned = append(c.learned, e.StreamID)
 		}
 		return id, true
 	}
-	id, ok := c.streams[e.StreamID]
-	return id, ok
+	return c.Stream(e.StreamID)
+}
+
+// Fork returns a classifier that knows what c knows and learns on its
+// own, leaving c as it is: for reading ahead of where c stands and coming
+// back. c must not learn while the fork is in use.
+func (c *Classifier) Fork() *Classifier {
+	return &Classifier{streams: map[string]uuid.UUID{}, parent: c}
 }
 
 // Learn records a stream's conference, as read back from a persistent index.
@@ -56,8 +64,13 @@ func (c *Classifier) Learn(streamID string, conference uuid.UUID) {
 
 // Stream returns the conference a stream is known to belong to.
 func (c *Classifier) Stream(streamID string) (uuid.UUID, bool) {
-	id, ok := c.streams[streamID]
-	return id, ok
+	if id, ok := c.streams[streamID]; ok {
+		return id, true
+	}
+	if c.parent != nil {
+		return c.parent.Stream(streamID)
+	}
+	return uuid.Nil, false
 }
 
 // TakeLearned returns the streams mapped since the last call and forgets

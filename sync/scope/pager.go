@@ -279,3 +279,28 @@ func (p *Pager) persist(ctx context.Context, learned []string, position int64) e
 	}
 	return nil
 }
+
+// Behind counts the events of a conference after position that a kiosk
+// would still receive (those of other origins than kioskID: its own it
+// has), looking at most limit log positions past position. complete is
+// false when it stopped before the head: there may be more.
+func (p *Pager) Behind(ctx context.Context, after int64, conference uuid.UUID, kioskID string, limit int64) (n int, complete bool, err error) {
+	for next := after; ; {
+		if next-after >= limit {
+			return n, false, nil
+		}
+		evs, to, err := p.Page(ctx, next, []uuid.UUID{conference}, MaxLimit)
+		if err != nil {
+			return n, false, err
+		}
+		for i := range evs {
+			if evs[i].Origin != kioskID && evs[i].Position-after <= limit {
+				n++
+			}
+		}
+		if to <= next {
+			return n, true, nil
+		}
+		next = to
+	}
+}

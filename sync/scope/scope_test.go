@@ -11,6 +11,9 @@ import (
 	"conference/shared/eventstore"
 	"conference/shared/eventstore/sqlitestore"
 	"conference/shared/ids"
+	"conference/shared/onsite"
+	"conference/shared/registrations"
+	"conference/sync/merge/mergetest"
 	"conference/sync/scope"
 )
 
@@ -154,5 +157,41 @@ func TestConferenceOfReadsAnyJSONSpelling(t *testing.T) {
 		if got, ok := scope.ConferenceOf([]byte(data)); ok {
 			t.Errorf("%s: found %s", data, got)
 		}
+	}
+}
+
+// Behind counts what a kiosk still has to receive of its conference: the
+// events after its position, not its own, not other conferences'.
+func TestBehindCountsTheConferencesEventsAKioskHasNotReceived(t *testing.T) {
+	ctx := context.Background()
+	w := mergetest.NewWorld(t, 10, 10, "k1")
+	other := mergetest.NewConference(t, w.Hub, 5, 5)
+	w.Sync("k1")
+	at := w.Kiosks["k1"].Checkpoint
+	if n, complete, err := w.Pager.Behind(ctx, at, w.Conference.ID, "k1", 1000); err != nil || n != 0 || !complete {
+		t.Fatalf("caught up: %d (complete %v), %v", n, complete, err)
+	}
+	mergetest.SellOnline(t, w.Hub, w.Conference, registrations.Seats{{SeatType: w.Conference.FullPass, Quantity: 1}}, "Ada")
+	mergetest.SellOnline(t, w.Hub, other, registrations.Seats{{SeatType: other.FullPass, Quantity: 1}}, "Bo")
+	mergetest.CheckIn(t, w.Kiosks["k1"].Store, "k1", w.Conference, onsite.Seat{OrderID: ids.New()})
+	w.Upload("k1")
+	head, err := w.Hub.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := w.Pager.Behind(ctx, at, w.Conference.ID, "", head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, complete, err := w.Pager.Behind(ctx, at, w.Conference.ID, "k1", head)
+	if err != nil || !complete || n == 0 || n != want-1 {
+		t.Fatalf("behind by %d (complete %v, %v); %d counting the kiosk's own check-in", n, complete, err, want)
+	}
+	if n, complete, _ := w.Pager.Behind(ctx, at, w.Conference.ID, "k1", 1); complete || n > 1 {
+		t.Fatalf("looking one position ahead: %d (complete %v)", n, complete)
+	}
+	w.Download("k1")
+	if n, _, _ := w.Pager.Behind(ctx, w.Kiosks["k1"].Checkpoint, w.Conference.ID, "k1", head); n != 0 {
+		t.Fatalf("after downloading: behind by %d", n)
 	}
 }

@@ -72,7 +72,7 @@ func (c *Client) Call(ctx context.Context, method, path, token, code string, bod
 		return took, err
 	}
 	if res.StatusCode != want {
-		return took, fmt.Errorf("%s %s: status %d, want %d: %s", method, path, res.StatusCode, want, raw)
+		return took, &StatusError{Method: method, Path: path, Got: res.StatusCode, Want: want, Body: raw}
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
@@ -80,6 +80,17 @@ func (c *Client) Call(ctx context.Context, method, path, token, code string, bod
 		}
 	}
 	return took, nil
+}
+
+// StatusError is an answer with another status than the one wanted.
+type StatusError struct {
+	Method, Path string
+	Got, Want    int
+	Body         []byte
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("%s %s: status %d, want %d: %s", e.Method, e.Path, e.Got, e.Want, e.Body)
 }
 
 // Latencies collects request durations by kind.

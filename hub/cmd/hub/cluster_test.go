@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"conference/hub/cluster"
+	"conference/shared/metrics/metricstest"
 	"conference/shared/pgtest"
 
 	"github.com/jackc/pgx/v5"
@@ -317,4 +318,50 @@ func getJSON(t *testing.T, url string, v any) {
 	}
 	defer resp.Body.Close()
 	json.NewDecoder(resp.Body).Decode(v)
+}
+
+// Each replica serves its own /metrics, labelled by nothing that names
+// it: what the database counts reads the same on both, what a replica
+// counts (requests) is its own.
+func TestEachReplicaServesItsOwnMetrics(t *testing.T) {
+	c := startCluster(t, 2)
+	for _, r := range c.Replicas {
+		if code, _ := getHealth(t, r.URL); code != http.StatusOK {
+			t.Fatalf("%s: health %d", r.Name, code)
+		}
+	}
+	// One replica answers three requests the other does not.
+	for range 3 {
+		resp, err := http.Get(c.Replicas[0].URL + "/livez")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	var orders, livez []float64
+	for _, r := range c.Replicas {
+		f := metricstest.Scrape(t, r.URL, "")
+		n, ok := f.Value("conference_orders")
+		if !ok {
+			t.Fatalf("%s: no conference_orders", r.Name)
+		}
+		orders = append(orders, n)
+		n, _ = f.Value("conference_http_requests_total", "route", "/livez")
+		livez = append(livez, n)
+		for name, fam := range f {
+			for _, m := range fam.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "replica" || l.GetName() == "instance" {
+						t.Fatalf("%s: %s is labelled by %s", r.Name, name, l.GetName())
+					}
+				}
+			}
+		}
+	}
+	if orders[0] != orders[1] {
+		t.Fatalf("orders by status differ between replicas: %v", orders)
+	}
+	if livez[0] != livez[1]+3 {
+		t.Fatalf("/livez requests counted %v: each replica counts its own", livez)
+	}
 }

@@ -13,8 +13,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
+
+	"conference/shared/logs"
 )
 
 func main() {
@@ -39,10 +40,11 @@ func exitCode(err error) int {
 const usage = `usage: hub <command> [flags]
 
 commands:
-  serve    run the hub (flags: --addr, --db, --log-level, --secure-cookies, --demo,
-           --demo-kiosk-code, --public-url, --smtp-host, --smtp-port, --smtp-user,
-           --smtp-password-file, --smtp-from, --smtp-starttls, --smtp-ca-file, --mail-dir;
-           env HUB_ADDR, HUB_DB, HUB_LOG_LEVEL, HUB_SECURE_COOKIES, HUB_DEMO,
+  serve    run the hub (flags: --addr, --db, --log-level, --log-format, --metrics-token,
+           --secure-cookies, --demo, --demo-kiosk-code, --public-url, --smtp-host,
+           --smtp-port, --smtp-user, --smtp-password-file, --smtp-from, --smtp-starttls,
+           --smtp-ca-file, --mail-dir; env HUB_ADDR, HUB_DB, HUB_LOG_LEVEL,
+           HUB_LOG_FORMAT, HUB_METRICS_TOKEN, HUB_SECURE_COOKIES, HUB_DEMO,
            HUB_DEMO_KIOSK_CODE, HUB_PUBLIC_URL, HUB_SMTP_HOST, ..., HUB_SMTP_PASSWORD)
   rebuild  rebuild every read model from the event and message logs, with the
            hub stopped (flags: --db; env HUB_DB)
@@ -72,12 +74,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 }
 
-func newLogger(w io.Writer, level string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
-		return nil, fmt.Errorf("%w: log level %q: want debug, info, warn or error", errUsage, level)
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	log, err := logs.New(w, level, format)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+	return log, nil
 }
 
 func envOr(getenv func(string) string, key, def string) string {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -242,3 +244,54 @@ func TestServeRefusesAnUnusablePostgreSQLWithOneLine(t *testing.T) {
 		t.Fatalf("the good URL: %v", err)
 	}
 }
+
+// HUB_LOG_FORMAT=json makes every log line a JSON object (the flag wins
+// over the variable); an unknown format is a usage error.
+func TestLogFormatJSONFromTheEnvironment(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "hub.db")
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncBuffer
+	done := make(chan error, 1)
+	env := map[string]string{"HUB_LOG_FORMAT": "json", "HUB_ADDR": "127.0.0.1:0", "HUB_DB": db}
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, &logs)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "hub ready") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no \"hub ready\" logged: %q", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil || v["msg"] == nil {
+			t.Fatalf("log line %q is not a JSON object with a msg: %v", line, err)
+		}
+	}
+	cfg, err := parseServe([]string{"--log-format", "text"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || cfg.logFormat != "text" {
+		t.Fatalf("flag over HUB_LOG_FORMAT: got %q (err %v)", cfg.logFormat, err)
+	}
+	err = run(context.Background(), []string{"serve", "--log-format", "xml", "--db", db}, noEnv, io.Discard, io.Discard)
+	if exitCode(err) != 2 || !strings.Contains(fmt.Sprint(err), "log format") {
+		t.Fatalf("--log-format xml: got %v, want a usage error", err)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

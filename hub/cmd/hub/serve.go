@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -27,6 +29,8 @@ const demoPassword = "demo-password"
 
 type serveConfig struct {
 	addr, db, logLevel string
+	logFormat          string
+	metricsToken       string
 	grace, drain       time.Duration
 	demo               bool
 	demoKioskCode      string
@@ -43,6 +47,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&c.addr, "addr", envOr(getenv, "HUB_ADDR", "127.0.0.1:8080"), "listen address `host:port` (HUB_ADDR)")
 	fs.StringVar(&c.db, "db", envOr(getenv, "HUB_DB", "data/hub.db"), "SQLite database `file`, or a postgres:// URL for PostgreSQL (HUB_DB)")
 	fs.StringVar(&c.logLevel, "log-level", envOr(getenv, "HUB_LOG_LEVEL", "info"), "debug, info, warn or error (HUB_LOG_LEVEL)")
+	fs.StringVar(&c.logFormat, "log-format", envOr(getenv, "HUB_LOG_FORMAT", "text"), "text, or json for one JSON object a line (HUB_LOG_FORMAT)")
+	fs.StringVar(&c.metricsToken, "metrics-token", envOr(getenv, "HUB_METRICS_TOKEN", ""),
+		"bearer `token` a scrape of /metrics must send; empty leaves /metrics open (HUB_METRICS_TOKEN)")
 	fs.DurationVar(&c.grace, "shutdown-grace", 10*time.Second, "how long in-flight requests may finish on shutdown")
 	drain, err := envDuration(getenv, "HUB_DRAIN", -1)
 	if err != nil {
@@ -90,11 +97,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(stderr, cfg.logLevel)
+	log, err := newLogger(stderr, cfg.logLevel, cfg.logFormat)
 	if err != nil {
 		return err
 	}
-	hcfg := hubapp.Config{DB: cfg.db, Logger: log}
+	hcfg := hubapp.Config{DB: cfg.db, Logger: log, MetricsToken: cfg.metricsToken}
 	mailVia, err := cfg.mail.apply(&hcfg, cfg.addr, getenv)
 	if err != nil {
 		return err
@@ -104,7 +111,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer h.Close()
+	// The workers run from the start: the demo's orders are confirmed by
+	// the registration process.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	workers := make(chan error, 1)
+	go func() { workers <- h.Run(ctx) }()
+	err = serveHub(ctx, cfg, h, log, stdout, mailVia, hcfg.PublicURL)
+	stop()
+	return errors.Join(err, <-workers)
+}
+
+// serveHub seeds the demo if asked and serves until ctx ends. mailVia
+// and publicURL are for the log: where mail goes, what links in it name.
+func serveHub(ctx context.Context, cfg serveConfig, h *hubapp.Hub, log *slog.Logger, stdout io.Writer, mailVia, publicURL string) error {
 	var demo hubapp.Demo
+	var err error
 	if cfg.demo {
 		if demo, err = hubapp.SeedDemo(ctx, h, setDemoPassword); err != nil {
 			return err
@@ -123,8 +145,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	url := "http://" + ln.Addr().String()
 	where := describeDB(cfg.db)
-	log.Info("hub ready", "url", url, "db", where, "secure_cookies", cfg.secureCookies, "mail", mailVia, "public_url", hcfg.PublicURL)
+	log.Info("hub ready", "url", url, "db", where, "secure_cookies", cfg.secureCookies, "mail", mailVia, "public_url", publicURL)
 	fmt.Fprintf(stdout, "hub listening on %s (database %s)\nmail: %s\n", url, where, mailVia)
+	var seeding sync.WaitGroup
+	defer seeding.Wait()
 	if cfg.demo {
 		printDemo(stdout, url, demo)
 		if cfg.demoKioskCode != "" && !demo.Skipped {
@@ -133,15 +157,27 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 				return err
 			}
 		}
+		if !demo.Skipped {
+			// Attendees arrive while the hub serves: a kiosk pairing
+			// meanwhile receives them as they are confirmed.
+			seeding.Add(1)
+			go func() {
+				defer seeding.Done()
+				start := time.Now()
+				got, err := hubapp.SeedDemoAttendees(ctx, h, demo)
+				if err != nil {
+					if ctx.Err() == nil {
+						log.Error("demo attendees not all seeded", "err", err)
+					}
+					return
+				}
+				log.Info("demo attendees seeded", "attendees", got.Attendees, "orders", got.Orders, "checked_in", got.CheckedIn,
+					"took", time.Since(start).Round(time.Millisecond))
+				fmt.Fprintf(stdout, "  demo attendees:    %d in %d orders, %d of them checked in\n", got.Attendees, got.Orders, got.CheckedIn)
+			}()
+		}
 	}
-
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	workers := make(chan error, 1)
-	go func() { workers <- h.Run(ctx) }()
-	serveErr := server.Serve(ctx, ln, handler, server.Lifecycle{Drain: cfg.drain, OnDrain: h.Drain, Grace: cfg.grace}, log)
-	stop()
-	return errors.Join(serveErr, <-workers)
+	return server.Serve(ctx, ln, handler, server.Lifecycle{Drain: cfg.drain, OnDrain: h.Drain, Grace: cfg.grace}, log)
 }
 
 // setDemoPassword gives the demo organizer a password for the web UI.

@@ -62,6 +62,60 @@
     };
   }
 
+  // Check-in at a glance (server-sent events): totals, each seat type's
+  // row and the latest arrivals follow the check-ins as they reach the hub.
+  var att = document.querySelector("[data-attendance]");
+  if (att && window.EventSource) {
+    var attState = att.querySelector("[data-live-state]");
+    var set = function (cell, value) {
+      if (!cell) { return; }
+      var text = String(value);
+      if (cell.tagName === "PROGRESS") {
+        if (cell.value !== value) { cell.value = value; cell.textContent = text + "%"; }
+        return;
+      }
+      if (cell.textContent !== text) {
+        cell.textContent = text;
+        cell.classList.add("changed");
+        setTimeout(function () { cell.classList.remove("changed"); }, 1500);
+      }
+    };
+    var attES = new EventSource(att.getAttribute("data-attendance"));
+    attES.addEventListener("attendance", function (ev) {
+      var d = JSON.parse(ev.data);
+      att.classList.remove("offline");
+      if (attState) { attState.textContent = "updates live"; }
+      var total = att.querySelector(".attendance-total");
+      ["checked_in", "sold", "percent"].forEach(function (k) { set(total.querySelector('[data-k="' + k + '"]'), d[k]); });
+      d.lines.forEach(function (l) {
+        var row = att.querySelector('[data-seat-type="' + l.id + '"]');
+        if (!row) { return; }
+        ["checked_in", "sold", "percent"].forEach(function (k) { set(row.querySelector('[data-k="' + k + '"]'), l[k]); });
+      });
+      var list = att.querySelector("[data-recent]");
+      if (list) {
+        list.textContent = "";
+        if (!d.recent.length) {
+          var none = document.createElement("li");
+          none.className = "empty";
+          none.textContent = "Nobody checked in yet.";
+          list.appendChild(none);
+        }
+        d.recent.forEach(function (r) {
+          var li = document.createElement("li"), who = document.createElement("strong");
+          who.textContent = r.name;
+          li.appendChild(who);
+          li.appendChild(document.createTextNode(" · " + r.seat_type + " · " + r.kiosk + " · " + r.at));
+          list.appendChild(li);
+        });
+      }
+    });
+    attES.onerror = function () {
+      att.classList.add("offline");
+      if (attState) { attState.textContent = "reconnecting…"; }
+    };
+  }
+
   // Badges: render in the background and show progress.
   var bf = document.querySelector("[data-badges]");
   if (bf) {

@@ -21,6 +21,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"conference/shared/logs"
 )
 
 func main() {
@@ -108,12 +110,12 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func newLogger(w io.Writer, level string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
-		return nil, fmt.Errorf("%w: log level %q: want debug, info, warn or error", errUsage, level)
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	log, err := logs.New(w, level, format)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+	return log, nil
 }
 
 func envOr(getenv func(string) string, key, def string) string {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -168,10 +169,7 @@ func TestServeTakesAddrAndDBFlagsOverTheEnvironment(t *testing.T) {
 func TestServeIdleLockLocksAnUnusedScreen(t *testing.T) {
 	url, stop := startServe(t, map[string]string{"KIOSK_DB": paired(t), "KIOSK_ADDR": "127.0.0.1:0",
 		"KIOSK_LOG_LEVEL": "warn", "KIOSK_IDLE_LOCK": "1s"})
-	jar, err := cookiejar.New(nil)
-	must(t, err)
-	c := &http.Client{Jar: jar, Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c, _ := unlocked(t, url)
 	get := func(path string) *http.Response {
 		t.Helper()
 		resp, err := c.Get(url + path)
@@ -179,6 +177,24 @@ func TestServeIdleLockLocksAnUnusedScreen(t *testing.T) {
 		resp.Body.Close()
 		return resp
 	}
+	if resp := get("/"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("unlocked screen: %d", resp.StatusCode)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if resp := get("/"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/unlock") {
+		t.Fatalf("screen left alone past --idle-lock: %d to %q, want the PIN pad", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	must(t, stop())
+}
+
+// unlocked is a browser of the staff UI at url, unlocked with the PIN,
+// and the CSRF token its forms carry.
+func unlocked(t *testing.T, url string) (*http.Client, string) {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	must(t, err)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := c.Get(url + "/unlock")
 	must(t, err)
 	page, _ := io.ReadAll(resp.Body)
@@ -193,14 +209,7 @@ func TestServeIdleLockLocksAnUnusedScreen(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
 		t.Fatalf("unlock: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	if resp := get("/"); resp.StatusCode != http.StatusOK {
-		t.Fatalf("unlocked screen: %d", resp.StatusCode)
-	}
-	time.Sleep(1500 * time.Millisecond)
-	if resp := get("/"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/unlock") {
-		t.Fatalf("screen left alone past --idle-lock: %d to %q, want the PIN pad", resp.StatusCode, resp.Header.Get("Location"))
-	}
-	must(t, stop())
+	return c, string(m[1])
 }
 
 func TestBadCommandLinesAreUsageErrors(t *testing.T) {
@@ -213,10 +222,12 @@ func TestBadCommandLinesAreUsageErrors(t *testing.T) {
 	}
 }
 
-func TestLoadStatusAndExportLog(t *testing.T) {
+// venueFile exports a small conference (one pass, Ada Lovelace holding
+// one) from a hub store to a venue file, for `kiosk load`.
+func venueFile(t *testing.T) (string, kiosktest.Order) {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	// A hub store with a small conference, exported to a venue file.
 	hubStore, err := sqlitestore.Open(ctx, filepath.Join(dir, "hub.db"), sqlitestore.Options{Synchronous: "NORMAL"})
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +236,7 @@ func TestLoadStatusAndExportLog(t *testing.T) {
 	must(t, hub.Conference(ctx, conf, "Venue Conf"))
 	st := uuid.New()
 	must(t, hub.SeatType(ctx, conf, st, "Pass", 100, 10, kioskPolicy()))
-	_, err = hub.ConfirmedOrder(ctx, conf, st, registrations.Attendee{Name: "Ada Lovelace", Email: "ada@example.org"},
+	order, err := hub.ConfirmedOrder(ctx, conf, st, registrations.Attendee{Name: "Ada Lovelace", Email: "ada@example.org"},
 		[]registrations.Attendee{{Name: "Ada Lovelace", Email: "ada@example.org"}})
 	must(t, err)
 	venue := filepath.Join(dir, "venue.jsonl")
@@ -234,6 +245,24 @@ func TestLoadStatusAndExportLog(t *testing.T) {
 	must(t, venuefile.Export(ctx, hubStore, conf, f))
 	must(t, f.Close())
 	must(t, hubStore.Close())
+	return venue, order
+}
+
+// loadedKiosk is a paired kiosk database with venueFile's conference
+// loaded.
+func loadedKiosk(t *testing.T) (db string, order kiosktest.Order) {
+	t.Helper()
+	venue, order := venueFile(t)
+	db = paired(t)
+	var out, errs bytes.Buffer
+	must(t, run(context.Background(), []string{"load", "--db", db, venue}, noEnv, &out, &errs))
+	return db, order
+}
+
+func TestLoadStatusAndExportLog(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	venue, _ := venueFile(t)
 
 	db := paired(t)
 	var out, errs bytes.Buffer
@@ -276,3 +305,50 @@ func kioskPolicy() conferencesOnSite {
 }
 
 type conferencesOnSite = conferences.OnSitePolicy
+
+// `kiosk status` works while the kiosk serves (its database is locked):
+// it asks the running kiosk, and the JSON has the kiosk's status and its
+// digests. Once the kiosk stopped, it reads the database itself again.
+func TestStatusWhileServing(t *testing.T) {
+	db, order := loadedKiosk(t)
+	url, stop := startServe(t, map[string]string{"KIOSK_DB": db, "KIOSK_ADDR": "127.0.0.1:0", "KIOSK_LOG_LEVEL": "warn"})
+	c, csrf := unlocked(t, url)
+	resp, err := c.PostForm(url+"/attendees/"+order.ID.String()+"/0/check-in", neturl.Values{"_csrf": {csrf}})
+	must(t, err)
+	resp.Body.Close()
+
+	var out, errs bytes.Buffer
+	must(t, run(context.Background(), []string{"status", "--json", "--db", db}, noEnv, &out, &errs))
+	var r struct {
+		KioskID       string
+		PendingUpload int64
+		Stats         struct{ Attendees, CheckedIn int }
+		Digests       map[string]map[string]string
+	}
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, out.String())
+	}
+	if r.KioskID != "k1" || r.Stats.Attendees != 1 || r.Stats.CheckedIn != 1 || r.PendingUpload != 1 ||
+		!strings.HasPrefix(r.Digests[conf.String()]["checkins"], "1:") {
+		t.Fatalf("status of the serving kiosk: %+v\n%s", r, out.String())
+	}
+	out.Reset()
+	must(t, run(context.Background(), []string{"status", "--db", db}, noEnv, &out, &errs))
+	if !strings.Contains(out.String(), "attendees:       1, 1 checked in") || !strings.Contains(out.String(), "digest:          "+conf.String()) {
+		t.Fatalf("status text of the serving kiosk:\n%s", out.String())
+	}
+	// Nobody else may ask the running kiosk.
+	if resp, err := http.Get(url + "/status.json"); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("status.json without the token: %v %v", resp, err)
+	}
+
+	must(t, stop())
+	if _, err := os.Stat(db + ".serving"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("%s.serving left behind: %v", db, err)
+	}
+	out.Reset()
+	must(t, run(context.Background(), []string{"status", "--json", "--db", db}, noEnv, &out, &errs))
+	if !strings.Contains(out.String(), `"CheckedIn": 1`) {
+		t.Fatalf("status of the stopped kiosk:\n%s", out.String())
+	}
+}

@@ -12,11 +12,12 @@ import (
 
 	"conference/badges"
 	"conference/kiosk"
+	"conference/shared/metrics"
 )
 
 func init() {
 	commands["serve"] = command{
-		summary: "run the kiosk (flags: --addr, --db, --printer, --idle-lock, --log-level; env KIOSK_ADDR, KIOSK_DB, KIOSK_PRINTER, KIOSK_IDLE_LOCK, KIOSK_LOG_LEVEL)",
+		summary: "run the kiosk (flags: --addr, --db, --printer, --idle-lock, --log-level, --log-format, --metrics-token; env KIOSK_ADDR, KIOSK_DB, KIOSK_PRINTER, KIOSK_IDLE_LOCK, KIOSK_LOG_LEVEL, KIOSK_LOG_FORMAT, KIOSK_METRICS_TOKEN)",
 		run:     serve,
 	}
 }
@@ -40,6 +41,7 @@ const defaultAddr = "127.0.0.1:8081"
 // environment variable, else the default.
 type serveOptions struct {
 	db, addr, printer, logLevel string
+	logFormat, metricsToken     string
 	idleLock, grace             time.Duration
 }
 
@@ -51,6 +53,9 @@ func parseServe(args []string, e env) (serveOptions, error) {
 	fs.StringVar(&o.printer, "printer", envOr(e.getenv, "KIOSK_PRINTER", ""), "CUPS `queue` for badges; empty serves PDFs to the browser (KIOSK_PRINTER)")
 	fs.StringVar(&idleLock, "idle-lock", envOr(e.getenv, "KIOSK_IDLE_LOCK", "5m"), "lock the staff screen after this `duration` without use, at least 1s (KIOSK_IDLE_LOCK)")
 	fs.StringVar(&o.logLevel, "log-level", envOr(e.getenv, "KIOSK_LOG_LEVEL", "info"), "debug, info, warn or error (KIOSK_LOG_LEVEL)")
+	fs.StringVar(&o.logFormat, "log-format", envOr(e.getenv, "KIOSK_LOG_FORMAT", "text"), "text, or json for one JSON object a line (KIOSK_LOG_FORMAT)")
+	fs.StringVar(&o.metricsToken, "metrics-token", envOr(e.getenv, "KIOSK_METRICS_TOKEN", ""),
+		"bearer `token` a scrape of /metrics must send; empty leaves /metrics open to whoever reaches --addr (KIOSK_METRICS_TOKEN)")
 	fs.DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "how long in-flight requests may finish on shutdown")
 	if err := parse(fs, args); err != nil {
 		return o, err
@@ -68,23 +73,29 @@ func serve(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	db, addr, grace := o.db, o.addr, o.grace
-	log, err := newLogger(e.stderr, o.logLevel)
+	log, err := newLogger(e.stderr, o.logLevel, o.logFormat)
 	if err != nil {
 		return err
 	}
+	mset := metrics.New(log)
 	ui := uiOptions{IdleLock: o.idleLock}
 	p, _, err := badges.PrinterFor(o.printer)
 	if err != nil {
 		return fmt.Errorf("%w: --printer: %v", errUsage, err)
 	}
-	k, err := kiosk.Open(ctx, kiosk.Config{Path: db, Printer: p, Logger: log})
+	k, err := kiosk.Open(ctx, kiosk.Config{Path: db, Printer: p, Logger: log, Observe: mset.StoreObserver()})
 	if err != nil {
 		return err
 	}
 	defer k.Close()
+	if err := registerMetrics(mset, k); err != nil {
+		return err
+	}
 
 	ec := echo.New()
 	ec.HideBanner, ec.HidePort = true, true
+	ec.Use(mset.Middleware())
+	mset.Mount(ec, o.metricsToken)
 	ec.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	if MountUI != nil {
 		if err := MountUI(ec, k, ui); err != nil {
@@ -96,6 +107,12 @@ func serve(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	url := "http://" + ln.Addr().String()
+	unannounce, err := announceServing(ec, k, db, url)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer unannounce()
 	id, paired := k.Identity()
 	log.Info("kiosk ready", "url", url, "db", db, "kiosk", id.KioskID, "paired", paired)
 	fmt.Fprintf(e.stdout, "kiosk listening on %s (database %s)\n", url, db)

@@ -3,18 +3,22 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
+	"time"
 
 	"conference/kiosk"
+	"conference/shared/eventstore/sqlitestore"
 )
 
 func init() {
-	commands["status"] = command{summary: "print the kiosk's state: identity, uploads waiting, allocation, counts (flags: --db, --json)", run: status}
+	commands["status"] = command{summary: "print the kiosk's state: identity, uploads waiting, allocation, counts, hub sync, digests; works while the kiosk serves (flags: --db, --json)", run: status}
 	commands["export-log"] = command{summary: "write the local event log as JSON lines, for support (flags: --db, --out)", run: exportLog}
 }
 
@@ -34,21 +38,34 @@ func status(ctx context.Context, args []string, e env) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	k, err := quiet(ctx, db)
-	if err != nil {
-		return err
-	}
-	defer k.Close()
-	st, err := k.Status(ctx)
+	r, err := readStatus(ctx, db)
 	if err != nil {
 		return err
 	}
 	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(st)
+		return enc.Encode(r)
 	}
-	w := e.stdout
+	printStatus(e.stdout, r)
+	return nil
+}
+
+// readStatus opens the kiosk's database, or asks the kiosk serving it.
+func readStatus(ctx context.Context, db string) (statusReport, error) {
+	k, err := quiet(ctx, db)
+	if errors.Is(err, sqlitestore.ErrLocked) {
+		return askServing(ctx, db)
+	}
+	if err != nil {
+		return statusReport{}, err
+	}
+	defer k.Close()
+	return report(ctx, k)
+}
+
+func printStatus(w io.Writer, r statusReport) {
+	st := r.Status
 	if !st.Paired {
 		fmt.Fprintln(w, "kiosk:           not paired (run kiosk pair)")
 	} else {
@@ -82,7 +99,32 @@ func status(ctx context.Context, args []string, e env) error {
 			}
 		}
 	}
-	return nil
+	c := st.Convergence
+	switch {
+	case c.InSync():
+		fmt.Fprintf(w, "hub sync:        in sync at hub position %d (compared %s)\n", c.Position, c.CheckedAt.Local().Format(time.DateTime))
+	case c.Compared():
+		fmt.Fprintf(w, "hub sync:        differs since %s in %s (last compared %s at hub position %d)\n",
+			c.DiffersSince.Local().Format(time.DateTime), strings.Join(c.Differs, ", "), c.CheckedAt.Local().Format(time.DateTime), c.Position)
+	default:
+		fmt.Fprintln(w, "hub sync:        not compared with the hub since the kiosk started")
+	}
+	if len(st.Stats.SkippedTypes) > 0 {
+		fmt.Fprintf(w, "skipped events:  %d of types this build does not know: %s\n", st.Stats.SkippedEvents, strings.Join(st.Stats.SkippedTypes, ", "))
+	}
+	for _, c := range confs {
+		for id, d := range r.Digests {
+			if id.String() != c {
+				continue
+			}
+			parts := make([]string, 0, len(d))
+			for k, v := range d {
+				parts = append(parts, k+"="+v)
+			}
+			sort.Strings(parts)
+			fmt.Fprintf(w, "digest:          %s %s\n", c, strings.Join(parts, " "))
+		}
+	}
 }
 
 func exportLog(ctx context.Context, args []string, e env) error {

@@ -1,10 +1,9 @@
--- Attendance at the door (sqlite/readmodels 0005): one row per seat a
--- kiosk checked in, with the first check-in and how many were recorded.
-
+-- Who is checked in (hub/readmodels, attendance); SQLite's 0005 explains.
 CREATE TABLE rm_checkins (
     order_id      BYTEA   NOT NULL,
     position      INTEGER NOT NULL,
     conference_id BYTEA   NOT NULL,
+    seat_type     BYTEA   NOT NULL,
     kiosk_id      TEXT    NOT NULL,
     staff         TEXT    NOT NULL,
     checked_in_at BIGINT  NOT NULL,

@@ -54,9 +54,12 @@ type Options struct {
 	MaxConns int32
 	// Poll is how often the head is read when no notification came
 	// (default 1 s): the bound on the delay a lost notification causes.
-	Poll   time.Duration
-	Logger *slog.Logger
-	Now    func() time.Time
+	Poll time.Duration
+	// Observe hears about every append transaction this replica commits
+	// or fails (metrics); nil for none.
+	Observe eventstore.CommitObserver
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Store implements eventstore.Store on a PostgreSQL database.

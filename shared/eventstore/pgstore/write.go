@@ -403,8 +403,13 @@ func (l lookup) Duplicate(_ context.Context, b eventstore.Batch) (eventstore.Res
 // one's outcome. With allOrNothing (CommitAll) the first request that fails
 // fails the call and nothing is written. It tries without holding the
 // counter lock across round trips first (optimistic.go), and under the
-// lock when that cannot be done or another replica raced it.
-func (s *Store) tryGroup(ctx context.Context, p *pending, reqs []*request, allOrNothing bool) ([]outcome, error) {
+// lock when that cannot be done or another replica raced it. The observer
+// hears of the transaction (its durable flush comes after, in the flusher).
+func (s *Store) tryGroup(ctx context.Context, p *pending, reqs []*request, allOrNothing bool) (outs []outcome, err error) {
+	start, events := time.Now(), 0
+	defer func() {
+		s.opts.Observe.Observe(eventstore.Commit{Events: events, Duration: time.Since(start), Err: err})
+	}()
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, Classify(err)
@@ -416,6 +421,7 @@ func (s *Store) tryGroup(ctx context.Context, p *pending, reqs []*request, allOr
 		outs, c, err := s.commitGroup(ctx, conn, reqs, allOrNothing, false)
 		if err == nil {
 			p.groups = append(p.groups, *c)
+			events = len(c.rows)
 			return outs, nil
 		}
 		if !errors.Is(err, errRaced) {
@@ -430,6 +436,7 @@ func (s *Store) tryGroup(ctx context.Context, p *pending, reqs []*request, allOr
 		return nil, err
 	}
 	p.groups = append(p.groups, *c)
+	events = len(c.rows)
 	return outs, nil
 }
 

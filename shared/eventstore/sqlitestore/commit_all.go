@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"conference/shared/eventstore"
 	"conference/shared/eventstore/internal/appendplan"
@@ -52,11 +53,13 @@ func (s *Store) writeChain(ctx context.Context, r *request) {
 		reqs[i] = &request{ctx: r.ctx, batch: b}
 	}
 	outs := make([]outcome, len(reqs))
+	start := time.Now()
 	st, err := s.tryGroup(ctx, reqs, outs, false, true)
 	if errors.Is(err, errSlowPath) {
 		outs = make([]outcome, len(reqs))
 		st, err = s.tryGroup(ctx, reqs, outs, true, true)
 	}
+	s.opts.Observe.Observe(eventstore.Commit{Events: len(st.rows), Duration: time.Since(start), Err: err})
 	if err != nil {
 		r.done <- outcome{err: err}
 		return

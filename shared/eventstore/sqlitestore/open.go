@@ -59,8 +59,11 @@ type Options struct {
 	Components []migrations.Component
 	// MaxGroup bounds how many appends share one transaction.
 	MaxGroup int
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Observe hears about every transaction the writer commits or fails
+	// (metrics); nil for none.
+	Observe eventstore.CommitObserver
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Store implements eventstore.Store on one SQLite file.

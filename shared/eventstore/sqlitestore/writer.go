@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -211,10 +212,12 @@ func (s *Store) writeGroup(group []*request) {
 		return
 	}
 	outs := make([]outcome, len(live))
+	start := time.Now()
 	st, err := s.tryGroup(ctx, live, outs, false, false)
 	if errors.Is(err, errSlowPath) {
 		st, err = s.tryGroup(ctx, live, outs, true, false)
 	}
+	s.opts.Observe.Observe(eventstore.Commit{Events: len(st.rows), Duration: time.Since(start), Err: err})
 	if err != nil {
 		s.log.Error("event store group commit failed", "requests", len(live), "err", err)
 		for _, r := range live {

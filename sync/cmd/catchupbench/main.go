@@ -5,6 +5,8 @@
 //     150,000 events): scope.Pager pages read from the hub's SQLite file,
 //     merge.ApplyDown into the kiosk's, against a raw SQLite insert of the
 //     same rows into the same schema in the same run;
+//   - the hub digesting that conference at a kiosk's cut (what each
+//     kiosk's comparison costs the hub: it reads the whole log);
 //   - the hub merging 10,000 offline events of a kiosk (merge.Accept in
 //     batches of 1,000), the merge share of the upload figure.
 //
@@ -38,6 +40,7 @@ import (
 	"conference/shared/onsite"
 	"conference/shared/registrations"
 	"conference/shared/sqldb"
+	"conference/sync/digest"
 	"conference/sync/merge"
 	"conference/sync/scope"
 )
@@ -94,6 +97,40 @@ func run(ctx context.Context, attendees, runs, upload int) error {
 		"< 5 s and >= 0.3 of raw SQLite insert",
 		fmt.Sprintf("%.2f s (%s events/s); raw insert %.2f s; ratio %.2f", c.Seconds(), thousands(int(float64(events)/c.Seconds())), r.Seconds(), ratio),
 		c < 5*time.Second && ratio >= 0.3)
+
+	// A kiosk's comparison makes the hub digest the conference at the
+	// kiosk's cut, reading its whole log (sync/digest).
+	head, err := hub.Head(ctx)
+	if err != nil {
+		return err
+	}
+	var digests []time.Duration
+	for range runs {
+		start := time.Now()
+		if _, err := digest.ComputeCut(ctx, hub, conf, digest.KioskCut(head, "kiosk-bench", 0)); err != nil {
+			return fmt.Errorf("digest: %w", err)
+		}
+		digests = append(digests, time.Since(start))
+	}
+	dg := median(digests)
+	// What the hub does: one cache answers every kiosk; after the first
+	// cut, a kiosk near the head costs the events since the lowest cut.
+	cache := digest.NewCache(hub)
+	if _, err := cache.ComputeCut(ctx, conf, digest.KioskCut(head, "kiosk-bench", 0)); err != nil {
+		return fmt.Errorf("digest: %w", err)
+	}
+	var cachedRuns []time.Duration
+	for i := range max(runs, 5) {
+		start := time.Now()
+		if _, err := cache.ComputeCut(ctx, conf, digest.KioskCut(head, fmt.Sprintf("kiosk-%d", i), 0)); err != nil {
+			return fmt.Errorf("digest: %w", err)
+		}
+		cachedRuns = append(cachedRuns, time.Since(start))
+	}
+	cg := median(cachedRuns)
+	row(fmt.Sprintf("sync: hub digest of that conference at a kiosk's cut (%s events in the log)", thousands(int(head))),
+		"< 300 ms from the hub's cache", fmt.Sprintf("%.0f ms (reading the whole log: %.2f s)", float64(cg.Microseconds())/1000, dg.Seconds()),
+		cg < 300*time.Millisecond)
 
 	var merges []time.Duration
 	for i := range runs {

@@ -89,8 +89,11 @@ func Start(tb testing.TB, opts Options) *Hub {
 	rec := &Recorder{Merger: merge.New(store)}
 	cfg := hubserver.Config{Kiosks: reg, Log: store, Pager: scope.New(store), Merger: rec,
 		Allocations: merge.NewAllocations(store),
-		Digest: func(ctx context.Context, conf uuid.UUID) (map[string]string, error) {
-			return digest.Compute(ctx, store, conf)
+		Digest: func(ctx context.Context, q hubserver.DigestQuery) (map[string]string, error) {
+			if !q.Cut {
+				return digest.Compute(ctx, store, q.Conference)
+			}
+			return digest.ComputeCut(ctx, store, q.Conference, digest.KioskCut(q.Position, q.KioskID, q.UpSeq))
 		},
 		PingInterval: opts.PingInterval, PresenceEvery: 100 * time.Millisecond}
 	if opts.Configure != nil {

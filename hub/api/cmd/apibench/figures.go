@@ -107,8 +107,16 @@ func benchRace(ctx context.Context, cfg config, dir string, out io.Writer) error
 				defer wg.Done()
 				<-startGun
 				var p apiload.PlacedOrder
-				if _, errs[i] = c.Call(ctx, "POST", "/conferences/"+slug+"/orders", "", "",
-					map[string]any{"seats": []map[string]any{{"seat_type": seatType, "quantity": 1}}}, http.StatusCreated, &p); errs[i] != nil {
+				_, err := c.Call(ctx, "POST", "/conferences/"+slug+"/orders", "", "",
+					map[string]any{"seats": []map[string]any{{"seat_type": seatType, "quantity": 1}}}, http.StatusCreated, &p)
+				// One that arrives once the last seats are held is refused
+				// up front ("only 0 left") and leaves no order.
+				var refused *apiload.StatusError
+				if errors.As(err, &refused) && refused.Got == http.StatusConflict {
+					statuses[i] = "refused"
+					return
+				}
+				if errs[i] = err; err != nil {
 					return
 				}
 				var o apiload.OrderStatus
@@ -126,9 +134,9 @@ func benchRace(ctx context.Context, cfg config, dir string, out io.Writer) error
 			switch s {
 			case "reserved":
 				reserved++
-			case "rejected":
+			case "rejected", "refused":
 			default:
-				return fmt.Errorf("an order ended %q, want reserved or rejected", s)
+				return fmt.Errorf("an order ended %q, want reserved, rejected or refused up front", s)
 			}
 		}
 		av, err := hb.H.Registrations.Availability(ctx, apiload.MustUUID(conf))
