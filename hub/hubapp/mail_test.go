@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"conference/hub/mail/smtp"
 	"conference/shared/eventstore/backendtest"
 	"conference/shared/messaging"
+	"conference/shared/metrics/metricstest"
 	"conference/shared/onsite"
 	"conference/shared/registrations"
 )
@@ -173,6 +175,17 @@ func TestAMailWaitsOutADownServerAndGoesOutOnce(t *testing.T) {
 	hubtest.WaitForMessagesDelivered(t, h)
 	if c := h.Mail.Counts(); c.Sent != 1 || c.Failed < 2 {
 		t.Errorf("counts %+v, want 1 sent after at least 2 failures", c)
+	}
+	// The operator sees the same in the metrics, by kind.
+	scrape := httptest.NewServer(h.Metrics.Handler())
+	m := metricstest.Scrape(t, scrape.URL, "")
+	scrape.Close()
+	kind := string(mail.OrderConfirmed)
+	if n, _ := m.Value("conference_mails_sent_total", "kind", kind); n != 1 {
+		t.Errorf("conference_mails_sent_total{kind=%q} = %v, want 1", kind, n)
+	}
+	if n, _ := m.Value("conference_mails_failed_total", "kind", kind); n < 2 {
+		t.Errorf("conference_mails_failed_total{kind=%q} = %v, want at least 2", kind, n)
 	}
 
 	stop()
