@@ -96,7 +96,7 @@ func TestCheckInsAndAttendanceFollowTheLogAndEqualARebuild(t *testing.T) {
 	f.must(err)
 	want := []CheckInView{
 		{OrderID: w.walkUp, AccessCode: "WALK-0003", SeatType: w.workshop, SeatTypeName: "Workshop", Name: "Wanda Walker",
-			Email: "wanda@example.org", KioskID: "k2", Staff: "door", At: doorsOpen.Add(2 * time.Minute), CheckIns: 1},
+			Email: "wanda@example.org", Registrant: "Wanda Walker", KioskID: "k2", Staff: "door", At: doorsOpen.Add(2 * time.Minute), CheckIns: 1},
 		{OrderID: w.ann, AccessCode: "ANNA-0001", SeatType: w.annFirst, SeatTypeName: f.seatType(w.conf, w.annFirst).Name, Name: "Ann Archer",
 			Email: "ann@example.org", KioskID: "k1", Staff: "door", At: doorsOpen.Add(time.Minute), CheckIns: 2},
 	}
