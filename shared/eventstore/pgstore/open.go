@@ -25,6 +25,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -77,15 +78,21 @@ type Store struct {
 	wg      sync.WaitGroup
 	once    sync.Once
 
-	mu       sync.Mutex
-	head     int64         // highest committed position this replica knows of
-	msgHead  int64         // likewise for the message log
-	appended chan struct{} // closed and replaced when head moves
-	messaged chan struct{} // closed and replaced when a message is written
-	watchers map[string]map[chan struct{}]struct{}
-	groups   int64
-	grouped  int64
-	raced    int64
+	mu sync.Mutex
+	// awaiting counts the callers whose groups are committed and not
+	// yet answered; answered is closed (and replaced) each time the
+	// flusher answers some (write.go, waitForAnswered).
+	awaiting   atomic.Int64
+	answeredMu sync.Mutex
+	answered   chan struct{}
+	head       int64         // highest committed position this replica knows of
+	msgHead    int64         // likewise for the message log
+	appended   chan struct{} // closed and replaced when head moves
+	messaged   chan struct{} // closed and replaced when a message is written
+	watchers   map[string]map[chan struct{}]struct{}
+	groups     int64
+	grouped    int64
+	raced      int64
 
 	leases *leases // Acquire's, made on first use
 	tail   ring    // the newest events, for the replica's log followers
@@ -136,7 +143,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	cfg.MaxConns = opts.MaxConns
 	s := &Store{cfg: cfg, opts: opts, log: opts.Logger, where: Describe(cfg.ConnConfig.Host, cfg.ConnConfig.Database),
 		reqs: make(chan *request), quit: make(chan struct{}), stopped: make(chan struct{}),
-		appended: make(chan struct{}), messaged: make(chan struct{})}
+		appended: make(chan struct{}), messaged: make(chan struct{}), answered: make(chan struct{})}
 	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("open PostgreSQL at %s: %w", s.where, err)
 	}
