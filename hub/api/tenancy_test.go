@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"conference/hub/api"
@@ -37,6 +38,9 @@ func TestEveryOrganizerRouteKeepsToItsTenant(t *testing.T) {
 		t.Fatal(err)
 	}
 	order := placeIn(e, other, 1)
+	// Their order settles (reserved, waiting for its registrant) before
+	// the walk, so that only the walk could change it.
+	hubtest.WaitForOrder(t, e.h, uuid.MustParse(order.OrderID), registrations.OrderStatusReserved)
 	hubtest.RecordOnSiteSale(t, e.h, other.ConferenceID, other.Workshop, kiosk.Kiosk.ID, "Their Secret Walker", hubtest.WorkshopQuota+1)
 	hubtest.WaitForMessagesDelivered(t, e.h)
 	secrets := []string{"THEIRSECRET", "Their Secret Kiosk", kiosk.PairingCode, "Their Secret Walker", order.AccessCode}
@@ -110,6 +114,7 @@ func theirState(t *testing.T, e *env, f hubtest.Fixture) string {
 	t.Helper()
 	ctx := context.Background()
 	hubtest.WaitForMessagesDelivered(t, e.h)
+	hubtest.WaitForReadModels(t, e.h)
 	var b strings.Builder
 	conf, err := e.h.Conferences.GetConference(ctx, f.OrganizerID, f.ConferenceID)
 	if err != nil {

@@ -130,15 +130,8 @@ func TestSeedDemoAttendeesFillsTheConferenceOnce(t *testing.T) {
 	}
 }
 
-func caughtUp(t *testing.T, h *hubapp.Hub) {
+// caughtUp waits until the read models reflect everything in the log.
+func caughtUp(t testing.TB, h *hubapp.Hub) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	head, err := h.Store.Head(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Reads.WaitFor(ctx, head); err != nil {
-		t.Fatal(err)
-	}
+	hubtest.WaitForReadModels(t, h)
 }

@@ -1,11 +1,9 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"net/url"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -67,13 +65,5 @@ func recordDuplicateCheckIn(t testing.TB, h *hubapp.Hub, conferenceID uuid.UUID,
 // caughtUp waits until the read models reflect everything in the log.
 func caughtUp(t testing.TB, h *hubapp.Hub) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	head, err := h.Store.Head(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.Reads.WaitFor(ctx, head); err != nil {
-		t.Fatal(err)
-	}
+	hubtest.WaitForReadModels(t, h)
 }

@@ -216,6 +216,17 @@ func WaitForAwaitingPayment(t testing.TB, h *hubapp.Hub, orderID uuid.UUID) {
 	})
 }
 
+// WaitForReadModels waits (up to 20 s) until the read models reflect
+// every event in the log now.
+func WaitForReadModels(t testing.TB, h *hubapp.Hub) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	head, err := h.Store.Head(ctx)
+	must(t, "read the log head", err)
+	must(t, "wait for the read models", h.Reads.WaitFor(ctx, head))
+}
+
 // WaitForMessagesDelivered waits (up to 10 s) until no message that is due
 // waits for delivery: Conference Management's integration events (which
 // the kiosk feed copies into the log) and every command sent so far have
