@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"conference/hub/hubapp/hubtest"
 	"conference/shared/onsite"
 	"conference/sync/merge/mergetest"
 )
@@ -46,10 +48,15 @@ func TestCheckInAtAGlanceFollowsCheckInsLive(t *testing.T) {
 	_, order := th.confirmedOrder(t, v, "glance", 2)
 	caughtUp(t, th.hub)
 
-	page := v.org.Get(confURL(v.conf, "/attendance")).Want(t, http.StatusOK, "Check-in", "Workshop", "Main hall", "Nobody checked in yet.")
-	if !strings.Contains(page.Body, `<strong data-k="checked_in">0</strong> of <strong data-k="sold">2</strong>`) {
-		t.Fatalf("totals before any check-in:\n%s", page.Body)
-	}
+	// A confirmed order's seats are committed just after it: wait for the
+	// page to count them sold.
+	hubtest.Eventually(t, 15*time.Second, "the page counting the order's seats sold", func() error {
+		page := v.org.Get(confURL(v.conf, "/attendance")).Want(t, http.StatusOK, "Check-in", "Workshop", "Main hall", "Nobody checked in yet.")
+		if !strings.Contains(page.Body, `<strong data-k="checked_in">0</strong> of <strong data-k="sold">2</strong>`) {
+			return fmt.Errorf("totals before any check-in:\n%s", page.Body)
+		}
+		return nil
+	})
 	other := th.browser()
 	other.signUp("Other Org", "other-glance@example.com")
 	if p := other.Get(confURL(v.conf, "/attendance")); p.Status != http.StatusNotFound {
