@@ -68,6 +68,24 @@ func TestMakeRun(t *testing.T) {
 	}
 	out.wait(t, time.Minute, "demo attendees:")
 
+	// Every address make run prints answers (a redirect to a sign-in or
+	// unlock page counts: it is followed).
+	printed := regexp.MustCompile(`http://[^\s)]+`).FindAllString(out.String(), -1)
+	if len(printed) < 5 {
+		t.Fatalf("make run printed %d addresses:\n%s", len(printed), out)
+	}
+	for _, u := range printed {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatalf("%s, printed by make run: %v", u, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s, printed by make run: status %d", u, resp.StatusCode)
+		}
+	}
+	t.Logf("each address make run printed answers: %s", strings.Join(printed, " "))
+
 	// The kiosk has the demo's attendees; `kiosk status` asks the
 	// running kiosk for them.
 	var st kioskStatus
