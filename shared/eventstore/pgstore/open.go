@@ -85,11 +85,11 @@ type Store struct {
 	awaiting   atomic.Int64
 	answeredMu sync.Mutex
 	answered   chan struct{}
-	head       int64         // highest committed position this replica knows of
-	msgHead    int64         // likewise for the message log
-	appended   chan struct{} // closed and replaced when head moves
-	messaged   chan struct{} // closed and replaced when a message is written
-	watchers   map[string]map[chan struct{}]struct{}
+	head       int64          // highest committed position this replica knows of
+	msgHead    int64          // likewise for the message log
+	appended   chan struct{}  // closed and replaced when head moves
+	messaged   chan struct{}  // closed and replaced when a message is written
+	streams    fanout.Streams // WatchStream's waiters
 	groups     int64
 	grouped    int64
 	raced      int64
@@ -273,7 +273,7 @@ func (s *Store) Close() error {
 	s.once.Do(func() {
 		close(s.quit)
 		s.wg.Wait()
-		s.wakeAll()
+		s.streams.WakeAll()
 		s.closeDBs()
 	})
 	return nil

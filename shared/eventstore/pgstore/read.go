@@ -172,54 +172,21 @@ func (s *Store) advanceMessages(head int64) {
 	s.messaged = make(chan struct{})
 }
 
-// wakeAll releases every waiter: the store is closing.
-func (s *Store) wakeAll() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for id, set := range s.watchers {
-		for ch := range set {
-			close(ch)
-		}
-		delete(s.watchers, id)
-	}
-}
-
 // WatchStream returns a channel closed once a commit adds events to
 // streamID after this call (on any replica), or the store closes.
 func (s *Store) WatchStream(streamID string) (<-chan struct{}, func()) {
-	ch := make(chan struct{})
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.watchers == nil {
-		s.watchers = map[string]map[chan struct{}]struct{}{}
-	}
-	if s.watchers[streamID] == nil {
-		s.watchers[streamID] = map[chan struct{}]struct{}{}
-	}
-	s.watchers[streamID][ch] = struct{}{}
-	return ch, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if set, ok := s.watchers[streamID]; ok {
-			delete(set, ch)
-			if len(set) == 0 {
-				delete(s.watchers, streamID)
-			}
-		}
-	}
+	return s.streams.Watch(streamID)
 }
 
-// wakeStreams wakes the watchers of the streams evs touch; s.mu is held.
+// wakeStreams wakes the watchers of the streams evs touch.
 func (s *Store) wakeStreams(evs []eventstore.Event) {
-	if len(s.watchers) == 0 {
-		return
-	}
-	for _, e := range evs {
-		for ch := range s.watchers[e.StreamID] {
-			close(ch)
+	s.streams.Wake(func(yield func(string) bool) {
+		for _, e := range evs {
+			if !yield(e.StreamID) {
+				return
+			}
 		}
-		delete(s.watchers, e.StreamID)
-	}
+	})
 }
 
 // StreamVersion is never known without a query here: other replicas append

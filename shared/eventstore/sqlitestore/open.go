@@ -87,17 +87,17 @@ type Store struct {
 
 	notifyMu  sync.Mutex
 	head      int64
-	appended  chan struct{}                         // closed and replaced on every commit that adds events
-	messaged  chan struct{}                         // likewise for outbox messages
-	versions  map[string]int64                      // writer-owned cache: stream -> version
-	origins   map[string]int64                      // origin -> last seq, complete; the writer changes it under notifyMu
-	indexed   int64                                 // writer-owned: how far stream_index reaches (streamindex.go)
-	unindexed map[string]int64                      // writer-owned: stream -> version, of the unindexed events
-	watchers  map[string]map[chan struct{}]struct{} // WatchStream's, by stream
-	recent    recentLog                             // the newest events, for ReadLog
-	topics    fanout.Topics                         // Notify's subscribers
-	groups    int64                                 // committed groups, for Stats
-	grouped   int64                                 // requests in those groups
+	appended  chan struct{}    // closed and replaced on every commit that adds events
+	messaged  chan struct{}    // likewise for outbox messages
+	versions  map[string]int64 // writer-owned cache: stream -> version
+	origins   map[string]int64 // origin -> last seq, complete; the writer changes it under notifyMu
+	indexed   int64            // writer-owned: how far stream_index reaches (streamindex.go)
+	unindexed map[string]int64 // writer-owned: stream -> version, of the unindexed events
+	streams   fanout.Streams   // WatchStream's waiters, by stream
+	recent    recentLog        // the newest events, for ReadLog
+	topics    fanout.Topics    // Notify's subscribers
+	groups    int64            // committed groups, for Stats
+	grouped   int64            // requests in those groups
 }
 
 // Stats describes the group writer's batching so far.
@@ -241,7 +241,7 @@ func (s *Store) Close() error {
 	s.once.Do(func() {
 		close(s.quit)
 		<-s.stopped
-		s.wakeWatchers()
+		s.streams.WakeAll()
 		err = s.closeDBs()
 		if s.lock != nil {
 			s.lock.Close()

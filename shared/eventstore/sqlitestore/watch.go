@@ -51,38 +51,7 @@ func (s *Store) Subscribe(topic string) (<-chan string, func()) { return s.topic
 // the read and the wait. The writer knows which streams each commit
 // touched, so a long poll costs nothing until its stream changes.
 func (s *Store) WatchStream(streamID string) (<-chan struct{}, func()) {
-	ch := make(chan struct{})
-	s.notifyMu.Lock()
-	defer s.notifyMu.Unlock()
-	if s.watchers == nil {
-		s.watchers = map[string]map[chan struct{}]struct{}{}
-	}
-	if s.watchers[streamID] == nil {
-		s.watchers[streamID] = map[chan struct{}]struct{}{}
-	}
-	s.watchers[streamID][ch] = struct{}{}
-	return ch, func() {
-		s.notifyMu.Lock()
-		defer s.notifyMu.Unlock()
-		if set, ok := s.watchers[streamID]; ok {
-			delete(set, ch)
-			if len(set) == 0 {
-				delete(s.watchers, streamID)
-			}
-		}
-	}
-}
-
-// wakeWatchers releases every WatchStream waiter: the store is closing.
-func (s *Store) wakeWatchers() {
-	s.notifyMu.Lock()
-	defer s.notifyMu.Unlock()
-	for id, set := range s.watchers {
-		for ch := range set {
-			close(ch)
-		}
-		delete(s.watchers, id)
-	}
+	return s.streams.Watch(streamID)
 }
 
 // Acquire returns the lease at once: the file admits one process, which

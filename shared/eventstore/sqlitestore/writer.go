@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
 	"time"
 
@@ -377,14 +378,7 @@ func (s *Store) publish(st groupState) {
 		close(s.messaged)
 		s.messaged = make(chan struct{})
 	}
-	if len(s.watchers) > 0 {
-		for id := range st.Versions {
-			for ch := range s.watchers[id] {
-				close(ch)
-			}
-			delete(s.watchers, id)
-		}
-	}
+	s.streams.Wake(maps.Keys(st.Versions))
 }
 
 func nullID(id uuid.UUID) any {
