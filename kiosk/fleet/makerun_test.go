@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -226,18 +225,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // lines collects what a process prints, for waiting on a line.
-type lines struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lines) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+type lines struct{ lockedBuffer }
 
 func (l *lines) wait(t *testing.T, within time.Duration, text string) {
 	t.Helper()
