@@ -29,6 +29,12 @@ const topicSep = "\x1f"
 // replica's waiters. On a lost connection it reconnects, LISTENs again
 // before reading the head, so nothing committed in between is missed
 // (notifications sent while disconnected are lost, the head is not).
+//
+// The reading is done by a follower goroutine of its own, woken by the
+// listener: notifications that arrive while it reads are taken by the
+// listener meanwhile and read together by the next query. Read in the
+// listener, each commit of another replica cost a query of its own (a
+// quarter of a replica's CPU with 64 writers on two replicas).
 func (s *Store) listen(ready chan struct{}) {
 	defer s.wg.Done()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -41,10 +47,23 @@ func (s *Store) listen(ready chan struct{}) {
 		}
 	}()
 	s.tail.reset(s.durableHead())
+	kicks := make(chan struct{}, 1)
+	kick := func() {
+		select {
+		case kicks <- struct{}{}:
+		default: // a read is due already; it reads up to the newest head
+		}
+	}
+	followed := make(chan struct{})
+	go func() {
+		defer close(followed)
+		s.follower(ctx, kicks)
+	}()
+	defer func() { <-followed }()
 	backoff := 100 * time.Millisecond
 	announced := false
 	for ctx.Err() == nil {
-		err := s.listenOnce(ctx, func() {
+		err := s.listenOnce(ctx, kick, func() {
 			backoff = 100 * time.Millisecond
 			if !announced {
 				announced = true
@@ -66,7 +85,22 @@ func (s *Store) listen(ready chan struct{}) {
 	}
 }
 
-func (s *Store) listenOnce(ctx context.Context, connected func()) error {
+// follower reads the log into the ring each time it is kicked, until ctx
+// ends. A failed read waits for the next kick (the poll's, at the latest).
+func (s *Store) follower(ctx context.Context, kicks <-chan struct{}) {
+	for {
+		select {
+		case <-kicks:
+		case <-ctx.Done():
+			return
+		}
+		if err := s.follow(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("could not read other replicas' events; trying again at the next notification or poll", "db", s.where, "err", err)
+		}
+	}
+}
+
+func (s *Store) listenOnce(ctx context.Context, kick, connected func()) error {
 	conn, err := pgx.ConnectConfig(ctx, s.cfg.ConnConfig.Copy())
 	if err != nil {
 		return Classify(err)
@@ -91,9 +125,10 @@ func (s *Store) listenOnce(ctx context.Context, connected func()) error {
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case errors.Is(err, context.DeadlineExceeded):
-			if err := s.poll(ctx); err != nil {
+			if _, _, err := s.durableHeads(ctx); err != nil {
 				return err
 			}
+			kick()
 			continue
 		case err != nil:
 			return Classify(err)
@@ -107,9 +142,7 @@ func (s *Store) listenOnce(ctx context.Context, connected func()) error {
 			s.mu.Lock()
 			s.advance(head)
 			s.mu.Unlock()
-			if err := s.follow(ctx); err != nil {
-				return err
-			}
+			kick()
 		case channelMessages:
 			seq, _ := strconv.ParseInt(n.Payload, 10, 64)
 			s.mu.Lock()
@@ -131,8 +164,11 @@ func (s *Store) poll(ctx context.Context) error {
 }
 
 // follow reads the events between the ring's newest and the known head
-// into the ring, and wakes the watchers of the streams they touch.
+// into the ring, and wakes the watchers of the streams they touch. One
+// follow runs at a time (the ring's newest is read, then extended).
 func (s *Store) follow(ctx context.Context) error {
+	s.followMu.Lock()
+	defer s.followMu.Unlock()
 	for {
 		last, head := s.tail.last(), s.durableHead()
 		if last >= head {

@@ -2,15 +2,18 @@
 // for a hub that runs as several replicas sharing one database.
 //
 // Each replica keeps one writer goroutine that commits the appends waiting
-// at that moment in one transaction of two round trips: the first takes the
-// 'events' counter row FOR UPDATE and reads what the group's checks need
-// (stream versions, stored event ids, origin sequences); the second inserts
-// the planned rows, moves the counter and origins, and commits with a
-// NOTIFY. The counter lock serializes appends across every replica, so log
-// positions are dense and become visible in commit order: a reader of
-// position > last never skips an event and never sees one twice, however
-// many writers there are. The rules of an append are the ones the SQLite
-// store applies (package appendplan).
+// at that moment in one transaction (write.go). Every append transaction
+// takes the 'events' counter row FOR UPDATE and numbers its events from it,
+// so log positions are dense and become visible in commit order: a reader
+// of position > last never skips an event and never sees one twice,
+// however many writers there are. The lock is held only for the server's
+// work on the writing round trip: a group is planned before it, from the
+// expected versions its batches name or from a snapshot, and planned again
+// under the lock when the table refuses what the plan assumed
+// (optimistic.go). Transactions commit without waiting for the disk, and a
+// flusher makes them durable before their callers hear of them
+// (durable.go). The rules of an append are the ones the SQLite store
+// applies (package appendplan).
 //
 // Replicas learn of each other's commits through LISTEN/NOTIFY on a
 // dedicated connection, with a poll of the head every second as the net
@@ -83,6 +86,7 @@ type Store struct {
 	// yet answered; answered is closed (and replaced) each time the
 	// flusher answers some (write.go, waitForAnswered).
 	awaiting   atomic.Int64
+	returned   atomic.Int64 // callers answered since the writer last formed a group
 	answeredMu sync.Mutex
 	answered   chan struct{}
 	head       int64          // highest committed position this replica knows of
@@ -96,6 +100,8 @@ type Store struct {
 
 	leases *leases // Acquire's, made on first use
 	tail   ring    // the newest events, for the replica's log followers
+	// followMu lets one follow (listen.go) read into tail at a time.
+	followMu sync.Mutex
 	// flushDelay holds commits non-durable a while, for tests only.
 	flushDelay time.Duration
 	// betweenPlanAndWrite runs in optimistic groups between read and

@@ -278,6 +278,7 @@ func (s *Store) answerFlushed(sets []*pending, err error) {
 			a.r.done <- a.o
 		}
 		s.awaiting.Add(-int64(len(p.answers)))
+		s.returned.Add(int64(len(p.answers)))
 	}
 	s.answeredMu.Lock()
 	close(s.answered)
@@ -285,47 +286,66 @@ func (s *Store) answerFlushed(sets []*pending, err error) {
 	s.answeredMu.Unlock()
 }
 
-// waitForAnswered lets a small group wait, briefly, for the callers of
-// the group before it: they are waiting for its flush, and once answered
-// most append again at once. Without the wait a group took the callers
-// that happened to be back (about half of a replica's writers) and every
-// group paid the round trips and the commit for half as many appends.
-// The wait ends when the flush answers its callers, or after
-// maxGroupWait; a group as big as the callers still out does not wait.
+// waitForAnswered lets a group wait, briefly, for callers that are about
+// to append again: those the flusher answered since the last group
+// (expected back at once: most append again as soon as they are
+// answered), and those of a group before it still waiting for their flush
+// when they outnumber this group's (it waits for that flush to answer
+// them, then for them to come back). Without the wait a replica's writers
+// split into cohorts out of step: a group took the callers that happened
+// to be back, and every group paid the round trip and the commit for a
+// fraction of the appends; with 32 writers, one of every two groups had a
+// single append.
+//
+// The wait for callers to come back ends after maxReturnWait, and the
+// whole wait after maxGroupWait, so callers that do not come back cost a
+// group that much latency and no more.
 func (s *Store) waitForAnswered(group []*request) []*request {
-	if s.awaiting.Load() == 0 || s.awaiting.Load() < int64(len(group)) {
-		return group
-	}
-	t := time.NewTimer(maxGroupWait)
-	defer t.Stop()
-	for len(group) < s.opts.MaxGroup && s.awaiting.Load() > 0 {
+	expect := int(s.returned.Swap(0))
+	total := time.NewTimer(maxGroupWait)
+	defer total.Stop()
+	back := time.NewTimer(maxReturnWait)
+	defer back.Stop()
+	for len(group) < s.opts.MaxGroup {
+		if len(group) < expect {
+			select {
+			case r := <-s.reqs:
+				group = append(group, r)
+			case <-back.C:
+				expect = 0
+			case <-total.C:
+				return group
+			case <-s.quit:
+				return group
+			}
+			continue
+		}
+		if out := s.awaiting.Load(); out == 0 || out < int64(len(group)) {
+			return group
+		}
 		s.answeredMu.Lock()
 		answered := s.answered
 		s.answeredMu.Unlock()
 		select {
 		case <-answered:
-		case <-t.C:
+		case <-total.C:
 			return group
 		case <-s.quit:
 			return group
 		}
-		runtime.Gosched()
-	collect:
-		for len(group) < s.opts.MaxGroup {
-			select {
-			case r := <-s.reqs:
-				group = append(group, r)
-			default:
-				break collect
-			}
-		}
+		expect = len(group) + int(s.returned.Swap(0))
+		back.Reset(maxReturnWait)
 	}
 	return group
 }
 
-// maxGroupWait bounds how long a group waits for the callers of the one
-// before it (a flush takes about a millisecond).
-const maxGroupWait = 2 * time.Millisecond
+// maxGroupWait bounds how long a group waits for callers (a flush takes
+// about a millisecond); maxReturnWait how long it waits for answered
+// callers to append again.
+const (
+	maxGroupWait  = 2 * time.Millisecond
+	maxReturnWait = 250 * time.Microsecond
+)
 
 // flushAll flushes on a connection of its own: the writer's may hold the
 // next group's lock already.
@@ -467,8 +487,8 @@ func (s *Store) tryGroup(ctx context.Context, p *pending, reqs []*request, allOr
 	// A connection left inside a transaction by a failure is closed by
 	// the pool on release, never reused.
 	defer conn.Release()
-	if s.mayGoOptimistic(reqs) {
-		outs, c, err := s.commitGroup(ctx, conn, reqs, allOrNothing, false)
+	if way := s.optimisticWay(reqs); way != underLock {
+		outs, c, err := s.commitGroup(ctx, conn, reqs, allOrNothing, way)
 		if err == nil {
 			p.groups = append(p.groups, *c)
 			events = len(c.rows)
@@ -481,7 +501,7 @@ func (s *Store) tryGroup(ctx context.Context, p *pending, reqs []*request, allOr
 		s.raced++
 		s.mu.Unlock()
 	}
-	outs, c, err := s.commitGroup(ctx, conn, reqs, allOrNothing, true)
+	outs, c, err := s.commitGroup(ctx, conn, reqs, allOrNothing, underLock)
 	if err != nil {
 		return nil, err
 	}
@@ -490,15 +510,23 @@ func (s *Store) tryGroup(ctx context.Context, p *pending, reqs []*request, allOr
 	return outs, nil
 }
 
-// commitGroup plans the requests against what the group's first round trip
-// read and writes them in a second. locked: the first round trip takes the
-// counter lock and the plan is final; otherwise positions, the node's
-// origin_seq and causal context are planned from 0 and drawn by the second
-// round trip under the lock (optimistic.go).
-func (s *Store) commitGroup(ctx context.Context, conn *pgxpool.Conn, reqs []*request, allOrNothing, locked bool) ([]outcome, *committed, error) {
-	read, err := s.readGroup(ctx, conn, reqs, locked)
-	if err != nil {
-		return nil, nil, s.rollback(conn, err)
+// commitGroup plans the requests and writes them. Under the lock, the
+// first round trip takes the counter lock and reads what the checks need,
+// and the plan is final; otherwise positions, the node's origin_seq and
+// causal context are planned from 0 and drawn by the write under the lock
+// (optimistic.go), after a first round trip that reads a snapshot
+// (fromSnapshot) or none at all (fromExpected).
+func (s *Store) commitGroup(ctx context.Context, conn *pgxpool.Conn, reqs []*request, allOrNothing bool, way planWay) ([]outcome, *committed, error) {
+	locked := way == underLock
+	var read *groupRead
+	var expect expectations
+	if way == fromExpected {
+		read, expect = expectedRead(reqs)
+	} else {
+		var err error
+		if read, err = s.readGroup(ctx, conn, reqs, locked); err != nil {
+			return nil, nil, s.rollback(conn, err)
+		}
 	}
 	var head int64
 	if locked {
@@ -531,6 +559,12 @@ func (s *Store) commitGroup(ctx context.Context, conn *pgxpool.Conn, reqs []*req
 			}
 		}
 		if err != nil {
+			if allOrNothing && way == fromExpected {
+				// Nothing will be written to check the assumptions this
+				// failure came from: a wrong expectation in an earlier
+				// batch would be reported as this batch's conflict.
+				return nil, nil, errRaced
+			}
 			if allOrNothing {
 				return nil, nil, s.rollback(conn, fmt.Errorf("batch %d of %d (stream %s): %w", i+1, len(reqs), b.Stream.ID, err))
 			}
@@ -563,7 +597,7 @@ func (s *Store) commitGroup(ctx context.Context, conn *pgxpool.Conn, reqs []*req
 		}
 		return outs, &committed{g: g, rows: rows, msgHead: msgHead, requests: len(reqs)}, nil
 	}
-	drawn, err := s.writeDrawn(ctx, conn, rows, msgs, marks)
+	drawn, err := s.writeDrawn(ctx, conn, rows, msgs, marks, expect)
 	if err != nil {
 		return nil, nil, s.rollback(conn, err)
 	}
@@ -620,11 +654,7 @@ func (s *Store) readGroup(ctx context.Context, conn *pgxpool.Conn, reqs []*reque
 	}
 	b := &pgx.Batch{}
 	if locked {
-		b.Queue("BEGIN")
-		// The group commits without waiting for its WAL flush, so the
-		// counter lock is not held through an fsync; the flusher makes it
-		// durable right after, outside the lock (see durable.go).
-		b.Queue("SET LOCAL synchronous_commit = off")
+		beginAppend(b)
 	}
 	if len(ids) > 0 {
 		if locked {

@@ -69,6 +69,19 @@ func testCommitAll(t *testing.T, s LogStore) {
 	if after, _ := s.Head(ctx(t)); after != head {
 		t.Fatalf("head moved from %d to %d: a failed CommitAll wrote something", head, after)
 	}
+	// A wrong expectation is reported for the batch that holds it, not
+	// for a later batch of the stream that would follow from it.
+	_, err = s.CommitAll(ctx(t), []eventstore.Batch{
+		{Stream: b, ExpectedVersion: 5, Events: NewEvents(b, 1, "b")},
+		{Stream: b, ExpectedVersion: 1, Events: NewEvents(b, 1, "b")},
+	})
+	var ce *eventstore.ConflictError
+	if !errors.As(err, &ce) || ce.Expected != 5 || ce.Actual != 1 {
+		t.Fatalf("got %v, want the first batch's conflict: expected 5, actual 1", err)
+	}
+	if after, _ := s.Head(ctx(t)); after != head {
+		t.Fatalf("head moved from %d to %d: a failed CommitAll wrote something", head, after)
+	}
 	res, err := s.CommitAll(ctx(t), []eventstore.Batch{
 		{Stream: a, Events: NewEvents(a, 2, "a")},
 		{Stream: b, ExpectedVersion: 1, Events: NewEvents(b, 1, "b")},

@@ -32,6 +32,7 @@ func Run(t *testing.T, open Factory) {
 		{"LocalEventsGetGapFreeOriginSeqAndIncreasingClock", testOriginSeq},
 		{"ReplicatedEventsKeepTheirOrigin", testReplicated},
 		{"WrongExpectedVersionIsATypedConflictAndWritesNothing", testConflict},
+		{"ExpectedVersionAheadOfTheStreamIsAConflict", testConflictAhead},
 		{"NoStreamExpectationFailsOnExistingStream", testNoStream},
 		{"AppendingTheSameEventIDsAgainIsANoOp", testIdempotent},
 		{"BatchMixingStoredAndNewIDsIsRefusedWhole", testMixedDuplicate},
@@ -190,6 +191,31 @@ func testConflict(t *testing.T, s eventstore.Store) {
 	}
 	if n := len(readAll(t, s)); n != 2 {
 		t.Fatalf("got %d events in log, want 2 (nothing written)", n)
+	}
+}
+
+// A writer expecting more than the stream has (a store that wrote from
+// the expectation without reading would leave a gap) is refused with the
+// stream's real version.
+func testConflictAhead(t *testing.T, s eventstore.Store) {
+	st := stream("order-ahead")
+	mustAppend(t, s, st, 0, NewEvents(st, 2, "first"))
+	for _, c := range []struct {
+		stream           eventstore.Stream
+		expected, actual int64
+	}{{st, 5, 2}, {st, 3, 2}, {stream("order-none"), 1, 0}} {
+		_, err := s.Append(ctx(t), c.stream, c.expected, NewEvents(c.stream, 1, "ahead"))
+		var ce *eventstore.ConflictError
+		if !errors.As(err, &ce) || ce.Expected != c.expected || ce.Actual != c.actual || ce.StreamID != c.stream.ID {
+			t.Fatalf("append to %s at %d: got %v, want a conflict: expected %d, actual %d", c.stream.ID, c.expected, err, c.expected, c.actual)
+		}
+	}
+	if n := len(readAll(t, s)); n != 2 {
+		t.Fatalf("got %d events in log, want 2 (nothing written)", n)
+	}
+	res := mustAppend(t, s, st, 2, NewEvents(st, 1, "next"))
+	if res.Version != 3 {
+		t.Fatalf("append at the real version: got version %d, want 3", res.Version)
 	}
 }
 
