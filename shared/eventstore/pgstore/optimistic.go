@@ -153,6 +153,7 @@ func (s *Store) writeDrawn(ctx context.Context, conn *pgxpool.Conn, rows []appen
 			// commit of the writers before.
 			b.Queue(`SELECT events_expect_versions($1, $2)`, expect.streams, expect.versions)
 		}
+		writeOnGenericPlans(b)
 		b.Queue(insertDrawn, append(eventColumns(rows), n, s.opts.Node)...)
 		b.Queue(`SELECT last_seq FROM origins WHERE origin = $1`, s.opts.Node).QueryRow(func(row pgx.Row) error {
 			if err := row.Scan(&d.origin); err != nil {
@@ -161,6 +162,9 @@ func (s *Store) writeDrawn(ctx context.Context, conn *pgxpool.Conn, rows []appen
 			d.origin -= n
 			return nil
 		})
+	}
+	if len(rows) == 0 {
+		writeOnGenericPlans(b)
 	}
 	queueMessagesAndMarks(b, msgs, marks, s.opts.Now(), &d.messages)
 	b.Queue("COMMIT")

@@ -715,6 +715,7 @@ const insertMessages = `WITH c AS (UPDATE counters SET value = value + $1 WHERE 
 func (s *Store) writeGroupRows(ctx context.Context, conn *pgxpool.Conn, g *appendplan.Group, read *groupRead,
 	rows []appendplan.Row, msgs []eventstore.Message, marks []eventstore.Processed) (int64, error) {
 	b := &pgx.Batch{}
+	writeOnGenericPlans(b)
 	if len(rows) > 0 {
 		b.Queue(insertEvents, eventColumns(rows)...)
 		b.Queue(`UPDATE counters SET value = $1 WHERE name = 'events'`, g.Head)
