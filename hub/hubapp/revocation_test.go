@@ -46,7 +46,7 @@ func TestARevocationReachesTheConferencesKiosksAsAHubEvent(t *testing.T) {
 	f := hubtest.PublishedConference(t, h)
 	hs := httptest.NewServer(mustHandler(t, h))
 	defer hs.Close()
-	_, door1 := connectKiosk(ctx, t, h, f, hs.URL)
+	link, door1 := connectKiosk(ctx, t, h, f, hs.URL)
 
 	door2, err := h.Kiosks.CreateKiosk(ctx, f.OrganizerID, f.ConferenceID, "Door 2")
 	if err != nil {
@@ -58,14 +58,15 @@ func TestARevocationReachesTheConferencesKiosksAsAHubEvent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	check := func(where string, st eventstore.Store) {
+	// state says where the waiting party stands, for a failure's message.
+	check := func(where string, st eventstore.Store, state func() string) {
 		hubtest.Eventually(t, 10*time.Second, "the revocation in the "+where+"'s log", func() error {
 			got, err := revocations(t, st)
 			if err != nil {
 				return err
 			}
 			if len(got) != 1 {
-				return fmt.Errorf("%d revocations", len(got))
+				return fmt.Errorf("%d revocations (%s)", len(got), state())
 			}
 			r := got[0]
 			if r.KioskID != door2.Kiosk.ID || r.Name != "Door 2" || r.ConferenceID != f.ConferenceID || r.At.Before(before) {
@@ -74,8 +75,11 @@ func TestARevocationReachesTheConferencesKiosksAsAHubEvent(t *testing.T) {
 			return nil
 		})
 	}
-	check("hub", h.Store)
-	check("kiosk", door1)
+	check("hub", h.Store, func() string {
+		head, err := h.Store.Head(ctx)
+		return fmt.Sprintf("hub log head %d, %v", head, err)
+	})
+	check("kiosk", door1, func() string { return fmt.Sprintf("kiosk link %+v", link.Status()) })
 	listed, err := h.Kiosks.List(ctx, f.OrganizerID, f.ConferenceID)
 	if err != nil {
 		t.Fatal(err)
