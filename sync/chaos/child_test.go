@@ -26,7 +26,11 @@ type childConfig struct {
 	Role string `json:"role"` // "hub" or "kiosk"
 	Name string `json:"name"` // "hub", "k1", ...
 	DB   string `json:"db"`
-	Seed uint64 `json:"seed"`
+	// MailDir is where a hub writes its mail (.eml files), in the run's
+	// folder: on PostgreSQL a hub's default is data/mail under the
+	// working directory, the package's source folder under go test.
+	MailDir string `json:"mail_dir,omitempty"`
+	Seed    uint64 `json:"seed"`
 	// Quiet starts the child without its actor: it only serves or syncs
 	// and reports its state (the convergence phase).
 	Quiet bool `json:"quiet"`

@@ -180,7 +180,7 @@ func (h *harness) setup() {
 		h.lbAddr = l.Addr().String()
 		l.Close()
 	}
-	hub, err := hubapp.Open(ctx, hubapp.Config{DB: h.hubDB, Logger: discard, BusPoll: 20 * time.Millisecond})
+	hub, err := hubapp.Open(ctx, hubapp.Config{DB: h.hubDB, MailDir: filepath.Join(h.dir, "mail"), Logger: discard, BusPoll: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +271,7 @@ func pair(t *testing.T, db, hubURL, code, proxyURL string) string {
 }
 
 func (h *harness) childConfig(role, name, db string, n uint64, pause time.Duration) childConfig {
-	return childConfig{Role: role, Name: name, DB: db, Seed: h.seed*101 + n, Pause: pause,
+	return childConfig{Role: role, Name: name, DB: db, MailDir: filepath.Join(h.dir, "mail"), Seed: h.seed*101 + n, Pause: pause,
 		Organizer: h.fx.OrganizerID, Conference: h.fx.ConferenceID, Paid: h.fx.Paid, Free: h.fx.Free, Workshop: h.fx.Workshop}
 }
 

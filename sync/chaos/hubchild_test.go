@@ -34,7 +34,7 @@ type hubState struct {
 // online: orders placed, paid, confirmed and their seats named, now and
 // then a cancellation or a seat-quota conflict resolved.
 func runHub(ctx context.Context, c *child) error {
-	h, err := hubapp.Open(ctx, hubapp.Config{DB: c.cfg.DB, Logger: c.log, BusPoll: 20 * time.Millisecond})
+	h, err := hubapp.Open(ctx, hubapp.Config{DB: c.cfg.DB, MailDir: c.cfg.MailDir, Logger: c.log, BusPoll: 20 * time.Millisecond})
 	if err != nil {
 		return err
 	}

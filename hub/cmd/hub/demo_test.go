@@ -25,11 +25,12 @@ import (
 // before the demo block ended, and a stop function.
 func serveDemo(t *testing.T, db string) ([]string, func()) {
 	t.Helper()
+	mailDir := t.TempDir() // on PostgreSQL the default is under the working directory
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--log-level", "warn"},
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--log-level", "warn", "--mail-dir", mailDir},
 			func(k string) string { return map[string]string{"HUB_DEMO": "true"}[k] }, pw, io.Discard)
 		pw.Close()
 	}()

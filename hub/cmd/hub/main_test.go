@@ -32,7 +32,9 @@ func startHub(t *testing.T, db string, extra ...string) (string, context.CancelF
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--log-level", "warn"}, extra...)
+	// On PostgreSQL the default mail folder is under the working directory
+	// (the package's source folder); a flag in extra overrides this one.
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--log-level", "warn", "--mail-dir", t.TempDir()}, extra...)
 	go func() {
 		done <- run(ctx, args, noEnv, pw, io.Discard)
 		pw.Close()
