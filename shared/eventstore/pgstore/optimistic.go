@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -84,7 +83,7 @@ type expectations struct {
 // each stream at the version its first batch in the group expects, no
 // event id stored, no origin known.
 func expectedRead(reqs []*request) (*groupRead, expectations) {
-	read := &groupRead{versions: map[string]int64{}, stored: map[uuid.UUID]storedEvent{}, origins: map[string]int64{}}
+	read := newGroupRead()
 	var x expectations
 	for _, r := range reqs {
 		b := r.batch

@@ -153,6 +153,10 @@ type groupRead struct {
 	origins  map[string]int64
 }
 
+func newGroupRead() *groupRead {
+	return &groupRead{versions: map[string]int64{}, stored: map[uuid.UUID]storedEvent{}, origins: map[string]int64{}}
+}
+
 type storedEvent struct {
 	stream         string
 	position, vers int64
@@ -357,7 +361,7 @@ func (s *Store) rollback(conn *pgxpool.Conn, cause error) error {
 // trip. locked: it opens the group's transaction and takes the counter
 // lock first; otherwise it reads a snapshot and locks nothing.
 func (s *Store) readGroup(ctx context.Context, conn *pgxpool.Conn, reqs []*request, locked bool) (*groupRead, error) {
-	read := &groupRead{versions: map[string]int64{}, stored: map[uuid.UUID]storedEvent{}, origins: map[string]int64{}}
+	read := newGroupRead()
 	var streams []string
 	var ids [][]byte
 	origins := []string{s.opts.Node}
