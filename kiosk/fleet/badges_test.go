@@ -76,7 +76,7 @@ func TestABadgePrintedAtOneKioskVerifiesAtEveryKioskOfTheConference(t *testing.T
 	adaBadge := a.print(ada)
 	tok, err := token.Decode(adaBadge)
 	if err != nil {
-		t.Fatalf("the badge's QR code: %v", err)
+		t.Fatalf("the badge's QR code read as %q: %v", adaBadge, err)
 	}
 	if tok.Version != 2 || tok.Certificate == nil || tok.Certificate.KioskID != a.id {
 		t.Fatalf("badge printed at A: version %d, certificate %+v; want version 2 carrying A's (%s)", tok.Version, tok.Certificate, a.id)
